@@ -1,0 +1,206 @@
+/* workloads.c - W1-W6 of shared/benchmarks.md as locad problems, with their
+ * published check values.  Setup (files, topology, rest frames) is not part
+ * of any timing. */
+#include "workloads.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Mean rest edge length h per mesh, as published (W2-W4 states). */
+static double mean_edge(const char *mesh) {
+  if (!strcmp(mesh, "spot")) return 0.047684436;
+  if (!strcmp(mesh, "armadillo")) return 0.0067536652;
+  if (!strcmp(mesh, "igea")) return 0.00048047161;
+  return NAN;
+}
+
+/* Published check values: id, mesh, energy, |g|, g.v, |Hv|, v.Hv, |H_proj|_F. */
+static const struct {
+  int id;
+  const char *mesh;
+  lc_check c;
+} checks[] = {
+    {1, "camelhead", {144.95861683552215, 15524.632818107197, -5478.6122094870, 1.0793640470785e9, 6.7851940983135e9, 1.9627681979629e9}},
+    {1, "face", {207280.16619477276, 2250350.405536436, 457798.97202399, 1.1971679475016e10, 1.2069129925271e11, 1.5557626728865e10}},
+    {1, "grid_224", {6.3415424499927671, 122692.72055612195, -1034.2470692459, 9.3476909914079e9, 3.8817985255091e9, 3.2566097600105e10}},
+    {2, "spot", {0.26097729242595624, 1.664173105000498, -0.23005442245649, 774.46355025343, 33541.813762077, 1055.0286894765}},
+    {2, "armadillo", {0.077404359076258283, 0.93224401659849543, 0.47545723944025, 2774.3952504200, 442448.38392796, 4068.7391434925}},
+    {2, "igea", {9.2958398798186e-4, 0.11043679653144527, -6.2841355503876e-3, 6225.2801442192, 1651330.7774115, 9867.6659903227}},
+    {3, "armadillo", {0.0318032004098876, 0.27969310578993895, 0.036785873571352, 763.03894092558, 140208.04315707, 1083.6302399533}},
+    {3, "igea", {3.9113537926081619e-4, 0.028450157132175344, 4.8606374117678e-3, 1525.4871700533, 519081.80930590, 1902.3796980874}},
+};
+
+/* The published check values for (id, mesh); returns 0 when none exist. */
+int lc_workload_check(int id, const char *mesh, lc_check *out) {
+  for (size_t i = 0; i < sizeof checks / sizeof checks[0]; ++i)
+    if (checks[i].id == id && !strcmp(checks[i].mesh, mesh)) {
+      *out = checks[i].c;
+      return 1;
+    }
+  return 0;
+}
+
+/* The benchmark direction v_k = sin(0.7 k + 0.3). */
+void lc_workload_direction(double *v, int64_t n) {
+  for (int64_t k = 0; k < n; ++k) v[k] = sin(0.7 * (double)k + 0.3);
+}
+
+/* Generates the n x n grid mesh on [0,1]^2 of benchmarks.md (W5, W6). */
+int lc_workload_grid(int n, lc_mesh **out, lc_error *err) {
+  if (n < 2 || n > 4000) return lc_error_set(err, LC_EINVAL, "grid size %d not in 2..4000", n);
+  const int32_t nv = n * n, nf = 2 * (n - 1) * (n - 1);
+  double *V = malloc((size_t)nv * 3 * sizeof *V);
+  int32_t *F = malloc((size_t)nf * 3 * sizeof *F);
+  int rc = LC_ENOMEM;
+  if (!V || !F) goto done;
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < n; ++i) {
+      double *p = V + 3 * ((int64_t)j * n + i);
+      p[0] = (double)i / (n - 1);
+      p[1] = (double)j / (n - 1);
+      p[2] = 0.0;
+    }
+  int32_t *f = F;
+  for (int j = 0; j + 1 < n; ++j)
+    for (int i = 0; i + 1 < n; ++i) {
+      const int32_t a = j * n + i, b = a + 1, c = a + n + 1, d = a + n;
+      f[0] = a; f[1] = b; f[2] = c;
+      f[3] = a; f[4] = c; f[5] = d;
+      f += 6;
+    }
+  rc = lc_mesh_create(V, nv, F, nf, out, err);
+done:
+  free(V);
+  free(F);
+  return rc == LC_ENOMEM ? lc_error_set(err, rc, "grid: out of memory") : rc;
+}
+
+/* Reads the Tutte UV file of mesh into uv (nv x 2). */
+static int read_uv(const char *dir, const char *mesh, int32_t nv, double *uv, lc_error *err) {
+  char path[1024], line[256];
+  snprintf(path, sizeof path, "%s/%s.tutte_uv.txt", dir, mesh);
+  FILE *f = fopen(path, "r");
+  if (!f) return lc_error_set(err, LC_EIO, "cannot open %s", path);
+  int32_t i = 0;
+  while (i < nv && fgets(line, sizeof line, f))
+    if (line[0] != '#' && sscanf(line, "%lf %lf", &uv[2 * i], &uv[2 * i + 1]) == 2) ++i;
+  fclose(f);
+  return i == nv ? LC_OK : lc_error_set(err, LC_EPARSE, "%s: %d UV lines, expected %d", path, i, nv);
+}
+
+/* The W2-W4 state: scaled rest positions plus a deterministic wiggle. */
+static void deformed_state(const lc_mesh *m, double h, double *x) {
+  const double *V = lc_mesh_V(m);
+  for (int32_t i = 0; i < lc_mesh_nv(m); ++i) {
+    const double di = (double)i;
+    x[3 * i + 0] = 1.2 * V[3 * i + 0] + 0.05 * h * sin(12.9898 * di);
+    x[3 * i + 1] = 0.9 * V[3 * i + 1] + 0.05 * h * sin(78.233 * di);
+    x[3 * i + 2] = 1.0 * V[3 * i + 2] + 0.05 * h * sin(37.719 * di);
+  }
+}
+
+/* Adds a term with optional parameters to the workload's problem. */
+static int add(lc_workload *w, const char *energy, double weight, int np, const char *const *names,
+               const double *vals, int *id, lc_error *err) {
+  lc_term_desc d = {0};
+  d.energy = energy;
+  d.var = 0;
+  d.weight = weight;
+  d.weight_set = 1;
+  d.n_params = np;
+  d.param_names = names;
+  d.param_values = vals;
+  return lc_problem_add_term(w->p, &d, id, err);
+}
+
+/* W1-W4: a shared mesh file, one term. */
+static int setup_file(lc_workload *w, const char *dir, lc_error *err) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s.obj", dir, w->mesh);
+  int rc = lc_mesh_read_obj_file(path, &w->m, err);
+  if (!rc) rc = lc_problem_create(w->m, &w->p, err);
+  if (rc) return rc;
+  const int32_t nv = lc_mesh_nv(w->m);
+  const int dim = w->id == 1 ? 2 : 3;
+  double *x = malloc((size_t)nv * dim * sizeof *x);
+  if (!x) return lc_error_set(err, LC_ENOMEM, "workload: out of memory");
+  if (w->id == 1) rc = read_uv(dir, w->mesh, nv, x, err);
+  else if (isnan(mean_edge(w->mesh))) rc = lc_error_set(err, LC_EINVAL, "W%d: no state for mesh %s", w->id, w->mesh);
+  else deformed_state(w->m, mean_edge(w->mesh), x);
+  if (!rc) rc = lc_problem_add_variable(w->p, "x", LC_LOC_VERTEX, dim, x, NULL, err);
+  free(x);
+  static const char *const energy[] = {"", "symmetric_dirichlet", "stvk", "spring", "bending"};
+  if (!rc) rc = add(w, energy[w->id], 1.0, 0, NULL, NULL, NULL, err);
+  if (!rc) lc_problem_term_info(w->p, 0, NULL, NULL, &w->n_elem, NULL, NULL);
+  return rc;
+}
+
+/* W5 inertia constants: keep the lumped masses, set x~ to the state. */
+static int cloth_inertia(lc_workload *w, int term, const double *x, lc_error *err) {
+  const int32_t nv = lc_mesh_nv(w->m);
+  double *k = malloc((size_t)nv * 4 * sizeof *k);
+  if (!k) return lc_error_set(err, LC_ENOMEM, "workload: out of memory");
+  int rc = lc_problem_get_term_consts(w->p, term, k, err);
+  for (int32_t i = 0; !rc && i < nv; ++i) memcpy(k + 4 * i + 1, x + 3 * i, 3 * sizeof *k);
+  if (!rc) rc = lc_problem_set_term_consts(w->p, term, k, err);
+  free(k);
+  return rc;
+}
+
+/* W5 (cloth) and W6 (smooth) on a generated grid. */
+static int setup_grid(lc_workload *w, int n, lc_error *err) {
+  int rc = lc_workload_grid(n, &w->m, err);
+  if (!rc) rc = lc_problem_create(w->m, &w->p, err);
+  if (rc) return rc;
+  const int32_t nv = lc_mesh_nv(w->m);
+  double *x = malloc((size_t)nv * 3 * sizeof *x);
+  if (!x) return lc_error_set(err, LC_ENOMEM, "workload: out of memory");
+  memcpy(x, lc_mesh_V(w->m), (size_t)nv * 3 * sizeof *x);
+  for (int32_t v = 0; v < nv; ++v) {
+    if (w->id == 5) { x[3 * v] *= 1.3; x[3 * v + 1] *= 1.3; }
+    else x[3 * v + 2] = 0.01 * sin(12.9898 * v);
+  }
+  rc = lc_problem_add_variable(w->p, "x", LC_LOC_VERTEX, 3, x, NULL, err);
+  const double h2 = 0.01 * 0.01;
+  static const char *const kn[] = {"k"}, *const dn[] = {"density"}, *const gn[] = {"gz", "density"};
+  const double kv[] = {4e4}, dv[] = {100.0}, gv[] = {-9.8, 100.0};
+  int inertia = -1;
+  if (!rc && w->id == 6) rc = add(w, "dirichlet", 1.0, 0, NULL, NULL, NULL, err);
+  if (!rc && w->id == 5) rc = add(w, "spring", h2, 1, kn, kv, NULL, err);
+  if (!rc && w->id == 5) rc = add(w, "inertia", 1.0, 1, dn, dv, &inertia, err);
+  if (!rc && w->id == 5) rc = add(w, "gravity", h2, 2, gn, gv, NULL, err);
+  if (!rc && w->id == 5) rc = cloth_inertia(w, inertia, x, err);
+  free(x);
+  if (!rc) lc_problem_term_info(w->p, 0, NULL, NULL, &w->n_elem, NULL, NULL);
+  w->grad_only = w->id == 6;
+  return rc;
+}
+
+/* Sets up workload id on mesh `name` (or grid size grid_n for W5/W6). */
+int lc_workload_setup(int id, const char *name, const char *mesh_dir, int grid_n, lc_workload *w,
+                      lc_error *err) {
+  memset(w, 0, sizeof *w);
+  w->id = id;
+  int rc;
+  if (id >= 1 && id <= 4) {
+    snprintf(w->mesh, sizeof w->mesh, "%s", name ? name : "");
+    rc = setup_file(w, mesh_dir, err);
+  } else if (id == 5 || id == 6) {
+    snprintf(w->mesh, sizeof w->mesh, "grid%d", grid_n);
+    rc = setup_grid(w, grid_n, err);
+  } else {
+    rc = lc_error_set(err, LC_EINVAL, "no workload W%d (W1..W6)", id);
+  }
+  if (rc) lc_workload_free(w);
+  return rc;
+}
+
+/* Frees what lc_workload_setup created. */
+void lc_workload_free(lc_workload *w) {
+  lc_problem_destroy(w->p);
+  lc_mesh_destroy(w->m);
+  w->p = NULL;
+  w->m = NULL;
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# install-deps.sh - installs locad's build and test dependencies on Debian 12
+# (apt-get; run as root or with sudo available).  Skips apt-get entirely
+# when everything is already installed.
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libuv1-dev libmsgpack-dev check
+      libsuitesparse-dev python3 python3-numpy python3-msgpack python3-scipy
+      python3-pytest)
+if [ "${LOCAD_WITH_TORCH:-0}" = 1 ]; then pkgs+=(python3-torch); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}" >&2
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"

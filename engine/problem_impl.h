@@ -1,0 +1,99 @@
+/* problem_impl.h - internal layout of problems and terms, shared by
+ * problem.c (object management), pattern.c (colouring, sparsity patterns)
+ * and the backends' evaluation code.  Not a public header.
+ *
+ * Element data of a term is stored in colour order: elements of colour c
+ * occupy [color_ptr[c], color_ptr[c+1]) and share no entity, so their
+ * contributions can be scattered in parallel without atomics and in an
+ * order that does not depend on the thread count.  Each colour is cut into
+ * chunks of at most LC_CHUNK elements whose energies are summed separately
+ * and then added in chunk order.  perm maps stored positions back to the
+ * order in which the user gave the elements. */
+#ifndef LC_PROBLEM_IMPL_H
+#define LC_PROBLEM_IMPL_H
+
+#include "energies/kernels.h"
+#include "problem.h"
+
+#define LC_CHUNK 256
+#define LC_MAX_COLORS 256
+
+typedef struct lc_variable {
+  char name[64];
+  lc_var_loc loc;
+  int dim;
+  int32_t n;   /* entities */
+  int64_t off; /* first DOF */
+} lc_variable;
+
+typedef struct lc_term {
+  int energy;
+  const lc_energy_info *info;
+  const lc_elem_kernel *kern;
+  int var;
+  double weight;
+  int project;
+  double params[LC_ENERGY_MAX_PARAMS];
+  int32_t n_elem;
+  int K, D, N, n_const, n_resid;
+  int32_t *ent;        /* n_elem x K entity indices, stored order */
+  double *consts;      /* n_elem x n_const, stored order */
+  int32_t *perm;       /* stored position -> user element index */
+  int32_t n_colors;
+  int32_t *color_ptr;  /* n_colors + 1 element offsets */
+  int32_t *color_chunk;/* n_colors + 1 chunk offsets */
+  int32_t n_chunks;
+  int32_t *chunk_ptr;  /* n_chunks + 1 element offsets */
+  int serial_color;    /* colour whose elements may conflict (-1: none) */
+  int32_t *slots;      /* n_elem x K x K row offsets into the Hessian, or NULL */
+  int64_t res_row0;    /* first residual row (residual terms) */
+} lc_term;
+
+struct lc_problem {
+  lc_mesh *mesh;
+  lc_variable *vars;
+  int n_vars;
+  int64_t n_dofs;
+  double *x;
+  uint8_t *fixed;
+  int64_t n_fixed;
+  lc_term **terms; /* NULL where removed */
+  int n_term_slots;
+  int n_live_terms;
+  /* Hessian pattern (full symmetric CSR) and values */
+  int hess_valid;
+  int32_t *rowptr, *col, *diag;
+  double *hval;
+  int64_t nnz;
+  /* Jacobian (CSR, residual rows x DOFs) */
+  int jac_valid;
+  int64_t n_res;
+  int32_t *jrowptr, *jcol;
+  double *jval;
+  int64_t jnnz;
+  /* scratch */
+  double *partials;
+  int32_t partials_cap;
+  int threads;
+};
+
+/* Colours the elements of t (entities are in t->ent, user order) and stores
+ * them in colour order; fills perm, colours and chunks. */
+int lc_term_color(lc_term *t, int32_t n_entities, lc_error *err);
+
+/* Builds the Hessian pattern of all terms and each term's slots. */
+int lc_pattern_build_hessian(lc_problem *p, lc_error *err);
+
+/* Builds the Jacobian pattern of the residual terms. */
+int lc_pattern_build_jacobian(lc_problem *p, lc_error *err);
+
+/* Order of the K entities of an element, ascending: ord[q] = local index. */
+void lc_entity_order(const int32_t *ent, int K, int *ord);
+
+/* Drops both patterns (terms or variables changed). */
+void lc_pattern_invalidate(lc_problem *p);
+
+/* Frees a term and everything it owns. */
+void lc_term_free(lc_term *t);
+
+#endif

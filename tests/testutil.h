@@ -1,0 +1,19 @@
+/* testutil.h - small helpers shared by the Check suites. */
+#ifndef LC_TESTUTIL_H
+#define LC_TESTUTIL_H
+
+#include <stddef.h>
+
+/* Path of a shared test mesh file (LOCAD_MESHES or ../shared/meshes), in a static buffer. */
+const char *lc_test_mesh_path(const char *file);
+
+/* Relative difference |a - b| / max(|a|, |b|, floor). */
+double lc_test_reldiff(double a, double b, double floor);
+
+/* Deterministic uniform random number in [lo, hi) from a 64-bit state. */
+double lc_test_rand(unsigned long long *state, double lo, double hi);
+
+/* Runs a Check suite with CK_NORMAL output; returns the process exit code. */
+int lc_test_run_suite(void *suite);
+
+#endif

@@ -8,12 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Mean rest edge length h per mesh, as published (W2-W4 states). */
-static double mean_edge(const char *mesh) {
-  if (!strcmp(mesh, "spot")) return 0.047684436;
-  if (!strcmp(mesh, "armadillo")) return 0.0067536652;
-  if (!strcmp(mesh, "igea")) return 0.00048047161;
-  return NAN;
+/* Mean rest length h over the unique undirected edges (W2-W4 states).  The
+ * check values use h at full precision, not the 8 digits printed in
+ * benchmarks.md (which moves the W2 energy by ~4e-9 relative). */
+static double mean_edge(const lc_mesh *m) {
+  const double *V = lc_mesh_V(m);
+  const int32_t *E = lc_mesh_edges(m), ne = lc_mesh_ne(m);
+  double sum = 0.0;
+  for (int32_t e = 0; e < ne; ++e) {
+    const double *a = V + 3 * (int64_t)E[2 * e], *b = V + 3 * (int64_t)E[2 * e + 1];
+    sum += sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
+  }
+  return sum / ne;
 }
 
 /* Published check values: id, mesh, energy, |g|, g.v, |Hv|, v.Hv, |H_proj|_F. */
@@ -127,8 +133,7 @@ static int setup_file(lc_workload *w, const char *dir, lc_error *err) {
   double *x = malloc((size_t)nv * dim * sizeof *x);
   if (!x) return lc_error_set(err, LC_ENOMEM, "workload: out of memory");
   if (w->id == 1) rc = read_uv(dir, w->mesh, nv, x, err);
-  else if (isnan(mean_edge(w->mesh))) rc = lc_error_set(err, LC_EINVAL, "W%d: no state for mesh %s", w->id, w->mesh);
-  else deformed_state(w->m, mean_edge(w->mesh), x);
+  else deformed_state(w->m, mean_edge(w->m), x);
   if (!rc) rc = lc_problem_add_variable(w->p, "x", LC_LOC_VERTEX, dim, x, NULL, err);
   free(x);
   static const char *const energy[] = {"", "symmetric_dirichlet", "stvk", "spring", "bending"};

@@ -20,8 +20,8 @@ int lc_problem_create(lc_mesh *mesh, lc_problem **out, lc_error *err) {
 /* Destroys the problem and releases its mesh reference. NULL is a no-op. */
 void lc_problem_destroy(lc_problem *p) {
   if (!p) return;
-  for (int i = 0; i < p->n_term_slots; ++i) lc_term_free(p->terms[i]);
   lc_pattern_invalidate(p);
+  for (int i = 0; i < p->n_term_slots; ++i) lc_term_free(p->terms[i]);
   free(p->terms);
   free(p->vars);
   free(p->x);

@@ -98,75 +98,80 @@ static int adjacent(const lc_mesh *m, int32_t v, int32_t u) {
   return 0;
 }
 
+/* Topology checks return 0 or the failing line (no Check calls in hot loops). */
+#define REQ(c)                \
+  do {                        \
+    if (!(c)) return __LINE__; \
+  } while (0)
+
 /* Checks edges and edge_faces against the conventions of mesh.h. */
-static void check_edges(const lc_mesh *m) {
+static int check_edges(const lc_mesh *m) {
   const int32_t *E = lc_mesh_edges(m), *EF = lc_mesh_edge_faces(m), *F = lc_mesh_F(m);
   for (int32_t e = 0; e < lc_mesh_ne(m); e++) {
     const int32_t *x = E + 2 * e, *ef = EF + 2 * e;
-    ck_assert_int_lt(x[0], x[1]);
-    if (e > 0) ck_assert(E[2 * e - 2] < x[0] || (E[2 * e - 2] == x[0] && E[2 * e - 1] < x[1]));
-    ck_assert(ef[0] >= 0 || ef[1] >= 0);
-    ck_assert(ef[0] < 0 || face_has_he(F, ef[0], x[0], x[1]));
-    ck_assert(ef[1] < 0 || face_has_he(F, ef[1], x[1], x[0]));
+    REQ(x[0] < x[1]);
+    REQ(e == 0 || E[2 * e - 2] < x[0] || (E[2 * e - 2] == x[0] && E[2 * e - 1] < x[1]));
+    REQ(ef[0] >= 0 || ef[1] >= 0);
+    REQ(ef[0] < 0 || face_has_he(F, ef[0], x[0], x[1]));
+    REQ(ef[1] < 0 || face_has_he(F, ef[1], x[1], x[0]));
   }
-  ck_assert_int_eq(2 * lc_mesh_nflaps(m) + (lc_mesh_ne(m) - lc_mesh_nflaps(m)), 3 * lc_mesh_nf(m));
+  REQ(lc_mesh_nflaps(m) + lc_mesh_ne(m) == 3 * lc_mesh_nf(m));
+  return 0;
 }
 
 /* Checks flaps, flap_edges and face_pairs. */
-static void check_flaps(const lc_mesh *m) {
+static int check_flaps(const lc_mesh *m) {
   const int32_t *E = lc_mesh_edges(m), *EF = lc_mesh_edge_faces(m), *F = lc_mesh_F(m);
   const int32_t *X = lc_mesh_flaps(m), *FE = lc_mesh_flap_edges(m), *FP = lc_mesh_face_pairs(m);
   for (int32_t k = 0; k < lc_mesh_nflaps(m); k++) {
     const int32_t *x = X + 4 * k, e = FE[k];
-    if (k > 0) ck_assert_int_lt(FE[k - 1], e);
-    ck_assert_int_eq(x[0], E[2 * e]);
-    ck_assert_int_eq(x[1], E[2 * e + 1]);
-    ck_assert_int_eq(FP[2 * k], EF[2 * e]);
-    ck_assert_int_eq(FP[2 * k + 1], EF[2 * e + 1]);
-    ck_assert(face_is(F, FP[2 * k], x[0], x[1], x[2]));
-    ck_assert(face_is(F, FP[2 * k + 1], x[1], x[0], x[3]));
+    REQ(k == 0 || FE[k - 1] < e);
+    REQ(x[0] == E[2 * e] && x[1] == E[2 * e + 1]);
+    REQ(FP[2 * k] == EF[2 * e] && FP[2 * k + 1] == EF[2 * e + 1]);
+    REQ(face_is(F, FP[2 * k], x[0], x[1], x[2]));
+    REQ(face_is(F, FP[2 * k + 1], x[1], x[0], x[3]));
   }
+  return 0;
 }
 
 /* Checks the vertex adjacency: sorted rows, one entry per edge end. */
-static void check_vadj(const lc_mesh *m) {
+static int check_vadj(const lc_mesh *m) {
   const int32_t *p = lc_mesh_vadj_ptr(m), *a = lc_mesh_vadj(m), *E = lc_mesh_edges(m);
-  ck_assert_int_eq(p[0], 0);
-  ck_assert_int_eq(p[lc_mesh_nv(m)], 2 * lc_mesh_ne(m));
+  REQ(p[0] == 0 && p[lc_mesh_nv(m)] == 2 * lc_mesh_ne(m));
   for (int32_t v = 0; v < lc_mesh_nv(m); v++)
-    for (int32_t j = p[v]; j < p[v + 1]; j++) {
-      if (j > p[v]) ck_assert_int_lt(a[j - 1], a[j]);
-      ck_assert_int_ne(a[j], v);
-    }
+    for (int32_t j = p[v]; j < p[v + 1]; j++) REQ(a[j] != v && (j == p[v] || a[j - 1] < a[j]));
   for (int32_t e = 0; e < lc_mesh_ne(m); e++)
-    ck_assert(adjacent(m, E[2 * e], E[2 * e + 1]) && adjacent(m, E[2 * e + 1], E[2 * e]));
+    REQ(adjacent(m, E[2 * e], E[2 * e + 1]) && adjacent(m, E[2 * e + 1], E[2 * e]));
+  return 0;
 }
 
 /* Checks boundary edges and vertex flags against edge_faces. */
-static void check_boundary(const lc_mesh *m) {
+static int check_boundary(const lc_mesh *m) {
   const int32_t *E = lc_mesh_edges(m), *EF = lc_mesh_edge_faces(m);
-  int32_t nb = -1, j = 0;
+  int32_t nb = -1, j = 0, bad = 0;
   const int32_t *B = lc_mesh_boundary_edges(m, &nb);
   const uint8_t *bv = lc_mesh_boundary_vertices(m);
   uint8_t *flag = calloc((size_t)lc_mesh_nv(m) + 1, 1);
-  ck_assert_ptr_nonnull(flag);
-  for (int32_t e = 0; e < lc_mesh_ne(m); e++) {
+  REQ(flag != NULL);
+  for (int32_t e = 0; e < lc_mesh_ne(m) && !bad; e++) {
     if (EF[2 * e] >= 0 && EF[2 * e + 1] >= 0) continue;
-    ck_assert_int_lt(j, nb);
-    ck_assert_int_eq(B[j++], e);
+    if (j >= nb || B[j++] != e) bad = __LINE__;
     flag[E[2 * e]] = flag[E[2 * e + 1]] = 1;
   }
-  ck_assert_int_eq(j, nb);
-  for (int32_t v = 0; v < lc_mesh_nv(m); v++) ck_assert_int_eq(bv[v], flag[v]);
+  if (!bad && j != nb) bad = __LINE__;
+  for (int32_t v = 0; v < lc_mesh_nv(m) && !bad; v++)
+    if (bv[v] != flag[v]) bad = __LINE__;
   free(flag);
+  return bad;
 }
 
 /* Checks every topology invariant of mesh.h. */
 static void check_topology(const lc_mesh *m) {
-  check_edges(m);
-  check_flaps(m);
-  check_vadj(m);
-  check_boundary(m);
+  int bad;
+  ck_assert_msg(!(bad = check_edges(m)), "edges check failed at line %d", bad);
+  ck_assert_msg(!(bad = check_flaps(m)), "flaps check failed at line %d", bad);
+  ck_assert_msg(!(bad = check_vadj(m)), "vertex adjacency check failed at line %d", bad);
+  ck_assert_msg(!(bad = check_boundary(m)), "boundary check failed at line %d", bad);
   ck_assert_int_eq(lc_mesh_euler(m), lc_mesh_nv(m) - lc_mesh_ne(m) + lc_mesh_nf(m));
 }
 

@@ -6,11 +6,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Path of a shared test mesh file (LOCAD_MESHES or ../shared/meshes), in a static buffer. */
+#ifndef LC_TEST_MESH_DIR
+#define LC_TEST_MESH_DIR "../shared/meshes"
+#endif
+
+/* Directory of the shared test meshes: LOCAD_MESHES, else the build's default. */
+const char *lc_test_mesh_dir(void) {
+  const char *dir = getenv("LOCAD_MESHES");
+  return dir && *dir ? dir : LC_TEST_MESH_DIR;
+}
+
+/* Path of a shared test mesh file (in lc_test_mesh_dir()), in a static buffer. */
 const char *lc_test_mesh_path(const char *file) {
   static char buf[4096];
-  const char *dir = getenv("LOCAD_MESHES");
-  snprintf(buf, sizeof buf, "%s/%s", dir && *dir ? dir : "../shared/meshes", file);
+  snprintf(buf, sizeof buf, "%s/%s", lc_test_mesh_dir(), file);
   return buf;
 }
 

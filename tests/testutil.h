@@ -4,7 +4,10 @@
 
 #include <stddef.h>
 
-/* Path of a shared test mesh file (LOCAD_MESHES or ../shared/meshes), in a static buffer. */
+/* Directory of the shared test meshes: LOCAD_MESHES, else the build's default. */
+const char *lc_test_mesh_dir(void);
+
+/* Path of a shared test mesh file (in lc_test_mesh_dir()), in a static buffer. */
 const char *lc_test_mesh_path(const char *file);
 
 /* Relative difference |a - b| / max(|a|, |b|, floor). */

@@ -245,10 +245,11 @@ LC_HD LC_AD_T LC_F(log)(LC_AD_T a) {
   return LC_F(unary)(&a, log(a.v), ia, -ia * ia);
 }
 
-/* a^p for a constant exponent p (negative a allowed where pow is real). */
+/* a^p for a constant exponent p (negative a allowed where pow is real).
+ * p = 0 and p = 1 have exact zero derivatives (0 * inf would give NaN at a = 0). */
 LC_HD LC_AD_T LC_F(powc)(LC_AD_T a, double p) {
   const double f1 = p * pow(a.v, p - 1.0), f2 = p * (p - 1.0) * pow(a.v, p - 2.0);
-  return LC_F(unary)(&a, pow(a.v, p), f1, p == 1.0 ? 0.0 : f2);
+  return LC_F(unary)(&a, pow(a.v, p), p == 0.0 ? 0.0 : f1, p == 1.0 || p == 0.0 ? 0.0 : f2);
 }
 
 /* 1 if every derivative of a is zero. */

@@ -66,7 +66,10 @@ static double LC_CAT(kh_, LC_EINST)(const double *x, const double *k, const doub
   const S e = LC_EFN(LC_EINST)(xs, k, p);
   for (int i = 0, t = 0; i < LC_EN; ++i) {
     g[i] = e.g[i];
-    for (int j = 0; j <= i; ++j, ++t) H[i * LC_EN + j] = H[j * LC_EN + i] = e.h[t];
+    for (int j = 0; j <= i; ++j, ++t) {
+      H[i * LC_EN + j] = e.h[t];
+      H[j * LC_EN + i] = e.h[t];
+    }
   }
   return e.v;
 }

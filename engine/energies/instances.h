@@ -256,4 +256,5 @@ LC_EINST_CHECK(27)
 LC_EINST_CHECK(28)
 #include LC_EINST_TEMPLATE
 
-LC_STATIC_ASSERT(LC_E_COUNT == 29, "energies/instances.h: an instance of LC_ENERGY_LIST is missing");
+LC_STATIC_ASSERT(LC_E_COUNT == 29,
+                 "energies/instances.h: an instance of LC_ENERGY_LIST is missing");

@@ -269,7 +269,8 @@ static int setup_cot(const lc_mesh *m, int32_t elem, const int32_t *ent, const d
     snprintf(why, 128, "cot_dirichlet needs mesh edges (element %ld)", (long)elem);
     return LC_EINVAL;
   }
-  const int32_t *e = lc_mesh_edges(m) + 2 * (size_t)elem, *ef = lc_mesh_edge_faces(m) + 2 * (size_t)elem;
+  const int32_t *e = lc_mesh_edges(m) + 2 * (size_t)elem;
+  const int32_t *ef = lc_mesh_edge_faces(m) + 2 * (size_t)elem;
   double w = 0.0;
   for (int s = 0; s < 2; ++s) {
     if (ef[s] < 0) continue;
@@ -286,7 +287,8 @@ static int setup_cot(const lc_mesh *m, int32_t elem, const int32_t *ent, const d
 
 /* ---- the table ------------------------------------------------------------ */
 
-#define LC_FRAME_DOC "Minv(4): rest frame Mr^-1 row-major [1/l, -xi/(l eta), 0, 1/eta]; A: rest area l eta / 2"
+#define LC_FRAME_DOC \
+  "Minv(4): rest frame Mr^-1 row-major [1/l, -xi/(l eta), 0, 1/eta]; A: rest area l eta / 2"
 
 #define LC_SPEC_SPRING_                                                                 \
   .kind = LC_ELEM_EDGE, .K = 2, .n_const = 1, .n_param = 1, .param_names = {"k"},       \
@@ -377,7 +379,8 @@ static int setup_cot(const lc_mesh *m, int32_t elem, const int32_t *ent, const d
 #define LC_SPEC_sphere_param_3                                                         \
   .kind = LC_ELEM_FACE, .K = 3, .n_const = 0, .n_param = 1,                            \
   .param_names = {"edge_weight"}, .param_defaults = {1.0}, .const_doc = "", .setup = NULL, \
-  .formula = "E = -log(det[x0,x1,x2]/6) + w (|x1-x0|^2 + |x2-x1|^2 + |x0-x2|^2) if det > 0 else +inf"
+  .formula = "E = -log(det[x0,x1,x2]/6) + w (|x1-x0|^2 + |x2-x1|^2 + |x0-x2|^2) if det > 0 " \
+             "else +inf"
 
 #define LC_SPEC_RES_POSITION_(dim)                                                     \
   .kind = LC_ELEM_VERTEX, .K = 1, .n_const = (dim), .n_resid = (dim), .n_param = 0,    \

@@ -378,9 +378,8 @@ int lc_mesh_create(const double *V, int32_t nv, const int32_t *F, int32_t nf, lc
   if ((rc = mesh_build_vadj(m, err))) goto fail;
   if ((rc = mesh_boundary(m, err))) goto fail;
   if ((rc = mesh_degenerate(m, err))) goto fail;
-  free(he.order);
   *out = m;
-  return LC_OK;
+  m = NULL;
 fail:
   free(he.order);
   if (m) mesh_free(m);

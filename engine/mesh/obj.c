@@ -6,7 +6,8 @@
  * v/vt/vn, negative indices; polygons fan-triangulated) and ignores all other
  * statements.  Numbers take a fast, correctly rounded path (Clinger: at most
  * 2^53 mantissa and |exponent| <= 22) and fall back to strtod on a bounded,
- * NUL-terminated copy of the token. */
+ * NUL-terminated copy of the token (which assumes the "C" locale).  A "#"
+ * starts a comment anywhere on a line; "\r\n" line ends are accepted. */
 #include "mesh.h"
 
 #include <errno.h>
@@ -277,30 +278,31 @@ fail:
 /* Reads all of stream f into a malloc'd buffer *buf of *len bytes. */
 static int obj_read_all(FILE *f, char **buf, size_t *len) {
   size_t cap = 1 << 16, n = 0;
-  char *b = NULL;
+  char *b = NULL, *nb;
+  int rc = LC_OK;
   if (fseek(f, 0, SEEK_END) == 0) {
     long sz = ftell(f);
     if (sz > 0) cap = (size_t)sz + 1;
     rewind(f);
   }
-  for (;;) {
-    char *nb = realloc(b, cap);
-    if (!nb) {
-      free(b);
-      return LC_ENOMEM;
+  for (;; cap *= 2) {
+    if (!(nb = realloc(b, cap))) {
+      rc = LC_ENOMEM;
+      goto fail;
     }
     b = nb;
     n += fread(b + n, 1, cap - n, f);
     if (n < cap) break;
-    cap *= 2;
   }
-  if (ferror(f)) {
+  if (ferror(f)) rc = LC_EIO;
+fail:
+  if (rc) {
     free(b);
-    return LC_EIO;
+  } else {
+    *buf = b;
+    *len = n;
   }
-  *buf = b;
-  *len = n;
-  return LC_OK;
+  return rc;
 }
 
 /* Prefixes the message in err with the file name of path. */

@@ -9,6 +9,7 @@
  * against its published check values before it is timed; "check" is "ok"
  * only when they matched ("none" where none are published).  With no
  * arguments the standard set runs.  Exit status 1 if any check failed. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -221,7 +222,7 @@ static void usage(FILE *f) {
 
 /* Parses the command line into o; returns 0, or 2 on a usage error. */
 static int parse_args(int argc, char **argv, opts *o) {
-  for (int i = 1; i < argc; ++i) {
+  for (int i = 1; i < argc; i += 2) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 1; }
     if (!v) { usage(stderr); return 2; }
@@ -234,7 +235,6 @@ static int parse_args(int argc, char **argv, opts *o) {
     else if (!strcmp(a, "--runs")) o->runs = atoi(v);
     else if (!strcmp(a, "--meshes")) snprintf(o->meshes, sizeof o->meshes, "%s", v);
     else { usage(stderr); return 2; }
-    ++i;
   }
   if (o->workload < 0 || o->workload > 6 || o->runs < 1 || o->runs > 1000 || o->threads < 0) {
     usage(stderr);

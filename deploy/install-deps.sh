@@ -3,7 +3,7 @@
 # (apt-get; run as root or with sudo available).  Skips apt-get entirely
 # when everything is already installed.
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libuv1-dev libmsgpack-dev check
+pkgs=(build-essential clang libomp-dev cmake pkg-config libuv1-dev libmsgpack-dev check
       libsuitesparse-dev python3 python3-numpy python3-msgpack python3-scipy
       python3-pytest)
 if [ "${LOCAD_WITH_TORCH:-0}" = 1 ]; then pkgs+=(python3-torch); fi

@@ -17,8 +17,12 @@
 
 #include <math.h>
 
+/* Element code is small functions on values; it is only fast when every
+ * call is inlined into the element function, so inlining is forced. */
 #if defined(__CUDACC__)
-#define LC_HD static inline __host__ __device__
+#define LC_HD static __forceinline__ __host__ __device__
+#elif defined(__GNUC__)
+#define LC_HD static inline __attribute__((always_inline))
 #else
 #define LC_HD static inline
 #endif

@@ -269,13 +269,14 @@ LC_HD S m3_sqfro(M3 a) {
 }
 /* |a|_F */
 LC_HD S m3_fro(M3 a) { return s_sqrt(m3_sqfro(a)); }
-/* Rotation of the value of a (lc_rot.h, Mueller et al. 2016; 20 iterations,
- * q (w,x,y,z) is the warm start on entry and the result on exit) returned as
- * a CONSTANT matrix: all derivatives zero.  Meant for local/global (ARAP-
- * style) schemes where the rotation is held fixed: at the optimal rotation
- * this gives the exact gradient of min_R E(F, R) (envelope theorem) and the
- * fixed-rotation Hessian, which is PSD for E = |F - R|^2-type energies.  Not
- * the derivative of the polar factor. */
+/* Rotation of the value of a (lc_rot.h, after Mueller et al. 2016; at most
+ * 20 updates; q (w,x,y,z) is the warm start on entry and the result on exit)
+ * returned as a CONSTANT matrix: all derivatives zero, NOT the derivative of
+ * the polar factor.  Meant for local/global (ARAP-style) schemes where the
+ * rotation is held fixed: at the optimal rotation this gives the exact
+ * gradient of min_R E(F, R) (envelope theorem), and the fixed-rotation
+ * Hessian, e.g. 2 J^T J for E = |F - R|^2 with F linear in the variables,
+ * which is PSD. */
 LC_HD M3 m3_rot(M3 a, double q[4]) {
   double av[9], rv[9];
   for (int i = 0; i < 3; ++i)

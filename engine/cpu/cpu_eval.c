@@ -81,7 +81,7 @@ static double element_hessian(const ev_ctx *c, const lc_term *t, const double *k
   const double e = t->kern->hess(l->x, k, t->params, l->g, l->H);
   if (!isfinite(e)) return e;
   for (int i = 0; i < N * N; ++i) l->H[i] *= t->weight;
-  if (c->project && t->project) lc_psd_project(l->H, N, LC_PSD_EPS);
+  if (c->project && t->project) lc_psd_project_elem(l->H, t->K, t->D, LC_PSD_EPS);
   return e;
 }
 

@@ -489,6 +489,51 @@ START_TEST(test_quat_to_mat) {
 }
 END_TEST
 
+/* A random translation-free symmetric matrix over K entities of dimension D:
+ * B^T S B with B the edge-difference map and S symmetric indefinite. */
+static void rand_translation_free(double *h, int K, int D) {
+  const int n = K * D, m = (K - 1) * D;
+  double s[LC_PSD_MAXN * LC_PSD_MAXN], b[LC_PSD_MAXN * LC_PSD_MAXN];
+  rand_sym(s, m);
+  for (int i = 0; i < m * n; ++i) b[i] = 0.0;
+  for (int j = 0; j < K - 1; ++j)
+    for (int d = 0; d < D; ++d) {
+      b[(j * D + d) * n + (j + 1) * D + d] = 1.0; /* x_{j+1} - x_0 */
+      b[(j * D + d) * n + d] = -1.0;
+    }
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < n; ++k) {
+      double acc = 0.0;
+      for (int p = 0; p < m; ++p)
+        for (int q = 0; q < m; ++q) acc += b[p * n + i] * s[p * m + q] * b[q * n + k];
+      h[i * n + k] = acc;
+    }
+}
+
+START_TEST(test_project_elem_matches_full) {
+  static const int shapes[][2] = {{2, 1}, {2, 2}, {2, 3}, {3, 2}, {3, 3}, {4, 3}, {3, 4}, {4, 2}};
+  for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; ++sh)
+    for (int trial = 0; trial < 20; ++trial) {
+      const int K = shapes[sh][0], D = shapes[sh][1], n = K * D;
+      double a[LC_PSD_MAXN * LC_PSD_MAXN], b[LC_PSD_MAXN * LC_PSD_MAXN];
+      rand_translation_free(a, K, D);
+      for (int i = 0; i < n * n; ++i) b[i] = a[i];
+      const double sc = fmax(max_abs(a, n * n), 1e-3);
+      const int ra = lc_psd_project_elem(a, K, D, 1e-3), rb = lc_psd_project(b, n, 1e-3);
+      ck_assert_int_eq(ra, rb);
+      for (int i = 0; i < n * n; ++i) ck_assert_double_le(fabs(a[i] - b[i]), 1e-12 * sc);
+      for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j) ck_assert_double_eq(a[i * n + j], a[j * n + i]);
+    }
+  /* not translation-free: falls back to the full projection, same result */
+  double a[36], b[36];
+  rand_sym(a, 6);
+  for (int i = 0; i < 36; ++i) b[i] = a[i];
+  ck_assert_int_eq(lc_psd_project_elem(a, 2, 3, 1e-9), lc_psd_project(b, 6, 1e-9));
+  ck_assert_int_eq(memcmp(a, b, sizeof a), 0);
+}
+END_TEST
+
 static Suite *psd_suite(void) {
   Suite *s = suite_create("psd");
   TCase *tc = tcase_create("core");
@@ -500,6 +545,7 @@ static Suite *psd_suite(void) {
   tcase_add_test(tc, test_psd_unchanged_laplacian);
   tcase_add_test(tc, test_psd_unchanged_spring);
   tcase_add_test(tc, test_project_edge_cases);
+  tcase_add_test(tc, test_project_elem_matches_full);
   tcase_add_test(tc, test_rot_from_stretch);
   tcase_add_test(tc, test_rot_degenerate_inverted);
   tcase_add_test(tc, test_rot_warm_start);

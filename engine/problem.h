@@ -176,6 +176,18 @@ int lc_problem_hvp(lc_problem *p, const double *x, const double *v, int project,
  * Jacobian (borrowed view in *J, may be NULL), weighted by sqrt(weight). */
 int lc_problem_jacobian(lc_problem *p, const double *x, double *r, lc_csr *J, lc_error *err);
 
+/* Largest step alpha along d (n_dofs) from x (NULL: the state) that keeps
+ * every element admissible, from the energies' step bounds (+inf if none
+ * applies). */
+int lc_problem_max_step(lc_problem *p, const double *x, const double *d, double *alpha,
+                        lc_error *err);
+
+/* Energy, gradient (g may be NULL) and the Gauss-Newton Hessian: residual
+ * terms contribute w J^T J per element, other terms their (projected, if
+ * project) Hessian.  Same pattern as lc_problem_hessian. */
+int lc_problem_gn_hessian(lc_problem *p, const double *x, int project, double *E, double *g,
+                          lc_csr *H, lc_error *err);
+
 /* Sets the number of CPU threads used by evaluation (0 = OpenMP default). */
 void lc_problem_set_threads(lc_problem *p, int threads);
 

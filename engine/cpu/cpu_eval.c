@@ -28,6 +28,7 @@ typedef struct ev_ctx {
   const lc_problem *p;
   ev_mode mode;
   int project;
+  int gauss_newton; /* EV_HESS: residual terms give J^T J */
   const double *x, *v;
   double *g, *H, *hv;
 } ev_ctx;
@@ -85,6 +86,25 @@ static double element_hessian(const ev_ctx *c, const lc_term *t, const double *k
   return e;
 }
 
+/* Gauss-Newton element: energy 1/2|r|^2, gradient J^T r, weighted J^T J in l->H. */
+static double element_gn(const lc_term *t, const double *k, ev_local *l) {
+  const int N = t->N, m = t->n_resid;
+  double r[LC_ENERGY_MAX_RESID], J[LC_ENERGY_MAX_RESID * NMAX], e = 0.0;
+  t->kern->resid(l->x, k, t->params, r, J);
+  for (int i = 0; i < m; ++i) e += 0.5 * r[i] * r[i];
+  for (int a = 0; a < N; ++a) {
+    double ga = 0.0;
+    for (int i = 0; i < m; ++i) ga += J[i * N + a] * r[i];
+    l->g[a] = ga;
+    for (int b = 0; b <= a; ++b) {
+      double h = 0.0;
+      for (int i = 0; i < m; ++i) h += J[i * N + a] * J[i * N + b];
+      l->H[a * N + b] = l->H[b * N + a] = t->weight * h;
+    }
+  }
+  return e;
+}
+
 /* Evaluates one element in the context's mode; returns its weighted energy. */
 static double eval_element(const ev_ctx *c, const lc_term *t, int32_t s, int64_t off, ev_local *l) {
   const int32_t *en = t->ent + (int64_t)s * t->K;
@@ -113,7 +133,7 @@ static double eval_element(const ev_ctx *c, const lc_term *t, int32_t s, int64_t
       if (isfinite(e)) scatter_vec(l, N, 1.0, l->hv, c->hv);
       break;
     case EV_HESS:
-      e = element_hessian(c, t, k, l);
+      e = c->gauss_newton && t->n_resid ? element_gn(t, k, l) : element_hessian(c, t, k, l);
       if (isfinite(e)) scatter_hess(c, t, t->slots + (int64_t)s * t->K * t->K, l);
       break;
   }
@@ -184,23 +204,23 @@ static const double *state(const lc_problem *p, const double *x) { return x ? x 
 
 /* Total energy. */
 int lc_problem_energy(lc_problem *p, const double *x, double *E, lc_error *err) {
-  ev_ctx c = {p, EV_ENERGY, 0, state(p, x), NULL, NULL, NULL, NULL};
+  ev_ctx c = {p, EV_ENERGY, 0, 0, state(p, x), NULL, NULL, NULL, NULL};
   return run(p, &c, E, err);
 }
 
 /* Energy and gradient g (n_dofs, caller-owned). */
 int lc_problem_gradient(lc_problem *p, const double *x, double *E, double *g, lc_error *err) {
   if (!g) return lc_error_set(err, LC_EINVAL, "gradient: output array required");
-  ev_ctx c = {p, EV_GRAD, 0, state(p, x), NULL, g, NULL, NULL};
+  ev_ctx c = {p, EV_GRAD, 0, 0, state(p, x), NULL, g, NULL, NULL};
   return run(p, &c, E, err);
 }
 
-/* Energy, gradient (g may be NULL) and the assembled Hessian. */
-int lc_problem_hessian(lc_problem *p, const double *x, int project, double *E, double *g,
-                       lc_csr *H, lc_error *err) {
+/* Assembles the Hessian (gauss_newton: J^T J for residual terms). */
+static int assemble(lc_problem *p, const double *x, int project, int gauss_newton, double *E,
+                    double *g, lc_csr *H, lc_error *err) {
   int rc = lc_pattern_build_hessian(p, err);
   if (rc) return rc;
-  ev_ctx c = {p, EV_HESS, project, state(p, x), NULL, g, p->hval, NULL};
+  ev_ctx c = {p, EV_HESS, project, gauss_newton, state(p, x), NULL, g, p->hval, NULL};
   if ((rc = run(p, &c, E, err))) return rc;
   for (int64_t i = 0; i < p->n_dofs; ++i)
     if (p->fixed[i]) p->hval[p->diag[i]] = 1.0;
@@ -208,11 +228,57 @@ int lc_problem_hessian(lc_problem *p, const double *x, int project, double *E, d
   return LC_OK;
 }
 
+/* Energy, gradient (g may be NULL) and the assembled Hessian. */
+int lc_problem_hessian(lc_problem *p, const double *x, int project, double *E, double *g,
+                       lc_csr *H, lc_error *err) {
+  return assemble(p, x, project, 0, E, g, H, err);
+}
+
+/* Energy, gradient and the Gauss-Newton Hessian (J^T J for residual terms). */
+int lc_problem_gn_hessian(lc_problem *p, const double *x, int project, double *E, double *g,
+                          lc_csr *H, lc_error *err) {
+  return assemble(p, x, project, 1, E, g, H, err);
+}
+
+/* Step bound of term t: the smallest element bound along d. */
+static double term_max_step(const lc_problem *p, const lc_term *t, const double *x, const double *d) {
+  const int64_t off = p->vars[t->var].off;
+  double amax = INFINITY;
+#pragma omp parallel for schedule(static) reduction(min : amax)
+  for (int32_t s = 0; s < t->n_elem; ++s) {
+    double xl[NMAX], dl[NMAX];
+    const int32_t *en = t->ent + (int64_t)s * t->K;
+    for (int a = 0; a < t->K; ++a)
+      for (int k = 0; k < t->D; ++k) {
+        const int64_t dof = off + (int64_t)en[a] * t->D + k;
+        xl[a * t->D + k] = x[dof];
+        dl[a * t->D + k] = d[dof];
+      }
+    const double a = t->info->max_step(xl, dl, t->consts + (int64_t)s * t->n_const, t->params);
+    if (a < amax) amax = a;
+  }
+  return amax;
+}
+
+/* Largest admissible step along d from x, over all terms with a bound. */
+int lc_problem_max_step(lc_problem *p, const double *x, const double *d, double *alpha,
+                        lc_error *err) {
+  if (!d || !alpha) return lc_error_set(err, LC_EINVAL, "max_step: d and alpha are required");
+  const double *xs = state(p, x);
+  double amax = INFINITY;
+  for (int ti = 0; ti < p->n_term_slots; ++ti) {
+    const lc_term *t = p->terms[ti];
+    if (t && t->info->max_step && t->weight > 0.0) amax = fmin(amax, term_max_step(p, t, xs, d));
+  }
+  *alpha = amax;
+  return LC_OK;
+}
+
 /* Energy, gradient (g may be NULL) and Hv = H v, matrix-free. */
 int lc_problem_hvp(lc_problem *p, const double *x, const double *v, int project, double *E,
                    double *g, double *Hv, lc_error *err) {
   if (!v || !Hv) return lc_error_set(err, LC_EINVAL, "hvp: v and Hv are required");
-  ev_ctx c = {p, EV_HVP, project, state(p, x), v, g, NULL, Hv};
+  ev_ctx c = {p, EV_HVP, project, 0, state(p, x), v, g, NULL, Hv};
   int rc = run(p, &c, E, err);
   if (rc) return rc;
   for (int64_t i = 0; i < p->n_dofs; ++i)

@@ -97,6 +97,12 @@ enum { LC_ENERGY_LIST(LC_ENERGY_DIMOF_) LC_EDIMOF_END_ };
 typedef int (*lc_energy_setup_fn)(const lc_mesh *m, int32_t elem, const int32_t *ent,
                                   const double *p, double *k, char *why);
 
+/* Largest alpha > 0 such that the element stays admissible (finite energy)
+ * for every step in [0, alpha) along direction d from x (both N local
+ * values); +inf when no step makes it inadmissible.  k, p as for kernels. */
+typedef double (*lc_energy_max_step_fn)(const double *x, const double *d, const double *k,
+                                        const double *p);
+
 /* What the host knows of an energy instance. */
 typedef struct lc_energy_info {
   const char *inst;            /* instance name, "spring_3" */
@@ -112,6 +118,7 @@ typedef struct lc_energy_info {
   double param_defaults[LC_ENERGY_MAX_PARAMS];
   const char *const_doc;       /* what the constants are, in order */
   lc_energy_setup_fn setup;    /* NULL: constants must be supplied */
+  lc_energy_max_step_fn max_step; /* NULL: any step keeps the element admissible */
   const char *formula;         /* one line, for docs and server.info */
 } lc_energy_info;
 

@@ -1,0 +1,67 @@
+/* cpu_vec.c - vector operations of the CPU backend (engine/solvers/vecops.h).
+ * Reductions sum fixed chunks of 4096 entries in parallel and then the chunk
+ * sums in order, so results do not depend on the number of threads. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "solvers/vecops.h"
+
+#define CHUNK 4096
+#define MAX_STACK_CHUNKS 4096
+
+/* Sum of f over fixed chunks, added in chunk order. */
+static double chunked_dot(int64_t n, const double *x, const double *y) {
+  const int64_t nc = (n + CHUNK - 1) / CHUNK;
+  double stack[MAX_STACK_CHUNKS], *part = nc <= MAX_STACK_CHUNKS ? stack : malloc((size_t)nc * sizeof *part);
+  if (!part) { /* out of memory: serial sum */
+    double s = 0.0;
+    for (int64_t i = 0; i < n; ++i) s += x[i] * y[i];
+    return s;
+  }
+#pragma omp parallel for schedule(static) if (n > 8 * CHUNK)
+  for (int64_t c = 0; c < nc; ++c) {
+    double s = 0.0;
+    const int64_t end = (c + 1) * CHUNK < n ? (c + 1) * CHUNK : n;
+    for (int64_t i = c * CHUNK; i < end; ++i) s += x[i] * y[i];
+    part[c] = s;
+  }
+  double s = 0.0;
+  for (int64_t c = 0; c < nc; ++c) s += part[c];
+  if (part != stack) free(part);
+  return s;
+}
+
+/* max |x_i| (order-independent). */
+static double cpu_nrm_inf(int64_t n, const double *x) {
+  double m = 0.0;
+#pragma omp parallel for schedule(static) reduction(max : m) if (n > 8 * CHUNK)
+  for (int64_t i = 0; i < n; ++i) m = fmax(m, fabs(x[i]));
+  return m;
+}
+
+/* y += a x */
+static void cpu_axpy(int64_t n, double a, const double *x, double *y) {
+#pragma omp parallel for schedule(static) if (n > 8 * CHUNK)
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+/* y = a x + b y */
+static void cpu_axpby(int64_t n, double a, const double *x, double b, double *y) {
+#pragma omp parallel for schedule(static) if (n > 8 * CHUNK)
+  for (int64_t i = 0; i < n; ++i) y[i] = a * x[i] + b * y[i];
+}
+
+/* y = x */
+static void cpu_copy(int64_t n, const double *x, double *y) { memcpy(y, x, (size_t)n * sizeof *y); }
+
+/* x *= a */
+static void cpu_scale(int64_t n, double a, double *x) {
+#pragma omp parallel for schedule(static) if (n > 8 * CHUNK)
+  for (int64_t i = 0; i < n; ++i) x[i] *= a;
+}
+
+static const lc_vecops cpu_ops = {chunked_dot, cpu_nrm_inf, cpu_axpy, cpu_axpby, cpu_copy, cpu_scale};
+
+/* The CPU backend's vector operations. */
+const lc_vecops *lc_vecops_cpu(void) { return &cpu_ops; }

@@ -1,0 +1,678 @@
+/* linsolve.c - sparse linear solvers for Newton steps (see linsolve.h):
+ * CHOLMOD supernodal Cholesky with a reused symbolic analysis and a growing
+ * diagonal shift on failure, PCG with a Jacobi / block-Jacobi
+ * preconditioner on an assembled CSR matrix, and matrix-free (truncated) CG.
+ *
+ * Determinism: every vector operation is element-wise or row-wise under a
+ * static OpenMP schedule, and every dot product sums fixed chunks of
+ * LC_LIN_CHUNK entries in parallel and then adds the chunk partials serially
+ * in order, so results are bit-identical whatever the number of threads.
+ *
+ * CHOLMOD view of A: the CSR arrays of a symmetric matrix are also its CSC
+ * arrays (column j of the view = row j of A).  They are passed as-is, full
+ * storage, with stype = +1: CHOLMOD then reads only the entries with row
+ * index <= column index and ignores the other triangle, so nothing is
+ * copied.  Its factorisation of upper-stored matrices is also its fastest
+ * path with a fill-reducing ordering. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "linsolve.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cholmod.h>
+
+#define LC_LIN_CHUNK 2048         /* entries per dot-product partial */
+#define LC_LIN_PAR_MIN 16384      /* vectors shorter than this stay serial */
+#define LC_LIN_MAX_BLOCK 32       /* largest block-Jacobi block */
+#define LC_LIN_RETRIES 8          /* shifted refactorisations after a failure */
+
+struct lc_linsolve {
+  lc_lin_kind kind;
+  int64_t n;
+  /* CHOLMOD state (kind LC_LIN_CHOLMOD) */
+  cholmod_common cc;
+  int cc_started;
+  cholmod_factor *L;            /* symbolic (+ numeric) factor, or NULL */
+  const int32_t *pat_rowptr;    /* pattern of the last analysis */
+  const int32_t *pat_col;
+  int64_t pat_nnz;
+  uint64_t pat_hash;            /* fingerprint of that pattern's contents */
+  cholmod_dense *X, *Y, *E;     /* cholmod_solve2 output and workspace */
+  /* vectors: r, z, p, q (CG kinds) or q (Cholesky residual) */
+  double *r, *z, *p, *q;
+  double *partial;              /* one partial sum per chunk */
+  double *pre;                  /* preconditioner data */
+  int64_t pre_len;
+  int pre_block;                /* block size of block-Jacobi data in pre */
+  /* last pattern validated (PCG / Cholesky) */
+  const int32_t *chk_rowptr, *chk_col;
+  int64_t chk_nnz;
+};
+
+/* Resolved options. */
+typedef struct {
+  double rtol, reg;
+  int max_iters, block;
+  lc_precond precond;
+} lin_opts;
+
+/* Preconditioner z = M r, for CG. */
+typedef void (*lin_prec)(const lc_linsolve *s, const double *r, double *z);
+
+/* ---- small helpers ------------------------------------------------------ */
+
+/* Monotonic time in seconds. */
+static double lin_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Deterministic a . b: fixed chunk partials summed in order. */
+static double lin_dot(const lc_linsolve *s, const double *a, const double *b) {
+  const int64_t n = s->n, nch = (n + LC_LIN_CHUNK - 1) / LC_LIN_CHUNK;
+  double *part = s->partial;
+#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+  for (int64_t c = 0; c < nch; ++c) {
+    const int64_t lo = c * LC_LIN_CHUNK, hi = lo + LC_LIN_CHUNK < n ? lo + LC_LIN_CHUNK : n;
+    double acc = 0.0;
+    for (int64_t i = lo; i < hi; ++i) acc += a[i] * b[i];
+    part[c] = acc;
+  }
+  double sum = 0.0;
+  for (int64_t c = 0; c < nch; ++c) sum += part[c];
+  return sum;
+}
+
+/* y = A v for an lc_csr (row-parallel, deterministic). */
+static void lin_spmv(const lc_csr *A, const double *v, double *y) {
+  const int64_t n = A->nrows;
+  const int32_t *rp = A->rowptr, *ci = A->col;
+  const double *av = A->val;
+#pragma omp parallel for schedule(static) if (A->nnz >= LC_LIN_PAR_MIN)
+  for (int64_t i = 0; i < n; ++i) {
+    double acc = 0.0;
+    for (int32_t k = rp[i]; k < rp[i + 1]; ++k) acc += av[k] * v[ci[k]];
+    y[i] = acc;
+  }
+}
+
+/* Relative residual |b - A x| / |b| (uses s->q as scratch). */
+static double lin_csr_residual(lc_linsolve *s, const lc_csr *A, const double *b, const double *x,
+                               double bnorm) {
+  double *q = s->q;
+  const int64_t n = s->n;
+  lin_spmv(A, x, q);
+#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+  for (int64_t i = 0; i < n; ++i) q[i] = b[i] - q[i];
+  return bnorm > 0.0 ? sqrt(lin_dot(s, q, q)) / bnorm : 0.0;
+}
+
+/* 1 if every value is finite. */
+static int lin_all_finite(const double *v, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (!isfinite(v[i])) return 0;
+  return 1;
+}
+
+/* Fills *lo from o (NULL or zero fields = defaults); validates. */
+static int lin_resolve_opts(const lc_lin_opts *o, lin_opts *lo, lc_error *err) {
+  lc_lin_opts d = {0};
+  if (o) d = *o;
+  if (!(d.rtol >= 0.0) || !isfinite(d.rtol))
+    return lc_error_set(err, LC_EINVAL, "linsolve: rtol must be finite and >= 0 (got %g)", d.rtol);
+  if (!(d.reg >= 0.0) || !isfinite(d.reg))
+    return lc_error_set(err, LC_EINVAL, "linsolve: reg must be finite and >= 0 (got %g)", d.reg);
+  if (d.max_iters < 0)
+    return lc_error_set(err, LC_EINVAL, "linsolve: max_iters must be >= 0 (got %d)", d.max_iters);
+  if (d.block < 0 || d.block > LC_LIN_MAX_BLOCK)
+    return lc_error_set(err, LC_EINVAL, "linsolve: block must be in [0, %d] (got %d)",
+                        LC_LIN_MAX_BLOCK, d.block);
+  if (d.precond != LC_PRECOND_JACOBI && d.precond != LC_PRECOND_BLOCK_JACOBI)
+    return lc_error_set(err, LC_EINVAL, "linsolve: unknown preconditioner %d", (int)d.precond);
+  lo->rtol = d.rtol > 0.0 ? d.rtol : 1e-8;
+  lo->reg = d.reg;
+  lo->max_iters = d.max_iters > 0 ? d.max_iters : 1000;
+  lo->block = d.block > 0 ? d.block : 3;
+  lo->precond = d.precond;
+  return LC_OK;
+}
+
+/* Grows s->pre to at least len doubles. */
+static int lin_pre_reserve(lc_linsolve *s, int64_t len, lc_error *err) {
+  if (s->pre_len >= len) return LC_OK;
+  double *np = realloc(s->pre, (size_t)len * sizeof *np);
+  if (!np) return lc_error_set(err, LC_ENOMEM, "linsolve: out of memory (%lld doubles)", (long long)len);
+  s->pre = np;
+  s->pre_len = len;
+  return LC_OK;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+/* Allocates the CG vectors (4 n for CG kinds, n for Cholesky) and partials. */
+static int lin_alloc_vectors(lc_linsolve *s) {
+  const int64_t n = s->n, nv = s->kind == LC_LIN_CHOLMOD ? 1 : 4;
+  const int64_t nch = (n + LC_LIN_CHUNK - 1) / LC_LIN_CHUNK;
+  double *buf = malloc((size_t)(nv * n) * sizeof *buf);
+  s->partial = malloc((size_t)nch * sizeof *s->partial);
+  if (!buf || !s->partial) {
+    free(buf);
+    return LC_ENOMEM;
+  }
+  s->q = buf;
+  if (nv == 4) {
+    s->r = buf + n;
+    s->z = buf + 2 * n;
+    s->p = buf + 3 * n;
+  }
+  return LC_OK;
+}
+
+/* Creates a solver of the given kind for systems of size n. */
+int lc_linsolve_create(lc_lin_kind kind, int64_t n, lc_linsolve **out, lc_error *err) {
+  int rc = LC_OK;
+  lc_linsolve *s = NULL;
+  if (!out) return lc_error_set(err, LC_EINVAL, "linsolve_create: out is NULL");
+  *out = NULL;
+  if (kind != LC_LIN_CHOLMOD && kind != LC_LIN_PCG && kind != LC_LIN_CG_MATFREE) {
+    rc = lc_error_set(err, LC_EINVAL, "linsolve_create: unknown solver kind %d", (int)kind);
+    goto done;
+  }
+  if (n < 1 || (kind != LC_LIN_CG_MATFREE && n > INT32_MAX)) {
+    rc = lc_error_set(err, LC_EINVAL, "linsolve_create: size n = %lld out of range", (long long)n);
+    goto done;
+  }
+  s = calloc(1, sizeof *s);
+  if (!s || (s->kind = kind, s->n = n, lin_alloc_vectors(s)) != LC_OK) {
+    rc = lc_error_set(err, LC_ENOMEM, "linsolve_create: out of memory (n = %lld)", (long long)n);
+    goto done;
+  }
+  if (kind == LC_LIN_CHOLMOD) {
+    if (!cholmod_start(&s->cc)) {
+      rc = lc_error_set(err, LC_ENOMEM, "linsolve_create: cholmod_start failed");
+      goto done;
+    }
+    s->cc_started = 1;
+    s->cc.print = 0;                     /* quiet: errors come back as codes */
+    s->cc.error_handler = NULL;
+    s->cc.supernodal = CHOLMOD_SUPERNODAL;
+    s->cc.quick_return_if_not_posdef = 1; /* fail fast, a shifted retry follows */
+  }
+  *out = s;
+  s = NULL;
+done:
+  lc_linsolve_destroy(s);
+  return rc;
+}
+
+/* Frees the CHOLMOD factor (the next Cholesky solve re-analyses). */
+static void lin_free_factor(lc_linsolve *s) {
+  if (s->cc_started && s->L) cholmod_free_factor(&s->L, &s->cc);
+  s->L = NULL;
+  s->pat_rowptr = s->pat_col = NULL;
+  s->pat_nnz = -1;
+  s->pat_hash = 0;
+}
+
+/* Destroys the solver and frees its factorisation. NULL is a no-op. */
+void lc_linsolve_destroy(lc_linsolve *s) {
+  if (!s) return;
+  if (s->cc_started) {
+    lin_free_factor(s);
+    cholmod_free_dense(&s->X, &s->cc);
+    cholmod_free_dense(&s->Y, &s->cc);
+    cholmod_free_dense(&s->E, &s->cc);
+    cholmod_finish(&s->cc);
+  }
+  free(s->q);
+  free(s->partial);
+  free(s->pre);
+  free(s);
+}
+
+/* Forgets the symbolic analysis (the next Cholesky solve redoes it). */
+void lc_linsolve_reset(lc_linsolve *s) {
+  if (!s) return;
+  lin_free_factor(s);
+  s->chk_rowptr = s->chk_col = NULL;
+  s->chk_nnz = -1;
+}
+
+/* ---- assembled-matrix checks -------------------------------------------- */
+
+/* Checks the arguments of lc_linsolve_solve (the pattern fully, once per new
+ * rowptr/col/nnz). */
+static int lin_check_csr(lc_linsolve *s, const lc_csr *A, const double *b, const double *x,
+                         lc_error *err) {
+  if (!A || !b || !x)
+    return lc_error_set(err, LC_EINVAL, "linsolve_solve: %s is NULL", !A ? "A" : !b ? "b" : "x");
+  if (s->kind == LC_LIN_CG_MATFREE)
+    return lc_error_set(err, LC_EINVAL, "linsolve_solve: a matrix-free CG solver needs lc_linsolve_cg");
+  if (A->nrows != s->n || A->ncols != s->n)
+    return lc_error_set(err, LC_EINVAL, "linsolve_solve: A is %d x %d, solver size is %lld",
+                        (int)A->nrows, (int)A->ncols, (long long)s->n);
+  if (x == b) return lc_error_set(err, LC_EINVAL, "linsolve_solve: x must not alias b");
+  if (!A->rowptr || A->nnz < 0 || A->nnz > INT32_MAX || ((!A->col || !A->val) && A->nnz > 0))
+    return lc_error_set(err, LC_EINVAL, "linsolve_solve: A has missing arrays or a bad nnz");
+  if (A->rowptr[0] != 0 || A->rowptr[A->nrows] != A->nnz)
+    return lc_error_set(err, LC_EINVAL, "linsolve_solve: A->rowptr does not span [0, nnz = %lld]",
+                        (long long)A->nnz);
+  if (A->rowptr == s->chk_rowptr && A->col == s->chk_col && A->nnz == s->chk_nnz) return LC_OK;
+  for (int32_t i = 0; i < A->nrows; ++i) {
+    if (A->rowptr[i + 1] < A->rowptr[i])
+      return lc_error_set(err, LC_EINVAL, "linsolve_solve: A->rowptr decreases at row %d", (int)i);
+    for (int32_t k = A->rowptr[i]; k < A->rowptr[i + 1]; ++k)
+      if (A->col[k] < 0 || A->col[k] >= A->ncols || (k > A->rowptr[i] && A->col[k] <= A->col[k - 1]))
+        return lc_error_set(err, LC_EINVAL,
+                            "linsolve_solve: A row %d: column %d out of range or unsorted", (int)i,
+                            (int)A->col[k]);
+  }
+  s->chk_rowptr = A->rowptr;
+  s->chk_col = A->col;
+  s->chk_nnz = A->nnz;
+  return LC_OK;
+}
+
+/* ---- CHOLMOD ------------------------------------------------------------- */
+
+/* Fingerprint of a pattern's contents (guards reuse against a pattern
+ * rebuilt in the same buffers). */
+static uint64_t lin_pattern_hash(const lc_csr *A) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)A->nnz;
+  for (int32_t i = 0; i <= A->nrows; ++i) h = (h ^ (uint32_t)A->rowptr[i]) * 0x100000001B3ULL;
+  for (int64_t k = 0; k < A->nnz; ++k) h = (h ^ (uint32_t)A->col[k]) * 0x100000001B3ULL;
+  return h;
+}
+
+/* Maps a failed CHOLMOD call to an lc code with a message. */
+static int lin_cholmod_error(const lc_linsolve *s, const char *what, lc_error *err) {
+  const int st = s->cc.status;
+  if (st == CHOLMOD_OUT_OF_MEMORY || st == CHOLMOD_TOO_LARGE)
+    return lc_error_set(err, LC_ENOMEM, "linsolve: %s: CHOLMOD out of memory (status %d)", what, st);
+  return lc_error_set(err, LC_ENUMERIC, "linsolve: %s failed (CHOLMOD status %d)", what, st);
+}
+
+/* Wraps A's CSR arrays as a CHOLMOD upper-symmetric CSC view (no copy). */
+static cholmod_sparse lin_cholmod_view(const lc_csr *A) {
+  cholmod_sparse v;
+  memset(&v, 0, sizeof v);
+  v.nrow = v.ncol = (size_t)A->nrows;
+  v.nzmax = (size_t)A->nnz;
+  v.p = (void *)A->rowptr; /* CHOLMOD reads, never writes, its input */
+  v.i = (void *)A->col;
+  v.x = (void *)A->val;
+  v.stype = 1;
+  v.itype = CHOLMOD_INT;
+  v.xtype = CHOLMOD_REAL;
+  v.dtype = CHOLMOD_DOUBLE;
+  v.sorted = 1;
+  v.packed = 1;
+  return v;
+}
+
+/* Ensures a symbolic analysis of A's pattern; sets *analyzed. */
+static int lin_cholmod_analyze(lc_linsolve *s, const lc_csr *A, cholmod_sparse *V, int *analyzed,
+                               lc_error *err) {
+  const uint64_t h = lin_pattern_hash(A);
+  *analyzed = 0;
+  if (s->L && A->rowptr == s->pat_rowptr && A->col == s->pat_col && A->nnz == s->pat_nnz &&
+      h == s->pat_hash)
+    return LC_OK;
+  lin_free_factor(s);
+  s->L = cholmod_analyze(V, &s->cc);
+  if (!s->L) return lin_cholmod_error(s, "cholmod_analyze", err);
+  s->pat_rowptr = A->rowptr;
+  s->pat_col = A->col;
+  s->pat_nnz = A->nnz;
+  s->pat_hash = h;
+  *analyzed = 1;
+  return LC_OK;
+}
+
+/* Largest |A_ii| (1 if the diagonal is zero). */
+static double lin_max_abs_diag(const lc_csr *A) {
+  double m = 0.0;
+  for (int32_t i = 0; i < A->nrows; ++i)
+    for (int32_t k = A->rowptr[i]; k < A->rowptr[i + 1]; ++k)
+      if (A->col[k] == i && isfinite(A->val[k])) m = fmax(m, fabs(A->val[k]));
+  return m > 0.0 ? m : 1.0;
+}
+
+/* Factorises A + shift I, retrying with a growing shift; sets *shift. */
+static int lin_cholmod_factor(lc_linsolve *s, const lc_csr *A, cholmod_sparse *V, double reg,
+                              double *shift, lc_error *err) {
+  double beta[2] = {reg, 0.0}, base = 0.0;
+  for (int attempt = 0; attempt <= LC_LIN_RETRIES; ++attempt) {
+    if (attempt > 0) {
+      if (attempt == 1) base = 1e-8 * lin_max_abs_diag(A);
+      const double grown = base * pow(10.0, attempt - 1);
+      beta[0] = grown > beta[0] ? grown : 10.0 * beta[0];
+    }
+    const int ok = cholmod_factorize_p(V, beta, NULL, 0, s->L, &s->cc);
+    if (!ok && s->cc.status != CHOLMOD_NOT_POSDEF) return lin_cholmod_error(s, "cholmod_factorize", err);
+    if (s->cc.status != CHOLMOD_NOT_POSDEF && s->L->minor >= s->L->n) {
+      *shift = beta[0];
+      return LC_OK;
+    }
+  }
+  *shift = beta[0];
+  return lc_error_set(err, LC_ENUMERIC,
+                      "linsolve: matrix not positive definite (column %lld) even with diagonal "
+                      "shift %g after %d retries",
+                      (long long)s->L->minor, beta[0], LC_LIN_RETRIES);
+}
+
+/* Solves with the current factor: x = A^-1 b. */
+static int lin_cholmod_backsolve(lc_linsolve *s, const double *b, double *x, lc_error *err) {
+  cholmod_dense B;
+  memset(&B, 0, sizeof B);
+  B.nrow = B.nzmax = B.d = (size_t)s->n;
+  B.ncol = 1;
+  B.x = (void *)b; /* read only */
+  B.xtype = CHOLMOD_REAL;
+  B.dtype = CHOLMOD_DOUBLE;
+  if (!cholmod_solve2(CHOLMOD_A, s->L, &B, NULL, &s->X, NULL, &s->Y, &s->E, &s->cc))
+    return lin_cholmod_error(s, "cholmod_solve2", err);
+  memcpy(x, s->X->x, (size_t)s->n * sizeof *x);
+  if (!lin_all_finite(x, s->n))
+    return lc_error_set(err, LC_ENUMERIC, "linsolve: Cholesky solution is not finite");
+  return LC_OK;
+}
+
+/* Cholesky solve of A x = b (arguments checked). */
+static int lin_cholmod_solve(lc_linsolve *s, const lc_csr *A, const double *b, double *x,
+                             const lin_opts *o, lc_lin_stats *st, lc_error *err) {
+  cholmod_sparse V = lin_cholmod_view(A);
+  double t0 = lin_now();
+  int rc = lin_cholmod_analyze(s, A, &V, &st->analyzed, err);
+  double t1 = lin_now();
+  st->t_analyze = t1 - t0;
+  if (rc != LC_OK) goto done;
+  rc = lin_cholmod_factor(s, A, &V, o->reg, &st->reg_used, err);
+  t0 = lin_now();
+  st->t_factor = t0 - t1;
+  if (rc != LC_OK) goto done;
+  rc = lin_cholmod_backsolve(s, b, x, err);
+  if (rc == LC_OK) st->residual = lin_csr_residual(s, A, b, x, sqrt(lin_dot(s, b, b)));
+  st->t_solve = lin_now() - t0;
+done:
+  return rc;
+}
+
+/* ---- preconditioners ----------------------------------------------------- */
+
+/* z = pre .* r (Jacobi, pre = inverse diagonal). */
+static void lin_prec_jacobi(const lc_linsolve *s, const double *r, double *z) {
+  const int64_t n = s->n;
+  const double *inv = s->pre;
+#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+  for (int64_t i = 0; i < n; ++i) z[i] = inv[i] * r[i];
+}
+
+/* z = blockdiag(B_k^-1) r (block-Jacobi; pre = inverse blocks, b x b each). */
+static void lin_prec_block(const lc_linsolve *s, const double *r, double *z) {
+  const int64_t n = s->n;
+  const int b = s->pre_block;
+  const int64_t nb = (n + b - 1) / b;
+  const double *blocks = s->pre;
+#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+  for (int64_t k = 0; k < nb; ++k) {
+    const int64_t r0 = k * b;
+    const int m = (int)(r0 + b <= n ? b : n - r0);
+    const double *Bi = blocks + k * b * b;
+    for (int i = 0; i < m; ++i) {
+      double acc = 0.0;
+      for (int j = 0; j < m; ++j) acc += Bi[i * b + j] * r[r0 + j];
+      z[r0 + i] = acc;
+    }
+  }
+}
+
+/* Inverse of a usable diagonal entry (1 for a non-positive or bad one). */
+static double lin_inv_diag(double d) { return d > 0.0 && isfinite(d) ? 1.0 / d : 1.0; }
+
+/* Builds the Jacobi preconditioner of A into s->pre. */
+static int lin_setup_jacobi(lc_linsolve *s, const lc_csr *A, lc_error *err) {
+  int rc = lin_pre_reserve(s, s->n, err);
+  if (rc != LC_OK) return rc;
+  double *inv = s->pre;
+#pragma omp parallel for schedule(static) if (A->nnz >= LC_LIN_PAR_MIN)
+  for (int64_t i = 0; i < s->n; ++i) {
+    double d = 0.0;
+    for (int32_t k = A->rowptr[i]; k < A->rowptr[i + 1]; ++k)
+      if (A->col[k] == i) d = A->val[k];
+    inv[i] = lin_inv_diag(d);
+  }
+  return LC_OK;
+}
+
+/* Inverts the SPD m x m block B (leading dimension ld) into Bi via Cholesky;
+ * returns 0 (Bi untouched) if B is not numerically positive definite. */
+static int lin_invert_block(const double *B, int m, int ld, double *Bi) {
+  double L[LC_LIN_MAX_BLOCK * LC_LIN_MAX_BLOCK], scale = 0.0;
+  for (int i = 0; i < m; ++i) scale = fmax(scale, fabs(B[i * ld + i]));
+  for (int j = 0; j < m; ++j)
+    for (int i = j; i < m; ++i) {
+      double v = B[i * ld + j];
+      for (int k = 0; k < j; ++k) v -= L[i * m + k] * L[j * m + k];
+      if (i == j) {
+        if (!(v > 1e-12 * scale) || !isfinite(v)) return 0;
+        L[j * m + j] = sqrt(v);
+      } else {
+        L[i * m + j] = v / L[j * m + j];
+      }
+    }
+  for (int c = 0; c < m; ++c) { /* column c of B^-1: L y = e_c, L^T x = y */
+    double y[LC_LIN_MAX_BLOCK];
+    for (int i = 0; i < m; ++i) {
+      double v = i == c ? 1.0 : 0.0;
+      for (int k = 0; k < i; ++k) v -= L[i * m + k] * y[k];
+      y[i] = v / L[i * m + i];
+    }
+    for (int i = m - 1; i >= 0; --i) {
+      double v = y[i];
+      for (int k = i + 1; k < m; ++k) v -= L[k * m + i] * Bi[k * ld + c];
+      Bi[i * ld + c] = v / L[i * m + i];
+    }
+  }
+  return 1;
+}
+
+/* Builds the block-Jacobi preconditioner (block b) of A into s->pre; a
+ * block that is not positive definite falls back to Jacobi. */
+static int lin_setup_block(lc_linsolve *s, const lc_csr *A, int b, lc_error *err) {
+  const int64_t n = s->n, nb = (n + b - 1) / b;
+  int rc = lin_pre_reserve(s, nb * b * b, err);
+  if (rc != LC_OK) return rc;
+  s->pre_block = b;
+  double *blocks = s->pre;
+#pragma omp parallel for schedule(static) if (A->nnz >= LC_LIN_PAR_MIN)
+  for (int64_t k = 0; k < nb; ++k) {
+    double B[LC_LIN_MAX_BLOCK * LC_LIN_MAX_BLOCK];
+    double *Bi = blocks + k * b * b;
+    const int64_t r0 = k * b;
+    const int m = (int)(r0 + b <= n ? b : n - r0);
+    memset(B, 0, (size_t)(b * b) * sizeof *B);
+    for (int i = 0; i < m; ++i)
+      for (int32_t q = A->rowptr[r0 + i]; q < A->rowptr[r0 + i + 1]; ++q)
+        if (A->col[q] >= r0 && A->col[q] < r0 + m) B[i * b + (A->col[q] - r0)] = A->val[q];
+    memset(Bi, 0, (size_t)(b * b) * sizeof *Bi);
+    if (!lin_invert_block(B, m, b, Bi))
+      for (int i = 0; i < m; ++i) Bi[i * b + i] = lin_inv_diag(B[i * b + i]);
+  }
+  return LC_OK;
+}
+
+/* ---- conjugate gradients ------------------------------------------------- */
+
+/* Operator of an assembled matrix for the CG core. */
+static int lin_csr_op(void *user, const double *v, double *y) {
+  lin_spmv((const lc_csr *)user, v, y);
+  return LC_OK;
+}
+
+/* Initial residual r = b - A x (r = b when x is zero; x zeroed if !x_guess). */
+static int lin_cg_start(lc_linsolve *s, lc_lin_op op, void *user, const double *b, double *x,
+                        int x_guess, lc_error *err) {
+  const int64_t n = s->n;
+  int nonzero = 0;
+  if (!x_guess) memset(x, 0, (size_t)n * sizeof *x);
+  for (int64_t i = 0; x_guess && i < n && !nonzero; ++i) nonzero = x[i] != 0.0;
+  if (!nonzero) {
+    memcpy(s->r, b, (size_t)n * sizeof *b);
+    return LC_OK;
+  }
+  int rc = op(user, x, s->q);
+  if (rc != LC_OK) return lc_error_set(err, rc, "linsolve_cg: operator failed (%s)", lc_strerror(rc));
+#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+  for (int64_t i = 0; i < n; ++i) s->r[i] = b[i] - s->q[i];
+  return LC_OK;
+}
+
+/* x += alpha p, r -= alpha q. */
+static void lin_cg_update(lc_linsolve *s, double *x, double alpha) {
+  const int64_t n = s->n;
+  double *r = s->r;
+  const double *p = s->p, *q = s->q;
+#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] += alpha * p[i];
+    r[i] -= alpha * q[i];
+  }
+}
+
+/* p = z + beta p. */
+static void lin_cg_direction(lc_linsolve *s, double beta) {
+  const int64_t n = s->n;
+  double *p = s->p;
+  const double *z = s->z;
+#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+  for (int64_t i = 0; i < n; ++i) p[i] = z[i] + beta * p[i];
+}
+
+/* Preconditioned CG core (truncated on negative curvature, see
+ * lc_linsolve_cg); st->residual gets the recursive residual |r| / |b|. */
+static int lin_cg_core(lc_linsolve *s, lc_lin_op op, void *user, lin_prec prec, const double *b,
+                       double *x, int x_guess, const lin_opts *o, lc_lin_stats *st, lc_error *err) {
+  const double bnorm = sqrt(lin_dot(s, b, b));
+  int rc = LC_OK;
+  st->iters = 0;
+  if (!isfinite(bnorm)) return lc_error_set(err, LC_EINVAL, "linsolve: b is not finite");
+  if (bnorm == 0.0) { /* the solution of A x = 0 */
+    memset(x, 0, (size_t)s->n * sizeof *x);
+    return LC_OK;
+  }
+  rc = lin_cg_start(s, op, user, b, x, x_guess, err);
+  if (rc != LC_OK) return rc;
+  prec(s, s->r, s->z);
+  memcpy(s->p, s->z, (size_t)s->n * sizeof *s->p);
+  double rz = lin_dot(s, s->r, s->z), rr = lin_dot(s, s->r, s->r);
+  for (int k = 0; k < o->max_iters && sqrt(rr) > o->rtol * bnorm; ++k) {
+    rc = op(user, s->p, s->q);
+    if (rc != LC_OK) return lc_error_set(err, rc, "linsolve_cg: operator failed (%s)", lc_strerror(rc));
+    const double pq = lin_dot(s, s->p, s->q);
+    if (!isfinite(pq) || !isfinite(rz))
+      return lc_error_set(err, LC_ENUMERIC, "linsolve_cg: non-finite value at iteration %d", k);
+    if (pq <= 0.0 && k == 0)
+      return lc_error_set(err, LC_ENUMERIC,
+                          "linsolve_cg: negative curvature p'Ap = %g on the first iteration", pq);
+    if (pq <= 0.0) break; /* truncated: keep the current iterate */
+    lin_cg_update(s, x, rz / pq);
+    prec(s, s->r, s->z);
+    const double rz_new = lin_dot(s, s->r, s->z);
+    rr = lin_dot(s, s->r, s->r);
+    lin_cg_direction(s, rz_new / rz);
+    rz = rz_new;
+    st->iters = k + 1;
+  }
+  st->residual = sqrt(rr) / bnorm;
+  return LC_OK;
+}
+
+/* PCG solve of A x = b (arguments checked). */
+static int lin_pcg_solve(lc_linsolve *s, const lc_csr *A, const double *b, double *x,
+                         const lin_opts *o, lc_lin_stats *st, lc_error *err) {
+  const int block = o->precond == LC_PRECOND_BLOCK_JACOBI && o->block > 1;
+  double t0 = lin_now();
+  int rc = block ? lin_setup_block(s, A, o->block, err) : lin_setup_jacobi(s, A, err);
+  double t1 = lin_now();
+  st->t_factor = t1 - t0;
+  if (rc != LC_OK) goto done;
+  rc = lin_cg_core(s, lin_csr_op, (void *)A, block ? lin_prec_block : lin_prec_jacobi, b, x, 0, o,
+                   st, err);
+  if (rc == LC_OK) st->residual = lin_csr_residual(s, A, b, x, sqrt(lin_dot(s, b, b)));
+  st->t_solve = lin_now() - t1;
+done:
+  return rc;
+}
+
+/* Solves A x = b for an assembled SPD matrix (Cholesky or PCG kinds). */
+int lc_linsolve_solve(lc_linsolve *s, const lc_csr *A, const double *b, double *x,
+                      const lc_lin_opts *o, lc_lin_stats *st, lc_error *err) {
+  lc_lin_stats local;
+  lin_opts lo;
+  int rc;
+  if (!st) st = &local;
+  memset(st, 0, sizeof *st);
+  if (!s) {
+    rc = lc_error_set(err, LC_EINVAL, "linsolve_solve: solver is NULL");
+    goto done;
+  }
+  rc = lin_check_csr(s, A, b, x, err);
+  if (rc == LC_OK) rc = lin_resolve_opts(o, &lo, err);
+  if (rc != LC_OK) goto done;
+  if (s->kind == LC_LIN_CHOLMOD)
+    rc = lin_cholmod_solve(s, A, b, x, &lo, st, err);
+  else
+    rc = lin_pcg_solve(s, A, b, x, &lo, st, err);
+done:
+  return rc;
+}
+
+/* Matrix-free CG: z = diag^-1 r (pre = inverse diagonal) or z = r. */
+static void lin_prec_identity(const lc_linsolve *s, const double *r, double *z) {
+  memcpy(z, r, (size_t)s->n * sizeof *z);
+}
+
+/* Solves A x = b with matrix-free CG on op, from the guess in x.  Truncated
+ * CG (Steihaug-style, no trust region): on negative curvature p'Ap <= 0 at
+ * a later iteration it stops, keeps the current iterate and returns LC_OK
+ * with st->residual > rtol; on the first iteration it returns LC_ENUMERIC
+ * with x unchanged. Reaching max_iters also returns LC_OK. */
+int lc_linsolve_cg(lc_linsolve *s, lc_lin_op op, void *user, const double *diag, const double *b,
+                   double *x, const lc_lin_opts *o, lc_lin_stats *st, lc_error *err) {
+  lc_lin_stats local;
+  lin_opts lo;
+  int rc = LC_OK;
+  if (!st) st = &local;
+  memset(st, 0, sizeof *st);
+  if (!s || !op || !b || !x) {
+    rc = lc_error_set(err, LC_EINVAL, "linsolve_cg: %s is NULL",
+                      !s ? "solver" : !op ? "op" : !b ? "b" : "x");
+    goto done;
+  }
+  if (s->kind != LC_LIN_CG_MATFREE) {
+    rc = lc_error_set(err, LC_EINVAL, "linsolve_cg: solver kind %d is not LC_LIN_CG_MATFREE",
+                      (int)s->kind);
+    goto done;
+  }
+  if (x == b) {
+    rc = lc_error_set(err, LC_EINVAL, "linsolve_cg: x must not alias b");
+    goto done;
+  }
+  rc = lin_resolve_opts(o, &lo, err);
+  if (rc == LC_OK && diag) rc = lin_pre_reserve(s, s->n, err);
+  if (rc != LC_OK) goto done;
+  if (diag)
+    for (int64_t i = 0; i < s->n; ++i) s->pre[i] = lin_inv_diag(diag[i]);
+  const double t0 = lin_now();
+  rc = lin_cg_core(s, op, user, diag ? lin_prec_jacobi : lin_prec_identity, b, x, 1, &lo, st, err);
+  st->t_solve = lin_now() - t0;
+done:
+  return rc;
+}

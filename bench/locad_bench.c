@@ -5,7 +5,8 @@
  *               [--what MODE[,MODE...]] [--backend cpu|cuda] [--threads T]
  *               [--runs R] [--meshes DIR]
  *
- * Modes: energy, grad, hess, hess_noproj, hvp.  Every workload is validated
+ * Modes: energy, grad, hess, hess_noproj, hvp, newton (W1 only: one
+ * projected-Newton step, reported by part).  Every workload is validated
  * against its published check values before it is timed; "check" is "ok"
  * only when they matched ("none" where none are published).  With no
  * arguments the standard set runs.  Exit status 1 if any check failed. */
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "solvers/linsolve.h"
 #include "workloads.h"
 
 #define MAX_MODES 8
@@ -35,7 +37,8 @@ typedef struct opts {
   char meshes[1024];
 } opts;
 
-static const char *const all_modes[] = {"energy", "grad", "hess", "hess_noproj", "hvp"};
+static const char *const all_modes[] = {"energy", "grad", "hess", "hess_noproj", "hvp", "newton"};
+#define N_MODES 6
 
 /* Seconds on a monotonic clock. */
 static double now(void) {
@@ -143,15 +146,93 @@ static int time_mode(lc_workload *w, const char *mode, const opts *o, bufs *b, c
   return 0;
 }
 
+/* Times of one Newton step, by part (seconds). */
+typedef struct newton_times {
+  double deriv, factor, solve, ls, total;
+  int trials;
+} newton_times;
+
+/* One projected-Newton step from x0 as benchmarks.md defines it: H + 1e-9 I
+ * by sparse Cholesky (analysis reused), backtracking Armijo (c = 1e-4,
+ * shrink 0.8, start 1, +inf rejected).  Leaves the state at x0. */
+static int newton_step(lc_workload *w, lc_linsolve *ls, const double *x0, bufs *b, newton_times *t) {
+  lc_error err;
+  lc_csr H;
+  lc_lin_stats st = {0};
+  lc_lin_opts lo = {0};
+  const int64_t n = lc_problem_n_dofs(w->p);
+  double E, t0 = now();
+  lo.reg = 1e-9;
+  if (lc_problem_hessian(w->p, x0, 1, &E, b->g, &H, &err)) return 1;
+  t->deriv = now() - t0;
+  for (int64_t i = 0; i < n; ++i) b->hv[i] = -b->g[i];
+  if (lc_linsolve_solve(ls, &H, b->hv, b->v, &lo, &st, &err)) {
+    fprintf(stderr, "locad-bench: newton: %s\n", err.msg);
+    return 1;
+  }
+  t->factor = st.t_factor + st.t_analyze;
+  t->solve = st.t_solve;
+  t0 = now();
+  double gd = 0.0, alpha = 1.0, f = INFINITY;
+  for (int64_t i = 0; i < n; ++i) gd += b->g[i] * b->v[i];
+  for (t->trials = 1; t->trials <= 60; ++t->trials, alpha *= 0.8) {
+    for (int64_t i = 0; i < n; ++i) b->hv[i] = x0[i] + alpha * b->v[i];
+    if (lc_problem_energy(w->p, b->hv, &f, &err)) return 1;
+    if (isfinite(f) && f <= E + 1e-4 * alpha * gd) break;
+  }
+  t->ls = now() - t0;
+  t->total = t->deriv + t->factor + t->solve + t->ls;
+  return 0;
+}
+
+static int cmp_times(const void *a, const void *b) {
+  const double x = ((const newton_times *)a)->total, y = ((const newton_times *)b)->total;
+  return (x > y) - (x < y);
+}
+
+/* Times the newton mode and prints its line with the parts of the median run. */
+static int time_newton(lc_workload *w, const opts *o, bufs *b, const char *check, const char *device) {
+  lc_linsolve *ls = NULL;
+  lc_error err;
+  const int64_t n = lc_problem_n_dofs(w->p);
+  double *x0 = malloc((size_t)n * sizeof *x0), *dir = b->v;
+  newton_times t[1024];
+  int rc = x0 ? lc_linsolve_create(LC_LIN_CHOLMOD, n, &ls, &err) : LC_ENOMEM;
+  if (rc) { fprintf(stderr, "locad-bench: newton: %s\n", lc_strerror(rc)); free(x0); return 1; }
+  memcpy(x0, lc_problem_x(w->p), (size_t)n * sizeof *x0);
+  double *v_saved = malloc((size_t)n * sizeof *v_saved);
+  memcpy(v_saved, dir, (size_t)n * sizeof *v_saved);
+  for (int i = 0; i < 3 && !rc; ++i) rc = newton_step(w, ls, x0, b, &t[0]);
+  for (int i = 0; i < o->runs && !rc; ++i) rc = newton_step(w, ls, x0, b, &t[i]);
+  memcpy(dir, v_saved, (size_t)n * sizeof *v_saved);
+  if (!rc) {
+    qsort(t, (size_t)o->runs, sizeof t[0], cmp_times);
+    const newton_times *m = &t[o->runs / 2];
+    printf("{\"system\":\"locad\",\"workload\":\"W%d\",\"mesh\":\"%s\",\"backend\":\"%s\","
+           "\"device\":\"%s\",\"threads\":%d,\"what\":\"newton\",\"n_elem\":%d,\"n_vars\":%lld,"
+           "\"median_ms\":%.4f,\"min_ms\":%.4f,\"max_ms\":%.4f,\"deriv_ms\":%.4f,\"factor_ms\":%.4f,"
+           "\"solve_ms\":%.4f,\"ls_ms\":%.4f,\"ls_trials\":%d,\"melem_per_s\":%.3f,\"check\":\"%s\"}\n",
+           w->id, w->mesh, o->backend, device, o->threads, w->n_elem, (long long)n, 1e3 * m->total,
+           1e3 * t[0].total, 1e3 * t[o->runs - 1].total, 1e3 * m->deriv, 1e3 * m->factor,
+           1e3 * m->solve, 1e3 * m->ls, m->trials, w->n_elem / m->total / 1e6, check);
+    fflush(stdout);
+  }
+  lc_linsolve_destroy(ls);
+  free(x0);
+  free(v_saved);
+  return rc != 0;
+}
+
 /* Splits the mode list; returns the count. */
-static int parse_modes(const char *what, int grad_only, const char **modes) {
+static int parse_modes(const char *what, int grad_only, int newton, const char **modes) {
   int n = 0;
   if (!*what) {
     for (int i = 0; i < 5 && n < MAX_MODES; ++i)
       if (!grad_only || i < 2) modes[n++] = all_modes[i];
+    if (newton) modes[n++] = "newton";
     return n;
   }
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < N_MODES; ++i) {
     const char *s = strstr(what, all_modes[i]);
     while (s && ((s != what && s[-1] != ',') || (s[strlen(all_modes[i])] && s[strlen(all_modes[i])] != ',')))
       s = strstr(s + 1, all_modes[i]);
@@ -183,12 +264,14 @@ static int bench_one(int id, const char *mesh, int grid, const opts *o, const ch
   bufs b = {malloc(n * sizeof(double)), malloc(n * sizeof(double)), malloc(n * sizeof(double))};
   lc_workload_direction(b.v, n);
   const char *modes[MAX_MODES];
-  const int nm = parse_modes(o->what, w.grad_only, modes);
+  const int nm = parse_modes(o->what, w.grad_only, w.id == 1, modes);
   int with_hess = 0, failed = 0;
   for (int i = 0; i < nm; ++i) with_hess |= !strcmp(modes[i], "hess");
   const char *check = validate(&w, &b, with_hess);
   failed |= !strcmp(check, "FAIL");
-  for (int i = 0; i < nm; ++i) failed |= time_mode(&w, modes[i], o, &b, check, device);
+  for (int i = 0; i < nm; ++i)
+    failed |= !strcmp(modes[i], "newton") ? (w.id == 1 ? time_newton(&w, o, &b, check, device) : 0)
+                                          : time_mode(&w, modes[i], o, &b, check, device);
   free(b.g); free(b.v); free(b.hv);
   lc_workload_free(&w);
   return failed;
@@ -217,7 +300,7 @@ static void usage(FILE *f) {
           "usage: locad-bench [--workload W1..W6] [--mesh NAME|FILE.obj] [--grid N]\n"
           "                   [--what MODE[,MODE...]] [--backend cpu|cuda] [--threads T]\n"
           "                   [--runs R] [--meshes DIR]\n"
-          "modes: energy grad hess hess_noproj hvp; no arguments: the standard set\n");
+          "modes: energy grad hess hess_noproj hvp newton (W1); no arguments: the standard set\n");
 }
 
 /* Parses the command line into o; returns 0, or 2 on a usage error. */

@@ -48,9 +48,6 @@ struct lc_linsolve {
   double *pre;                  /* preconditioner data */
   int64_t pre_len;
   int pre_block;                /* block size of block-Jacobi data in pre */
-  /* last pattern validated (PCG / Cholesky) */
-  const int32_t *chk_rowptr, *chk_col;
-  int64_t chk_nnz;
 };
 
 /* Resolved options. */
@@ -239,14 +236,12 @@ void lc_linsolve_destroy(lc_linsolve *s) {
 void lc_linsolve_reset(lc_linsolve *s) {
   if (!s) return;
   lin_free_factor(s);
-  s->chk_rowptr = s->chk_col = NULL;
-  s->chk_nnz = -1;
 }
 
 /* ---- assembled-matrix checks -------------------------------------------- */
 
-/* Checks the arguments of lc_linsolve_solve (the pattern fully, once per new
- * rowptr/col/nnz). */
+/* Checks the arguments of lc_linsolve_solve, A's pattern included (one pass
+ * over the indices, cheap next to a factorisation or a CG run). */
 static int lin_check_csr(lc_linsolve *s, const lc_csr *A, const double *b, const double *x,
                          lc_error *err) {
   if (!A || !b || !x)
@@ -262,7 +257,6 @@ static int lin_check_csr(lc_linsolve *s, const lc_csr *A, const double *b, const
   if (A->rowptr[0] != 0 || A->rowptr[A->nrows] != A->nnz)
     return lc_error_set(err, LC_EINVAL, "linsolve_solve: A->rowptr does not span [0, nnz = %lld]",
                         (long long)A->nnz);
-  if (A->rowptr == s->chk_rowptr && A->col == s->chk_col && A->nnz == s->chk_nnz) return LC_OK;
   for (int32_t i = 0; i < A->nrows; ++i) {
     if (A->rowptr[i + 1] < A->rowptr[i])
       return lc_error_set(err, LC_EINVAL, "linsolve_solve: A->rowptr decreases at row %d", (int)i);
@@ -272,9 +266,6 @@ static int lin_check_csr(lc_linsolve *s, const lc_csr *A, const double *b, const
                             "linsolve_solve: A row %d: column %d out of range or unsorted", (int)i,
                             (int)A->col[k]);
   }
-  s->chk_rowptr = A->rowptr;
-  s->chk_col = A->col;
-  s->chk_nnz = A->nnz;
   return LC_OK;
 }
 

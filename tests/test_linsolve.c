@@ -239,7 +239,7 @@ static void arrow_into(tcsr *m) {
 /* One Cholesky solve with the known-solution check; returns st.analyzed. */
 static int reuse_solve(lc_linsolve *s, const tcsr *m, const double *vals) {
   const int32_t n = m->n;
-  double xt[64], b[64], x[64];
+  double xt[64] = {0}, b[64] = {0}, x[64] = {0};
   tcsr mv = *m;
   mv.val = (double *)vals;
   rand_vec(xt, n);
@@ -261,7 +261,9 @@ START_TEST(test_cholmod_reuse) {
   tridiag_into(&m, 3.0);
   tridiag_into(&m2, 3.0);
   double *vals2 = malloc((size_t)m.nnz * sizeof *vals2);
-  for (int64_t k = 0; k < m.nnz; ++k) vals2[k] = m.val[k] * (m.col[k] == k ? 1.5 : 0.7);
+  for (int32_t i = 0; i < n; ++i)
+    for (int32_t k = m.rowptr[i]; k < m.rowptr[i + 1]; ++k)
+      vals2[k] = m.val[k] * (m.col[k] == i ? 1.5 : 0.7);
   ck_assert_int_eq(lc_linsolve_create(LC_LIN_CHOLMOD, n, &s, NULL), LC_OK);
   ck_assert_int_eq(reuse_solve(s, &m, m.val), 1);
   ck_assert_int_eq(reuse_solve(s, &m, vals2), 0); /* same pattern, new values */
@@ -297,7 +299,7 @@ START_TEST(test_cholmod_shift) {
   tcsr lap, sing;
   lc_lin_stats st;
   lc_error err;
-  double xt[145], b[145], x[145];
+  double xt[145] = {0}, b[145] = {0}, x[145] = {0};
   /* a user shift: (A + reg I) x = b */
   grid_laplacian(&lap, g, 0.1);
   rand_vec(b, n);
@@ -338,7 +340,7 @@ START_TEST(test_cholmod_indefinite) {
   tcsr m;
   lc_lin_stats st;
   lc_error err = {0};
-  double b[10], x[10];
+  double b[10] = {0}, x[10] = {0};
   rand_vec(b, n);
   /* slightly indefinite: fixed by the first retry */
   tcsr_init(&m, n, n);
@@ -630,8 +632,15 @@ END_TEST
 
 /* ---- a real projected Hessian (W2 membrane on spot) ------------------------ */
 
+/* A problem and the state its projected Hessian is taken at. */
+typedef struct {
+  lc_problem *p;
+  const double *x;
+} hvp_ctx;
+
 static int hvp_op(void *user, const double *v, double *y) {
-  return lc_problem_hvp((lc_problem *)user, NULL, v, 1, NULL, NULL, y, NULL);
+  const hvp_ctx *c = user;
+  return lc_problem_hvp(c->p, c->x, v, 1, NULL, NULL, y, NULL);
 }
 
 START_TEST(test_workload_hessian) {
@@ -678,15 +687,30 @@ START_TEST(test_workload_hessian) {
     ck_assert_int_lt(st.iters, o.max_iters);
   }
   lc_linsolve_destroy(s);
-  /* matrix-free CG on the Hessian-vector product at the same state */
-  ck_assert_int_eq(lc_problem_set_x(w.p, x0, &err), LC_OK);
+  /* matrix-free CG on the Hessian-vector product at the same state (a few
+   * iterations: a projected HVP is costly) matches CG on the assembled H */
+  double *diag = malloc(n * sizeof *diag), *x2 = malloc(n * sizeof *x2);
+  double *hv = malloc(H.nnz * sizeof *hv); /* H stays valid through the HVPs */
+  memcpy(hv, H.val, H.nnz * sizeof *hv);
+  hm.val = hv;
+  for (int32_t i = 0; i < H.nrows; ++i)
+    for (int32_t k = H.rowptr[i]; k < H.rowptr[i + 1]; ++k)
+      if (H.col[k] == i) diag[i] = H.val[k];
+  hvp_ctx ctx = {w.p, x0};
   ck_assert_int_eq(lc_linsolve_create(LC_LIN_CG_MATFREE, n, &s, NULL), LC_OK);
+  o.max_iters = 20;
   memset(x, 0, n * sizeof *x);
-  ck_assert_msg(lc_linsolve_cg(s, hvp_op, w.p, NULL, b, x, &o, &st, &err) == LC_OK, "%s", err.msg);
-  ck_assert_int_eq(lc_problem_hessian(w.p, NULL, 1, NULL, NULL, &H, &err), LC_OK);
-  hm.val = (double *)H.val;
-  ck_assert_double_lt(residual(&hm, x, b, 0.0), 2e-6);
+  ck_assert_msg(lc_linsolve_cg(s, hvp_op, &ctx, diag, b, x, &o, &st, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_eq(st.iters, 20);
+  memset(x2, 0, n * sizeof *x2);
+  ck_assert_int_eq(lc_linsolve_cg(s, csr_op, &hm, diag, b, x2, &o, &st, &err), LC_OK);
+  ck_assert_double_lt(rel_err(x, x2, n), 1e-8);
+  ck_assert_double_eq_tol(residual(&hm, x, b, 0.0), st.residual, 1e-8);
+  ck_assert_double_lt(st.residual, 0.5);
   lc_linsolve_destroy(s);
+  free(diag);
+  free(x2);
+  free(hv);
   free(x0);
   free(xt);
   free(b);

@@ -6,7 +6,7 @@
  *   LC_AD_T     the type name to create, e.g. lc_ad_h9.
  * The header creates the struct LC_AD_T and its operations LC_AD_T##_op, plus
  * the vector and matrix helpers of lc_ad_vec.h for this type.  It leaves the
- * three macros defined; lc_ad_all.h instantiates the standard set.
+ * three macros defined; lc_ad.h instantiates the standard set.
  *
  * Every operation is a value-semantics function of its operands, so writing
  * one component of a vector at a time (v.c[1] = s_mul(a, b)) carries the full

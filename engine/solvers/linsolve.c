@@ -185,7 +185,11 @@ int lc_linsolve_create(lc_lin_kind kind, int64_t n, lc_linsolve **out, lc_error 
     goto done;
   }
   s = calloc(1, sizeof *s);
-  if (!s || (s->kind = kind, s->n = n, lin_alloc_vectors(s)) != LC_OK) {
+  if (s) {
+    s->kind = kind;
+    s->n = n;
+  }
+  if (!s || lin_alloc_vectors(s) != LC_OK) {
     rc = lc_error_set(err, LC_ENOMEM, "linsolve_create: out of memory (n = %lld)", (long long)n);
     goto done;
   }
@@ -334,7 +338,9 @@ static double lin_max_abs_diag(const lc_csr *A) {
   return m > 0.0 ? m : 1.0;
 }
 
-/* Factorises A + shift I, retrying with a growing shift; sets *shift. */
+/* Factorises A + shift I; on failure retries (at most LC_LIN_RETRIES times)
+ * with 1e-8 max|A_ii| grown x10 per retry, and never less than 10x the
+ * previous shift (so a large user reg keeps growing); sets *shift. */
 static int lin_cholmod_factor(lc_linsolve *s, const lc_csr *A, cholmod_sparse *V, double reg,
                               double *shift, lc_error *err) {
   double beta[2] = {reg, 0.0}, base = 0.0;
@@ -375,10 +381,13 @@ static int lin_cholmod_backsolve(lc_linsolve *s, const double *b, double *x, lc_
   return LC_OK;
 }
 
-/* Cholesky solve of A x = b (arguments checked). */
+/* Cholesky solve of A x = b (arguments checked); st->residual is measured
+ * against A itself, without the shift. */
 static int lin_cholmod_solve(lc_linsolve *s, const lc_csr *A, const double *b, double *x,
                              const lin_opts *o, lc_lin_stats *st, lc_error *err) {
   cholmod_sparse V = lin_cholmod_view(A);
+  const double bnorm = sqrt(lin_dot(s, b, b));
+  if (!isfinite(bnorm)) return lc_error_set(err, LC_EINVAL, "linsolve: b is not finite");
   double t0 = lin_now();
   int rc = lin_cholmod_analyze(s, A, &V, &st->analyzed, err);
   double t1 = lin_now();
@@ -389,7 +398,7 @@ static int lin_cholmod_solve(lc_linsolve *s, const lc_csr *A, const double *b, d
   st->t_factor = t0 - t1;
   if (rc != LC_OK) goto done;
   rc = lin_cholmod_backsolve(s, b, x, err);
-  if (rc == LC_OK) st->residual = lin_csr_residual(s, A, b, x, sqrt(lin_dot(s, b, b)));
+  if (rc == LC_OK) st->residual = lin_csr_residual(s, A, b, x, bnorm);
   st->t_solve = lin_now() - t0;
 done:
   return rc;
@@ -427,8 +436,8 @@ static void lin_prec_block(const lc_linsolve *s, const double *r, double *z) {
 /* Inverse of a usable diagonal entry (1 for a non-positive or bad one). */
 static double lin_inv_diag(double d) { return d > 0.0 && isfinite(d) ? 1.0 / d : 1.0; }
 
-/* Builds the Jacobi preconditioner of A into s->pre. */
-static int lin_setup_jacobi(lc_linsolve *s, const lc_csr *A, lc_error *err) {
+/* Builds the Jacobi preconditioner of A + reg I into s->pre. */
+static int lin_setup_jacobi(lc_linsolve *s, const lc_csr *A, double reg, lc_error *err) {
   int rc = lin_pre_reserve(s, s->n, err);
   if (rc != LC_OK) return rc;
   double *inv = s->pre;
@@ -437,7 +446,7 @@ static int lin_setup_jacobi(lc_linsolve *s, const lc_csr *A, lc_error *err) {
     double d = 0.0;
     for (int32_t k = A->rowptr[i]; k < A->rowptr[i + 1]; ++k)
       if (A->col[k] == i) d = A->val[k];
-    inv[i] = lin_inv_diag(d);
+    inv[i] = lin_inv_diag(d + reg);
   }
   return LC_OK;
 }
@@ -474,9 +483,9 @@ static int lin_invert_block(const double *B, int m, int ld, double *Bi) {
   return 1;
 }
 
-/* Builds the block-Jacobi preconditioner (block b) of A into s->pre; a
- * block that is not positive definite falls back to Jacobi. */
-static int lin_setup_block(lc_linsolve *s, const lc_csr *A, int b, lc_error *err) {
+/* Builds the block-Jacobi preconditioner (block b) of A + reg I into s->pre;
+ * a block that is not positive definite falls back to Jacobi. */
+static int lin_setup_block(lc_linsolve *s, const lc_csr *A, int b, double reg, lc_error *err) {
   const int64_t n = s->n, nb = (n + b - 1) / b;
   int rc = lin_pre_reserve(s, nb * b * b, err);
   if (rc != LC_OK) return rc;
@@ -492,6 +501,7 @@ static int lin_setup_block(lc_linsolve *s, const lc_csr *A, int b, lc_error *err
     for (int i = 0; i < m; ++i)
       for (int32_t q = A->rowptr[r0 + i]; q < A->rowptr[r0 + i + 1]; ++q)
         if (A->col[q] >= r0 && A->col[q] < r0 + m) B[i * b + (A->col[q] - r0)] = A->val[q];
+    for (int i = 0; i < m; ++i) B[i * b + i] += reg;
     memset(Bi, 0, (size_t)(b * b) * sizeof *Bi);
     if (!lin_invert_block(B, m, b, Bi))
       for (int i = 0; i < m; ++i) Bi[i * b + i] = lin_inv_diag(B[i * b + i]);
@@ -501,9 +511,18 @@ static int lin_setup_block(lc_linsolve *s, const lc_csr *A, int b, lc_error *err
 
 /* ---- conjugate gradients ------------------------------------------------- */
 
-/* Operator of an assembled matrix for the CG core. */
+/* An assembled matrix with a diagonal shift, as a CG operator. */
+typedef struct lin_shifted {
+  const lc_csr *A;
+  double reg;
+} lin_shifted;
+
+/* Operator y = (A + reg I) v for the CG core. */
 static int lin_csr_op(void *user, const double *v, double *y) {
-  lin_spmv((const lc_csr *)user, v, y);
+  const lin_shifted *m = user;
+  lin_spmv(m->A, v, y);
+  if (m->reg != 0.0)
+    for (int32_t i = 0; i < m->A->nrows; ++i) y[i] += m->reg * v[i];
   return LC_OK;
 }
 
@@ -563,6 +582,8 @@ static int lin_cg_core(lc_linsolve *s, lc_lin_op op, void *user, lin_prec prec, 
   prec(s, s->r, s->z);
   memcpy(s->p, s->z, (size_t)s->n * sizeof *s->p);
   double rz = lin_dot(s, s->r, s->z), rr = lin_dot(s, s->r, s->r);
+  if (!isfinite(rz) || !isfinite(rr))
+    return lc_error_set(err, LC_ENUMERIC, "linsolve: initial residual is not finite");
   for (int k = 0; k < o->max_iters && sqrt(rr) > o->rtol * bnorm; ++k) {
     rc = op(user, s->p, s->q);
     if (rc != LC_OK) return lc_error_set(err, rc, "linsolve_cg: operator failed (%s)", lc_strerror(rc));
@@ -585,16 +606,19 @@ static int lin_cg_core(lc_linsolve *s, lc_lin_op op, void *user, lin_prec prec, 
   return LC_OK;
 }
 
-/* PCG solve of A x = b (arguments checked). */
+/* PCG solve of A x = b from x = 0 (arguments checked); t_factor times the
+ * preconditioner set-up, st->residual is the true residual. */
 static int lin_pcg_solve(lc_linsolve *s, const lc_csr *A, const double *b, double *x,
                          const lin_opts *o, lc_lin_stats *st, lc_error *err) {
   const int block = o->precond == LC_PRECOND_BLOCK_JACOBI && o->block > 1;
   double t0 = lin_now();
-  int rc = block ? lin_setup_block(s, A, o->block, err) : lin_setup_jacobi(s, A, err);
+  int rc = block ? lin_setup_block(s, A, o->block, o->reg, err) : lin_setup_jacobi(s, A, o->reg, err);
   double t1 = lin_now();
   st->t_factor = t1 - t0;
   if (rc != LC_OK) goto done;
-  rc = lin_cg_core(s, lin_csr_op, (void *)A, block ? lin_prec_block : lin_prec_jacobi, b, x, 0, o,
+  lin_shifted op = {A, o->reg};
+  st->reg_used = o->reg;
+  rc = lin_cg_core(s, lin_csr_op, &op, block ? lin_prec_block : lin_prec_jacobi, b, x, 0, o,
                    st, err);
   if (rc == LC_OK) st->residual = lin_csr_residual(s, A, b, x, sqrt(lin_dot(s, b, b)));
   st->t_solve = lin_now() - t1;

@@ -31,16 +31,16 @@ typedef struct lc_lin_opts {
   int max_iters;     /* CG: iteration cap (default 1000) */
   lc_precond precond;/* PCG preconditioner (default Jacobi) */
   int block;         /* block size for block-Jacobi (default 3) */
-  double reg;        /* Cholesky: shift added to the diagonal (default 0) */
+  double reg;        /* shift added to the diagonal: A + reg I (Cholesky, PCG; default 0) */
 } lc_lin_opts;
 
 /* What a solve did. */
 typedef struct lc_lin_stats {
   int iters;          /* CG iterations (0 for Cholesky) */
-  double residual;    /* final relative residual |b - A x| / |b| */
+  double residual;    /* final relative residual |b - A x| / |b| (A unshifted) */
   int analyzed;       /* 1 if this call (re)did the symbolic analysis */
-  double reg_used;    /* Cholesky: the diagonal shift finally used */
-  double t_analyze, t_factor, t_solve; /* seconds */
+  double reg_used;    /* the diagonal shift finally used (Cholesky may grow it) */
+  double t_analyze, t_factor, t_solve; /* seconds (PCG: t_factor = preconditioner) */
 } lc_lin_stats;
 
 /* Operator y = A v for matrix-free CG; returns LC_OK or an error code. */
@@ -63,7 +63,13 @@ int lc_linsolve_solve(lc_linsolve *s, const lc_csr *A, const double *b, double *
 
 /* Solves A x = b with matrix-free CG, A given by op (SPD expected); x holds
  * the initial guess on entry (zero it for none). Diagonal preconditioner
- * diag (n values, may be NULL). */
+ * diag (n values, may be NULL; entries <= 0 act as 1).  Needs a solver of
+ * kind LC_LIN_CG_MATFREE.  Truncated CG (Steihaug-style, no trust region):
+ * reaching max_iters returns LC_OK with the inexact iterate; negative
+ * curvature p'Ap <= 0 returns LC_ENUMERIC (x unchanged) on the first
+ * iteration, and on a later one stops with LC_OK and the current iterate
+ * (st->residual > rtol tells).  st->residual is the CG-recurrence residual.
+ * The same stopping rules apply to the PCG kind of lc_linsolve_solve. */
 int lc_linsolve_cg(lc_linsolve *s, lc_lin_op op, void *user, const double *diag, const double *b,
                    double *x, const lc_lin_opts *o, lc_lin_stats *st, lc_error *err);
 

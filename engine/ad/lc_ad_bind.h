@@ -138,4 +138,8 @@
 #define m3_fro LC_F(m3_fro)
 #define m3_rot LC_F(m3_rot)
 
+/* triangle deformation */
+#define tri2_edges LC_F(tri2_edges)
+#define tri3_deformation LC_F(tri3_deformation)
+
 #endif

@@ -285,3 +285,22 @@ LC_HD M3 m3_rot(M3 a, double q[4]) {
   lc_quat_to_mat3(q, rv);
   return m3_c(rv);
 }
+
+/* ---- triangle deformation (shared by membrane and parameterization
+ * energies) --------------------------------------------------------------- */
+
+/* Edge matrix [x1 - x0, x2 - x0] of a 2D triangle, x = (u0, u1, u2). */
+LC_HD M2 tri2_edges(const S *x) {
+  const V2 u0 = v2_make(x[0], x[1]);
+  return m2_cols(v2_sub(v2_make(x[2], x[3]), u0), v2_sub(v2_make(x[4], x[5]), u0));
+}
+
+/* Columns f0, f1 of the 3x2 deformation gradient F = [x1 - x0, x2 - x0] Mr^-1
+ * of a 3D triangle, x = (x0, x1, x2), minv = Mr^-1 row-major. */
+LC_HD void tri3_deformation(const S *x, const double *minv, V3 *f0, V3 *f1) {
+  const V3 x0 = v3_make(x[0], x[1], x[2]);
+  const V3 d1 = v3_sub(v3_make(x[3], x[4], x[5]), x0);
+  const V3 d2 = v3_sub(v3_make(x[6], x[7], x[8]), x0);
+  *f0 = v3_add(v3_scalec(d1, minv[0]), v3_scalec(d2, minv[2]));
+  *f1 = v3_add(v3_scalec(d1, minv[1]), v3_scalec(d2, minv[3]));
+}

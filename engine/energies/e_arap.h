@@ -12,8 +12,7 @@
 #if LC_EDIM == 2
 LC_HD S LC_EFN(LC_EINST)(const S *x, const double *k, const double *p) {
   (void)p;
-  V2 u0 = v2_make(x[0], x[1]);
-  M2 m = m2_cols(v2_sub(v2_make(x[2], x[3]), u0), v2_sub(v2_make(x[4], x[5]), u0));
+  M2 m = tri2_edges(x);
   M2 j = m2_mulc(m, k);
   S c = s_add(j.m[0][0], j.m[1][1]), s = s_sub(j.m[1][0], j.m[0][1]);
   S e = s_sub(s_addc(m2_sqfro(j), 2.0), s_mulc(s_hypot(c, s), 2.0));
@@ -22,11 +21,8 @@ LC_HD S LC_EFN(LC_EINST)(const S *x, const double *k, const double *p) {
 #else
 LC_HD S LC_EFN(LC_EINST)(const S *x, const double *k, const double *p) {
   (void)p;
-  V3 x0 = v3_make(x[0], x[1], x[2]);
-  V3 d1 = v3_sub(v3_make(x[3], x[4], x[5]), x0);
-  V3 d2 = v3_sub(v3_make(x[6], x[7], x[8]), x0);
-  V3 f0 = v3_add(v3_scalec(d1, k[0]), v3_scalec(d2, k[2]));
-  V3 f1 = v3_add(v3_scalec(d1, k[1]), v3_scalec(d2, k[3]));
+  V3 f0, f1;
+  tri3_deformation(x, k, &f0, &f1);
   S c00 = v3_sqnorm(f0), c11 = v3_sqnorm(f1), c01 = v3_dot(f0, f1);
   S i1 = s_add(c00, c11);
   S j = s_sqrt(s_sub(s_mul(c00, c11), s_sq(c01)));

@@ -6,11 +6,8 @@
  * element: face (K = 3), D = 3; constants k[0..3] = Mr^-1 (row-major),
  * k[4] = A; parameters p[0] = mu, p[1] = lambda.  +inf when det C = 0. */
 LC_HD S LC_EFN(LC_EINST)(const S *x, const double *k, const double *p) {
-  V3 x0 = v3_make(x[0], x[1], x[2]);
-  V3 d1 = v3_sub(v3_make(x[3], x[4], x[5]), x0);
-  V3 d2 = v3_sub(v3_make(x[6], x[7], x[8]), x0);
-  V3 f0 = v3_add(v3_scalec(d1, k[0]), v3_scalec(d2, k[2]));
-  V3 f1 = v3_add(v3_scalec(d1, k[1]), v3_scalec(d2, k[3]));
+  V3 f0, f1;
+  tri3_deformation(x, k, &f0, &f1);
   S c00 = v3_sqnorm(f0), c11 = v3_sqnorm(f1), c01 = v3_dot(f0, f1);
   S det = s_sub(s_mul(c00, c11), s_sq(c01));
   if (!(s_v(det) > 0.0)) return s_c(INFINITY);

@@ -8,8 +8,7 @@
  * 3D rest triangle, k[4] = A; no parameters.  Minimum 4A at rigid motions. */
 LC_HD S LC_EFN(LC_EINST)(const S *x, const double *k, const double *p) {
   (void)p;
-  V2 u0 = v2_make(x[0], x[1]);
-  M2 m = m2_cols(v2_sub(v2_make(x[2], x[3]), u0), v2_sub(v2_make(x[4], x[5]), u0));
+  M2 m = tri2_edges(x);
   S detm = m2_det(m);
   if (!(s_v(detm) > 0.0)) return s_c(INFINITY);
   S detj = s_mulc(detm, k[0] * k[3] - k[1] * k[2]);

@@ -1,0 +1,1096 @@
+/* test_protocol.c - Check suite for protocol/: the frame pre-scanner against
+ * malformed and truncated input, the codec's array validation, and whole
+ * sessions through lc_rpc_handle (meshes, problems, terms, variables, fixes,
+ * every eval output, solves with progress notifications, dynamics steps,
+ * deletion and the errors that follow). Requests are built with
+ * msgpack_packer, as a client would. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "rpc.h"
+#include "scan.h"
+#include "testutil.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void pstr(msgpack_packer *pk, const char *s) { lc_codec_pack_str(pk, s); }
+
+/* Scans buf expecting a complete frame of exactly len bytes. */
+static void expect_frame(const char *buf, size_t len) {
+  size_t fl = 99;
+  lc_error err = {0};
+  ck_assert_int_eq(lc_scan_frame((const uint8_t *)buf, len, NULL, &fl, &err), LC_OK);
+  ck_assert_uint_eq(fl, len);
+  for (size_t cut = 0; cut < len; ++cut) {
+    fl = 99;
+    ck_assert_msg(lc_scan_frame((const uint8_t *)buf, cut, NULL, &fl, &err) == LC_OK && fl == 0,
+                  "prefix of %zu/%zu bytes: rc or frame_len wrong (%s)", cut, len, err.msg);
+  }
+}
+
+/* Scans bytes expecting error code want. */
+static void expect_scan(const uint8_t *b, size_t len, const lc_scan_limits *lim, int want) {
+  size_t fl = 99;
+  lc_error err = {0};
+  const int rc = lc_scan_frame(b, len, lim, &fl, &err);
+  ck_assert_msg(rc == want, "rc %d, wanted %d (%s)", rc, want, err.msg);
+  if (want != LC_OK) ck_assert_uint_eq(fl, 0);
+}
+
+/* ---- scanner ------------------------------------------------------------ */
+
+START_TEST(scan_every_type_truncated) {
+  msgpack_sbuffer sb;
+  msgpack_packer pk;
+  char big[300];
+  memset(big, 'a', sizeof big);
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  msgpack_pack_array(&pk, 4);
+  msgpack_pack_int(&pk, 0);
+  msgpack_pack_uint32(&pk, 70000);
+  pstr(&pk, "server.info");
+  msgpack_pack_map(&pk, 3);
+  pstr(&pk, "scalars");
+  msgpack_pack_array(&pk, 20);
+  msgpack_pack_nil(&pk);
+  msgpack_pack_true(&pk);
+  msgpack_pack_false(&pk);
+  msgpack_pack_float(&pk, 1.5f);
+  msgpack_pack_double(&pk, -2.25);
+  msgpack_pack_uint8(&pk, 200);
+  msgpack_pack_uint16(&pk, 60000);
+  msgpack_pack_uint32(&pk, 4000000000u);
+  msgpack_pack_uint64(&pk, 1ull << 60);
+  msgpack_pack_int8(&pk, -100);
+  msgpack_pack_int16(&pk, -30000);
+  msgpack_pack_int32(&pk, -2000000000);
+  msgpack_pack_int64(&pk, -(1ll << 60));
+  msgpack_pack_int(&pk, -5);
+  msgpack_pack_str(&pk, 40);
+  msgpack_pack_str_body(&pk, big, 40);
+  msgpack_pack_str(&pk, 300);
+  msgpack_pack_str_body(&pk, big, 300);
+  msgpack_pack_bin(&pk, 10);
+  msgpack_pack_bin_body(&pk, big, 10);
+  msgpack_pack_bin(&pk, 300);
+  msgpack_pack_bin_body(&pk, big, 300);
+  msgpack_pack_array(&pk, 0);
+  msgpack_pack_map(&pk, 0);
+  pstr(&pk, "ext");
+  msgpack_pack_array(&pk, 7);
+  const size_t ext_len[7] = {1, 2, 4, 8, 16, 3, 300};
+  for (int i = 0; i < 7; ++i) {
+    msgpack_pack_ext(&pk, ext_len[i], 5);
+    msgpack_pack_ext_body(&pk, big, ext_len[i]);
+  }
+  pstr(&pk, "wide");
+  /* 32-bit and 16-bit headers written by hand (non-minimal but valid) */
+  static const uint8_t wide[] = {
+      0xdd, 0, 0, 0, 6,                     /* array32 of 6 */
+      0xdb, 0, 0, 0, 2, 'h', 'i',           /* str32 */
+      0xc6, 0, 0, 0, 1, 7,                  /* bin32 */
+      0xc9, 0, 0, 0, 1, 3, 9,               /* ext32 */
+      0xdf, 0, 0, 0, 1, 0xa1, 'k', 0xc0,    /* map32 */
+      0xde, 0, 1, 0xa1, 'k', 0xdc, 0, 1, 1, /* map16 { k: array16 [1] } */
+      0xc8, 0, 1, 1, 2};                    /* ext16 */
+  msgpack_sbuffer_write(&sb, (const char *)wide, sizeof wide);
+  expect_frame(sb.data, sb.size);
+  /* and msgpack-c decodes what the scanner accepted */
+  msgpack_unpacked u;
+  lc_error err;
+  ck_assert_int_eq(lc_codec_decode(sb.data, sb.size, &u, &err), LC_OK);
+  ck_assert_int_eq(u.data.via.array.ptr[3].via.map.size, 3);
+  msgpack_unpacked_destroy(&u);
+  msgpack_sbuffer_destroy(&sb);
+}
+END_TEST
+
+START_TEST(scan_huge_counts) {
+  static const uint8_t arr32[] = {0xdd, 0xff, 0xff, 0xff, 0xff};
+  static const uint8_t map32[] = {0xdf, 0xff, 0xff, 0xff, 0xff};
+  static const uint8_t str32[] = {0xdb, 0xff, 0xff, 0xff, 0xff, 'a'};
+  static const uint8_t bin32[] = {0xc6, 0x7f, 0xff, 0xff, 0xff};
+  static const uint8_t ext32[] = {0xc9, 0xff, 0xff, 0xff, 0xff, 1};
+  static const uint8_t nested[] = {0x91, 0xdd, 0x10, 0x00, 0x00, 0x00}; /* [array32 2^28] */
+  expect_scan(arr32, sizeof arr32, NULL, LC_ERANGE);
+  expect_scan(map32, sizeof map32, NULL, LC_ERANGE);
+  expect_scan(str32, sizeof str32, NULL, LC_ERANGE);
+  expect_scan(bin32, sizeof bin32, NULL, LC_ERANGE);
+  expect_scan(ext32, sizeof ext32, NULL, LC_ERANGE);
+  expect_scan(nested, sizeof nested, NULL, LC_ERANGE);
+  /* a length past the end but within max_frame only needs more bytes */
+  static const uint8_t str_short[] = {0xdb, 0, 0, 0, 10, 'a', 'b'};
+  expect_scan(str_short, sizeof str_short, NULL, LC_OK);
+  /* small max_frame */
+  lc_scan_limits lim;
+  lc_scan_limits_default(&lim);
+  lim.max_frame = 100;
+  static uint8_t bin8[202] = {0xc4, 200};
+  expect_scan(bin8, sizeof bin8, &lim, LC_ERANGE);
+  expect_scan(bin8, 2, &lim, LC_ERANGE);
+  static uint8_t arr16[3] = {0xdc, 0, 101};
+  expect_scan(arr16, sizeof arr16, &lim, LC_ERANGE);
+  arr16[2] = 90;
+  expect_scan(arr16, sizeof arr16, &lim, LC_OK);
+  /* object cap */
+  lim.max_frame = 1000;
+  lim.max_objects = 10;
+  static uint8_t many[21] = {0xdc, 0, 18};
+  memset(many + 3, 0xc0, 18);
+  expect_scan(many, sizeof many, &lim, LC_ERANGE);
+}
+END_TEST
+
+START_TEST(scan_depth_and_types) {
+  uint8_t deep[64];
+  memset(deep, 0x91, sizeof deep);
+  deep[40] = 0x00;
+  expect_scan(deep, 41, NULL, LC_EPARSE); /* 40 levels > 16 */
+  deep[16] = 0x00;
+  expect_scan(deep, 17, NULL, LC_OK);     /* exactly 16 */
+  deep[16] = 0x90;
+  expect_scan(deep, 17, NULL, LC_EPARSE); /* 17 with an empty array */
+  lc_scan_limits lim;
+  lc_scan_limits_default(&lim);
+  lim.max_depth = 1000; /* clamped to msgpack-c's 32 */
+  memset(deep, 0x91, sizeof deep);
+  deep[32] = 0x00;
+  size_t fl = 0;
+  lc_error err;
+  ck_assert_int_eq(lc_scan_frame(deep, 33, &lim, &fl, &err), LC_OK);
+  ck_assert_uint_eq(fl, 33);
+  msgpack_unpacked u;
+  ck_assert_int_eq(lc_codec_decode((const char *)deep, 33, &u, &err), LC_OK);
+  msgpack_unpacked_destroy(&u);
+  deep[32] = 0x91;
+  deep[33] = 0x00;
+  expect_scan(deep, 34, &lim, LC_EPARSE);
+  static const uint8_t bad[] = {0xc1};
+  static const uint8_t bad_in[] = {0x93, 0x01, 0xc1, 0x02};
+  expect_scan(bad, 1, NULL, LC_EPARSE);
+  expect_scan(bad_in, sizeof bad_in, NULL, LC_EPARSE);
+  expect_scan(bad, 0, NULL, LC_OK); /* empty buffer: need more */
+  /* msgpack-c's own errors are reported, not fatal */
+  ck_assert_int_eq(lc_codec_decode((const char *)bad_in, sizeof bad_in, &u, &err), LC_EPARSE);
+  ck_assert_int_eq(lc_codec_decode((const char *)bad_in, 2, &u, &err), LC_EPARSE);
+}
+END_TEST
+
+START_TEST(scan_method_names) {
+  msgpack_sbuffer sb;
+  msgpack_packer pk;
+  char name[80];
+  memset(name, 'm', sizeof name);
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  /* 65-byte method */
+  msgpack_pack_array(&pk, 4);
+  msgpack_pack_int(&pk, 0);
+  msgpack_pack_int(&pk, 1);
+  msgpack_pack_str(&pk, 65);
+  msgpack_pack_str_body(&pk, name, 65);
+  msgpack_pack_map(&pk, 0);
+  expect_scan((const uint8_t *)sb.data, sb.size, NULL, LC_EPARSE);
+  msgpack_sbuffer_clear(&sb);
+  /* 64 bytes is fine */
+  msgpack_pack_array(&pk, 4);
+  msgpack_pack_int(&pk, 0);
+  msgpack_pack_int(&pk, 1);
+  msgpack_pack_str(&pk, 64);
+  msgpack_pack_str_body(&pk, name, 64);
+  msgpack_pack_map(&pk, 0);
+  expect_scan((const uint8_t *)sb.data, sb.size, NULL, LC_OK);
+  msgpack_sbuffer_clear(&sb);
+  /* method not a str, request and notification (uint8-encoded type too) */
+  static const uint8_t req_int[] = {0x94, 0x00, 0x01, 0x05, 0x80};
+  static const uint8_t req_u8[] = {0x94, 0xcc, 0x00, 0x01, 0xc4, 0x01, 'a', 0x80};
+  static const uint8_t note_bin[] = {0x93, 0x02, 0xc4, 0x01, 'a', 0x90};
+  static const uint8_t resp[] = {0x94, 0x01, 0x01, 0xc0, 0x05}; /* a response: no method */
+  expect_scan(req_int, sizeof req_int, NULL, LC_EPARSE);
+  expect_scan(req_u8, sizeof req_u8, NULL, LC_EPARSE);
+  expect_scan(note_bin, sizeof note_bin, NULL, LC_EPARSE);
+  expect_scan(resp, sizeof resp, NULL, LC_OK);
+  msgpack_sbuffer_destroy(&sb);
+}
+END_TEST
+
+/* ---- RPC session helpers -------------------------------------------------- */
+
+typedef struct session {
+  lc_rpc *r;
+  msgpack_sbuffer req, resp;
+  msgpack_packer pk; /* packs the request params */
+  msgpack_unpacked out;
+  int have_out;
+  int notes;         /* problem.progress notifications received */
+  int last_iter;
+  uint32_t msgid;
+} session;
+
+static void on_notify(void *user, const char *data, size_t len) {
+  session *s = user;
+  size_t fl = 0;
+  lc_error err;
+  msgpack_unpacked u;
+  ck_assert_int_eq(lc_scan_frame((const uint8_t *)data, len, NULL, &fl, &err), LC_OK);
+  ck_assert_uint_eq(fl, len);
+  ck_assert_int_eq(lc_codec_decode(data, len, &u, &err), LC_OK);
+  ck_assert_int_eq(u.data.via.array.size, 3);
+  ck_assert_int_eq(u.data.via.array.ptr[0].via.u64, 2);
+  ck_assert(lc_codec_str_eq(&u.data.via.array.ptr[1], "problem.progress"));
+  int64_t it = -1;
+  ck_assert_int_eq(lc_codec_get_int(&u.data.via.array.ptr[2], "iter", 1, 0, 1000000, 0, &it, &err),
+                   LC_OK);
+  s->last_iter = (int)it;
+  s->notes++;
+  msgpack_unpacked_destroy(&u);
+}
+
+static void s_open(session *s) {
+  memset(s, 0, sizeof *s);
+  lc_error err;
+  lc_rpc_config cfg = {.version = "test", .backend = "cpu", .device = "cpu", .max_frame = 1 << 20,
+                       .max_objects = 100};
+  ck_assert_int_eq(lc_rpc_create(&cfg, &s->r, &err), LC_OK);
+  msgpack_sbuffer_init(&s->req);
+  msgpack_sbuffer_init(&s->resp);
+}
+
+static void s_close(session *s) {
+  if (s->have_out) msgpack_unpacked_destroy(&s->out);
+  msgpack_sbuffer_destroy(&s->req);
+  msgpack_sbuffer_destroy(&s->resp);
+  lc_rpc_destroy(s->r);
+}
+
+/* Starts a request: [0, msgid, method, <params packed next>]. */
+static msgpack_packer *begin(session *s, const char *method) {
+  msgpack_sbuffer_clear(&s->req);
+  msgpack_packer_init(&s->pk, &s->req, msgpack_sbuffer_write);
+  msgpack_pack_array(&s->pk, 4);
+  msgpack_pack_int(&s->pk, 0);
+  msgpack_pack_uint32(&s->pk, ++s->msgid);
+  pstr(&s->pk, method);
+  return &s->pk;
+}
+
+/* Sends the request built since begin(); returns the error code (0 = ok) and
+ * sets *result to the result object (valid until the next send). */
+static int send_req(session *s, const msgpack_object **result, char *msg) {
+  size_t fl = 0;
+  lc_error err;
+  msgpack_unpacked u;
+  ck_assert_msg(lc_scan_frame((const uint8_t *)s->req.data, s->req.size, NULL, &fl, &err) == LC_OK,
+                "%s", err.msg);
+  ck_assert_uint_eq(fl, s->req.size);
+  ck_assert_int_eq(lc_codec_decode(s->req.data, s->req.size, &u, &err), LC_OK);
+  msgpack_sbuffer_clear(&s->resp);
+  msgpack_packer rpk;
+  msgpack_packer_init(&rpk, &s->resp, msgpack_sbuffer_write);
+  lc_rpc_call call = {.notify = on_notify, .user = s, .cancel = NULL};
+  lc_rpc_handle(s->r, &u.data, &rpk, &call);
+  msgpack_unpacked_destroy(&u);
+  if (s->have_out) msgpack_unpacked_destroy(&s->out);
+  ck_assert_int_eq(lc_scan_frame((const uint8_t *)s->resp.data, s->resp.size, NULL, &fl, &err),
+                   LC_OK);
+  ck_assert_uint_eq(fl, s->resp.size);
+  ck_assert_int_eq(lc_codec_decode(s->resp.data, s->resp.size, &s->out, &err), LC_OK);
+  s->have_out = 1;
+  const msgpack_object *a = s->out.data.via.array.ptr;
+  ck_assert_int_eq(s->out.data.via.array.size, 4);
+  ck_assert_int_eq(a[0].via.u64, 1);
+  ck_assert_int_eq(a[1].via.u64, s->msgid);
+  if (result) *result = &a[3];
+  if (a[2].type == MSGPACK_OBJECT_NIL) return 0;
+  ck_assert_int_eq(a[2].type, MSGPACK_OBJECT_ARRAY);
+  ck_assert_int_eq(a[3].type, MSGPACK_OBJECT_NIL);
+  if (msg)
+    snprintf(msg, 256, "%.*s", (int)a[2].via.array.ptr[1].via.str.size,
+             a[2].via.array.ptr[1].via.str.ptr);
+  return (int)a[2].via.array.ptr[0].via.u64;
+}
+
+/* Sends and expects success; returns the result. */
+static const msgpack_object *ok(session *s) {
+  const msgpack_object *res = NULL;
+  char msg[256] = "";
+  const int code = send_req(s, &res, msg);
+  ck_assert_msg(code == 0, "request %u failed: %d %s", s->msgid, code, msg);
+  return res;
+}
+
+/* Sends and expects error code want. */
+static void fails(session *s, int want) {
+  char msg[256] = "";
+  const int code = send_req(s, NULL, msg);
+  ck_assert_msg(code == want, "request %u: code %d, wanted %d (%s)", s->msgid, code, want, msg);
+  ck_assert(msg[0] != '\0');
+}
+
+static int64_t res_int(const msgpack_object *res, const char *key) {
+  int64_t v = -1;
+  lc_error err;
+  ck_assert_msg(lc_codec_get_int(res, key, 1, INT64_MIN, INT64_MAX, 0, &v, &err) == LC_OK, "%s",
+                err.msg);
+  return v;
+}
+
+static double res_dbl(const msgpack_object *res, const char *key) {
+  double v = NAN;
+  lc_error err;
+  const msgpack_object *o = lc_codec_get(res, key);
+  ck_assert_ptr_nonnull(o);
+  if (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32) return o->via.f64;
+  ck_assert_int_eq(lc_codec_get_double(res, key, 1, 0, &v, &err), LC_OK);
+  return v;
+}
+
+/* Packs an ndarray map with the given dtype string, shape and raw bytes. */
+static void pack_arr(msgpack_packer *pk, const char *dtype, int ndim, const int64_t *shape,
+                     const void *data, size_t bytes) {
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "dtype");
+  pstr(pk, dtype);
+  pstr(pk, "shape");
+  msgpack_pack_array(pk, (size_t)ndim);
+  for (int d = 0; d < ndim; ++d) msgpack_pack_int64(pk, shape[d]);
+  pstr(pk, "data");
+  msgpack_pack_bin(pk, bytes);
+  msgpack_pack_bin_body(pk, data, bytes);
+}
+
+/* An (n+1) x (n+1) vertex grid on [0,1]^2 (z = 0). */
+typedef struct grid {
+  int nv, nf;
+  double V[36 * 3];
+  int32_t F[50 * 3];
+} grid;
+
+static void make_grid(grid *g, int n) {
+  g->nv = (n + 1) * (n + 1);
+  g->nf = 2 * n * n;
+  for (int j = 0; j <= n; ++j)
+    for (int i = 0; i <= n; ++i) {
+      double *p = g->V + 3 * (j * (n + 1) + i);
+      p[0] = (double)i / n;
+      p[1] = (double)j / n;
+      p[2] = 0.0;
+    }
+  int f = 0;
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < n; ++i) {
+      const int a = j * (n + 1) + i, b = a + 1, c = a + n + 1, d = c + 1;
+      const int32_t t[6] = {a, b, d, a, d, c};
+      memcpy(g->F + 3 * f, t, sizeof t);
+      f += 2;
+    }
+}
+
+/* mesh.create with V as an f8 ndarray and F as plain arrays; returns the id. */
+static int64_t create_grid(session *s, const grid *g, const char *name) {
+  msgpack_packer *pk = begin(s, "mesh.create");
+  const int64_t sv[2] = {g->nv, 3};
+  msgpack_pack_map(pk, name ? 3 : 2);
+  pstr(pk, "V");
+  pack_arr(pk, "f8", 2, sv, g->V, sizeof(double) * 3 * (size_t)g->nv);
+  pstr(pk, "F");
+  msgpack_pack_array(pk, (size_t)g->nf);
+  for (int f = 0; f < g->nf; ++f) {
+    msgpack_pack_array(pk, 3);
+    for (int k = 0; k < 3; ++k) msgpack_pack_int32(pk, g->F[3 * f + k]);
+  }
+  if (name) {
+    pstr(pk, "name");
+    pstr(pk, name);
+  }
+  const msgpack_object *res = ok(s);
+  ck_assert_int_eq(res_int(res, "nv"), g->nv);
+  ck_assert_int_eq(res_int(res, "nf"), g->nf);
+  return res_int(res, "mesh");
+}
+
+/* Reads an f8 ndarray result (copy into out, n values). */
+static void res_vec(const msgpack_object *res, const char *key, double *out, int64_t n) {
+  lc_ndarray a;
+  lc_error err;
+  const msgpack_object *o = lc_codec_get(res, key);
+  ck_assert_ptr_nonnull(o);
+  ck_assert_int_eq(lc_codec_ndarray_decode(o, LC_DT_F8, key, &a, &err), LC_OK);
+  ck_assert_int_eq(a.n, n);
+  memcpy(out, a.data, (size_t)n * sizeof *out);
+  lc_codec_ndarray_free(&a);
+}
+
+/* ---- codec validation through mesh.create --------------------------------- */
+
+/* mesh.create with custom V/F packers. */
+typedef void (*pack_fn)(msgpack_packer *pk, const grid *g);
+
+static void bad_mesh(session *s, const grid *g, pack_fn pv, pack_fn pf, int want) {
+  msgpack_packer *pk = begin(s, "mesh.create");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "V");
+  pv(pk, g);
+  pstr(pk, "F");
+  pf(pk, g);
+  fails(s, want);
+}
+
+static void v_ok(msgpack_packer *pk, const grid *g) {
+  const int64_t sv[2] = {g->nv, 3};
+  pack_arr(pk, "f8", 2, sv, g->V, 24 * (size_t)g->nv);
+}
+static void f_ok(msgpack_packer *pk, const grid *g) {
+  const int64_t sf[2] = {g->nf, 3};
+  pack_arr(pk, "i4", 2, sf, g->F, 12 * (size_t)g->nf);
+}
+static void v_dtype(msgpack_packer *pk, const grid *g) {
+  const int64_t sv[2] = {g->nv, 3};
+  pack_arr(pk, "i4", 2, sv, g->V, 12 * (size_t)g->nv);
+}
+static void v_shape(msgpack_packer *pk, const grid *g) {
+  const int64_t sv[2] = {g->nv * 3 / 2, 2};
+  pack_arr(pk, "f8", 2, sv, g->V, 24 * (size_t)g->nv);
+}
+static void v_short(msgpack_packer *pk, const grid *g) {
+  const int64_t sv[2] = {g->nv, 3};
+  pack_arr(pk, "f8", 2, sv, g->V, 24 * (size_t)g->nv - 8);
+}
+static void v_str(msgpack_packer *pk, const grid *g) {
+  (void)g;
+  pstr(pk, "vertices");
+}
+static void v_nan(msgpack_packer *pk, const grid *g) {
+  double V[36 * 3];
+  memcpy(V, g->V, sizeof V);
+  V[4] = NAN;
+  const int64_t sv[2] = {g->nv, 3};
+  pack_arr(pk, "f8", 2, sv, V, 24 * (size_t)g->nv);
+}
+static void v_plain_str(msgpack_packer *pk, const grid *g) {
+  (void)g;
+  msgpack_pack_array(pk, 2);
+  msgpack_pack_double(pk, 1.0);
+  pstr(pk, "x");
+}
+static void f_neg(msgpack_packer *pk, const grid *g) {
+  int32_t F[50 * 3];
+  memcpy(F, g->F, sizeof F);
+  F[7] = -1;
+  const int64_t sf[2] = {g->nf, 3};
+  pack_arr(pk, "i4", 2, sf, F, 12 * (size_t)g->nf);
+}
+static void f_big(msgpack_packer *pk, const grid *g) {
+  int32_t F[50 * 3];
+  memcpy(F, g->F, sizeof F);
+  F[5] = g->nv;
+  const int64_t sf[2] = {g->nf, 3};
+  pack_arr(pk, "i4", 2, sf, F, 12 * (size_t)g->nf);
+}
+static void f_float(msgpack_packer *pk, const grid *g) {
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_array(pk, 3);
+  msgpack_pack_double(pk, 0.0);
+  msgpack_pack_int(pk, 1);
+  msgpack_pack_int(pk, 2);
+  (void)g;
+}
+static void f_ragged(msgpack_packer *pk, const grid *g) {
+  msgpack_pack_array(pk, 2);
+  msgpack_pack_array(pk, 3);
+  for (int k = 0; k < 3; ++k) msgpack_pack_int(pk, g->F[k]);
+  msgpack_pack_array(pk, 2);
+  msgpack_pack_int(pk, 0);
+  msgpack_pack_int(pk, 1);
+}
+
+START_TEST(codec_validation) {
+  session s;
+  grid g;
+  make_grid(&g, 3);
+  s_open(&s);
+  bad_mesh(&s, &g, v_dtype, f_ok, LC_RPC_EINVAL);
+  bad_mesh(&s, &g, v_shape, f_ok, LC_RPC_EINVAL);
+  bad_mesh(&s, &g, v_short, f_ok, LC_RPC_EINVAL);
+  bad_mesh(&s, &g, v_str, f_ok, LC_RPC_EPARAMS);
+  bad_mesh(&s, &g, v_nan, f_ok, LC_RPC_EINVAL);
+  bad_mesh(&s, &g, v_plain_str, f_ok, LC_RPC_EPARAMS);
+  bad_mesh(&s, &g, v_ok, f_neg, LC_RPC_EINVAL);
+  bad_mesh(&s, &g, v_ok, f_big, LC_RPC_EINVAL);
+  bad_mesh(&s, &g, v_ok, f_float, LC_RPC_EPARAMS);
+  bad_mesh(&s, &g, v_ok, f_ragged, LC_RPC_EINVAL);
+  /* missing F */
+  msgpack_packer *pk = begin(&s, "mesh.create");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "V");
+  v_ok(pk, &g);
+  fails(&s, LC_RPC_EPARAMS);
+  /* unknown method, bad envelope pieces */
+  pk = begin(&s, "mesh.explode");
+  msgpack_pack_map(pk, 0);
+  fails(&s, LC_RPC_EMETHOD);
+  pk = begin(&s, "contacts.update");
+  msgpack_pack_map(pk, 0);
+  fails(&s, LC_RPC_EMETHOD);
+  pk = begin(&s, "server.health");
+  msgpack_pack_int(pk, 3); /* params not a map */
+  fails(&s, LC_RPC_EPARAMS);
+  /* params as [map] and nil are accepted */
+  pk = begin(&s, "server.health");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_map(pk, 0);
+  ok(&s);
+  pk = begin(&s, "server.health");
+  msgpack_pack_nil(pk);
+  ok(&s);
+  /* unknown ids, wrong id types */
+  pk = begin(&s, "mesh.info");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "mesh");
+  msgpack_pack_int(pk, 12345);
+  fails(&s, LC_RPC_ENOTFOUND);
+  pk = begin(&s, "problem.eval");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "problem");
+  msgpack_pack_double(pk, 1.0);
+  fails(&s, LC_RPC_EPARAMS);
+  pk = begin(&s, "problem.eval");
+  msgpack_pack_map(pk, 0);
+  fails(&s, LC_RPC_EPARAMS);
+  s_close(&s);
+}
+END_TEST
+
+START_TEST(envelope_errors) {
+  session s;
+  s_open(&s);
+  /* a request that is not [0, msgid, method, params] still gets a response */
+  static const uint8_t req3[] = {0x93, 0x00, 0x07, 0xa1, 'x'};
+  static const uint8_t neg_id[] = {0x94, 0x00, 0xff, 0xa1, 'x', 0x80};
+  const uint8_t *cases[2] = {req3, neg_id};
+  const size_t lens[2] = {sizeof req3, sizeof neg_id};
+  for (int i = 0; i < 2; ++i) {
+    msgpack_unpacked u;
+    lc_error err;
+    ck_assert_int_eq(lc_codec_decode((const char *)cases[i], lens[i], &u, &err), LC_OK);
+    msgpack_sbuffer_clear(&s.resp);
+    msgpack_packer rpk;
+    msgpack_packer_init(&rpk, &s.resp, msgpack_sbuffer_write);
+    lc_rpc_handle(s.r, &u.data, &rpk, NULL);
+    ck_assert_int_eq(lc_rpc_request_problem(&u.data), -1);
+    msgpack_unpacked_destroy(&u);
+    ck_assert_int_eq(lc_codec_decode(s.resp.data, s.resp.size, &u, &err), LC_OK);
+    ck_assert_int_eq(u.data.via.array.ptr[2].via.array.ptr[0].via.u64, LC_RPC_EPARSE);
+    msgpack_unpacked_destroy(&u);
+  }
+  s_close(&s);
+}
+END_TEST
+
+/* ---- a whole session ------------------------------------------------------- */
+
+/* problem.eval with what; returns the result. */
+static const msgpack_object *eval(session *s, int64_t pid, const char *what, const double *v,
+                                  int64_t n) {
+  msgpack_packer *pk = begin(s, "problem.eval");
+  msgpack_pack_map(pk, v ? 3 : 2);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "what");
+  pstr(pk, what);
+  if (v) {
+    pstr(pk, "v");
+    pack_arr(pk, "f8", 1, &n, v, (size_t)n * 8);
+  }
+  return ok(s);
+}
+
+/* Decodes a CSR result {shape, indptr, indices, data} and returns y = A v. */
+static void csr_mul(const msgpack_object *csr, const double *v, double *y, int64_t nrows,
+                    int64_t ncols) {
+  lc_ndarray ip, ix, d;
+  lc_error err;
+  const msgpack_object *shape = lc_codec_get(csr, "shape");
+  ck_assert_int_eq(shape->via.array.ptr[0].via.u64, nrows);
+  ck_assert_int_eq(shape->via.array.ptr[1].via.u64, ncols);
+  ck_assert_int_eq(lc_codec_get_ndarray(csr, "indptr", 1, LC_DT_I4, nrows + 1, 0, &ip, &err), 0);
+  ck_assert_int_eq(lc_codec_get_ndarray(csr, "indices", 1, LC_DT_I4, -1, 0, &ix, &err), 0);
+  ck_assert_int_eq(lc_codec_get_ndarray(csr, "data", 1, LC_DT_F8, ix.n, 0, &d, &err), 0);
+  const int32_t *rp = ip.data, *ci = ix.data;
+  const double *a = d.data;
+  for (int64_t i = 0; i < nrows; ++i) {
+    y[i] = 0.0;
+    for (int32_t k = rp[i]; k < rp[i + 1]; ++k) y[i] += a[k] * v[ci[k]];
+  }
+  lc_codec_ndarray_free(&ip);
+  lc_codec_ndarray_free(&ix);
+  lc_codec_ndarray_free(&d);
+}
+
+START_TEST(session_full) {
+  session s;
+  grid g;
+  make_grid(&g, 4);
+  s_open(&s);
+  const int64_t mid = create_grid(&s, &g, "sheet");
+  const int64_t n = 3 * g.nv;
+  /* problem.create on the mesh by name, with one variable */
+  msgpack_packer *pk = begin(&s, "problem.create");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "mesh");
+  pstr(pk, "sheet");
+  pstr(pk, "name");
+  pstr(pk, "p");
+  pstr(pk, "variables");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "name");
+  pstr(pk, "x");
+  pstr(pk, "dim");
+  msgpack_pack_int(pk, 3);
+  const msgpack_object *res = ok(&s);
+  const int64_t pid = res_int(res, "problem");
+  ck_assert_int_eq(res_int(res, "n_dofs"), n);
+  ck_assert_int_ne(pid, mid);
+  /* a second variable through problem.add_variable (2D UVs on faces) */
+  pk = begin(&s, "problem.add_variable");
+  msgpack_pack_map(pk, 4);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "name");
+  pstr(pk, "u");
+  pstr(pk, "loc");
+  pstr(pk, "face");
+  pstr(pk, "dim");
+  msgpack_pack_int(pk, 2);
+  res = ok(&s);
+  ck_assert_int_eq(res_int(res, "var"), 1);
+  ck_assert_int_eq(res_int(res, "offset"), n);
+  /* terms: springs (k = 10), bending, a residual term with explicit elements */
+  pk = begin(&s, "problem.add_term");
+  msgpack_pack_map(pk, 4);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "energy");
+  pstr(pk, "spring");
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "params");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "k");
+  msgpack_pack_double(pk, 10.0);
+  res = ok(&s);
+  ck_assert_int_gt(res_int(res, "n_elems"), 0);
+  pk = begin(&s, "problem.add_term");
+  msgpack_pack_map(pk, 4);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "energy");
+  pstr(pk, "res_position");
+  pstr(pk, "var");
+  msgpack_pack_int(pk, 0);
+  pstr(pk, "elements");
+  msgpack_pack_array(pk, 3);
+  for (int i = 0; i < 3; ++i) msgpack_pack_int(pk, 5 + i);
+  res = ok(&s);
+  const int64_t rterm = res_int(res, "term");
+  ck_assert_int_eq(res_int(res, "n_elems"), 3);
+  /* bad terms: unknown energy, out-of-range element, consts of the wrong shape */
+  pk = begin(&s, "problem.add_term");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "energy");
+  pstr(pk, "nonsense");
+  pstr(pk, "var");
+  pstr(pk, "x");
+  fails(&s, LC_RPC_EINVAL);
+  pk = begin(&s, "problem.add_term");
+  msgpack_pack_map(pk, 4);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "energy");
+  pstr(pk, "spring");
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "elements");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_array(pk, 2);
+  msgpack_pack_int(pk, 0);
+  msgpack_pack_int(pk, 1000);
+  fails(&s, LC_RPC_EINVAL);
+  pk = begin(&s, "problem.add_term");
+  msgpack_pack_map(pk, 4);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "energy");
+  pstr(pk, "spring");
+  pstr(pk, "var");
+  pstr(pk, "nope");
+  pstr(pk, "consts");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_double(pk, 1.0);
+  fails(&s, LC_RPC_ENOTFOUND);
+  /* set_variable: a perturbed state; get_variable returns it */
+  double x[36 * 3], y[36 * 3], gr[36 * 3 + 50 * 2], dir[36 * 3];
+  unsigned long long seed = 7;
+  for (int64_t i = 0; i < n; ++i) x[i] = g.V[i] + lc_test_rand(&seed, -0.05, 0.05);
+  pk = begin(&s, "problem.set_variable");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "values");
+  const int64_t sx[2] = {g.nv, 3};
+  pack_arr(pk, "f8", 2, sx, x, (size_t)n * 8);
+  ok(&s);
+  pk = begin(&s, "problem.get_variable");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "var");
+  msgpack_pack_int(pk, 0);
+  res = ok(&s);
+  res_vec(res, "values", y, n);
+  for (int64_t i = 0; i < n; ++i) ck_assert_double_eq(x[i], y[i]);
+  /* set_variable with the wrong row count and with NaN */
+  pk = begin(&s, "problem.set_variable");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "values");
+  const int64_t sbad[2] = {g.nv - 1, 3};
+  pack_arr(pk, "f8", 2, sbad, x, (size_t)(n - 3) * 8);
+  fails(&s, LC_RPC_EINVAL);
+  /* fix vertices 0 and 1 at their rest positions */
+  pk = begin(&s, "problem.fix");
+  msgpack_pack_map(pk, 4);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "entities");
+  msgpack_pack_array(pk, 2);
+  msgpack_pack_int(pk, 0);
+  msgpack_pack_int(pk, 1);
+  pstr(pk, "values");
+  const int64_t sfix[2] = {2, 3};
+  pack_arr(pk, "f8", 2, sfix, g.V, 48);
+  res = ok(&s);
+  ck_assert_int_eq(res_int(res, "n_fixed"), 6);
+  pk = begin(&s, "problem.fix");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "entities");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_int(pk, -1);
+  fails(&s, LC_RPC_EINVAL);
+  /* eval: energy, gradient, hessian, hvp, jacobian */
+  const int64_t N = n + 2 * g.nf;
+  res = eval(&s, pid, "energy", NULL, 0);
+  const double E = res_dbl(res, "energy");
+  ck_assert(E > 0.0 && isfinite(E));
+  res = eval(&s, pid, "gradient", NULL, 0);
+  ck_assert_double_eq(res_dbl(res, "energy"), E);
+  res_vec(res, "gradient", gr, N);
+  ck_assert_double_eq(gr[0], 0.0); /* fixed */
+  for (int64_t i = 0; i < n; ++i) dir[i] = sin(0.7 * (double)i + 0.3);
+  double vN[36 * 3 + 50 * 2] = {0};
+  memcpy(vN, dir, (size_t)n * 8);
+  res = eval(&s, pid, "hvp", vN, N);
+  double hvN[36 * 3 + 50 * 2];
+  res_vec(res, "hvp", hvN, N);
+  res = eval(&s, pid, "hessian", NULL, 0);
+  double HvN[36 * 3 + 50 * 2];
+  csr_mul(lc_codec_get(res, "hessian"), vN, HvN, N, N);
+  for (int64_t i = 0; i < N; ++i)
+    ck_assert_msg(fabs(HvN[i] - hvN[i]) < 1e-9 * (1 + fabs(hvN[i])), "hvp %lld", (long long)i);
+  res = eval(&s, pid, "jacobian", NULL, 0);
+  double r[9], Jv[9];
+  res_vec(res, "residual", r, 9);
+  csr_mul(lc_codec_get(res, "jacobian"), vN, Jv, 9, N);
+  for (int k = 0; k < 9; ++k) ck_assert_double_eq_tol(Jv[k], vN[15 + k], 1e-12);
+  /* hvp without v, x of the wrong length, unknown what */
+  pk = begin(&s, "problem.eval");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "what");
+  pstr(pk, "hvp");
+  fails(&s, LC_RPC_EPARAMS);
+  pk = begin(&s, "problem.eval");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "what");
+  pstr(pk, "laplacian");
+  pstr(pk, "x");
+  pack_arr(pk, "f8", 1, &n, x, (size_t)n * 8);
+  fails(&s, LC_RPC_EINVAL);
+  /* solve (Newton) with progress notifications, handle moved, x returned */
+  s.notes = 0;
+  pk = begin(&s, "problem.solve");
+  msgpack_pack_map(pk, 5);
+  pstr(pk, "problem");
+  pstr(pk, "p");
+  pstr(pk, "method");
+  pstr(pk, "newton");
+  pstr(pk, "options");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "max_iters");
+  msgpack_pack_int(pk, 50);
+  pstr(pk, "gtol");
+  msgpack_pack_double(pk, 1e-9);
+  pstr(pk, "fix");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "entities");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_int(pk, 24);
+  pstr(pk, "values");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_array(pk, 3);
+  msgpack_pack_double(pk, 0.8);
+  msgpack_pack_double(pk, 0.8);
+  msgpack_pack_double(pk, 0.3);
+  pstr(pk, "return");
+  msgpack_pack_array(pk, 1);
+  pstr(pk, "x");
+  res = ok(&s);
+  const int64_t iters = res_int(res, "iters");
+  ck_assert_int_gt(iters, 0);
+  ck_assert_int_eq(s.notes, iters);
+  ck_assert_int_eq(s.last_iter, iters);
+  const msgpack_object *reason = lc_codec_get(res, "reason");
+  ck_assert_int_eq(reason->type, MSGPACK_OBJECT_STR);
+  ck_assert(isfinite(res_dbl(res, "energy")) && isfinite(res_dbl(res, "gnorm")));
+  const msgpack_object *vars = lc_codec_get(res, "variables");
+  ck_assert_int_eq(vars->via.map.size, 1);
+  ck_assert_int_eq(vars->via.map.ptr[0].key.via.u64, 0); /* keyed by variable id */
+  lc_ndarray xr;
+  lc_error err;
+  ck_assert_int_eq(lc_codec_ndarray_decode(&vars->via.map.ptr[0].val, LC_DT_F8, "x", &xr, &err), 0);
+  ck_assert_int_eq(xr.n, n);
+  ck_assert_double_eq(((const double *)xr.data)[3 * 24 + 2], 0.3); /* the handle */
+  ck_assert_double_eq(((const double *)xr.data)[0], 0.0);          /* pinned */
+  lc_codec_ndarray_free(&xr);
+  /* unknown option, bad method */
+  pk = begin(&s, "problem.solve");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "options");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "max_iterz");
+  msgpack_pack_int(pk, 3);
+  fails(&s, LC_RPC_EPARAMS);
+  pk = begin(&s, "problem.solve");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "method");
+  pstr(pk, "simplex");
+  fails(&s, LC_RPC_EINVAL);
+  /* L-BFGS and LM run too */
+  const char *methods[2] = {"lbfgs", "lm"};
+  for (int m = 0; m < 2; ++m) {
+    pk = begin(&s, "problem.solve");
+    msgpack_pack_map(pk, 3);
+    pstr(pk, "problem");
+    msgpack_pack_int64(pk, pid);
+    pstr(pk, "method");
+    pstr(pk, methods[m]);
+    pstr(pk, "options");
+    msgpack_pack_map(pk, 2);
+    pstr(pk, "max_iters");
+    msgpack_pack_int(pk, 5);
+    pstr(pk, "progress_every");
+    msgpack_pack_int(pk, 0);
+    ok(&s);
+  }
+  /* remove the residual term, info, stats */
+  pk = begin(&s, "problem.remove_term");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "term");
+  msgpack_pack_int64(pk, rterm);
+  ok(&s);
+  fails(&s, LC_RPC_ENOTFOUND); /* twice */
+  pk = begin(&s, "problem.info");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  res = ok(&s);
+  ck_assert_int_eq(res_int(res, "n_residuals"), 0);
+  ck_assert_int_eq(lc_codec_get(res, "terms")->via.array.size, 1);
+  pk = begin(&s, "server.stats");
+  msgpack_pack_map(pk, 0);
+  res = ok(&s);
+  ck_assert_int_eq(res_int(res, "objects"), 2);
+  ck_assert_int_gt(res_int(res, "bytes"), 0);
+  pk = begin(&s, "server.info");
+  msgpack_pack_map(pk, 0);
+  res = ok(&s);
+  ck_assert(lc_codec_str_eq(lc_codec_get(res, "version"), "test"));
+  /* the mesh can go first: the problem keeps its reference */
+  pk = begin(&s, "mesh.delete");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "mesh");
+  msgpack_pack_int64(pk, mid);
+  ok(&s);
+  fails(&s, LC_RPC_ENOTFOUND);
+  eval(&s, pid, "gradient", NULL, 0);
+  pk = begin(&s, "problem.delete");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  ok(&s);
+  fails(&s, LC_RPC_ENOTFOUND);
+  pk = begin(&s, "problem.eval");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  fails(&s, LC_RPC_ENOTFOUND);
+  ck_assert_int_eq(lc_rpc_request_problem(&(msgpack_object){.type = MSGPACK_OBJECT_NIL}), -1);
+  uint64_t objs = 9, bytes = 9;
+  lc_rpc_stats(s.r, &objs, &bytes);
+  ck_assert_int_eq(objs, 0);
+  ck_assert_int_eq(bytes, 0);
+  s_close(&s);
+}
+END_TEST
+
+START_TEST(session_obj_and_step) {
+  session s;
+  s_open(&s);
+  static const char obj[] = "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nf 1 2 3 4\n";
+  msgpack_packer *pk = begin(&s, "mesh.load_obj");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "data");
+  msgpack_pack_bin(pk, sizeof obj - 1);
+  msgpack_pack_bin_body(pk, obj, sizeof obj - 1);
+  const msgpack_object *res = ok(&s);
+  const int64_t mid = res_int(res, "mesh");
+  ck_assert_int_eq(res_int(res, "nf"), 2);
+  pk = begin(&s, "mesh.load_obj");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "data");
+  pstr(pk, "v 0 0 0\nf 1 2 3\n");
+  fails(&s, LC_RPC_EINVAL);
+  pk = begin(&s, "mesh.info");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "mesh");
+  msgpack_pack_int64(pk, mid);
+  pstr(pk, "arrays");
+  msgpack_pack_true(pk);
+  res = ok(&s);
+  ck_assert_int_eq(res_int(res, "boundary_edges"), 4);
+  double V[12];
+  res_vec(res, "V", V, 12);
+  ck_assert_double_eq(V[3], 1.0);
+  /* a cloth problem stepped with implicit Euler: inertia + h^2-weighted springs and gravity */
+  pk = begin(&s, "problem.create");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "mesh");
+  msgpack_pack_int64(pk, mid);
+  pstr(pk, "variables");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "name");
+  pstr(pk, "x");
+  pstr(pk, "dim");
+  msgpack_pack_int(pk, 3);
+  res = ok(&s);
+  const int64_t pid = res_int(res, "problem");
+  const char *energies[3] = {"inertia", "spring", "gravity"};
+  int64_t inertia = -1;
+  for (int e = 0; e < 3; ++e) {
+    pk = begin(&s, "problem.add_term");
+    msgpack_pack_map(pk, 4);
+    pstr(pk, "problem");
+    msgpack_pack_int64(pk, pid);
+    pstr(pk, "energy");
+    pstr(pk, energies[e]);
+    pstr(pk, "var");
+    pstr(pk, "x");
+    pstr(pk, "weight");
+    msgpack_pack_double(pk, e == 0 ? 1.0 : 0.01 * 0.01);
+    res = ok(&s);
+    if (e == 0) inertia = res_int(res, "term");
+  }
+  pk = begin(&s, "problem.step");
+  msgpack_pack_map(pk, 7);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "h");
+  msgpack_pack_double(pk, 0.01);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "inertia_term");
+  msgpack_pack_int64(pk, inertia);
+  pstr(pk, "steps");
+  msgpack_pack_int(pk, 3);
+  pstr(pk, "fix");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "entities");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_int(pk, 3);
+  pstr(pk, "return");
+  msgpack_pack_true(pk);
+  res = ok(&s);
+  ck_assert_int_eq(res_int(res, "steps"), 3);
+  ck_assert(res_dbl(res, "kinetic") > 0.0);
+  const msgpack_object *vars = lc_codec_get(res, "variables");
+  ck_assert_int_eq(vars->via.map.size, 1);
+  lc_ndarray xs;
+  lc_error err;
+  ck_assert_int_eq(lc_codec_ndarray_decode(&vars->via.map.ptr[0].val, LC_DT_F8, "x", &xs, &err), 0);
+  const double *xv = xs.data;
+  ck_assert(xv[2] < 0.0);          /* vertex 0 falls */
+  ck_assert_double_eq(xv[11], 0.0); /* vertex 3 is pinned */
+  lc_codec_ndarray_free(&xs);
+  /* a second call continues with the same stepper */
+  pk = begin(&s, "problem.step");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  res = ok(&s);
+  ck_assert_int_eq(res_int(res, "steps"), 4);
+  /* problem.step on a fresh problem without h */
+  s_close(&s); /* destroys the store with live objects */
+}
+END_TEST
+
+static Suite *protocol_suite(void) {
+  Suite *s = suite_create("protocol");
+  TCase *tc = tcase_create("scan");
+  tcase_add_test(tc, scan_every_type_truncated);
+  tcase_add_test(tc, scan_huge_counts);
+  tcase_add_test(tc, scan_depth_and_types);
+  tcase_add_test(tc, scan_method_names);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("rpc");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, codec_validation);
+  tcase_add_test(tc, envelope_errors);
+  tcase_add_test(tc, session_full);
+  tcase_add_test(tc, session_obj_and_step);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return lc_test_run_suite(protocol_suite()); }

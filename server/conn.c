@@ -1,0 +1,314 @@
+/* conn.c - client connections on the loop thread: accept, read into a
+ * growing buffer, cut frames with the pre-scanner (lc_scan_frame) before
+ * msgpack-c sees them, dispatch requests (loop-thread methods or the engine
+ * queue), write responses, pause reading under back-pressure, and close
+ * with reference counting against in-flight work. */
+#define _POSIX_C_SOURCE 200809L /* uv.h needs pthread_rwlock_t */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "server_impl.h"
+
+#define LC_READ_CHUNK 65536
+#define LC_KEEP_BUFFER ((size_t)4 << 20) /* larger read buffers are freed when empty */
+
+typedef struct lc_wreq {
+  uv_write_t req;
+  lc_conn *c;
+  char *data;
+  size_t len;
+} lc_wreq;
+
+static void process(lc_conn *c);
+
+void lc_conn_unref(lc_conn *c) {
+  if (--c->refs > 0) return;
+  free(c->buf);
+  free(c);
+}
+
+static void on_close(uv_handle_t *h) {
+  lc_conn *c = h->data;
+  lc_server *s = c->srv;
+  if (c->prev) c->prev->next = c->next;
+  else s->conns = c->next;
+  if (c->next) c->next->prev = c->prev;
+  s->n_conns--;
+  lc_conn_unref(c);
+  lc_server_conn_closed(s);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  lc_conn *c = req->data;
+  (void)status;
+  if (!uv_is_closing(&c->h.handle)) uv_close(&c->h.handle, on_close);
+}
+
+void lc_conn_close(lc_conn *c, int flush) {
+  if (c->closing) return;
+  c->closing = 1;
+  if (c->reading) uv_read_stop(&c->h.stream);
+  c->reading = 0;
+  lc_pool_cancel_conn(c->srv, c);
+  lc_log(LC_LOG_INFO, c->id, -1, "closed (%u requests cancelled or running)", c->inflight);
+  c->shut.data = c;
+  if (flush && c->pending_write > 0 && uv_shutdown(&c->shut, &c->h.stream, on_shutdown) == 0)
+    return;
+  uv_close(&c->h.handle, on_close);
+}
+
+void lc_conn_abort(lc_conn *c) {
+  if (!c->closing) lc_conn_close(c, 0);
+  else if (!uv_is_closing(&c->h.handle)) uv_close(&c->h.handle, on_close);
+}
+
+static void on_write(uv_write_t *req, int status) {
+  lc_wreq *w = (lc_wreq *)req;
+  lc_conn *c = w->c;
+  c->pending_write -= w->len;
+  if (status == 0) c->srv->st.bytes_out += w->len;
+  else if (!c->closing) {
+    lc_log(LC_LOG_INFO, c->id, -1, "write failed: %s", uv_strerror(status));
+    lc_conn_close(c, 0);
+  }
+  free(w->data);
+  free(w);
+  lc_conn_unref(c);
+}
+
+void lc_conn_write(lc_conn *c, char *data, size_t len) {
+  lc_wreq *w = NULL;
+  if (c->closing) goto drop;
+  if (c->pending_write > 0 && c->pending_write + len > c->srv->cfg.max_write_queue) {
+    lc_log(LC_LOG_WARN, c->id, -1, "client not reading (%zu bytes unsent): disconnecting",
+           c->pending_write);
+    c->srv->st.slow_dropped++;
+    lc_conn_close(c, 0);
+    goto drop;
+  }
+  w = malloc(sizeof *w);
+  if (!w) goto fail;
+  w->c = c;
+  w->data = data;
+  w->len = len;
+  uv_buf_t b = uv_buf_init(data, (unsigned)len);
+  if (uv_write(&w->req, &c->h.stream, &b, 1, on_write) != 0) goto fail;
+  c->pending_write += len;
+  c->refs++;
+  return;
+fail:
+  lc_conn_close(c, 0);
+drop:
+  free(w);
+  free(data);
+}
+
+void lc_conn_write_error(lc_conn *c, uint32_t msgid, int code, const char *msg) {
+  msgpack_sbuffer sb;
+  msgpack_packer pk;
+  if (c->closing) return;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  lc_rpc_pack_error(&pk, msgid, code, msg);
+  size_t len = sb.size;
+  lc_conn_write(c, msgpack_sbuffer_release(&sb), len);
+  msgpack_sbuffer_destroy(&sb);
+}
+
+/* Best-effort msgid of a (possibly malformed) request frame, else 0. */
+static uint32_t peek_msgid(const unsigned char *b, size_t n) {
+  if (n < 3 || b[0] != 0x94 || b[1] != 0) return 0;
+  if (b[2] < 0x80) return b[2];
+  if (b[2] == 0xcc && n >= 4) return b[3];
+  if (b[2] == 0xcd && n >= 5) return (uint32_t)b[3] << 8 | b[4];
+  if (b[2] == 0xce && n >= 7)
+    return (uint32_t)b[3] << 24 | (uint32_t)b[4] << 16 | (uint32_t)b[5] << 8 | b[6];
+  return 0;
+}
+
+/* A per-connection protocol error: reply where possible, count, close. */
+static void protocol_error(lc_conn *c, uint32_t msgid, int code, const char *msg) {
+  c->srv->st.protocol_errors++;
+  lc_log(LC_LOG_WARN, c->id, msgid, "protocol error: %s", msg);
+  lc_conn_write_error(c, msgid, code, msg);
+  lc_conn_close(c, 1);
+}
+
+/* Checks the request shape; fills msgid and method. 0 request, 1 notification, -1 bad. */
+static int request_shape(const msgpack_object *o, uint32_t *msgid, char *method, size_t cap) {
+  const msgpack_object *a = o->via.array.ptr;
+  if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 3) return -1;
+  if (a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER) return -1;
+  int kind = a[0].via.u64 == 0 && o->via.array.size == 4   ? 0
+             : a[0].via.u64 == 2 && o->via.array.size == 3 ? 1
+                                                          : -1;
+  if (kind == 0 && (a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[1].via.u64 > UINT32_MAX))
+    return -1;
+  const msgpack_object *m = &a[kind == 0 ? 2 : 1];
+  if (kind < 0 || m->type != MSGPACK_OBJECT_STR || m->via.str.size >= cap) return -1;
+  *msgid = kind == 0 ? (uint32_t)a[1].via.u64 : 0;
+  memcpy(method, m->via.str.ptr, m->via.str.size);
+  method[m->via.str.size] = '\0';
+  return kind;
+}
+
+/* Dispatches one decoded request (j owned here). */
+static void dispatch(lc_conn *c, lc_job *j) {
+  lc_server *s = c->srv;
+  const msgpack_object *o = &j->req.data;
+  int kind = request_shape(o, &j->msgid, j->method, sizeof j->method);
+  s->st.requests += kind == 0;
+  if (kind < 0) {
+    protocol_error(c, 0, LC_RPC_EPARSE, "not a MessagePack-RPC request");
+  } else if (kind == 1) {
+    lc_log(LC_LOG_DEBUG, c->id, -1, "notification %s ignored", j->method);
+  } else if (!c->authed && strcmp(j->method, "auth") && strcmp(j->method, "server.health")) {
+    s->st.auth_failures++;
+    protocol_error(c, j->msgid, LC_RPC_EAUTH, "authentication required");
+  } else if (lc_server_local(s, c, o, j->msgid, j->method)) {
+    /* answered on the loop thread */
+  } else if (s->stopping) {
+    lc_conn_write_error(c, j->msgid, LC_RPC_ESHUTDOWN, "the daemon is shutting down");
+  } else {
+    j->problem = lc_rpc_request_problem(o);
+    lc_log(LC_LOG_DEBUG, c->id, j->msgid, "%s queued", j->method);
+    if (lc_pool_push(s, j) == 0) return;
+    s->st.busy++;
+    lc_log(LC_LOG_WARN, c->id, j->msgid, "%s rejected: queue full", j->method);
+    lc_conn_write_error(c, j->msgid, LC_RPC_EBUSY, "server busy: queue full, try later");
+  }
+  lc_job_free(j);
+}
+
+/* Cuts and dispatches the complete frames in c's buffer while c may take more. */
+static void process(lc_conn *c) {
+  lc_server *s = c->srv;
+  size_t off = 0;
+  while (!c->closing && c->inflight < s->cfg.max_inflight && off < c->len) {
+    lc_error err = {0, ""};
+    size_t flen = 0;
+    const unsigned char *p = (const unsigned char *)c->buf + off;
+    int rc = lc_scan_frame(p, c->len - off, c->authed ? &s->lim : &s->lim_unauth, &flen, &err);
+    if (rc != LC_OK) {
+      protocol_error(c, peek_msgid(p, c->len - off), rc == LC_ERANGE ? LC_RPC_ENOMEM : LC_RPC_EPARSE,
+                     err.msg[0] ? err.msg : "malformed frame");
+      break;
+    }
+    if (flen == 0 && c->len - off > (c->authed ? s->lim : s->lim_unauth).max_frame) {
+      protocol_error(c, peek_msgid(p, c->len - off), LC_RPC_ENOMEM, "frame too large");
+      break;
+    }
+    if (flen == 0) break;
+    char *frame = malloc(flen);
+    if (frame) memcpy(frame, p, flen);
+    off += flen;
+    lc_job *j = frame ? lc_job_new(c, frame, flen) : NULL;
+    if (!j) protocol_error(c, peek_msgid(p, flen), LC_RPC_EPARSE, "undecodable frame");
+    else dispatch(c, j);
+  }
+  if (off > 0 && !c->closing) memmove(c->buf, c->buf + off, c->len - off);
+  c->len = c->closing ? 0 : c->len - off;
+  if (c->len == 0 && c->cap > LC_KEEP_BUFFER) { /* give back a large frame's buffer */
+    free(c->buf);
+    c->buf = NULL;
+    c->cap = 0;
+  }
+  if (!c->closing && c->reading && c->inflight >= s->cfg.max_inflight) {
+    uv_read_stop(&c->h.stream);
+    c->reading = 0;
+    lc_log(LC_LOG_DEBUG, c->id, -1, "reading paused: %u requests in flight", c->inflight);
+  }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  lc_conn *c = h->data;
+  (void)suggested;
+  if (c->cap - c->len < LC_READ_CHUNK) {
+    size_t ncap = c->cap * 2 > c->len + LC_READ_CHUNK ? c->cap * 2 : c->len + LC_READ_CHUNK;
+    char *nb = realloc(c->buf, ncap);
+    if (!nb) {
+      *buf = uv_buf_init(NULL, 0);
+      return;
+    }
+    c->buf = nb;
+    c->cap = ncap;
+  }
+  *buf = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
+  lc_conn *c = st->data;
+  (void)buf;
+  if (nread < 0) {
+    if (nread != UV_EOF) lc_log(LC_LOG_INFO, c->id, -1, "read failed: %s", uv_strerror((int)nread));
+    lc_conn_close(c, 0);
+    return;
+  }
+  c->len += (size_t)nread;
+  c->srv->st.bytes_in += (uint64_t)nread;
+  process(c);
+}
+
+/* Starts reading c. */
+static void start_reading(lc_conn *c) {
+  if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0) c->reading = 1;
+  else lc_conn_close(c, 0);
+}
+
+void lc_conn_resume(lc_conn *c) {
+  if (c->closing || c->reading || c->inflight >= c->srv->cfg.max_inflight) return;
+  process(c); /* frames already buffered come first */
+  if (!c->closing && !c->reading && c->inflight < c->srv->cfg.max_inflight) {
+    lc_log(LC_LOG_DEBUG, c->id, -1, "reading resumed");
+    start_reading(c);
+  }
+}
+
+/* Describes the peer of a TCP connection into out. */
+static void peer_name(lc_conn *c, char *out, size_t cap) {
+  struct sockaddr_storage ss;
+  int n = sizeof ss;
+  char ip[64] = "?";
+  if (c->h.handle.type != UV_TCP) {
+    snprintf(out, cap, "unix");
+    return;
+  }
+  if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &n) == 0) {
+    if (ss.ss_family == AF_INET6) uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
+    else uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
+  }
+  snprintf(out, cap, "tcp %s", ip);
+}
+
+void lc_conn_accept(lc_server *s, uv_stream_t *listener) {
+  lc_conn *c = calloc(1, sizeof *c);
+  char peer[96];
+  if (!c) return; /* the pending connection stays queued in the kernel */
+  c->srv = s;
+  c->id = ++s->next_conn_id;
+  c->refs = 1;
+  c->authed = s->cfg.token == NULL;
+  if (listener->type == UV_TCP) uv_tcp_init(&s->loop, &c->h.tcp);
+  else uv_pipe_init(&s->loop, &c->h.pipe, 0);
+  c->h.handle.data = c;
+  c->next = s->conns;
+  if (s->conns) s->conns->prev = c;
+  s->conns = c;
+  s->n_conns++;
+  s->st.conns_total++;
+  if (uv_accept(listener, &c->h.stream) != 0) {
+    lc_conn_close(c, 0);
+    return;
+  }
+  peer_name(c, peer, sizeof peer);
+  if (s->stopping || s->n_conns > s->cfg.max_connections) {
+    lc_log(LC_LOG_WARN, c->id, -1, "refused %s: %s", peer,
+           s->stopping ? "shutting down" : "too many connections");
+    lc_conn_close(c, 0);
+    return;
+  }
+  if (listener->type == UV_TCP) uv_tcp_nodelay(&c->h.tcp, 1);
+  lc_log(LC_LOG_INFO, c->id, -1, "accepted %s", peer);
+  start_reading(c);
+}

@@ -1,0 +1,448 @@
+/* server.c - the daemon's loop: start-up (store, listeners, signals, worker
+ * pool), the methods answered on the loop thread (auth, server.info,
+ * server.health, server.stats, problem.cancel), and the graceful shutdown
+ * (stop accepting, cancel, drain within a deadline, close every handle,
+ * uv_loop_close). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "server_impl.h"
+
+#ifndef LOCAD_VERSION
+#define LOCAD_VERSION "0.0.0"
+#endif
+
+void lc_server_config_default(lc_server_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->workers = 2;
+  cfg->queue_depth = 256;
+  cfg->max_frame = (size_t)256 << 20;
+  cfg->max_frame_unauth = (size_t)64 << 10;
+  cfg->max_inflight = 32;
+  cfg->max_write_queue = (size_t)1 << 30;
+  cfg->max_connections = 1024;
+  cfg->shutdown_timeout = 10.0;
+  cfg->max_objects = 4096;
+}
+
+int lc_server_is_loopback(const char *host) {
+  return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+         strcmp(host, "::1") == 0;
+}
+
+int lc_server_parse_addr(const char *addr, char *host, size_t hostcap, int *port) {
+  const char *colon, *h = addr;
+  size_t hl;
+  char *end;
+  if (addr[0] == '[') {
+    const char *rb = strchr(addr, ']');
+    if (!rb || rb[1] != ':') return -1;
+    h = addr + 1;
+    hl = (size_t)(rb - h);
+    colon = rb + 1;
+  } else {
+    colon = strrchr(addr, ':');
+    if (!colon) return -1;
+    hl = (size_t)(colon - addr);
+  }
+  long p = strtol(colon + 1, &end, 10);
+  if (hl == 0 || hl >= hostcap || *end || end == colon + 1 || p < 0 || p > 65535) return -1;
+  memcpy(host, h, hl);
+  host[hl] = '\0';
+  *port = (int)p;
+  return 0;
+}
+
+/* ---- methods answered on the loop thread -------------------------------- */
+
+/* Starts a success response [1, msgid, nil, <result follows>]. */
+static void begin_result(msgpack_packer *pk, uint32_t msgid) {
+  msgpack_pack_array(pk, 4);
+  msgpack_pack_int(pk, 1);
+  msgpack_pack_uint32(pk, msgid);
+  msgpack_pack_nil(pk);
+}
+
+static void pack_kv_str(msgpack_packer *pk, const char *k, const char *v) {
+  msgpack_pack_str_with_body(pk, k, strlen(k));
+  msgpack_pack_str_with_body(pk, v, strlen(v));
+}
+
+static void pack_kv_u64(msgpack_packer *pk, const char *k, uint64_t v) {
+  msgpack_pack_str_with_body(pk, k, strlen(k));
+  msgpack_pack_uint64(pk, v);
+}
+
+/* The value of key in map o, or NULL. */
+static const msgpack_object *map_get(const msgpack_object *o, const char *key) {
+  size_t kl = strlen(key);
+  if (o->type != MSGPACK_OBJECT_MAP) return NULL;
+  for (uint32_t i = 0; i < o->via.map.size; i++) {
+    const msgpack_object *k = &o->via.map.ptr[i].key;
+    if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == kl && !memcmp(k->via.str.ptr, key, kl))
+      return &o->via.map.ptr[i].val;
+  }
+  return NULL;
+}
+
+/* Constant-time comparison: the time depends only on the configured token's length. */
+static int token_equal(const char *want, const char *got, size_t got_len) {
+  size_t wl = strlen(want);
+  unsigned diff = (unsigned)(wl ^ got_len);
+  for (size_t i = 0; i < wl; i++)
+    diff |= (unsigned char)want[i] ^ (unsigned char)(i < got_len ? got[i] : 0);
+  return diff == 0;
+}
+
+static void pack_stats(lc_server *s, msgpack_packer *pk) {
+  uint64_t objects = 0, bytes = 0;
+  lc_rpc_stats(s->rpc, &objects, &bytes);
+  msgpack_pack_map(pk, 17);
+  pack_kv_u64(pk, "connections", s->n_conns);
+  pack_kv_u64(pk, "connections_total", s->st.conns_total);
+  pack_kv_u64(pk, "requests", s->st.requests);
+  pack_kv_u64(pk, "responses", s->st.responses);
+  pack_kv_u64(pk, "protocol_errors", s->st.protocol_errors);
+  pack_kv_u64(pk, "busy_rejections", s->st.busy);
+  pack_kv_u64(pk, "auth_failures", s->st.auth_failures);
+  pack_kv_u64(pk, "cancelled", s->st.cancelled);
+  pack_kv_u64(pk, "slow_clients_dropped", s->st.slow_dropped);
+  pack_kv_u64(pk, "notifications", s->st.notifications);
+  pack_kv_u64(pk, "bytes_in", s->st.bytes_in);
+  pack_kv_u64(pk, "bytes_out", s->st.bytes_out);
+  pack_kv_u64(pk, "queue_depth", lc_pool_depth(s));
+  pack_kv_u64(pk, "in_flight", s->inflight);
+  pack_kv_u64(pk, "workers", (uint64_t)s->cfg.workers);
+  pack_kv_u64(pk, "objects", objects);
+  pack_kv_u64(pk, "object_bytes", bytes);
+}
+
+/* auth: checks params.token; a failure closes the connection. */
+static void do_auth(lc_server *s, lc_conn *c, const msgpack_object *params, uint32_t msgid,
+                    msgpack_packer *pk) {
+  const msgpack_object *t = map_get(params, "token");
+  int ok = !s->cfg.token ||
+           (t && t->type == MSGPACK_OBJECT_STR && token_equal(s->cfg.token, t->via.str.ptr, t->via.str.size));
+  if (ok) {
+    c->authed = 1;
+    begin_result(pk, msgid);
+    msgpack_pack_true(pk);
+    lc_log(LC_LOG_INFO, c->id, msgid, "authenticated");
+    return;
+  }
+  s->st.auth_failures++;
+  lc_rpc_pack_error(pk, msgid, LC_RPC_EAUTH, "authentication failed");
+  lc_log(LC_LOG_WARN, c->id, msgid, "authentication failed");
+}
+
+int lc_server_local(lc_server *s, lc_conn *c, const msgpack_object *req, uint32_t msgid,
+                    const char *method) {
+  const msgpack_object *params = &req->via.array.ptr[3];
+  msgpack_sbuffer sb;
+  msgpack_packer pk;
+  int close_after = 0;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  if (!strcmp(method, "auth")) {
+    do_auth(s, c, params, msgid, &pk);
+    close_after = !c->authed;
+  } else if (!strcmp(method, "server.health")) {
+    begin_result(&pk, msgid);
+    msgpack_pack_map(&pk, 1);
+    pack_kv_str(&pk, "status", s->stopping ? "stopping" : "ok");
+  } else if (!strcmp(method, "server.stats")) {
+    begin_result(&pk, msgid);
+    pack_stats(s, &pk);
+  } else if (!strcmp(method, "server.info")) {
+    volatile int never = 0;
+    lc_rpc_call call = {NULL, NULL, &never};
+    lc_rpc_handle(s->rpc, req, &pk, &call);
+  } else if (!strcmp(method, "problem.cancel")) {
+    int64_t pid = lc_rpc_request_problem(req);
+    if (pid < 0) {
+      lc_rpc_pack_error(&pk, msgid, LC_RPC_EPARAMS, "params.problem: expected a problem id");
+    } else {
+      int n = lc_pool_cancel_problem(s, pid);
+      begin_result(&pk, msgid);
+      msgpack_pack_map(&pk, 1);
+      pack_kv_u64(&pk, "cancelled", (uint64_t)n);
+      lc_log(LC_LOG_INFO, c->id, msgid, "problem.cancel problem=%lld: %d request(s) flagged",
+             (long long)pid, n);
+    }
+  } else {
+    msgpack_sbuffer_destroy(&sb);
+    return 0;
+  }
+  size_t len = sb.size;
+  lc_log(LC_LOG_DEBUG, c->id, msgid, "%s done on the loop thread", method);
+  lc_conn_write(c, msgpack_sbuffer_release(&sb), len);
+  msgpack_sbuffer_destroy(&sb);
+  if (close_after) lc_conn_close(c, 1);
+  return 1;
+}
+
+/* ---- listeners ------------------------------------------------------------ */
+
+static void on_connection(uv_stream_t *listener, int status) {
+  lc_server *s = listener->data;
+  if (status < 0) {
+    lc_log(LC_LOG_WARN, -1, -1, "accept failed: %s", uv_strerror(status));
+    return;
+  }
+  lc_conn_accept(s, listener);
+}
+
+static void free_handle(uv_handle_t *h) { free(h); }
+
+/* Registers a listener handle (allocated by the caller) for shutdown. */
+static void add_listener(lc_server *s, uv_handle_t *h) {
+  h->data = s;
+  s->listeners[s->n_listeners++] = h;
+}
+
+static int listen_tcp(lc_server *s, const char *addr) {
+  char host[256], ip[64];
+  int port, rc;
+  struct sockaddr_storage ss;
+  int sl = sizeof ss;
+  if (lc_server_parse_addr(addr, host, sizeof host, &port) != 0) {
+    lc_log(LC_LOG_ERROR, -1, -1, "bad listen address '%s' (expected HOST:PORT)", addr);
+    return -1;
+  }
+  if (!lc_server_is_loopback(host) && !s->cfg.token) {
+    lc_log(LC_LOG_ERROR, -1, -1,
+           "refusing to listen on non-loopback %s without a token (--token-file or LOCAD_TOKEN)",
+           addr);
+    return -1;
+  }
+  const char *h = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
+  if (strchr(h, ':')) rc = uv_ip6_addr(h, port, (struct sockaddr_in6 *)&ss);
+  else rc = uv_ip4_addr(h, port, (struct sockaddr_in *)&ss);
+  uv_tcp_t *t = malloc(sizeof *t);
+  if (rc != 0 || !t) {
+    lc_log(LC_LOG_ERROR, -1, -1, "bad listen address '%s'", addr);
+    free(t);
+    return -1;
+  }
+  uv_tcp_init(&s->loop, t);
+  add_listener(s, (uv_handle_t *)t);
+  rc = uv_tcp_bind(t, (const struct sockaddr *)&ss, 0);
+  if (rc == 0) rc = uv_listen((uv_stream_t *)t, 128, on_connection);
+  if (rc == 0) rc = uv_tcp_getsockname(t, (struct sockaddr *)&ss, &sl);
+  if (rc != 0) {
+    lc_log(LC_LOG_ERROR, -1, -1, "cannot listen on %s: %s", addr, uv_strerror(rc));
+    return -1;
+  }
+  if (ss.ss_family == AF_INET6) {
+    uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
+    lc_log(LC_LOG_INFO, -1, -1, "listening on tcp [%s]:%d", ip,
+           ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
+  } else {
+    uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
+    lc_log(LC_LOG_INFO, -1, -1, "listening on tcp %s:%d", ip,
+           ntohs(((struct sockaddr_in *)&ss)->sin_port));
+  }
+  return 0;
+}
+
+/* Whether a process accepts connections on the Unix socket at path. */
+static int unix_in_use(const char *path) {
+  struct sockaddr_un sa;
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0), used = 0;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  if (fd >= 0 && strlen(path) < sizeof sa.sun_path) {
+    memcpy(sa.sun_path, path, strlen(path));
+    used = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+  }
+  if (fd >= 0) close(fd);
+  return used;
+}
+
+static int listen_unix(lc_server *s, const char *path) {
+  struct stat st;
+  int rc;
+  if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+    if (unix_in_use(path)) {
+      lc_log(LC_LOG_ERROR, -1, -1, "unix socket %s is in use by another process", path);
+      return -1;
+    }
+    unlink(path); /* stale socket of an earlier run */
+  }
+  uv_pipe_t *p = malloc(sizeof *p);
+  if (!p) return -1;
+  uv_pipe_init(&s->loop, p, 0);
+  add_listener(s, (uv_handle_t *)p);
+  rc = uv_pipe_bind(p, path);
+  if (rc == 0) chmod(path, 0600);
+  if (rc == 0) rc = uv_listen((uv_stream_t *)p, 128, on_connection);
+  if (rc != 0) {
+    lc_log(LC_LOG_ERROR, -1, -1, "cannot listen on unix %s: %s", path, uv_strerror(rc));
+    return -1;
+  }
+  s->unix_bound = 1;
+  lc_log(LC_LOG_INFO, -1, -1, "listening on unix %s", path);
+  return 0;
+}
+
+/* ---- shutdown --------------------------------------------------------------- */
+
+static void close_if_open(uv_handle_t *h, uv_close_cb cb) {
+  if (h->loop && !uv_is_closing(h)) uv_close(h, cb);
+}
+
+static void close_listeners(lc_server *s) {
+  for (int i = 0; i < s->n_listeners; i++) close_if_open(s->listeners[i], free_handle);
+  s->n_listeners = 0;
+}
+
+#define LC_FLUSH_MS 2000 /* time given to clients to take their last responses */
+
+static void on_timer(uv_timer_t *t);
+
+/* Closes everything; the loop then runs out. */
+static void finish(lc_server *s) {
+  if (s->finishing) return;
+  s->finishing = 1;
+  s->stopping = 1;
+  close_listeners(s);
+  for (lc_conn *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    lc_conn_close(c, 1);
+  }
+  if (lc_pool_stop(s) != 0) {
+    s->forced = 1;
+    lc_log(LC_LOG_ERROR, -1, -1, "engine work still running after the deadline");
+  }
+  uv_mutex_lock(&s->done_mu);
+  s->async_closed = 1;
+  uv_mutex_unlock(&s->done_mu);
+  close_if_open((uv_handle_t *)&s->async, NULL);
+  close_if_open((uv_handle_t *)&s->sigterm, NULL);
+  close_if_open((uv_handle_t *)&s->sigint, NULL);
+  uv_timer_stop(&s->timer);
+  if (s->n_conns == 0) close_if_open((uv_handle_t *)&s->timer, NULL);
+  else uv_timer_start(&s->timer, on_timer, LC_FLUSH_MS, 0);
+}
+
+void lc_server_conn_closed(lc_server *s) {
+  if (s->finishing && s->n_conns == 0) close_if_open((uv_handle_t *)&s->timer, NULL);
+}
+
+void lc_server_check_drained(lc_server *s) {
+  if (s->stopping && !s->finishing && s->inflight == 0) finish(s);
+}
+
+/* Shutdown deadline (before finish) or end of the final flush (after). */
+static void on_timer(uv_timer_t *t) {
+  lc_server *s = t->data;
+  if (s->finishing) {
+    for (lc_conn *c = s->conns, *next; c; c = next) {
+      next = c->next;
+      lc_conn_abort(c);
+    }
+    close_if_open((uv_handle_t *)&s->timer, NULL);
+    return;
+  }
+  if (s->inflight > 0) {
+    lc_log(LC_LOG_ERROR, -1, -1, "shutdown deadline: %u request(s) still in flight", s->inflight);
+  }
+  finish(s);
+}
+
+/* Starts the shutdown: no new connections or work, cancel, drain. */
+static void begin_stop(lc_server *s) {
+  s->stopping = 1;
+  close_listeners(s);
+  lc_pool_cancel_all(s);
+  lc_log(LC_LOG_INFO, -1, -1, "shutting down: %u request(s) to drain, deadline %.1fs", s->inflight,
+         s->cfg.shutdown_timeout);
+  uv_timer_start(&s->timer, on_timer, (uint64_t)(s->cfg.shutdown_timeout * 1000.0), 0);
+  lc_server_check_drained(s);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  lc_server *s = h->data;
+  lc_log(LC_LOG_INFO, -1, -1, "signal %d received", signum);
+  if (!s->stopping) begin_stop(s);
+  else finish(s); /* a second signal: do not wait for the drain */
+}
+
+/* ---- start and run -------------------------------------------------------------- */
+
+/* Creates the store, the listeners and the workers; returns 0 or -1. */
+static int start(lc_server *s) {
+  lc_error err = {0, ""};
+  lc_rpc_config rc = {LOCAD_VERSION, "cpu", "cpu", s->cfg.max_frame, s->cfg.max_objects};
+  if (lc_rpc_create(&rc, &s->rpc, &err) != LC_OK) {
+    lc_log(LC_LOG_ERROR, -1, -1, "cannot create the object store: %s", err.msg);
+    return -1;
+  }
+  lc_scan_limits_default(&s->lim);
+  s->lim.max_frame = s->cfg.max_frame;
+  s->lim_unauth = s->lim;
+  s->lim_unauth.max_frame = s->cfg.max_frame_unauth;
+  for (int i = 0; i < s->cfg.n_listen; i++)
+    if (listen_tcp(s, s->cfg.listen[i]) != 0) return -1;
+  if (s->cfg.unix_path && listen_unix(s, s->cfg.unix_path) != 0) return -1;
+  if (uv_signal_start(&s->sigterm, on_signal, SIGTERM) || uv_signal_start(&s->sigint, on_signal, SIGINT))
+    return -1;
+  if (lc_pool_start(s) != 0) {
+    lc_log(LC_LOG_ERROR, -1, -1, "cannot start %d worker thread(s)", s->cfg.workers);
+    return -1;
+  }
+  lc_log(LC_LOG_INFO, -1, -1, "locad %s ready: %d worker(s), queue %zu, max frame %zu bytes%s",
+         LOCAD_VERSION, s->cfg.workers, s->cfg.queue_depth, s->cfg.max_frame,
+         s->cfg.token ? ", token required" : "");
+  return 0;
+}
+
+/* Initialises the loop and the handles every run closes. */
+static int init(lc_server *s, const lc_server_config *cfg) {
+  s->cfg = *cfg;
+  if (uv_loop_init(&s->loop) != 0) return -1;
+  if (uv_mutex_init(&s->mu) || uv_mutex_init(&s->done_mu) || uv_cond_init(&s->cv)) return -2;
+  uv_async_init(&s->loop, &s->async, lc_pool_on_async);
+  uv_signal_init(&s->loop, &s->sigterm);
+  uv_signal_init(&s->loop, &s->sigint);
+  uv_timer_init(&s->loop, &s->timer);
+  s->async.data = s->sigterm.data = s->sigint.data = s->timer.data = s;
+  return 0;
+}
+
+int lc_server_run(const lc_server_config *cfg) {
+  lc_server *s = calloc(1, sizeof *s);
+  int code = 1, rc;
+  if (!s) return 1;
+  rc = init(s, cfg);
+  if (rc != 0) {
+    if (rc == -2) uv_loop_close(&s->loop);
+    free(s);
+    return 1;
+  }
+  if (start(s) == 0) code = 0;
+  else finish(s);
+  uv_run(&s->loop, UV_RUN_DEFAULT);
+  if (s->forced) code = 2;
+  if (!s->forced) lc_rpc_destroy(s->rpc); /* a worker may still use it */
+  rc = uv_loop_close(&s->loop);
+  if (rc != 0) {
+    lc_log(LC_LOG_ERROR, -1, -1, "uv_loop_close: %s", uv_strerror(rc));
+    code = code ? code : 3;
+  }
+  if (s->unix_bound) unlink(cfg->unix_path);
+  lc_log(LC_LOG_INFO, -1, -1, "exit %d", code);
+  if (!s->forced) {
+    uv_cond_destroy(&s->cv);
+    uv_mutex_destroy(&s->mu);
+    uv_mutex_destroy(&s->done_mu);
+    free(s);
+  }
+  return code;
+}

@@ -1,0 +1,44 @@
+/* server.h - the locad daemon: a libuv event loop serving MessagePack-RPC
+ * (protocol/rpc.h) on TCP and Unix sockets, with engine work on a pool of
+ * worker threads.  main.c fills an lc_server_config from flags and the
+ * environment and calls lc_server_run. */
+#ifndef LC_SERVER_H
+#define LC_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LC_SERVER_MAX_LISTEN 16
+
+typedef struct lc_server_config {
+  const char *listen[LC_SERVER_MAX_LISTEN]; /* "HOST:PORT" or "[V6]:PORT" */
+  int n_listen;
+  const char *unix_path;        /* Unix socket path or NULL */
+  const char *token;            /* required auth token or NULL */
+  int workers;                  /* engine worker threads (default 2) */
+  size_t queue_depth;           /* global queue of engine requests (default 256) */
+  size_t max_frame;             /* bytes of one message (default 256 MiB) */
+  size_t max_frame_unauth;      /* before authentication (default 64 KiB) */
+  unsigned max_inflight;        /* per-connection requests before reading pauses (default 32) */
+  size_t max_write_queue;       /* unsent response bytes before a client is dropped (default 1 GiB) */
+  unsigned max_connections;     /* open connections (default 1024) */
+  double shutdown_timeout;      /* seconds to drain on SIGTERM (default 10) */
+  uint64_t max_objects;         /* meshes + problems in the store (default 4096) */
+} lc_server_config;
+
+/* Fills cfg with the defaults above (no listen address, no token). */
+void lc_server_config_default(lc_server_config *cfg);
+
+/* Whether host (without port) is a loopback address or "localhost". */
+int lc_server_is_loopback(const char *host);
+
+/* Splits "HOST:PORT" / "[V6]:PORT" into host (hostcap bytes) and port;
+ * returns 0 or -1 when malformed. */
+int lc_server_parse_addr(const char *addr, char *host, size_t hostcap, int *port);
+
+/* Runs the daemon until SIGTERM/SIGINT and a drained shutdown.  Returns the
+ * process exit code: 0 on a clean shutdown (uv_loop_close returned 0), 1 on
+ * a start-up failure, 2 when the shutdown deadline forced unfinished work. */
+int lc_server_run(const lc_server_config *cfg);
+
+#endif

@@ -1,0 +1,160 @@
+/* server_impl.h - the daemon's internal state shared by server.c (loop,
+ * listeners, shutdown, loop-thread methods), conn.c (connections, framing,
+ * writes) and worker.c (engine queue, worker threads, completions).
+ *
+ * Threads: everything here belongs to the loop thread except the fields
+ * marked [mu] (queue and running slots, guarded by lc_server.mu) and [done]
+ * (completed jobs and notifications, guarded by lc_server.done_mu).  A
+ * connection is reference-counted: one reference while its handle is open,
+ * one per job that names it, one per pending write; it is freed at zero. */
+#ifndef LC_SERVER_IMPL_H
+#define LC_SERVER_IMPL_H
+
+#include <msgpack.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "rpc.h"
+#include "scan.h"
+#include "server.h"
+
+typedef struct lc_server lc_server;
+typedef struct lc_conn lc_conn;
+
+struct lc_conn {
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } h;
+  uv_shutdown_t shut;
+  lc_server *srv;
+  int64_t id;
+  int refs;
+  int closing;        /* no more reads or writes (handle closing or shutting down) */
+  int reading;        /* uv_read_start is active */
+  int authed;
+  unsigned inflight;  /* requests queued or running */
+  size_t pending_write;
+  char *buf;          /* unprocessed input bytes */
+  size_t len, cap;
+  lc_conn *prev, *next;
+};
+
+typedef struct lc_job {
+  struct lc_job *next;       /* queue / done list */
+  lc_conn *conn;             /* referenced */
+  uint32_t msgid;
+  int64_t problem;           /* params.problem or -1 */
+  int notify_count;
+  char method[72];
+  char *frame;               /* the request bytes that req references */
+  msgpack_unpacked req;
+  volatile int cancel;
+  msgpack_sbuffer resp;      /* the response frame, filled by the worker */
+  uint64_t t0;               /* uv_hrtime at arrival */
+} lc_job;
+
+typedef struct lc_notif {
+  struct lc_notif *next;
+  lc_job *job;               /* still alive: its completion comes later */
+  size_t len;
+  char *data;
+} lc_notif;
+
+typedef struct lc_stats {
+  uint64_t conns_total, requests, responses, protocol_errors, busy, auth_failures;
+  uint64_t cancelled, slow_dropped, bytes_in, bytes_out, notifications;
+} lc_stats;
+
+struct lc_server {
+  lc_server_config cfg;
+  uv_loop_t loop;
+  lc_rpc *rpc;
+  lc_scan_limits lim, lim_unauth;
+  /* listeners */
+  uv_handle_t *listeners[LC_SERVER_MAX_LISTEN + 1];
+  int n_listeners;
+  int unix_bound;    /* the Unix socket file is ours to remove */
+  uv_signal_t sigterm, sigint;
+  uv_timer_t timer;
+  uv_async_t async;
+  /* connections */
+  lc_conn *conns;
+  unsigned n_conns;
+  int64_t next_conn_id;
+  /* shutdown */
+  int stopping;      /* SIGTERM seen: no new work */
+  int finishing;     /* connections closing, handles closing */
+  int forced;        /* the deadline passed with work still running */
+  /* engine queue [mu] */
+  uv_mutex_t mu;
+  uv_cond_t cv;
+  lc_job *q_head, *q_tail;
+  size_t q_len;
+  lc_job **running;  /* one slot per worker */
+  int stop_workers;
+  struct lc_worker *workers;
+  int n_workers;       /* threads started */
+  unsigned inflight; /* loop thread: jobs not yet completed on the loop */
+  /* completions [done] */
+  uv_mutex_t done_mu;
+  lc_job *done_head, *done_tail;
+  lc_notif *nt_head, *nt_tail;
+  size_t nt_count;
+  int async_closed;
+  lc_stats st;
+};
+
+/* ---- conn.c ---- */
+/* Accepts a pending connection on listener (a uv_tcp_t or uv_pipe_t). */
+void lc_conn_accept(lc_server *s, uv_stream_t *listener);
+/* Queues len bytes of data (ownership taken, freed with free) on c; drops
+ * them when c is closing; closes c when its unsent bytes exceed the cap. */
+void lc_conn_write(lc_conn *c, char *data, size_t len);
+/* Packs and writes an error response [1, msgid, [code, msg], nil]. */
+void lc_conn_write_error(lc_conn *c, uint32_t msgid, int code, const char *msg);
+/* Closes c: cancels its work; flush: send queued writes first. */
+void lc_conn_close(lc_conn *c, int flush);
+/* Closes c now, even when a flush is pending. */
+void lc_conn_abort(lc_conn *c);
+/* Drops one reference; frees c at zero. */
+void lc_conn_unref(lc_conn *c);
+/* Resumes reading when c has room for more requests (after a completion). */
+void lc_conn_resume(lc_conn *c);
+
+/* ---- worker.c ---- */
+/* Starts cfg.workers threads; returns 0 or a libuv error. */
+int lc_pool_start(lc_server *s);
+/* Queues j (loop thread); returns 0, or LC_RPC_EBUSY when the queue is full. */
+int lc_pool_push(lc_server *s, lc_job *j);
+/* Cancels the work of c: queued jobs are dropped, running ones flagged. */
+void lc_pool_cancel_conn(lc_server *s, lc_conn *c);
+/* Flags the queued and running jobs of problem; returns how many. */
+int lc_pool_cancel_problem(lc_server *s, int64_t problem);
+/* Shutdown: replies ESHUTDOWN to queued jobs and flags running ones. */
+void lc_pool_cancel_all(lc_server *s);
+/* Stops the threads and joins them when none is busy; returns 0, or -1
+ * when a job still runs (the threads are then left behind). */
+int lc_pool_stop(lc_server *s);
+/* uv_async_t callback: delivers notifications and completed jobs. */
+void lc_pool_on_async(uv_async_t *a);
+/* Allocates a job for a decoded frame (frame ownership taken). */
+lc_job *lc_job_new(lc_conn *c, char *frame, size_t len);
+/* Frees j and releases its connection reference. */
+void lc_job_free(lc_job *j);
+/* Queued jobs (for server.stats). */
+size_t lc_pool_depth(lc_server *s);
+
+/* ---- server.c ---- */
+/* Handles one decoded request on the loop thread when it is a loop-thread
+ * method (auth, server.*, problem.cancel); returns 1 if handled. */
+int lc_server_local(lc_server *s, lc_conn *c, const msgpack_object *req, uint32_t msgid,
+                    const char *method);
+/* Called after each completion: finishes a pending shutdown once drained. */
+void lc_server_check_drained(lc_server *s);
+/* A connection handle closed (loop thread). */
+void lc_server_conn_closed(lc_server *s);
+
+#endif

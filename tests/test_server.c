@@ -1,0 +1,831 @@
+/* test_server.c - integration test of the locad daemon: starts the real
+ * binary (LOCAD_BIN) on an ephemeral loopback port and a Unix socket in a
+ * temporary directory, runs whole sessions over both, disconnects a client
+ * in the middle of a long solve, sends malformed bytes, and checks that
+ * SIGTERM gives a clean exit 0 within a deadline.  Every wait is bounded. */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <msgpack.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#ifndef LOCAD_BIN
+#define LOCAD_BIN "locad"
+#endif
+
+#define IO_TIMEOUT_S 20
+
+typedef struct daemon_proc {
+  pid_t pid;
+  int port;
+  char dir[64], log[96], sock[96];
+} daemon_t;
+
+typedef struct client {
+  int fd;
+  msgpack_unpacker up;
+  int notifications;
+} client_t;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* The daemon binary: LOCAD_TEST_BIN (e.g. a valgrind wrapper script) or LOCAD_BIN. */
+static const char *daemon_bin(void) {
+  const char *b = getenv("LOCAD_TEST_BIN");
+  return b && *b ? b : LOCAD_BIN;
+}
+
+/* Reads the daemon log into buf (NUL-terminated); returns its length. */
+static size_t read_log(const daemon_t *d, char *buf, size_t cap) {
+  FILE *f = fopen(d->log, "r");
+  size_t n = 0;
+  if (f) {
+    n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+  }
+  buf[n] = '\0';
+  return n;
+}
+
+/* Starts the daemon with extra arguments (NULL-terminated, at most 8) and
+ * waits (bounded) for its "listening" and "ready" log lines. */
+static void daemon_start_args(daemon_t *d, const char *const *extra) {
+  static char logbuf[1 << 16];
+  memset(d, 0, sizeof *d);
+  strcpy(d->dir, "/tmp/locad-test-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(d->dir));
+  snprintf(d->log, sizeof d->log, "%s/log", d->dir);
+  snprintf(d->sock, sizeof d->sock, "%s/sock", d->dir);
+  d->pid = fork();
+  ck_assert_int_ge(d->pid, 0);
+  if (d->pid == 0) {
+    const char *argv[24] = {"locad", "--listen", "127.0.0.1:0", "--unix", d->sock,
+                            "--workers", "2", "--shutdown-timeout", "5", "--log-level", "debug"};
+    int a = 11;
+    for (int i = 0; extra && extra[i] && i < 8; i++) argv[a++] = extra[i];
+    int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) dup2(fd, 2);
+    execv(daemon_bin(), (char *const *)argv);
+    _exit(127);
+  }
+  double t0 = now_s();
+  while (now_s() - t0 < 30.0) {
+    read_log(d, logbuf, sizeof logbuf);
+    const char *p = strstr(logbuf, "listening on tcp 127.0.0.1:");
+    if (p && strstr(logbuf, " ready")) {
+      d->port = atoi(p + strlen("listening on tcp 127.0.0.1:"));
+      break;
+    }
+    int st;
+    if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+      d->pid = 0;
+      ck_abort_msg("locad exited at start-up:\n%s", logbuf);
+    }
+    sleep_ms(20);
+  }
+  ck_assert_msg(d->port > 0, "no listening line in the log:\n%s", logbuf);
+}
+
+static void daemon_start(daemon_t *d) { daemon_start_args(d, NULL); }
+
+/* Sends sig and waits up to timeout_s; returns the exit status or -1 (then kills). */
+static int daemon_stop_sig(daemon_t *d, int sig, double timeout_s) {
+  int st = 0, code = -1;
+  if (d->pid <= 0) return -1;
+  kill(d->pid, sig);
+  double t0 = now_s();
+  while (now_s() - t0 < timeout_s) {
+    if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
+      code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      break;
+    }
+    sleep_ms(10);
+  }
+  if (code < 0) {
+    kill(d->pid, SIGKILL);
+    waitpid(d->pid, &st, 0);
+  }
+  d->pid = 0;
+  return code;
+}
+
+/* Stops the daemon with SIGTERM, checks exit 0, removes the temp dir. */
+static void daemon_finish(daemon_t *d) {
+  static char logbuf[1 << 16];
+  int code = daemon_stop_sig(d, SIGTERM, 15.0);
+  read_log(d, logbuf, sizeof logbuf);
+  ck_assert_msg(code == 0, "locad exit code %d; log:\n%s", code, logbuf);
+  unlink(d->log);
+  unlink(d->sock);
+  rmdir(d->dir);
+}
+
+static void client_init(client_t *c, int fd) {
+  struct timeval tv = {IO_TIMEOUT_S, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  c->fd = fd;
+  c->notifications = 0;
+  ck_assert(msgpack_unpacker_init(&c->up, 1 << 16));
+}
+
+static void client_tcp(client_t *c, const daemon_t *d) {
+  struct sockaddr_in sa;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ck_assert_int_ge(fd, 0);
+  memset(&sa, 0, sizeof sa);
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)d->port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  client_init(c, fd);
+}
+
+static void client_unix(client_t *c, const daemon_t *d) {
+  struct sockaddr_un sa;
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  ck_assert_int_ge(fd, 0);
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  strncpy(sa.sun_path, d->sock, sizeof sa.sun_path - 1);
+  ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  client_init(c, fd);
+}
+
+static void client_close(client_t *c) {
+  if (c->fd >= 0) close(c->fd);
+  c->fd = -1;
+  msgpack_unpacker_destroy(&c->up);
+}
+
+static void send_all(client_t *c, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+    ck_assert_msg(n > 0, "send failed: %s", strerror(errno));
+    p += n;
+    len -= (size_t)n;
+  }
+}
+
+/* Next message from the daemon into out; 1 on success, 0 on EOF/timeout. */
+static int next_msg(client_t *c, msgpack_unpacked *out) {
+  for (int i = 0; i < 100000; i++) {
+    msgpack_unpack_return r = msgpack_unpacker_next(&c->up, out);
+    if (r == MSGPACK_UNPACK_SUCCESS) return 1;
+    ck_assert_int_ne(r, MSGPACK_UNPACK_PARSE_ERROR);
+    ck_assert(msgpack_unpacker_reserve_buffer(&c->up, 1 << 16));
+    ssize_t n = recv(c->fd, msgpack_unpacker_buffer(&c->up), msgpack_unpacker_buffer_capacity(&c->up), 0);
+    if (n <= 0) return 0;
+    msgpack_unpacker_buffer_consumed(&c->up, (size_t)n);
+  }
+  return 0;
+}
+
+/* Next response [1, msgid, error, result] (notifications counted and skipped). */
+static int next_response(client_t *c, msgpack_unpacked *out) {
+  while (next_msg(c, out)) {
+    const msgpack_object *o = &out->data;
+    ck_assert_int_eq(o->type, MSGPACK_OBJECT_ARRAY);
+    if (o->via.array.size == 3 && o->via.array.ptr[0].via.u64 == 2) {
+      c->notifications++;
+      continue;
+    }
+    ck_assert_int_eq(o->via.array.size, 4);
+    ck_assert_int_eq(o->via.array.ptr[0].via.u64, 1);
+    return 1;
+  }
+  return 0;
+}
+
+/* A request under construction. */
+typedef struct req {
+  msgpack_sbuffer sb;
+  msgpack_packer pk;
+} req_t;
+
+static msgpack_packer *req_begin(req_t *r, uint32_t msgid, const char *method) {
+  msgpack_sbuffer_init(&r->sb);
+  msgpack_packer_init(&r->pk, &r->sb, msgpack_sbuffer_write);
+  msgpack_pack_array(&r->pk, 4);
+  msgpack_pack_int(&r->pk, 0);
+  msgpack_pack_uint32(&r->pk, msgid);
+  msgpack_pack_str_with_body(&r->pk, method, strlen(method));
+  return &r->pk;
+}
+
+static void req_send(client_t *c, req_t *r) {
+  send_all(c, r->sb.data, r->sb.size);
+  msgpack_sbuffer_destroy(&r->sb);
+}
+
+static void pack_key(msgpack_packer *pk, const char *k) { msgpack_pack_str_with_body(pk, k, strlen(k)); }
+
+static void kv_i(msgpack_packer *pk, const char *k, int64_t v) {
+  pack_key(pk, k);
+  msgpack_pack_int64(pk, v);
+}
+
+static void kv_s(msgpack_packer *pk, const char *k, const char *v) {
+  pack_key(pk, k);
+  msgpack_pack_str_with_body(pk, v, strlen(v));
+}
+
+/* Map value for key, or NULL. */
+static const msgpack_object *get(const msgpack_object *m, const char *key) {
+  if (!m || m->type != MSGPACK_OBJECT_MAP) return NULL;
+  for (uint32_t i = 0; i < m->via.map.size; i++) {
+    const msgpack_object *k = &m->via.map.ptr[i].key;
+    if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(key) &&
+        !memcmp(k->via.str.ptr, key, k->via.str.size))
+      return &m->via.map.ptr[i].val;
+  }
+  return NULL;
+}
+
+static int64_t get_int(const msgpack_object *m, const char *key) {
+  const msgpack_object *v = get(m, key);
+  ck_assert_msg(v && (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
+                      v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER),
+                "no integer '%s' in the result", key);
+  return v->via.i64;
+}
+
+/* Sends a finished request and waits for its response; returns the error
+ * code (0: success) and points *res at the result (owned by out). */
+static int call(client_t *c, req_t *r, uint32_t msgid, msgpack_unpacked *out,
+                const msgpack_object **res) {
+  req_send(c, r);
+  ck_assert_msg(next_response(c, out), "no response to msgid %u", msgid);
+  const msgpack_object *a = out->data.via.array.ptr;
+  ck_assert_int_eq(a[1].via.u64, msgid);
+  *res = &a[3];
+  if (a[2].type == MSGPACK_OBJECT_NIL) return 0;
+  ck_assert_int_eq(a[2].type, MSGPACK_OBJECT_ARRAY);
+  ck_assert_int_ge(a[2].via.array.size, 2);
+  return (int)a[2].via.array.ptr[0].via.i64;
+}
+
+/* Calls a method with empty params ({}); returns the error code. */
+static int call_simple(client_t *c, uint32_t msgid, const char *method) {
+  req_t r;
+  msgpack_unpacked out;
+  const msgpack_object *res;
+  msgpack_unpacked_init(&out);
+  msgpack_pack_map(req_begin(&r, msgid, method), 0);
+  int code = call(c, &r, msgid, &out, &res);
+  msgpack_unpacked_destroy(&out);
+  return code;
+}
+
+/* A counter from server.stats. */
+static int64_t stat_of(client_t *c, const char *key) {
+  req_t r;
+  msgpack_unpacked out;
+  const msgpack_object *res;
+  msgpack_unpacked_init(&out);
+  msgpack_pack_map(req_begin(&r, 900, "server.stats"), 0);
+  ck_assert_int_eq(call(c, &r, 900, &out, &res), 0);
+  int64_t v = get_int(res, key);
+  msgpack_unpacked_destroy(&out);
+  return v;
+}
+
+/* Packs an n x n vertex grid (bumpy z) and its triangles as nested arrays. */
+static void pack_grid(msgpack_packer *pk, int n) {
+  pack_key(pk, "V");
+  msgpack_pack_array(pk, (size_t)(n * n));
+  for (int j = 0; j < n; j++)
+    for (int i = 0; i < n; i++) {
+      msgpack_pack_array(pk, 3);
+      msgpack_pack_double(pk, i);
+      msgpack_pack_double(pk, j);
+      msgpack_pack_double(pk, 0.1 * ((i * 7 + j * 3) % 5));
+    }
+  pack_key(pk, "F");
+  msgpack_pack_array(pk, (size_t)(2 * (n - 1) * (n - 1)));
+  for (int j = 0; j + 1 < n; j++)
+    for (int i = 0; i + 1 < n; i++) {
+      int v = j * n + i;
+      msgpack_pack_array(pk, 3);
+      msgpack_pack_int(pk, v);
+      msgpack_pack_int(pk, v + 1);
+      msgpack_pack_int(pk, v + n + 1);
+      msgpack_pack_array(pk, 3);
+      msgpack_pack_int(pk, v);
+      msgpack_pack_int(pk, v + n + 1);
+      msgpack_pack_int(pk, v + n);
+    }
+}
+
+/* Creates a grid mesh and a problem with springs and Dirichlet smoothing on
+ * a vertex variable "x"; returns the problem id. */
+static int64_t make_problem(client_t *c, int n, uint32_t *msgid) {
+  req_t r;
+  msgpack_unpacked out;
+  const msgpack_object *res;
+  msgpack_packer *pk;
+  msgpack_unpacked_init(&out);
+  pk = req_begin(&r, ++*msgid, "mesh.create");
+  msgpack_pack_map(pk, 2);
+  pack_grid(pk, n);
+  ck_assert_int_eq(call(c, &r, *msgid, &out, &res), 0);
+  int64_t mesh = get_int(res, "mesh");
+  ck_assert_int_eq(get_int(res, "nv"), n * n);
+
+  pk = req_begin(&r, ++*msgid, "problem.create");
+  msgpack_pack_map(pk, 2);
+  kv_i(pk, "mesh", mesh);
+  pack_key(pk, "variables");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_map(pk, 2);
+  kv_s(pk, "name", "x");
+  kv_i(pk, "dim", 3);
+  ck_assert_int_eq(call(c, &r, *msgid, &out, &res), 0);
+  int64_t prob = get_int(res, "problem");
+  ck_assert_int_eq(get_int(res, "n_dofs"), 3 * n * n);
+
+  static const char *const energies[] = {"spring", "dirichlet"};
+  for (int e = 0; e < 2; e++) {
+    pk = req_begin(&r, ++*msgid, "problem.add_term");
+    msgpack_pack_map(pk, 4);
+    kv_i(pk, "problem", prob);
+    kv_s(pk, "energy", energies[e]);
+    kv_i(pk, "var", 0);
+    pack_key(pk, "weight");
+    msgpack_pack_double(pk, e ? 0.01 : 1.0);
+    ck_assert_msg(call(c, &r, *msgid, &out, &res) == 0, "add_term %s failed", energies[e]);
+  }
+  msgpack_unpacked_destroy(&out);
+  return prob;
+}
+
+/* Sends (without waiting) a solve that runs until cancelled. */
+static void send_long_solve(client_t *c, uint32_t msgid, int64_t prob) {
+  req_t r;
+  msgpack_packer *pk = req_begin(&r, msgid, "problem.solve");
+  msgpack_pack_map(pk, 3);
+  kv_i(pk, "problem", prob);
+  kv_s(pk, "method", "gd");
+  pack_key(pk, "options");
+  msgpack_pack_map(pk, 5);
+  kv_i(pk, "max_iters", 1000000000);
+  pack_key(pk, "gtol");
+  msgpack_pack_double(pk, 0.0);
+  pack_key(pk, "ftol");
+  msgpack_pack_double(pk, 0.0);
+  pack_key(pk, "dtol");
+  msgpack_pack_double(pk, 0.0);
+  kv_i(pk, "progress_every", 5);
+  req_send(c, &r);
+}
+
+/* Waits (bounded) for the first progress notification of a running solve. */
+static void wait_progress(client_t *c) {
+  msgpack_unpacked out;
+  msgpack_unpacked_init(&out);
+  ck_assert_msg(next_msg(c, &out), "no progress notification from the solve");
+  ck_assert_int_eq(out.data.via.array.size, 3);
+  ck_assert_int_eq(out.data.via.array.ptr[0].via.u64, 2);
+  c->notifications++;
+  msgpack_unpacked_destroy(&out);
+}
+
+/* A whole session: info, mesh, problem, terms, solve, get_variable. */
+static void run_session(client_t *c) {
+  req_t r;
+  msgpack_unpacked out;
+  const msgpack_object *res;
+  msgpack_packer *pk;
+  uint32_t id = 0;
+  msgpack_unpacked_init(&out);
+  msgpack_pack_map(req_begin(&r, ++id, "server.info"), 0);
+  ck_assert_int_eq(call(c, &r, id, &out, &res), 0);
+  ck_assert_int_eq(res->type, MSGPACK_OBJECT_MAP);
+  ck_assert_int_eq(call_simple(c, ++id, "server.health"), 0);
+
+  const int n = 6;
+  int64_t prob = make_problem(c, n, &id);
+  pk = req_begin(&r, ++id, "problem.solve");
+  msgpack_pack_map(pk, 3);
+  kv_i(pk, "problem", prob);
+  kv_s(pk, "method", "lbfgs");
+  pack_key(pk, "options");
+  msgpack_pack_map(pk, 2);
+  kv_i(pk, "max_iters", 20);
+  kv_i(pk, "progress_every", 1);
+  ck_assert_int_eq(call(c, &r, id, &out, &res), 0);
+  ck_assert_int_eq(res->type, MSGPACK_OBJECT_MAP);
+
+  pk = req_begin(&r, ++id, "problem.get_variable");
+  msgpack_pack_map(pk, 2);
+  kv_i(pk, "problem", prob);
+  kv_s(pk, "var", "x");
+  ck_assert_int_eq(call(c, &r, id, &out, &res), 0);
+  const msgpack_object *vals = get(res, "values");
+  ck_assert_ptr_nonnull(vals);
+  const msgpack_object *shape = get(vals, "shape");
+  ck_assert_ptr_nonnull(shape);
+  ck_assert_int_eq(shape->via.array.ptr[0].via.i64, n * n);
+  ck_assert_int_eq(shape->via.array.ptr[1].via.i64, 3);
+
+  ck_assert_int_eq(call_simple(c, ++id, "no.such.method"), 2);
+  msgpack_unpacked_destroy(&out);
+}
+
+START_TEST(test_session_tcp) {
+  daemon_t d;
+  client_t c;
+  daemon_start(&d);
+  client_tcp(&c, &d);
+  run_session(&c);
+  ck_assert_int_gt(c.notifications, 0);
+  client_close(&c);
+  daemon_finish(&d);
+}
+END_TEST
+
+START_TEST(test_session_unix) {
+  daemon_t d;
+  client_t c;
+  daemon_start(&d);
+  client_unix(&c, &d);
+  run_session(&c);
+  client_close(&c);
+  daemon_finish(&d);
+}
+END_TEST
+
+/* Waits until server.stats in_flight is 0 (bounded); returns the seconds taken or -1. */
+static double wait_idle(client_t *c, double timeout_s) {
+  double t0 = now_s();
+  while (now_s() - t0 < timeout_s) {
+    if (stat_of(c, "in_flight") == 0) return now_s() - t0;
+    sleep_ms(20);
+  }
+  return -1;
+}
+
+/* A long solve stalls neither server.info nor another problem; problem.cancel ends it. */
+START_TEST(test_long_solve_and_cancel) {
+  daemon_t d;
+  client_t a, b;
+  msgpack_unpacked out;
+  const msgpack_object *res;
+  req_t r;
+  uint32_t id = 0;
+  daemon_start(&d);
+  client_tcp(&a, &d);
+  client_unix(&b, &d);
+  msgpack_unpacked_init(&out);
+  int64_t p1 = make_problem(&a, 120, &id);
+  int64_t p2 = make_problem(&b, 5, &id);
+  send_long_solve(&a, 500, p1);
+  wait_progress(&a);
+  double t0 = now_s();
+  ck_assert_int_eq(call_simple(&b, ++id, "server.info"), 0);
+  msgpack_packer *pk = req_begin(&r, ++id, "problem.get_variable");
+  msgpack_pack_map(pk, 2);
+  kv_i(pk, "problem", p2);
+  kv_i(pk, "var", 0);
+  ck_assert_int_eq(call(&b, &r, id, &out, &res), 0);
+  ck_assert_msg(now_s() - t0 < 2.0, "other requests stalled %.2fs behind a solve", now_s() - t0);
+  ck_assert_int_eq(stat_of(&b, "in_flight"), 1);
+
+  pk = req_begin(&r, ++id, "problem.cancel");
+  msgpack_pack_map(pk, 1);
+  kv_i(pk, "problem", p1);
+  ck_assert_int_eq(call(&b, &r, id, &out, &res), 0);
+  ck_assert_msg(next_response(&a, &out), "no response to the cancelled solve");
+  ck_assert_int_eq(out.data.via.array.ptr[1].via.u64, 500);
+  ck_assert_int_gt(a.notifications, 0);
+  msgpack_unpacked_destroy(&out);
+  client_close(&a);
+  client_close(&b);
+  daemon_finish(&d);
+}
+END_TEST
+
+/* A client that vanishes mid-solve: its work is cancelled, others are served. */
+START_TEST(test_disconnect_mid_solve) {
+  daemon_t d;
+  client_t a, b;
+  uint32_t id = 0;
+  daemon_start(&d);
+  client_tcp(&a, &d);
+  client_tcp(&b, &d);
+  int64_t p1 = make_problem(&a, 120, &id);
+  send_long_solve(&a, 600, p1);
+  send_long_solve(&a, 601, p1); /* queued behind the first: dropped */
+  wait_progress(&a);
+  ck_assert_int_eq(stat_of(&b, "in_flight"), 2);
+  client_close(&a);
+  ck_assert_msg(wait_idle(&b, 10.0) >= 0, "the vanished client's solve was not cancelled");
+  ck_assert_int_eq(call_simple(&b, ++id, "server.info"), 0);
+  client_tcp(&a, &d);
+  run_session(&a);
+  client_close(&a);
+  client_close(&b);
+  daemon_finish(&d);
+}
+END_TEST
+
+/* Sends raw bytes on a fresh connection; expects an error reply with code
+ * want (0: any) and then the connection closed. */
+static void expect_protocol_error(const daemon_t *d, const void *bytes, size_t len, int want) {
+  client_t x;
+  msgpack_unpacked out;
+  client_tcp(&x, d);
+  msgpack_unpacked_init(&out);
+  send_all(&x, bytes, len);
+  ck_assert_msg(next_response(&x, &out), "no error reply to malformed bytes");
+  const msgpack_object *e = &out.data.via.array.ptr[2];
+  ck_assert_int_eq(e->type, MSGPACK_OBJECT_ARRAY);
+  if (want) ck_assert_int_eq(e->via.array.ptr[0].via.i64, want);
+  ck_assert_msg(!next_msg(&x, &out), "connection not closed after a protocol error");
+  msgpack_unpacked_destroy(&out);
+  client_close(&x);
+}
+
+START_TEST(test_malformed) {
+  daemon_t d;
+  client_t b;
+  static const unsigned char c1[] = {0xc1};
+  static const unsigned char huge[] = {0xdd, 0xff, 0xff, 0xff, 0xff, 0x00};
+  static const unsigned char notreq[] = {0x93, 0x01, 0x02, 0x03};
+  static const unsigned char badreq[] = {0x94, 0x00, 0x07, 0x05, 0x80}; /* method not a str */
+  unsigned char deep[200];
+  daemon_start(&d);
+  client_unix(&b, &d);
+  memset(deep, 0x91, sizeof deep);
+  deep[sizeof deep - 1] = 0x00;
+  expect_protocol_error(&d, c1, sizeof c1, 1);
+  expect_protocol_error(&d, huge, sizeof huge, 0);
+  expect_protocol_error(&d, deep, sizeof deep, 1);
+  expect_protocol_error(&d, notreq, sizeof notreq, 1);
+  expect_protocol_error(&d, badreq, sizeof badreq, 1);
+  ck_assert_int_eq(call_simple(&b, 1, "server.health"), 0);
+  ck_assert_int_ge(stat_of(&b, "protocol_errors"), 5);
+  run_session(&b);
+  client_close(&b);
+  daemon_finish(&d);
+}
+END_TEST
+
+/* Requests pipelined in one write, answered in order for one problem. */
+START_TEST(test_pipelined) {
+  daemon_t d;
+  client_t c;
+  req_t r;
+  msgpack_unpacked out;
+  msgpack_sbuffer all;
+  uint32_t id = 0;
+  daemon_start(&d);
+  client_tcp(&c, &d);
+  int64_t p = make_problem(&c, 5, &id);
+  msgpack_sbuffer_init(&all);
+  msgpack_unpacked_init(&out);
+  for (uint32_t i = 0; i < 100; i++) {
+    msgpack_packer *pk = req_begin(&r, 1000 + i, "problem.get_variable");
+    msgpack_pack_map(pk, 2);
+    kv_i(pk, "problem", p);
+    kv_i(pk, "var", 0);
+    msgpack_sbuffer_write(&all, r.sb.data, r.sb.size);
+    msgpack_sbuffer_destroy(&r.sb);
+  }
+  send_all(&c, all.data, all.size);
+  for (uint32_t i = 0; i < 100; i++) {
+    ck_assert(next_response(&c, &out));
+    ck_assert_int_eq(out.data.via.array.ptr[1].via.u64, 1000 + i);
+    ck_assert_int_eq(out.data.via.array.ptr[2].type, MSGPACK_OBJECT_NIL);
+  }
+  msgpack_sbuffer_destroy(&all);
+  msgpack_unpacked_destroy(&out);
+  client_close(&c);
+  daemon_finish(&d);
+}
+END_TEST
+
+/* With a token: only auth/server.health before auth, a small frame cap, a
+ * wrong token closes the connection. */
+START_TEST(test_auth) {
+  daemon_t d;
+  client_t c;
+  req_t r;
+  msgpack_unpacked out;
+  const msgpack_object *res;
+  static const char *const extra[] = {"--max-frame-unauth", "4K", NULL};
+  setenv("LOCAD_TOKEN", "s3cret-token", 1);
+  daemon_start_args(&d, extra);
+  unsetenv("LOCAD_TOKEN");
+  msgpack_unpacked_init(&out);
+
+  client_tcp(&c, &d);
+  ck_assert_int_eq(call_simple(&c, 1, "server.health"), 0);
+  ck_assert_int_eq(call_simple(&c, 2, "server.info"), 9);
+  ck_assert(!next_msg(&c, &out));
+  client_close(&c);
+
+  client_tcp(&c, &d);
+  msgpack_pack_map(req_begin(&r, 3, "auth"), 1);
+  kv_s(&r.pk, "token", "wrong");
+  ck_assert_int_eq(call(&c, &r, 3, &out, &res), 9);
+  ck_assert(!next_msg(&c, &out));
+  client_close(&c);
+
+  client_tcp(&c, &d); /* over the pre-auth frame cap */
+  msgpack_packer *pk = req_begin(&r, 4, "auth");
+  msgpack_pack_map(pk, 1);
+  pack_key(pk, "token");
+  msgpack_pack_str(pk, 8000);
+  static char pad[8000];
+  memset(pad, 'a', sizeof pad);
+  msgpack_pack_str_body(pk, pad, sizeof pad);
+  req_send(&c, &r);
+  ck_assert(next_response(&c, &out));
+  ck_assert_int_eq(out.data.via.array.ptr[2].type, MSGPACK_OBJECT_ARRAY);
+  ck_assert(!next_msg(&c, &out));
+  client_close(&c);
+
+  client_unix(&c, &d);
+  msgpack_pack_map(req_begin(&r, 5, "auth"), 1);
+  kv_s(&r.pk, "token", "s3cret-token");
+  ck_assert_int_eq(call(&c, &r, 5, &out, &res), 0);
+  run_session(&c);
+  client_close(&c);
+  msgpack_unpacked_destroy(&out);
+  daemon_finish(&d);
+}
+END_TEST
+
+/* SIGTERM during a long solve: the solve is cancelled and the daemon exits 0. */
+START_TEST(test_sigterm_mid_solve) {
+  daemon_t d;
+  client_t a;
+  msgpack_unpacked out;
+  uint32_t id = 0;
+  daemon_start(&d);
+  client_tcp(&a, &d);
+  int64_t p1 = make_problem(&a, 120, &id);
+  send_long_solve(&a, 700, p1);
+  wait_progress(&a);
+  double t0 = now_s();
+  daemon_finish(&d);
+  ck_assert_msg(now_s() - t0 < 6.0, "shutdown took %.1fs", now_s() - t0);
+  msgpack_unpacked_init(&out);
+  if (next_response(&a, &out)) { /* the cancelled solve's answer, then EOF */
+    ck_assert_int_eq(out.data.via.array.ptr[1].via.u64, 700);
+    ck_assert(!next_msg(&a, &out));
+  }
+  msgpack_unpacked_destroy(&out);
+  client_close(&a);
+}
+END_TEST
+
+/* A non-loopback address without a token is refused at start-up. */
+START_TEST(test_refuse_public_without_token) {
+  int st = 0;
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fd = open("/dev/null", O_WRONLY);
+    if (fd >= 0) dup2(fd, 2);
+    unsetenv("LOCAD_TOKEN");
+    execl(daemon_bin(), "locad", "--listen", "0.0.0.0:0", (char *)NULL);
+    _exit(127);
+  }
+  double t0 = now_s();
+  while (waitpid(pid, &st, WNOHANG) != pid && now_s() - t0 < 10.0) sleep_ms(10);
+  if (now_s() - t0 >= 10.0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    ck_abort_msg("locad kept running on 0.0.0.0 without a token");
+  }
+  ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 127);
+}
+END_TEST
+
+/* A full queue answers "busy" (7); queued work still runs after a cancel. */
+START_TEST(test_busy) {
+  daemon_t d;
+  client_t a, b;
+  msgpack_unpacked out;
+  req_t r;
+  const msgpack_object *res;
+  uint32_t id = 0;
+  static const char *const extra[] = {"--workers", "1", "--queue-depth", "2", NULL};
+  daemon_start_args(&d, extra);
+  client_tcp(&a, &d);
+  client_tcp(&b, &d);
+  msgpack_unpacked_init(&out);
+  int64_t p1 = make_problem(&a, 60, &id);
+  send_long_solve(&a, 800, p1);
+  wait_progress(&a);
+  for (uint32_t i = 1; i <= 5; i++) send_long_solve(&a, 800 + i, p1);
+  int busy = 0;
+  for (int i = 0; i < 3; i++) { /* 801, 802 queued; 803-805 rejected at once */
+    ck_assert(next_response(&a, &out));
+    ck_assert_int_ge(out.data.via.array.ptr[1].via.u64, 803);
+    ck_assert_int_eq(out.data.via.array.ptr[2].via.array.ptr[0].via.i64, 7);
+    busy++;
+  }
+  ck_assert_int_eq(stat_of(&b, "busy_rejections"), busy);
+  msgpack_packer *pk = req_begin(&r, ++id, "problem.cancel");
+  msgpack_pack_map(pk, 1);
+  kv_i(pk, "problem", p1);
+  ck_assert_int_eq(call(&b, &r, id, &out, &res), 0);
+  for (uint32_t i = 0; i < 3; i++) { /* the running solve, then the queued ones, in order */
+    ck_assert(next_response(&a, &out));
+    ck_assert_int_eq(out.data.via.array.ptr[1].via.u64, 800 + i);
+  }
+  msgpack_unpacked_destroy(&out);
+  client_close(&a);
+  client_close(&b);
+  daemon_finish(&d);
+}
+END_TEST
+
+/* A client that sends requests but never reads its responses is dropped. */
+START_TEST(test_slow_reader) {
+  daemon_t d;
+  client_t a, b;
+  msgpack_sbuffer all;
+  req_t r;
+  uint32_t id = 0;
+  static const char *const extra[] = {"--max-write-queue", "1M", NULL};
+  daemon_start_args(&d, extra);
+  client_tcp(&a, &d);
+  client_unix(&b, &d);
+  int64_t p = make_problem(&a, 100, &id); /* get_variable: 240 KB per response */
+  msgpack_sbuffer_init(&all);
+  for (uint32_t i = 0; i < 400; i++) {
+    msgpack_packer *pk = req_begin(&r, 2000 + i, "problem.get_variable");
+    msgpack_pack_map(pk, 2);
+    kv_i(pk, "problem", p);
+    kv_i(pk, "var", 0);
+    msgpack_sbuffer_write(&all, r.sb.data, r.sb.size);
+    msgpack_sbuffer_destroy(&r.sb);
+  }
+  send_all(&a, all.data, all.size);
+  msgpack_sbuffer_destroy(&all);
+  double t0 = now_s();
+  while (stat_of(&b, "slow_clients_dropped") == 0 && now_s() - t0 < 20.0) sleep_ms(20);
+  ck_assert_int_eq(stat_of(&b, "slow_clients_dropped"), 1);
+  ck_assert_msg(wait_idle(&b, 20.0) >= 0, "work of the dropped client still in flight");
+  ck_assert_int_eq(call_simple(&b, ++id, "server.info"), 0);
+  client_close(&a);
+  client_close(&b);
+  daemon_finish(&d);
+}
+END_TEST
+
+static Suite *server_suite(void) {
+  Suite *s = suite_create("server");
+  TCase *tc = tcase_create("daemon");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, test_session_tcp);
+  tcase_add_test(tc, test_session_unix);
+  tcase_add_test(tc, test_malformed);
+  tcase_add_test(tc, test_pipelined);
+  tcase_add_test(tc, test_long_solve_and_cancel);
+  tcase_add_test(tc, test_disconnect_mid_solve);
+  tcase_add_test(tc, test_auth);
+  tcase_add_test(tc, test_sigterm_mid_solve);
+  tcase_add_test(tc, test_refuse_public_without_token);
+  tcase_add_test(tc, test_busy);
+  tcase_add_test(tc, test_slow_reader);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  if (access(daemon_bin(), X_OK) != 0) {
+    fprintf(stderr, "test_server: %s not built, skipping\n", daemon_bin());
+    return 77;
+  }
+  return lc_test_run_suite(server_suite());
+}

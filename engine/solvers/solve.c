@@ -303,9 +303,10 @@ static double initial_step(lc_solver *s, const lc_solve_opts *o, double prev, lc
   return a;
 }
 
-/* One iteration from the current state with E, g (and H) evaluated. */
+/* One iteration from the current state with E, g (and H) evaluated; *moved
+ * tells whether the line search accepted a step. */
 static int iterate(lc_solver *s, const lc_solve_opts *o, double *E, const lc_csr *H, double *lm,
-                   double *prev_step, lc_iter_stats *it, lc_error *err) {
+                   double *prev_step, lc_iter_stats *it, int *moved, lc_error *err) {
   double t0 = now();
   int rc = direction(s, o, H, *lm, it, err);
   if (rc && o->method != LC_SOLVE_GD && o->method != LC_SOLVE_LBFGS && rc == LC_ENUMERIC) {
@@ -331,9 +332,11 @@ static int iterate(lc_solver *s, const lc_solve_opts *o, double *E, const lc_csr
   const int ok = line_search(s, o, *E, gd, a0, &E_new, &it->step, &it->ls_trials, err);
   it->t_ls = now() - t0;
   if (o->method == LC_SOLVE_LM) *lm = ok ? *lm / 3.0 : *lm * 4.0;
-  if (!ok) return LC_ECANCELED; /* signals: no acceptable step */
-  *prev_step = it->step;
-  *E = E_new;
+  *moved = ok;
+  if (ok) {
+    *prev_step = it->step;
+    *E = E_new;
+  }
   return LC_OK;
 }
 
@@ -374,14 +377,13 @@ int lc_solver_solve(lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc
     if (o->cancel && *o->cancel) { res.reason = LC_STOP_CANCELLED; break; }
     if (o->time_budget > 0.0 && now() - t_start >= o->time_budget) { res.reason = LC_STOP_TIME; break; }
     const double E_old = E;
-    rc = iterate(s, o, &E, &H, &lm, &prev_step, &it, err);
-    if (rc == LC_ECANCELED) { /* no acceptable step */
-      rc = LC_OK;
+    int moved = 0;
+    if ((rc = iterate(s, o, &E, &H, &lm, &prev_step, &it, &moved, err))) break;
+    if (!moved) { /* LM retries with more damping; others are done */
       if (o->method == LC_SOLVE_LM && lm < 1e12) continue;
       res.reason = LC_STOP_LINE_SEARCH;
       break;
     }
-    if (rc) break;
     res.iters++;
     if (o->method == LC_SOLVE_LBFGS) s->ops->copy(s->n, s->g, s->gprev);
     t0 = now();

@@ -1,0 +1,85 @@
+/**
+ * Test support: starts a real locad daemon on a free TCP port and a Unix
+ * socket in a temporary directory, and builds small meshes.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/** The daemon binary: $LOCAD_BIN, else ../../build/server/locad from clients/js. */
+export const LOCAD_BIN = process.env.LOCAD_BIN ??
+  path.resolve(HERE, '..', '..', '..', 'build', 'server', 'locad');
+
+/**
+ * Starts a daemon; resolves once it logged "ready" with its TCP port.
+ * @param {string[]} [extra] more command-line flags
+ * @returns {Promise<{tcp: string, unix: string, log: () => string, stop: () => Promise<void>}>}
+ */
+export function startDaemon(extra = []) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'locad-js-'));
+  const sock = path.join(dir, 'locad.sock');
+  const child = spawn(LOCAD_BIN, ['--listen', '127.0.0.1:0', '--unix', sock, ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const stop = () => new Promise((resolve) => {
+    const done = () => { rmSync(dir, { recursive: true, force: true }); resolve(); };
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => { clearTimeout(kill); done(); });
+    child.kill('SIGTERM');
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error('daemon not ready within 10 s')), 10000);
+    const fail = (err) => { clearTimeout(timer); stop().then(() => reject(new Error(`${err.message}\n${log}`))); };
+    const onLog = (chunk) => {
+      log += chunk;
+      const port = /listening on tcp 127\.0\.0\.1:(\d+)/.exec(log);
+      if (port && /ready/.test(log)) {
+        clearTimeout(timer);
+        resolve({ tcp: `127.0.0.1:${port[1]}`, unix: `unix:${sock}`, log: () => log, stop });
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', onLog);
+    child.stderr.setEncoding('utf8').on('data', onLog);
+    child.once('error', fail);
+    child.once('exit', (code) => fail(new Error(`daemon exited with ${code}`)));
+  });
+}
+
+/**
+ * A regular n × n grid of the unit square in the z = 0 plane.
+ * @param {number} n vertices per side
+ * @returns {{V: Float64Array, F: Int32Array}} flat arrays ([nv*3], [nf*3])
+ */
+export function grid(n) {
+  const V = new Float64Array(n * n * 3);
+  const F = new Int32Array((n - 1) * (n - 1) * 6);
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n; i++) {
+      V.set([i / (n - 1), j / (n - 1), 0], (j * n + i) * 3);
+    }
+  }
+  let f = 0;
+  for (let j = 0; j < n - 1; j++) {
+    for (let i = 0; i < n - 1; i++) {
+      const a = j * n + i;
+      F.set([a, a + 1, a + n + 1, a, a + n + 1, a + n], f);
+      f += 6;
+    }
+  }
+  return { V, F };
+}
+
+/** A promise that rejects after ms (for bounding a wait). */
+export function within(promise, ms, what = 'operation') {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}

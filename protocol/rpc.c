@@ -34,6 +34,7 @@ typedef struct rpc_obj {
   lc_solver *solver;      /* created lazily, reset on structural changes */
   lc_dynamics *dyn;       /* problem.step state, or NULL */
   int dyn_term;           /* the inertia term dyn relies on */
+  int dyn_var;            /* the variable dyn steps */
   pthread_mutex_t use;    /* held while a request uses the object */
   int refs;               /* the store's reference + requests in flight */
   int dead;               /* removed from the store */
@@ -647,9 +648,12 @@ static int m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *param
     var_shape(o->prob, var, &n, &dim);
     id = lc_energy_find(energy, dim);
     info = lc_energy_get(id);
-    if (!info)
-      code = RPC_FAIL(err, LC_RPC_EINVAL, "no energy '%s' for variables of dimension %d", energy,
-                      dim);
+    int known = 0; /* unknown name: NOTFOUND; known name, other dimension: INVAL */
+    for (int d = 1; d <= 4 && !info; ++d) known |= lc_energy_find(energy, d) >= 0;
+    if (!info && !known) code = RPC_FAIL(err, LC_RPC_ENOTFOUND, "no energy named '%s'", energy);
+    else if (!info)
+      code = RPC_FAIL(err, LC_RPC_EINVAL, "energy '%s' has no instance for variables of dimension %d",
+                      energy, dim);
   }
   if (!code) code = pcode(lc_codec_get_double(params, "weight", 0, 1.0, &weight, err));
   if (!code) code = pcode(lc_codec_get_bool(params, "project", 1, &project, err));
@@ -1185,21 +1189,20 @@ static int m_problem_solve(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
 static int ensure_dynamics(rpc_obj *o, const msgpack_object *params, lc_error *err) {
   double h = o->dyn ? lc_dynamics_h(o->dyn) : 0.0;
   int64_t term = o->dyn ? o->dyn_term : -1;
-  int var = -1;
+  int var = o->dyn ? o->dyn_var : -1;
   int code = pcode(lc_codec_get_double(params, "h", o->dyn == NULL, h, &h, err));
-  const int fresh = !o->dyn || h != lc_dynamics_h(o->dyn) || lc_codec_get(params, "var") ||
-                    lc_codec_get(params, "inertia_term");
+  if (!code && (!o->dyn || lc_codec_get(params, "var"))) code = get_var(o->prob, params, "var", &var, err);
+  if (!code) code = pcode(lc_codec_get_int(params, "inertia_term", o->dyn == NULL, 0, INT32_MAX, term, &term, err));
+  /* a stepper keeps its velocities: re-create it only when h, var or the term change */
+  const int fresh = !o->dyn || h != lc_dynamics_h(o->dyn) || var != o->dyn_var || term != o->dyn_term;
   if (code || !fresh) return code;
-  code = get_var(o->prob, params, "var", &var, err);
-  if (!code) code = pcode(lc_codec_get_int(params, "inertia_term", 1, 0, INT32_MAX, 0, &term, err));
+  lc_dynamics *d = NULL;
+  code = ecode(lc_dynamics_create(o->prob, var, (int)term, h, &d, err));
   if (!code) {
-    lc_dynamics *d = NULL;
-    code = ecode(lc_dynamics_create(o->prob, var, (int)term, h, &d, err));
-    if (!code) {
-      lc_dynamics_destroy(o->dyn);
-      o->dyn = d;
-      o->dyn_term = (int)term;
-    }
+    lc_dynamics_destroy(o->dyn);
+    o->dyn = d;
+    o->dyn_term = (int)term;
+    o->dyn_var = var;
   }
   return code;
 }

@@ -708,7 +708,7 @@ START_TEST(session_full) {
   pstr(pk, "nonsense");
   pstr(pk, "var");
   pstr(pk, "x");
-  fails(&s, LC_RPC_EINVAL);
+  fails(&s, LC_RPC_ENOTFOUND); /* SPEC: unknown energy names are NOTFOUND */
   pk = begin(&s, "problem.add_term");
   msgpack_pack_map(pk, 4);
   pstr(pk, "problem");

@@ -63,7 +63,7 @@ test('unknown methods and ids', T, async () => {
   await rejectsWith(c.meshInfo(424242), ErrorCode.NOTFOUND);
 });
 
-test('unknown energy name answers NOTFOUND', { ...T, todo: 'daemon answers INVAL (5); SPEC says NOTFOUND (4)' }, async () => {
+test('unknown energy name answers NOTFOUND', T, async () => {
   await rejectsWith(c.addTerm(problem, { energy: 'bogus', var: 'x' }), ErrorCode.NOTFOUND);
 });
 

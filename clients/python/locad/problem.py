@@ -1,0 +1,116 @@
+"""Problem files for ``locadctl solve``: a JSON description of a mesh, variables, terms, fixed
+vertices and solver options, sent to the daemon with the client; and OBJ output.
+
+Format (see clients/python/README.md)::
+
+    {"mesh": "spot.obj" | {"grid": {"n": 30, "size": 1.0}},
+     "variables": [{"name": "x", "dim": 3, "init": "uv.txt"?}],
+     "terms": [{"energy": "stvk", "var": "x", "weight": 1.0, "params": {"mu": 100}}],
+     "fixed": [{"var": "x", "entities": [0, 29] | {"axis": "y", "side": "max"},
+                "values": [[...], ...]?}],
+     "solver": {"method": "newton", "options": {"max_iters": 50}},
+     "output": {"path": "out.obj", "var": "x"}}
+
+Relative paths are looked up beside the JSON file, then in $LOCAD_MESHES and ../shared/meshes.
+"""
+
+import json
+import os
+
+import numpy as np
+
+_AXES = {"x": 0, "y": 1, "z": 2}
+
+
+def mesh_dirs(base=None):
+    """Directories searched for meshes and data files."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    dirs = [base, os.environ.get("LOCAD_MESHES"),
+            os.path.join(here, "..", "..", "..", "..", "shared", "meshes"),
+            os.path.join(os.getcwd(), "..", "shared", "meshes")]
+    return [d for d in dirs if d]
+
+
+def find_file(name, base=None):
+    """Resolves a relative file name against :func:`mesh_dirs`."""
+    if os.path.isabs(name) or os.path.exists(name):
+        return name
+    for d in mesh_dirs(base):
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            return os.path.normpath(p)
+    raise FileNotFoundError(f"{name}: not found in {', '.join(mesh_dirs(base))}")
+
+
+def grid_mesh(n, size=1.0):
+    """An n×n grid in the z = 0 plane: (V [n², 3], F [2(n-1)², 3] int32)."""
+    u, v = np.meshgrid(np.linspace(0, size, n), np.linspace(0, size, n))
+    V = np.c_[u.ravel(), v.ravel(), np.zeros(n * n)]
+    i, j = np.meshgrid(np.arange(n - 1), np.arange(n - 1), indexing="ij")
+    a = (i * n + j).ravel()
+    F = np.concatenate([np.c_[a, a + 1, a + n + 1], np.c_[a, a + n + 1, a + n]])
+    return V, F.astype(np.int32)
+
+
+def load(path):
+    """Reads a problem file; returns (spec dict, directory for relative names)."""
+    with open(path) as f:
+        spec = json.load(f)
+    for key in ("mesh", "variables", "terms"):
+        if key not in spec:
+            raise ValueError(f"{path}: missing '{key}'")
+    return spec, os.path.dirname(os.path.abspath(path))
+
+
+def select(V, sel):
+    """Entity indices: a list, or {"axis": "x"|"y"|"z", "side": "min"|"max", "tol"?}."""
+    if isinstance(sel, list):
+        return np.asarray(sel, dtype=np.int32)
+    axis = _AXES.get(sel.get("axis"), sel.get("axis"))
+    col = V[:, axis]
+    ref = col.max() if sel.get("side", "max") == "max" else col.min()
+    tol = sel.get("tol", 1e-6 * max(1.0, float(np.ptp(V))))
+    idx = np.nonzero(np.abs(col - ref) <= tol)[0]
+    if "every" in sel:
+        idx = idx[:: int(sel["every"])]
+    return idx.astype(np.int32)
+
+
+def build(client, spec, base):
+    """Creates the mesh and problem in the daemon. Returns (problem id, mesh V, mesh F)."""
+    m = spec["mesh"]
+    if isinstance(m, dict) and "grid" in m:
+        V, F = grid_mesh(int(m["grid"].get("n", 20)), float(m["grid"].get("size", 1.0)))
+        mid = client.mesh_create(V, F)["mesh"]
+    else:
+        mid = client.mesh_load_file(find_file(m, base))["mesh"]
+        info = client.mesh_info(mid, arrays=True)
+        V, F = info["V"], info["F"]
+    variables = []
+    for var in spec["variables"]:
+        var = dict(var)
+        if isinstance(var.get("init"), str):
+            var["init"] = np.loadtxt(find_file(var["init"], base), ndmin=2)
+        variables.append(var)
+    pid = client.problem_create(mid, variables=variables)["problem"]
+    for term in spec["terms"]:
+        client.add_term(pid, **term)
+    for fx in spec.get("fixed", []):
+        ent = fx.get("entities")
+        client.fix(pid, fx["var"], entities=None if ent is None else select(V, ent),
+                   values=fx.get("values"))
+    return pid, mid, V, F
+
+
+def write_obj(path, V, F, X=None, uv=None):
+    """Writes an OBJ: vertices X (or V when X is None), optional per-vertex UVs, faces F."""
+    P = V if X is None else X
+    with open(path, "w") as f:
+        f.write("# written by locad\n")
+        np.savetxt(f, P[:, :3] if P.shape[1] >= 3 else np.c_[P, np.zeros(len(P))],
+                   fmt="v %.9g %.9g %.9g")
+        if uv is not None:
+            np.savetxt(f, uv[:, :2], fmt="vt %.9g %.9g")
+            np.savetxt(f, np.repeat(F + 1, 2, axis=1), fmt="f %d/%d %d/%d %d/%d")
+        else:
+            np.savetxt(f, F + 1, fmt="f %d %d %d")

@@ -1400,12 +1400,18 @@ void lc_rpc_handle(lc_rpc *r, const msgpack_object *req, msgpack_packer *pk,
 }
 
 /* The problem id a request targets (params.problem), or -1. */
-int64_t lc_rpc_request_problem(const msgpack_object *req) {
+int64_t lc_rpc_request_problem(lc_rpc *r, const msgpack_object *req) {
   const msgpack_object *params = NULL;
   if (req->type != MSGPACK_OBJECT_ARRAY || req->via.array.size != 4) return -1;
   lc_error err;
   if (request_params(&req->via.array.ptr[3], &params, &err) != 0 || !params) return -1;
   const msgpack_object *p = lc_codec_get(params, "problem");
-  if (!p || p->type != MSGPACK_OBJECT_POSITIVE_INTEGER || p->via.u64 > INT64_MAX) return -1;
-  return (int64_t)p->via.u64;
+  if (p && p->type == MSGPACK_OBJECT_POSITIVE_INTEGER) return p->via.u64 > INT64_MAX ? -1 : (int64_t)p->via.u64;
+  if (!p || p->type != MSGPACK_OBJECT_STR || !r) return -1;
+  int64_t id = -1; /* a name: resolve it, so that ordering and cancel work by name too */
+  pthread_mutex_lock(&r->lock);
+  const long i = find_locked(r, p, OBJ_PROBLEM);
+  if (i >= 0) id = (int64_t)r->objs[i]->id;
+  pthread_mutex_unlock(&r->lock);
+  return id;
 }

@@ -9,9 +9,8 @@
  * see lc_rpc_request_problem) run one at a time and in arrival order, so a
  * problem and its solver are never used by two threads together.  Meshes are
  * immutable and reference-counted.  The store also takes a per-object lock
- * and reference for the duration of each request, so requests that address
- * a problem by name (which lc_rpc_request_problem cannot see) or a delete
- * racing a request are still safe (just not ordered).
+ * and reference for the duration of each request, so a delete racing a
+ * request is still safe.
  *
  * problem.cancel: the daemon must handle it itself - set the cancel flag of
  * the running request for params.problem - and not queue it behind that
@@ -80,9 +79,10 @@ void lc_rpc_handle(lc_rpc *r, const msgpack_object *req, msgpack_packer *pk, con
 /* Packs an error response [1, msgid, [code, message], nil]. */
 void lc_rpc_pack_error(msgpack_packer *pk, uint32_t msgid, int code, const char *msg);
 
-/* The problem id a request targets (params.problem), or -1: the daemon uses
- * it to keep requests for one problem in order and to route problem.cancel. */
-int64_t lc_rpc_request_problem(const msgpack_object *req);
+/* The problem id a request targets (params.problem as an id, or a name
+ * resolved in r), or -1: the daemon uses it to keep requests for one problem
+ * in order and to route problem.cancel.  r may be NULL (ids only). */
+int64_t lc_rpc_request_problem(lc_rpc *r, const msgpack_object *req);
 
 /* Counters for server.stats: live objects and bytes held. */
 void lc_rpc_stats(const lc_rpc *r, uint64_t *objects, uint64_t *bytes);

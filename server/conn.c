@@ -159,8 +159,11 @@ static void dispatch(lc_conn *c, lc_job *j) {
   const msgpack_object *o = &j->req.data;
   int kind = request_shape(o, &j->msgid, j->method, sizeof j->method);
   s->st.requests += kind == 0;
-  if (kind < 0) {
-    protocol_error(c, 0, LC_RPC_EPARSE, "not a MessagePack-RPC request");
+  if (kind < 0) { /* well-formed MessagePack: answer and keep the connection (SPEC.md) */
+    s->st.protocol_errors++;
+    lc_log(LC_LOG_WARN, c->id, -1, "not a request [0, msgid, method, params]");
+    lc_conn_write_error(c, peek_msgid((const unsigned char *)j->frame, j->frame_len), LC_RPC_EPARSE,
+                        "not a request [0, uint32 msgid, str method, params]");
   } else if (kind == 1) {
     lc_log(LC_LOG_DEBUG, c->id, -1, "notification %s ignored", j->method);
   } else if (!c->authed && strcmp(j->method, "auth") && strcmp(j->method, "server.health")) {
@@ -171,7 +174,7 @@ static void dispatch(lc_conn *c, lc_job *j) {
   } else if (s->stopping) {
     lc_conn_write_error(c, j->msgid, LC_RPC_ESHUTDOWN, "the daemon is shutting down");
   } else {
-    j->problem = lc_rpc_request_problem(o);
+    j->problem = lc_rpc_request_problem(s->rpc, o);
     lc_log(LC_LOG_DEBUG, c->id, j->msgid, "%s queued", j->method);
     if (lc_pool_push(s, j) == 0) return;
     s->st.busy++;

@@ -79,9 +79,10 @@ static void pack_kv_u64(msgpack_packer *pk, const char *k, uint64_t v) {
   msgpack_pack_uint64(pk, v);
 }
 
-/* The value of key in map o, or NULL. */
+/* The value of key in params o (a map, or [map]), or NULL. */
 static const msgpack_object *map_get(const msgpack_object *o, const char *key) {
   size_t kl = strlen(key);
+  if (o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 1) o = &o->via.array.ptr[0];
   if (o->type != MSGPACK_OBJECT_MAP) return NULL;
   for (uint32_t i = 0; i < o->via.map.size; i++) {
     const msgpack_object *k = &o->via.map.ptr[i].key;
@@ -100,14 +101,14 @@ static int token_equal(const char *want, const char *got, size_t got_len) {
   return diff == 0;
 }
 
-static void pack_stats(lc_server *s, msgpack_packer *pk) {
-  uint64_t objects = 0, bytes = 0;
-  lc_rpc_stats(s->rpc, &objects, &bytes);
-  msgpack_pack_map(pk, 17);
+#define LC_N_DAEMON_STATS 15
+
+/* Packs the daemon's counters as LC_N_DAEMON_STATS map entries. */
+static void pack_daemon_stats(lc_server *s, msgpack_packer *pk) {
   pack_kv_u64(pk, "connections", s->n_conns);
   pack_kv_u64(pk, "connections_total", s->st.conns_total);
-  pack_kv_u64(pk, "requests", s->st.requests);
-  pack_kv_u64(pk, "responses", s->st.responses);
+  pack_kv_u64(pk, "requests_received", s->st.requests);
+  pack_kv_u64(pk, "responses_sent", s->st.responses);
   pack_kv_u64(pk, "protocol_errors", s->st.protocol_errors);
   pack_kv_u64(pk, "busy_rejections", s->st.busy);
   pack_kv_u64(pk, "auth_failures", s->st.auth_failures);
@@ -119,8 +120,34 @@ static void pack_stats(lc_server *s, msgpack_packer *pk) {
   pack_kv_u64(pk, "queue_depth", lc_pool_depth(s));
   pack_kv_u64(pk, "in_flight", s->inflight);
   pack_kv_u64(pk, "workers", (uint64_t)s->cfg.workers);
-  pack_kv_u64(pk, "objects", objects);
-  pack_kv_u64(pk, "object_bytes", bytes);
+}
+
+/* server.stats: the store's counters (rpc.c) merged with the daemon's. */
+static void do_stats(lc_server *s, const msgpack_object *req, uint32_t msgid, msgpack_packer *pk) {
+  volatile int never = 0;
+  lc_rpc_call call = {NULL, NULL, &never};
+  msgpack_sbuffer sb;
+  msgpack_packer tmp;
+  msgpack_unpacked u;
+  const msgpack_object *store = NULL;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer_init(&tmp, &sb, msgpack_sbuffer_write);
+  msgpack_unpacked_init(&u);
+  lc_rpc_handle(s->rpc, req, &tmp, &call);
+  if (sb.size && msgpack_unpack_next(&u, sb.data, sb.size, NULL) == MSGPACK_UNPACK_SUCCESS &&
+      u.data.type == MSGPACK_OBJECT_ARRAY && u.data.via.array.size == 4 &&
+      u.data.via.array.ptr[3].type == MSGPACK_OBJECT_MAP)
+    store = &u.data.via.array.ptr[3];
+  uint32_t n = store ? store->via.map.size : 0;
+  begin_result(pk, msgid);
+  msgpack_pack_map(pk, n + LC_N_DAEMON_STATS);
+  for (uint32_t i = 0; i < n; i++) {
+    msgpack_pack_object(pk, store->via.map.ptr[i].key);
+    msgpack_pack_object(pk, store->via.map.ptr[i].val);
+  }
+  pack_daemon_stats(s, pk);
+  msgpack_unpacked_destroy(&u);
+  msgpack_sbuffer_destroy(&sb);
 }
 
 /* auth: checks params.token; a failure closes the connection. */
@@ -141,6 +168,21 @@ static void do_auth(lc_server *s, lc_conn *c, const msgpack_object *params, uint
   lc_log(LC_LOG_WARN, c->id, msgid, "authentication failed");
 }
 
+/* problem.cancel: flags the queued and running requests of params.problem. */
+static void do_cancel(lc_server *s, lc_conn *c, const msgpack_object *req, uint32_t msgid,
+                      msgpack_packer *pk) {
+  int64_t pid = lc_rpc_request_problem(s->rpc, req);
+  if (pid < 0) {
+    lc_rpc_pack_error(pk, msgid, LC_RPC_EPARAMS, "params.problem: expected a problem id");
+    return;
+  }
+  int n = lc_pool_cancel_problem(s, pid);
+  begin_result(pk, msgid);
+  msgpack_pack_true(pk); /* SPEC.md: problem.cancel {problem} -> true */
+  lc_log(LC_LOG_INFO, c->id, msgid, "problem.cancel problem=%lld: %d request(s) flagged",
+         (long long)pid, n);
+}
+
 int lc_server_local(lc_server *s, lc_conn *c, const msgpack_object *req, uint32_t msgid,
                     const char *method) {
   const msgpack_object *params = &req->via.array.ptr[3];
@@ -154,27 +196,19 @@ int lc_server_local(lc_server *s, lc_conn *c, const msgpack_object *req, uint32_
     close_after = !c->authed;
   } else if (!strcmp(method, "server.health")) {
     begin_result(&pk, msgid);
-    msgpack_pack_map(&pk, 1);
+    msgpack_pack_map(&pk, 2);
+    msgpack_pack_str_with_body(&pk, "ok", 2);
+    if (s->stopping) msgpack_pack_false(&pk);
+    else msgpack_pack_true(&pk);
     pack_kv_str(&pk, "status", s->stopping ? "stopping" : "ok");
   } else if (!strcmp(method, "server.stats")) {
-    begin_result(&pk, msgid);
-    pack_stats(s, &pk);
+    do_stats(s, req, msgid, &pk);
   } else if (!strcmp(method, "server.info")) {
     volatile int never = 0;
     lc_rpc_call call = {NULL, NULL, &never};
     lc_rpc_handle(s->rpc, req, &pk, &call);
   } else if (!strcmp(method, "problem.cancel")) {
-    int64_t pid = lc_rpc_request_problem(req);
-    if (pid < 0) {
-      lc_rpc_pack_error(&pk, msgid, LC_RPC_EPARAMS, "params.problem: expected a problem id");
-    } else {
-      int n = lc_pool_cancel_problem(s, pid);
-      begin_result(&pk, msgid);
-      msgpack_pack_map(&pk, 1);
-      pack_kv_u64(&pk, "cancelled", (uint64_t)n);
-      lc_log(LC_LOG_INFO, c->id, msgid, "problem.cancel problem=%lld: %d request(s) flagged",
-             (long long)pid, n);
-    }
+    do_cancel(s, c, req, msgid, &pk);
   } else {
     msgpack_sbuffer_destroy(&sb);
     return 0;

@@ -50,6 +50,7 @@ typedef struct lc_job {
   int notify_count;
   char method[72];
   char *frame;               /* the request bytes that req references */
+  size_t frame_len;
   msgpack_unpacked req;
   volatile int cancel;
   msgpack_sbuffer resp;      /* the response frame, filled by the worker */

@@ -26,6 +26,7 @@ lc_job *lc_job_new(lc_conn *c, char *frame, size_t len) {
     return NULL;
   }
   j->frame = frame;
+  j->frame_len = len;
   j->problem = -1;
   msgpack_unpacked_init(&j->req);
   msgpack_sbuffer_init(&j->resp);

@@ -581,7 +581,7 @@ START_TEST(envelope_errors) {
     msgpack_packer rpk;
     msgpack_packer_init(&rpk, &s.resp, msgpack_sbuffer_write);
     lc_rpc_handle(s.r, &u.data, &rpk, NULL);
-    ck_assert_int_eq(lc_rpc_request_problem(&u.data), -1);
+    ck_assert_int_eq(lc_rpc_request_problem(NULL, &u.data), -1);
     msgpack_unpacked_destroy(&u);
     ck_assert_int_eq(lc_codec_decode(s.resp.data, s.resp.size, &u, &err), LC_OK);
     ck_assert_int_eq(u.data.via.array.ptr[2].via.array.ptr[0].via.u64, LC_RPC_EPARSE);
@@ -963,7 +963,7 @@ START_TEST(session_full) {
   pstr(pk, "problem");
   msgpack_pack_int64(pk, pid);
   fails(&s, LC_RPC_ENOTFOUND);
-  ck_assert_int_eq(lc_rpc_request_problem(&(msgpack_object){.type = MSGPACK_OBJECT_NIL}), -1);
+  ck_assert_int_eq(lc_rpc_request_problem(NULL, &(msgpack_object){.type = MSGPACK_OBJECT_NIL}), -1);
   uint64_t objs = 9, bytes = 9;
   lc_rpc_stats(s.r, &objs, &bytes);
   ck_assert_int_eq(objs, 0);

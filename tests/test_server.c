@@ -585,10 +585,22 @@ START_TEST(test_malformed) {
   expect_protocol_error(&d, c1, sizeof c1, 1);
   expect_protocol_error(&d, huge, sizeof huge, 0);
   expect_protocol_error(&d, deep, sizeof deep, 1);
-  expect_protocol_error(&d, notreq, sizeof notreq, 1);
   expect_protocol_error(&d, badreq, sizeof badreq, 1);
+  { /* well-formed MessagePack that is not a request: an error, the connection stays */
+    client_t x;
+    msgpack_unpacked out;
+    client_tcp(&x, &d);
+    msgpack_unpacked_init(&out);
+    send_all(&x, notreq, sizeof notreq);
+    ck_assert(next_response(&x, &out));
+    ck_assert_int_eq(out.data.via.array.ptr[2].via.array.ptr[0].via.i64, 1);
+    ck_assert_int_eq(call_simple(&x, 2, "server.health"), 0);
+    msgpack_unpacked_destroy(&out);
+    client_close(&x);
+  }
   ck_assert_int_eq(call_simple(&b, 1, "server.health"), 0);
   ck_assert_int_ge(stat_of(&b, "protocol_errors"), 5);
+  ck_assert_int_ge(stat_of(&b, "meshes"), 0); /* the store's counters are merged in */
   run_session(&b);
   client_close(&b);
   daemon_finish(&d);

@@ -101,15 +101,15 @@ static int is_fixed(const lc_dynamics *d, int32_t i, int c) {
   return lc_problem_fixed(d->p)[d->off + (int64_t)i * d->dim + c] != 0;
 }
 
-/* x~ = x0 + vs v + h^2 f / m into xt (x0 on fixed DOFs); v may be NULL (0). */
-static void predict(const lc_dynamics *d, const double *v, double vs) {
-  const double h2 = d->h * d->h;
+/* x~ = x0 + h v / (1 + c h) + h^2 f / m into xt (x0 on fixed DOFs). */
+static void predict(const lc_dynamics *d) {
+  const double h2 = d->h * d->h, vs = d->h / (1.0 + d->damping * d->h);
   for (int32_t i = 0; i < d->n; ++i)
     for (int c = 0; c < d->dim; ++c) {
       const int64_t j = (int64_t)i * d->dim + c;
       double x = d->x0[j];
       if (!is_fixed(d, i, c)) {
-        if (v) x += vs * v[j];
+        x += vs * d->v[j];
         if (d->f && d->mass[i] > 0.0) x += h2 * d->f[j] / d->mass[i];
       }
       d->xt[j] = x;
@@ -151,7 +151,7 @@ int lc_dynamics_step(lc_dynamics *d, lc_solver *s, const lc_solve_opts *o, lc_so
   if (!d || !s || !o) return lc_error_set(err, LC_EINVAL, "dynamics.step: handle, solver and options are required");
   int rc = lc_problem_get_variable(d->p, d->var, d->x0, err);
   if (rc) return rc;
-  predict(d, d->v, d->h / (1.0 + d->damping * d->h));
+  predict(d);
   rc = write_inertia(d, d->xt, err);
   if (!rc) rc = initial_guess(d, err);
   if (!rc) rc = lc_solver_solve(s, o, &res, err);

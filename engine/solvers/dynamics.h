@@ -39,7 +39,8 @@ int lc_dynamics_create(lc_problem *p, int var, int inertia_term, double h, lc_dy
 /* Destroys the stepper (the problem is untouched). NULL is a no-op. */
 void lc_dynamics_destroy(lc_dynamics *d);
 
-/* Advances one implicit-Euler step with solver s and options o (r may be NULL). */
+/* Advances one implicit-Euler step with solver s (of the same problem) and options o (r may
+ * be NULL); on failure x is rolled back to x_n and v is unchanged. */
 int lc_dynamics_step(lc_dynamics *d, lc_solver *s, const lc_solve_opts *o, lc_solve_result *r,
                      lc_error *err);
 

@@ -11,6 +11,9 @@
 #include "solver.h"
 #include "vecops.h"
 
+/* Iterations in a row without a strict energy decrease before stopping. */
+#define LC_STALL_ITERS 10
+
 struct lc_solver {
   lc_problem *p;
   int64_t n;
@@ -361,6 +364,7 @@ int lc_solver_solve(lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc
     lc_problem_set_x(s->p, s->tmp, NULL);
   }
   double E = 0.0, lm = o->lm_lambda, prev_step = 0.0;
+  int stalled = 0;
   lc_csr H = {0};
   double t0 = now();
   if ((rc = derivatives(s, o, &E, &H, err))) return rc;
@@ -381,6 +385,14 @@ int lc_solver_solve(lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc
     if ((rc = iterate(s, o, &E, &H, &lm, &prev_step, &it, &moved, err))) break;
     if (!moved) { /* LM retries with more damping; others are done */
       if (o->method == LC_SOLVE_LM && lm < 1e12) continue;
+      res.reason = LC_STOP_LINE_SEARCH;
+      break;
+    }
+    /* At rounding level Armijo accepts f == E; such steps may still shrink the
+     * gradient, but a run of them means the energy cannot resolve progress */
+    stalled = E < E_old ? 0 : stalled + 1;
+    if (stalled >= LC_STALL_ITERS) {
+      res.iters++;
       res.reason = LC_STOP_LINE_SEARCH;
       break;
     }

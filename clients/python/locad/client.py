@@ -149,12 +149,14 @@ class Client:
     def _read_loop(self):
         unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=2 ** 31 - 1)
         reason = "connection closed by the daemon"
+        buf = bytearray(_RECV_CHUNK)  # reused: recv_into avoids a new bytes object per read
+        view = memoryview(buf)
         try:
             while True:
-                chunk = self._sock.recv(_RECV_CHUNK)
-                if not chunk:
+                n = self._sock.recv_into(buf)
+                if not n:
                     break
-                unpacker.feed(chunk)
+                unpacker.feed(view[:n])
                 for msg in unpacker:
                     self._dispatch(msg)
         except OSError as e:

@@ -3,6 +3,8 @@
  * of any timing. */
 #include "workloads.h"
 
+#include "apps/apps.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,35 +55,9 @@ void lc_workload_direction(double *v, int64_t n) {
   for (int64_t k = 0; k < n; ++k) v[k] = sin(0.7 * (double)k + 0.3);
 }
 
-/* Generates the n x n grid mesh on [0,1]^2 of benchmarks.md (W5, W6). */
-int lc_workload_grid(int n, lc_mesh **out, lc_error *err) {
-  if (n < 2 || n > 4000) return lc_error_set(err, LC_EINVAL, "grid size %d not in 2..4000", n);
-  const int32_t nv = n * n, nf = 2 * (n - 1) * (n - 1);
-  double *V = malloc((size_t)nv * 3 * sizeof *V);
-  int32_t *F = malloc((size_t)nf * 3 * sizeof *F);
-  int rc = LC_ENOMEM;
-  if (!V || !F) goto done;
-  for (int j = 0; j < n; ++j)
-    for (int i = 0; i < n; ++i) {
-      double *p = V + 3 * ((int64_t)j * n + i);
-      p[0] = (double)i / (n - 1);
-      p[1] = (double)j / (n - 1);
-      p[2] = 0.0;
-    }
-  int32_t *f = F;
-  for (int j = 0; j + 1 < n; ++j)
-    for (int i = 0; i + 1 < n; ++i) {
-      const int32_t a = j * n + i, b = a + 1, c = a + n + 1, d = a + n;
-      f[0] = a; f[1] = b; f[2] = c;
-      f[3] = a; f[4] = c; f[5] = d;
-      f += 6;
-    }
-  rc = lc_mesh_create(V, nv, F, nf, out, err);
-done:
-  free(V);
-  free(F);
-  return rc == LC_ENOMEM ? lc_error_set(err, rc, "grid: out of memory") : rc;
-}
+/* Generates the n x n grid mesh on [0,1]^2 of benchmarks.md (W5, W6): the
+ * applications' grid generator with size 1. */
+int lc_workload_grid(int n, lc_mesh **out, lc_error *err) { return lc_app_grid(n, 1.0, out, err); }
 
 /* Reads the Tutte UV file of mesh into uv (nv x 2). */
 static int read_uv(const char *dir, const char *mesh, int32_t nv, double *uv, lc_error *err) {

@@ -319,11 +319,13 @@ LC_HD int lc_psd_translation_free_(const double *w, int K, int D, double lim) {
   return 1;
 }
 
-/* Helmert basis of the complement of (1, ..., 1) in R^K: row j (0-based,
- * j < K-1) is (1, .., 1, -(j+1), 0, ..) / sqrt((j+1)(j+2)). */
-LC_HD double lc_helmert_(int j, int a) {
-  const double s = 1.0 / sqrt((double)(j + 1) * (j + 2));
-  return a <= j ? s : (a == j + 1 ? -(j + 1) * s : 0.0);
+/* Helmert basis of the complement of (1, ..., 1) in R^K, row-major (K-1) x K:
+ * row j is (1, .., 1, -(j+1), 0, ..) / sqrt((j+1)(j+2)). */
+LC_HD void lc_helmert_(int K, double *c) {
+  for (int j = 0; j < K - 1; ++j) {
+    const double s = 1.0 / sqrt((double)(j + 1) * (j + 2));
+    for (int a = 0; a < K; ++a) c[j * K + a] = a <= j ? s : (a == j + 1 ? -(j + 1) * s : 0.0);
+  }
 }
 
 /* Projects the element Hessian H (n = K*D, row-major) like lc_psd_project,
@@ -341,19 +343,20 @@ LC_HD int lc_psd_project_elem(double *H, int K, int D, double eps) {
   if (!lc_psd_translation_free_(w, K, D, LC_PSD_TOL * scale)) return lc_psd_project(H, n, eps);
   if (lc_psd_ldlt_check_(w, n, LC_PSD_TOL * scale)) return 0;
   lc_psd_sym_copy_(H, n, w);
-  double cw[LC_PSD_MAXN * LC_PSD_MAXN]; /* (C (x) I) w : m x n */
+  double hc[LC_PSD_MAXN * LC_PSD_MAXN], cw[LC_PSD_MAXN * LC_PSD_MAXN]; /* (C (x) I) w : m x n */
+  lc_helmert_(K, hc);
   for (int j = 0; j < K - 1; ++j)
     for (int d = 0; d < D; ++d)
       for (int c = 0; c < n; ++c) {
         double acc = 0.0;
-        for (int a = 0; a <= j + 1; ++a) acc += lc_helmert_(j, a) * w[(a * D + d) * n + c];
+        for (int a = 0; a <= j + 1; ++a) acc += hc[j * K + a] * w[(a * D + d) * n + c];
         cw[(j * D + d) * n + c] = acc;
       }
   for (int i = 0; i < m; ++i) /* r = cw (C^T (x) I) : m x m */
     for (int j = 0; j < K - 1; ++j)
       for (int d = 0; d < D; ++d) {
         double acc = 0.0;
-        for (int b = 0; b <= j + 1; ++b) acc += cw[i * n + b * D + d] * lc_helmert_(j, b);
+        for (int b = 0; b <= j + 1; ++b) acc += cw[i * n + b * D + d] * hc[j * K + b];
         r[i * m + j * D + d] = acc;
       }
   for (int i = 0; i < m; ++i) /* symmetrise against rounding */
@@ -364,7 +367,7 @@ LC_HD int lc_psd_project_elem(double *H, int K, int D, double eps) {
     for (int a = 0; a < K; ++a)
       for (int d = 0; d < D; ++d) {
         double acc = 0.0;
-        for (int j = (a > 0 ? a - 1 : 0); j < K - 1; ++j) acc += lc_helmert_(j, a) * r[(j * D + d) * m + k];
+        for (int j = (a > 0 ? a - 1 : 0); j < K - 1; ++j) acc += hc[j * K + a] * r[(j * D + d) * m + k];
         u[a * D + d] = acc;
       }
     const double c = eps - ev[k];

@@ -716,6 +716,67 @@ static int m_problem_remove_term(lc_rpc *r, rpc_obj *o, const msgpack_object *pa
   return code;
 }
 
+/* The term id params.term of problem o, checked; -1 with an error otherwise. */
+static int get_term(rpc_obj *o, const msgpack_object *params, int *term, int *n_const,
+                    int32_t *n_elems, lc_error *err) {
+  int64_t t = -1;
+  int energy = -1;
+  int code = pcode(lc_codec_get_int(params, "term", 1, 0, INT32_MAX, 0, &t, err));
+  if (!code && (t >= lc_problem_term_capacity(o->prob) ||
+                lc_problem_term_info(o->prob, (int)t, &energy, NULL, n_elems, NULL, NULL) != LC_OK))
+    code = RPC_FAIL(err, LC_RPC_ENOTFOUND, "no term %lld", (long long)t);
+  if (!code) {
+    *term = (int)t;
+    *n_const = lc_energy_get(energy)->n_const;
+  }
+  return code;
+}
+
+/* problem.set_term {problem, term, weight?, consts?: f8 [n_elems, n_const]}:
+ * changes a term's weight or per-element constants (moving targets, x~). */
+static int m_problem_set_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                              msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
+  (void)r; (void)call;
+  int term = -1, nc = 0;
+  int32_t ne = 0;
+  double weight = -1.0;
+  lc_ndarray k = {0};
+  int code = get_term(o, params, &term, &nc, &ne, err);
+  if (!code) code = pcode(lc_codec_get_double(params, "weight", 0, -1.0, &weight, err));
+  if (!code && nc > 0) code = pcode(lc_codec_get_ndarray(params, "consts", 0, LC_DT_F8, ne, nc, &k, err));
+  if (!code && lc_codec_get(params, "weight")) code = ecode(lc_problem_set_term_weight(o->prob, term, weight, err));
+  if (!code && k.n >= 0 && k.data) code = ecode(lc_problem_set_term_consts(o->prob, term, k.data, err));
+  if (!code) msgpack_pack_true(pk);
+  lc_codec_ndarray_free(&k);
+  return code;
+}
+
+/* problem.get_term {problem, term} → {term, energy, var, n_elems, consts: f8 [n_elems, n_const]}. */
+static int m_problem_get_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                              msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
+  (void)r; (void)call;
+  int term = -1, nc = 0, energy = -1, var = -1;
+  int32_t ne = 0;
+  int code = get_term(o, params, &term, &nc, &ne, err);
+  double *k = NULL;
+  if (!code && !(k = malloc(((size_t)ne * nc + 1) * sizeof *k))) code = RPC_FAIL(err, LC_RPC_ENOMEM, "out of memory");
+  if (!code) code = ecode(lc_problem_get_term_consts(o->prob, term, k, err));
+  if (!code) {
+    lc_problem_term_info(o->prob, term, &energy, &var, NULL, NULL, NULL);
+    const int64_t shape[2] = {ne, nc};
+    msgpack_pack_map(pk, 5);
+    kv_int(pk, "term", term);
+    lc_codec_pack_str(pk, "energy");
+    lc_codec_pack_str(pk, lc_energy_get(energy)->name);
+    kv_int(pk, "var", var);
+    kv_int(pk, "n_elems", ne);
+    lc_codec_pack_str(pk, "consts");
+    lc_codec_pack_ndarray(pk, LC_DT_F8, 2, shape, k);
+  }
+  free(k);
+  return code;
+}
+
 /* problem.set_variable {problem, var, values: f8 [n, dim]}. */
 static int m_problem_set_variable(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
                                   msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
@@ -1285,6 +1346,8 @@ static const rpc_method lc_rpc_methods[] = {
     {"problem.add_variable", m_problem_add_variable, OBJ_PROBLEM},
     {"problem.add_term", m_problem_add_term, OBJ_PROBLEM},
     {"problem.remove_term", m_problem_remove_term, OBJ_PROBLEM},
+    {"problem.set_term", m_problem_set_term, OBJ_PROBLEM},
+    {"problem.get_term", m_problem_get_term, OBJ_PROBLEM},
     {"problem.set_variable", m_problem_set_variable, OBJ_PROBLEM},
     {"problem.get_variable", m_problem_get_variable, OBJ_PROBLEM},
     {"problem.fix", m_problem_fix, OBJ_PROBLEM},

@@ -181,6 +181,30 @@ def test_gauss_newton_and_fix_in_solve(client):
     client.delete(mid)
 
 
+def test_term_constants_and_weight(client):
+    """problem.get_term / problem.set_term: move soft targets, change a weight."""
+    V, F = grid(3)
+    mid = client.mesh_create(V, F)["mesh"]
+    pid = client.problem_create(mid, variables=[{"name": "x", "dim": 3}])["problem"]
+    t = client.add_term(pid, "target", "x", elements=[[0], [8]])["term"]
+    got = client.call("problem.get_term", problem=pid, term=t)
+    assert got["energy"] == "target" and got["n_elems"] == 2
+    assert np.allclose(got["consts"], V[[0, 8]])
+    goal = np.array([[0.5, -0.25, 1.0], [2.0, 2.0, -1.0]])
+    assert client.call("problem.set_term", problem=pid, term=t, consts=goal, weight=3.0) is True
+    assert np.allclose(client.call("problem.get_term", problem=pid, term=t)["consts"], goal)
+    r = client.solve(pid, method="newton", returns=["x"])
+    assert np.allclose(r["variables"][0][[0, 8]], goal)
+    assert client.eval(pid, what="energy")["energy"] < 1e-16
+    with pytest.raises(locad.LocadError) as e:
+        client.call("problem.set_term", problem=pid, term=t, consts=np.zeros((3, 3)))
+    assert code(e) == 5
+    with pytest.raises(locad.NotFoundError):
+        client.call("problem.get_term", problem=pid, term=7)
+    client.delete(pid)
+    client.delete(mid)
+
+
 def test_step(client):
     V, F = grid(6)
     mid = client.mesh_create(V, F)["mesh"]

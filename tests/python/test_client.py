@@ -198,7 +198,7 @@ def test_term_constants_and_weight(client):
     assert client.eval(pid, what="energy")["energy"] < 1e-16
     with pytest.raises(locad.LocadError) as e:
         client.call("problem.set_term", problem=pid, term=t, consts=np.zeros((3, 3)))
-    assert code(e) == 5
+    assert e.value.code == 5
     with pytest.raises(locad.NotFoundError):
         client.call("problem.get_term", problem=pid, term=7)
     client.delete(pid)

@@ -19,52 +19,12 @@
 #include "solvers/dynamics.h"
 #include "solvers/solver.h"
 
-#define RPC_NAME_MAX 64
-
-typedef enum { OBJ_MESH = 1, OBJ_PROBLEM = 2 } obj_kind;
-
-/* One stored object (mesh or problem) with its per-problem handles. */
-typedef struct rpc_obj {
-  uint64_t id;
-  obj_kind kind;
-  char name[RPC_NAME_MAX];
-  lc_mesh *mesh;          /* mesh objects: the store's reference */
-  uint64_t mesh_id;       /* problems: the mesh they were created on */
-  lc_problem *prob;
-  lc_solver *solver;      /* created lazily, reset on structural changes */
-  lc_dynamics *dyn;       /* problem.step state, or NULL */
-  int dyn_term;           /* the inertia term dyn relies on */
-  int dyn_var;            /* the variable dyn steps */
-  pthread_mutex_t use;    /* held while a request uses the object */
-  int refs;               /* the store's reference + requests in flight */
-  int dead;               /* removed from the store */
-  uint64_t bytes;
-} rpc_obj;
-
-struct lc_rpc {
-  char version[32], backend[32], device[128];
-  uint64_t max_frame, max_objects;
-  pthread_mutex_t lock;
-  rpc_obj **objs;
-  size_t n, cap;
-  uint64_t next_id;
-  uint64_t requests, errors;
-};
-
-/* A method: params map, the acquired object (or NULL), result packer. */
-typedef int (*rpc_method_fn)(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
-                             msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
-
-typedef struct rpc_method {
-  const char *name;
-  rpc_method_fn fn;
-  obj_kind needs; /* 0: none; else the object named by params.mesh / params.problem */
-} rpc_method;
+#include "rpc_impl.h"
 
 /* ---- error codes ------------------------------------------------------- */
 
 /* Maps a codec (params) error to a protocol code. */
-static int pcode(int lc) {
+int rpc_pcode(int lc) {
   switch (lc) {
     case LC_OK: return 0;
     case LC_EINVAL: return LC_RPC_EPARAMS;
@@ -74,7 +34,7 @@ static int pcode(int lc) {
 }
 
 /* Maps an engine error to a protocol code. */
-static int ecode(int lc) {
+int rpc_ecode(int lc) {
   switch (lc) {
     case LC_OK: return 0;
     case LC_EINVAL: case LC_ERANGE: case LC_EPARSE: case LC_EMESH: case LC_ESTATE:
@@ -88,8 +48,6 @@ static int ecode(int lc) {
   }
 }
 
-/* Sets a protocol error code with a message; returns code. */
-#define RPC_FAIL(err, code, ...) (lc_error_set((err), LC_EINVAL, __VA_ARGS__), (code))
 
 /* ---- the store --------------------------------------------------------- */
 
@@ -262,12 +220,12 @@ static int obj_insert(lc_rpc *r, obj_kind kind, const char *name, lc_mesh *mesh,
 /* Reads the optional "name" parameter into name[RPC_NAME_MAX]. */
 static int get_name(const msgpack_object *params, char *name, lc_error *err) {
   int rc = lc_codec_get_str(params, "name", 0, name, RPC_NAME_MAX, err);
-  return pcode(rc);
+  return rpc_pcode(rc);
 }
 
 /* Drops the solver handle after a structural change (variables, terms): its
  * cached analysis belongs to the old Hessian pattern. */
-static void problem_changed(rpc_obj *o) {
+void rpc_problem_changed(rpc_obj *o) {
   lc_solver_destroy(o->solver);
   o->solver = NULL;
 }
@@ -275,21 +233,21 @@ static void problem_changed(rpc_obj *o) {
 /* ---- helpers ----------------------------------------------------------- */
 
 /* Packs "key": value pairs. */
-static void kv_int(msgpack_packer *pk, const char *k, int64_t v) {
+void rpc_kv_int(msgpack_packer *pk, const char *k, int64_t v) {
   lc_codec_pack_str(pk, k);
   msgpack_pack_int64(pk, v);
 }
-static void kv_dbl(msgpack_packer *pk, const char *k, double v) {
+void rpc_kv_dbl(msgpack_packer *pk, const char *k, double v) {
   lc_codec_pack_str(pk, k);
   msgpack_pack_double(pk, v);
 }
-static void kv_str(msgpack_packer *pk, const char *k, const char *v) {
+void rpc_kv_str(msgpack_packer *pk, const char *k, const char *v) {
   lc_codec_pack_str(pk, k);
   lc_codec_pack_str(pk, v);
 }
 
 /* Resolves params[key] (a variable id or name) of problem p. */
-static int get_var(const lc_problem *p, const msgpack_object *params, const char *key, int *var,
+int rpc_get_var(const lc_problem *p, const msgpack_object *params, const char *key, int *var,
                    lc_error *err) {
   const msgpack_object *v = lc_codec_get(params, key);
   char name[RPC_NAME_MAX];
@@ -314,20 +272,20 @@ static int get_var(const lc_problem *p, const msgpack_object *params, const char
 }
 
 /* Entities and dimension of variable var. */
-static void var_shape(const lc_problem *p, int var, int32_t *n, int *dim) {
+void rpc_var_shape(const lc_problem *p, int var, int32_t *n, int *dim) {
   lc_var_loc loc;
   int64_t off;
   lc_problem_var_info(p, var, &loc, dim, n, &off);
 }
 
 /* Packs variable var's values as an f8 [n, dim] array. */
-static int pack_variable(msgpack_packer *pk, const lc_problem *p, int var, lc_error *err) {
+int rpc_pack_variable(msgpack_packer *pk, const lc_problem *p, int var, lc_error *err) {
   int32_t n;
   int dim;
-  var_shape(p, var, &n, &dim);
+  rpc_var_shape(p, var, &n, &dim);
   double *vals = malloc(((size_t)n * dim + 1) * sizeof *vals);
   if (!vals) return RPC_FAIL(err, LC_RPC_ENOMEM, "out of memory");
-  int code = ecode(lc_problem_get_variable(p, var, vals, err));
+  int code = rpc_ecode(lc_problem_get_variable(p, var, vals, err));
   if (!code) {
     const int64_t shape[2] = {n, dim};
     lc_codec_pack_ndarray(pk, LC_DT_F8, 2, shape, vals);
@@ -347,14 +305,14 @@ static int m_server_info(lc_rpc *r, rpc_obj *o, const msgpack_object *params, ms
   size_t nm;
   const rpc_method *t = method_table(&nm);
   msgpack_pack_map(pk, 7);
-  kv_str(pk, "version", r->version);
-  kv_str(pk, "backend", r->backend);
-  kv_str(pk, "device", r->device);
-  kv_int(pk, "protocol", 1);
+  rpc_kv_str(pk, "version", r->version);
+  rpc_kv_str(pk, "backend", r->backend);
+  rpc_kv_str(pk, "device", r->device);
+  rpc_kv_int(pk, "protocol", 1);
   lc_codec_pack_str(pk, "limits");
   msgpack_pack_map(pk, 2);
-  kv_int(pk, "max_frame", (int64_t)r->max_frame);
-  kv_int(pk, "max_objects", (int64_t)r->max_objects);
+  rpc_kv_int(pk, "max_frame", (int64_t)r->max_frame);
+  rpc_kv_int(pk, "max_objects", (int64_t)r->max_objects);
   lc_codec_pack_str(pk, "methods");
   msgpack_pack_array(pk, nm);
   for (size_t i = 0; i < nm; ++i) lc_codec_pack_str(pk, t[i].name);
@@ -363,15 +321,15 @@ static int m_server_info(lc_rpc *r, rpc_obj *o, const msgpack_object *params, ms
   for (int e = 0; e < LC_E_COUNT; ++e) {
     const lc_energy_info *in = lc_energy_get(e);
     msgpack_pack_map(pk, 7);
-    kv_str(pk, "name", in->name);
-    kv_int(pk, "dim", in->dim);
-    kv_int(pk, "K", in->K);
-    kv_int(pk, "n_const", in->n_const);
-    kv_int(pk, "n_resid", in->n_resid);
-    kv_str(pk, "formula", in->formula);
+    rpc_kv_str(pk, "name", in->name);
+    rpc_kv_int(pk, "dim", in->dim);
+    rpc_kv_int(pk, "K", in->K);
+    rpc_kv_int(pk, "n_const", in->n_const);
+    rpc_kv_int(pk, "n_resid", in->n_resid);
+    rpc_kv_str(pk, "formula", in->formula);
     lc_codec_pack_str(pk, "params");
     msgpack_pack_map(pk, (size_t)in->n_param);
-    for (int k = 0; k < in->n_param; ++k) kv_dbl(pk, in->param_names[k], in->param_defaults[k]);
+    for (int k = 0; k < in->n_param; ++k) rpc_kv_dbl(pk, in->param_names[k], in->param_defaults[k]);
   }
   return 0;
 }
@@ -388,12 +346,12 @@ static int m_server_stats(lc_rpc *r, rpc_obj *o, const msgpack_object *params, m
   errors = r->errors;
   pthread_mutex_unlock(&r->lock);
   msgpack_pack_map(pk, 6);
-  kv_int(pk, "objects", (int64_t)objects);
-  kv_int(pk, "meshes", (int64_t)meshes);
-  kv_int(pk, "problems", (int64_t)(objects - meshes));
-  kv_int(pk, "bytes", (int64_t)bytes);
-  kv_int(pk, "requests", (int64_t)requests);
-  kv_int(pk, "errors", (int64_t)errors);
+  rpc_kv_int(pk, "objects", (int64_t)objects);
+  rpc_kv_int(pk, "meshes", (int64_t)meshes);
+  rpc_kv_int(pk, "problems", (int64_t)(objects - meshes));
+  rpc_kv_int(pk, "bytes", (int64_t)bytes);
+  rpc_kv_int(pk, "requests", (int64_t)requests);
+  rpc_kv_int(pk, "errors", (int64_t)errors);
   return 0;
 }
 
@@ -416,18 +374,18 @@ static void pack_mesh_summary(msgpack_packer *pk, const rpc_obj *o, int extra) {
   lc_mesh_boundary_edges(m, &nb);
   lc_mesh_degenerate_faces(m, &nd);
   msgpack_pack_map(pk, 6 + (extra ? 5 : 0) + (extra > 1 ? 2 : 0));
-  kv_int(pk, "mesh", (int64_t)o->id);
-  kv_str(pk, "name", o->name);
-  kv_int(pk, "nv", lc_mesh_nv(m));
-  kv_int(pk, "nf", lc_mesh_nf(m));
-  kv_int(pk, "ne", lc_mesh_ne(m));
-  kv_int(pk, "degenerate_faces", nd);
+  rpc_kv_int(pk, "mesh", (int64_t)o->id);
+  rpc_kv_str(pk, "name", o->name);
+  rpc_kv_int(pk, "nv", lc_mesh_nv(m));
+  rpc_kv_int(pk, "nf", lc_mesh_nf(m));
+  rpc_kv_int(pk, "ne", lc_mesh_ne(m));
+  rpc_kv_int(pk, "degenerate_faces", nd);
   if (extra) {
-    kv_int(pk, "interior_edges", lc_mesh_nflaps(m));
-    kv_int(pk, "boundary_edges", nb);
-    kv_int(pk, "boundary_loops", lc_mesh_n_boundary_loops(m));
-    kv_int(pk, "euler", lc_mesh_euler(m));
-    kv_int(pk, "bytes", (int64_t)lc_mesh_bytes(m));
+    rpc_kv_int(pk, "interior_edges", lc_mesh_nflaps(m));
+    rpc_kv_int(pk, "boundary_edges", nb);
+    rpc_kv_int(pk, "boundary_loops", lc_mesh_n_boundary_loops(m));
+    rpc_kv_int(pk, "euler", lc_mesh_euler(m));
+    rpc_kv_int(pk, "bytes", (int64_t)lc_mesh_bytes(m));
   }
   if (extra > 1) {
     const int64_t sv[2] = {lc_mesh_nv(m), 3}, sf[2] = {lc_mesh_nf(m), 3};
@@ -454,13 +412,13 @@ static int m_mesh_create(lc_rpc *r, rpc_obj *o, const msgpack_object *params, ms
   lc_mesh *m = NULL;
   char name[RPC_NAME_MAX];
   int code = get_name(params, name, err);
-  if (!code) code = pcode(lc_codec_get_ndarray(params, "V", 1, LC_DT_F8, -1, 3, &V, err));
-  if (!code) code = pcode(lc_codec_get_ndarray(params, "F", 1, LC_DT_I4, -1, 3, &F, err));
+  if (!code) code = rpc_pcode(lc_codec_get_ndarray(params, "V", 1, LC_DT_F8, -1, 3, &V, err));
+  if (!code) code = rpc_pcode(lc_codec_get_ndarray(params, "F", 1, LC_DT_I4, -1, 3, &F, err));
   if (!code && (V.shape[0] > INT32_MAX || F.shape[0] > INT32_MAX || F.shape[0] == 0))
     code = RPC_FAIL(err, LC_RPC_EINVAL, "mesh.create: need 1 to 2^31-1 faces and vertices");
-  if (!code) code = pcode(lc_codec_check_indices(&F, V.shape[0], "F", err));
+  if (!code) code = rpc_pcode(lc_codec_check_indices(&F, V.shape[0], "F", err));
   if (!code)
-    code = ecode(lc_mesh_create(V.data, (int32_t)V.shape[0], F.data, (int32_t)F.shape[0], &m, err));
+    code = rpc_ecode(lc_mesh_create(V.data, (int32_t)V.shape[0], F.data, (int32_t)F.shape[0], &m, err));
   if (!code) code = store_mesh(r, m, name, pk, err);
   lc_codec_ndarray_free(&V);
   lc_codec_ndarray_free(&F);
@@ -477,9 +435,9 @@ static int m_mesh_load_obj(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   int code = get_name(params, name, err);
   if (!code && !d) code = RPC_FAIL(err, LC_RPC_EPARAMS, "missing parameter 'data'");
   if (!code && d->type == MSGPACK_OBJECT_BIN)
-    code = ecode(lc_mesh_load_obj(d->via.bin.ptr, d->via.bin.size, &m, err));
+    code = rpc_ecode(lc_mesh_load_obj(d->via.bin.ptr, d->via.bin.size, &m, err));
   else if (!code && d->type == MSGPACK_OBJECT_STR)
-    code = ecode(lc_mesh_load_obj(d->via.str.ptr, d->via.str.size, &m, err));
+    code = rpc_ecode(lc_mesh_load_obj(d->via.str.ptr, d->via.str.size, &m, err));
   else if (!code)
     code = RPC_FAIL(err, LC_RPC_EPARAMS, "parameter 'data' must be bin or str (OBJ text)");
   if (!code) code = store_mesh(r, m, name, pk, err);
@@ -491,7 +449,7 @@ static int m_mesh_info(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgp
                        const lc_rpc_call *call, lc_error *err) {
   (void)r; (void)call;
   int arrays = 0;
-  int code = pcode(lc_codec_get_bool(params, "arrays", 0, &arrays, err));
+  int code = rpc_pcode(lc_codec_get_bool(params, "arrays", 0, &arrays, err));
   if (!code) pack_mesh_summary(pk, o, 1 + arrays);
   return code;
 }
@@ -512,17 +470,17 @@ static int add_variable(lc_problem *p, const msgpack_object *vm, int *var, lc_er
   char name[RPC_NAME_MAX], loc_s[16];
   int64_t dim = 0;
   lc_ndarray init = {0};
-  int code = pcode(lc_codec_get_str(vm, "name", 1, name, sizeof name, err));
-  if (!code) code = pcode(lc_codec_get_str(vm, "loc", 0, loc_s, sizeof loc_s, err));
-  if (!code) code = pcode(lc_codec_get_int(vm, "dim", 1, 1, 4, 0, &dim, err));
+  int code = rpc_pcode(lc_codec_get_str(vm, "name", 1, name, sizeof name, err));
+  if (!code) code = rpc_pcode(lc_codec_get_str(vm, "loc", 0, loc_s, sizeof loc_s, err));
+  if (!code) code = rpc_pcode(lc_codec_get_int(vm, "dim", 1, 1, 4, 0, &dim, err));
   const int face = !strcmp(loc_s, "face");
   if (!code && loc_s[0] && !face && strcmp(loc_s, "vertex"))
     code = RPC_FAIL(err, LC_RPC_EINVAL, "'loc' must be \"vertex\" or \"face\"");
   const lc_mesh *m = lc_problem_mesh(p);
   const int32_t n = face ? lc_mesh_nf(m) : lc_mesh_nv(m);
-  if (!code) code = pcode(lc_codec_get_ndarray(vm, "init", 0, LC_DT_F8, n, (int)dim, &init, err));
+  if (!code) code = rpc_pcode(lc_codec_get_ndarray(vm, "init", 0, LC_DT_F8, n, (int)dim, &init, err));
   if (!code)
-    code = ecode(lc_problem_add_variable(p, name, face ? LC_LOC_FACE : LC_LOC_VERTEX, (int)dim,
+    code = rpc_ecode(lc_problem_add_variable(p, name, face ? LC_LOC_FACE : LC_LOC_VERTEX, (int)dim,
                                          init.n >= 0 ? init.data : NULL, var, err));
   lc_codec_ndarray_free(&init);
   return code;
@@ -536,11 +494,11 @@ static void pack_var_info(msgpack_packer *pk, const lc_problem *p, int var) {
   int64_t off;
   lc_problem_var_info(p, var, &loc, &dim, &n, &off);
   msgpack_pack_map(pk, 5);
-  kv_int(pk, "var", var);
-  kv_str(pk, "loc", loc == LC_LOC_FACE ? "face" : "vertex");
-  kv_int(pk, "dim", dim);
-  kv_int(pk, "n", n);
-  kv_int(pk, "offset", off);
+  rpc_kv_int(pk, "var", var);
+  rpc_kv_str(pk, "loc", loc == LC_LOC_FACE ? "face" : "vertex");
+  rpc_kv_int(pk, "dim", dim);
+  rpc_kv_int(pk, "n", n);
+  rpc_kv_int(pk, "offset", off);
 }
 
 /* problem.create {mesh, name?, variables?: [{name, loc?, dim, init?}]}. */
@@ -552,8 +510,8 @@ static int m_problem_create(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   rpc_obj *po = NULL;
   char name[RPC_NAME_MAX];
   int code = get_name(params, name, err);
-  if (!code) code = pcode(lc_codec_get_array(params, "variables", 0, &vars, err));
-  if (!code) code = ecode(lc_problem_create(o->mesh, &p, err));
+  if (!code) code = rpc_pcode(lc_codec_get_array(params, "variables", 0, &vars, err));
+  if (!code) code = rpc_ecode(lc_problem_create(o->mesh, &p, err));
   for (uint32_t i = 0; !code && vars && i < vars->via.array.size; ++i) {
     int var;
     if (vars->via.array.ptr[i].type != MSGPACK_OBJECT_MAP)
@@ -568,9 +526,9 @@ static int m_problem_create(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   if (!code) {
     const int nv = lc_problem_n_vars(po->prob);
     msgpack_pack_map(pk, 4);
-    kv_int(pk, "problem", (int64_t)po->id);
-    kv_str(pk, "name", po->name);
-    kv_int(pk, "n_dofs", lc_problem_n_dofs(po->prob));
+    rpc_kv_int(pk, "problem", (int64_t)po->id);
+    rpc_kv_str(pk, "name", po->name);
+    rpc_kv_int(pk, "n_dofs", lc_problem_n_dofs(po->prob));
     lc_codec_pack_str(pk, "variables");
     msgpack_pack_array(pk, (size_t)nv);
     for (int v = 0; v < nv; ++v) pack_var_info(pk, po->prob, v);
@@ -586,7 +544,7 @@ static int m_problem_add_variable(lc_rpc *r, rpc_obj *o, const msgpack_object *p
   int var = -1;
   int code = add_variable(o->prob, params, &var, err);
   if (!code) {
-    problem_changed(o);
+    rpc_problem_changed(o);
     pack_var_info(pk, o->prob, var);
   }
   return code;
@@ -597,7 +555,7 @@ static int64_t natural_count(const lc_problem *p, int var, lc_elem_kind kind) {
   const lc_mesh *m = lc_problem_mesh(p);
   int32_t n;
   int dim;
-  var_shape(p, var, &n, &dim);
+  rpc_var_shape(p, var, &n, &dim);
   switch (kind) {
     case LC_ELEM_VERTEX: return n;
     case LC_ELEM_EDGE: return lc_mesh_ne(m);
@@ -611,7 +569,7 @@ static int64_t natural_count(const lc_problem *p, int var, lc_elem_kind kind) {
 static int term_params(const msgpack_object *params, char names[][RPC_NAME_MAX], double *vals,
                        int *n, lc_error *err) {
   const msgpack_object *pm = NULL;
-  int code = pcode(lc_codec_get_map(params, "params", 0, &pm, err));
+  int code = rpc_pcode(lc_codec_get_map(params, "params", 0, &pm, err));
   *n = 0;
   if (code || !pm) return code;
   if (pm->via.map.size > LC_ENERGY_MAX_PARAMS)
@@ -625,7 +583,7 @@ static int term_params(const msgpack_object *params, char names[][RPC_NAME_MAX],
     }
     memcpy(names[i], k->via.str.ptr, k->via.str.size);
     names[i][k->via.str.size] = '\0';
-    code = pcode(lc_codec_get_double(pm, names[i], 1, 0.0, &vals[i], err));
+    code = rpc_pcode(lc_codec_get_double(pm, names[i], 1, 0.0, &vals[i], err));
   }
   if (!code) *n = (int)pm->via.map.size;
   return code;
@@ -642,10 +600,10 @@ static int m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *param
   int var = -1, np = 0, project = 1, term = -1, id = -1, dim = 0;
   int32_t n = 0, ne = 0, nc = 0;
   const lc_energy_info *info = NULL;
-  int code = pcode(lc_codec_get_str(params, "energy", 1, energy, sizeof energy, err));
-  if (!code) code = get_var(o->prob, params, "var", &var, err);
+  int code = rpc_pcode(lc_codec_get_str(params, "energy", 1, energy, sizeof energy, err));
+  if (!code) code = rpc_get_var(o->prob, params, "var", &var, err);
   if (!code) {
-    var_shape(o->prob, var, &n, &dim);
+    rpc_var_shape(o->prob, var, &n, &dim);
     id = lc_energy_find(energy, dim);
     info = lc_energy_get(id);
     int known = 0; /* unknown name: NOTFOUND; known name, other dimension: INVAL */
@@ -655,17 +613,17 @@ static int m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *param
       code = RPC_FAIL(err, LC_RPC_EINVAL, "energy '%s' has no instance for variables of dimension %d",
                       energy, dim);
   }
-  if (!code) code = pcode(lc_codec_get_double(params, "weight", 0, 1.0, &weight, err));
-  if (!code) code = pcode(lc_codec_get_bool(params, "project", 1, &project, err));
+  if (!code) code = rpc_pcode(lc_codec_get_double(params, "weight", 0, 1.0, &weight, err));
+  if (!code) code = rpc_pcode(lc_codec_get_bool(params, "project", 1, &project, err));
   if (!code) code = term_params(params, pn, pv, &np, err);
   if (!code)
-    code = pcode(lc_codec_get_ndarray(params, "elements", 0, LC_DT_I4, -1, info->K, &el, err));
-  if (!code && el.n >= 0) code = pcode(lc_codec_check_indices(&el, n, "elements", err));
+    code = rpc_pcode(lc_codec_get_ndarray(params, "elements", 0, LC_DT_I4, -1, info->K, &el, err));
+  if (!code && el.n >= 0) code = rpc_pcode(lc_codec_check_indices(&el, n, "elements", err));
   if (!code && el.n >= 0 && (el.shape[0] == 0 || el.shape[0] > INT32_MAX))
     code = RPC_FAIL(err, LC_RPC_EINVAL, "'elements' must have 1 to 2^31-1 rows");
   const int64_t rows = el.n >= 0 ? el.shape[0] : natural_count(o->prob, var, info ? info->kind : 0);
   if (!code && info->n_const > 0)
-    code = pcode(lc_codec_get_ndarray(params, "consts", 0, LC_DT_F8, rows, info->n_const, &k, err));
+    code = rpc_pcode(lc_codec_get_ndarray(params, "consts", 0, LC_DT_F8, rows, info->n_const, &k, err));
   if (!code) {
     lc_term_desc d = {0};
     for (int i = 0; i < np; ++i) pnames[i] = pn[i];
@@ -680,15 +638,15 @@ static int m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *param
     d.param_values = pv;
     d.consts = k.n >= 0 && info->n_const > 0 ? k.data : NULL;
     d.no_project = !project;
-    code = ecode(lc_problem_add_term(o->prob, &d, &term, err));
+    code = rpc_ecode(lc_problem_add_term(o->prob, &d, &term, err));
   }
   if (!code) {
-    problem_changed(o);
+    rpc_problem_changed(o);
     lc_problem_term_info(o->prob, term, NULL, NULL, &ne, &nc, NULL);
     msgpack_pack_map(pk, 3);
-    kv_int(pk, "term", term);
-    kv_int(pk, "n_elems", ne);
-    kv_int(pk, "n_colors", nc);
+    rpc_kv_int(pk, "term", term);
+    rpc_kv_int(pk, "n_elems", ne);
+    rpc_kv_int(pk, "n_colors", nc);
   }
   lc_codec_ndarray_free(&el);
   lc_codec_ndarray_free(&k);
@@ -700,13 +658,13 @@ static int m_problem_remove_term(lc_rpc *r, rpc_obj *o, const msgpack_object *pa
                                  msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
   (void)r; (void)call;
   int64_t term = -1;
-  int code = pcode(lc_codec_get_int(params, "term", 1, 0, INT32_MAX, 0, &term, err));
+  int code = rpc_pcode(lc_codec_get_int(params, "term", 1, 0, INT32_MAX, 0, &term, err));
   if (!code && (term >= lc_problem_term_capacity(o->prob) ||
                 lc_problem_term_info(o->prob, (int)term, NULL, NULL, NULL, NULL, NULL) != LC_OK))
     code = RPC_FAIL(err, LC_RPC_ENOTFOUND, "no term %lld", (long long)term);
-  if (!code) code = ecode(lc_problem_remove_term(o->prob, (int)term, err));
+  if (!code) code = rpc_ecode(lc_problem_remove_term(o->prob, (int)term, err));
   if (!code) {
-    problem_changed(o);
+    rpc_problem_changed(o);
     if (o->dyn && o->dyn_term == (int)term) {
       lc_dynamics_destroy(o->dyn);
       o->dyn = NULL;
@@ -721,7 +679,7 @@ static int get_term(rpc_obj *o, const msgpack_object *params, int *term, int *n_
                     int32_t *n_elems, lc_error *err) {
   int64_t t = -1;
   int energy = -1;
-  int code = pcode(lc_codec_get_int(params, "term", 1, 0, INT32_MAX, 0, &t, err));
+  int code = rpc_pcode(lc_codec_get_int(params, "term", 1, 0, INT32_MAX, 0, &t, err));
   if (!code && (t >= lc_problem_term_capacity(o->prob) ||
                 lc_problem_term_info(o->prob, (int)t, &energy, NULL, n_elems, NULL, NULL) != LC_OK))
     code = RPC_FAIL(err, LC_RPC_ENOTFOUND, "no term %lld", (long long)t);
@@ -742,10 +700,10 @@ static int m_problem_set_term(lc_rpc *r, rpc_obj *o, const msgpack_object *param
   double weight = -1.0;
   lc_ndarray k = {0};
   int code = get_term(o, params, &term, &nc, &ne, err);
-  if (!code) code = pcode(lc_codec_get_double(params, "weight", 0, -1.0, &weight, err));
-  if (!code && nc > 0) code = pcode(lc_codec_get_ndarray(params, "consts", 0, LC_DT_F8, ne, nc, &k, err));
-  if (!code && lc_codec_get(params, "weight")) code = ecode(lc_problem_set_term_weight(o->prob, term, weight, err));
-  if (!code && k.n >= 0 && k.data) code = ecode(lc_problem_set_term_consts(o->prob, term, k.data, err));
+  if (!code) code = rpc_pcode(lc_codec_get_double(params, "weight", 0, -1.0, &weight, err));
+  if (!code && nc > 0) code = rpc_pcode(lc_codec_get_ndarray(params, "consts", 0, LC_DT_F8, ne, nc, &k, err));
+  if (!code && lc_codec_get(params, "weight")) code = rpc_ecode(lc_problem_set_term_weight(o->prob, term, weight, err));
+  if (!code && k.n >= 0 && k.data) code = rpc_ecode(lc_problem_set_term_consts(o->prob, term, k.data, err));
   if (!code) msgpack_pack_true(pk);
   lc_codec_ndarray_free(&k);
   return code;
@@ -760,16 +718,16 @@ static int m_problem_get_term(lc_rpc *r, rpc_obj *o, const msgpack_object *param
   int code = get_term(o, params, &term, &nc, &ne, err);
   double *k = NULL;
   if (!code && !(k = malloc(((size_t)ne * nc + 1) * sizeof *k))) code = RPC_FAIL(err, LC_RPC_ENOMEM, "out of memory");
-  if (!code) code = ecode(lc_problem_get_term_consts(o->prob, term, k, err));
+  if (!code) code = rpc_ecode(lc_problem_get_term_consts(o->prob, term, k, err));
   if (!code) {
     lc_problem_term_info(o->prob, term, &energy, &var, NULL, NULL, NULL);
     const int64_t shape[2] = {ne, nc};
     msgpack_pack_map(pk, 5);
-    kv_int(pk, "term", term);
+    rpc_kv_int(pk, "term", term);
     lc_codec_pack_str(pk, "energy");
     lc_codec_pack_str(pk, lc_energy_get(energy)->name);
-    kv_int(pk, "var", var);
-    kv_int(pk, "n_elems", ne);
+    rpc_kv_int(pk, "var", var);
+    rpc_kv_int(pk, "n_elems", ne);
     lc_codec_pack_str(pk, "consts");
     lc_codec_pack_ndarray(pk, LC_DT_F8, 2, shape, k);
   }
@@ -784,12 +742,12 @@ static int m_problem_set_variable(lc_rpc *r, rpc_obj *o, const msgpack_object *p
   lc_ndarray v = {0};
   int var = -1, dim = 0;
   int32_t n = 0;
-  int code = get_var(o->prob, params, "var", &var, err);
+  int code = rpc_get_var(o->prob, params, "var", &var, err);
   if (!code) {
-    var_shape(o->prob, var, &n, &dim);
-    code = pcode(lc_codec_get_ndarray(params, "values", 1, LC_DT_F8, n, dim, &v, err));
+    rpc_var_shape(o->prob, var, &n, &dim);
+    code = rpc_pcode(lc_codec_get_ndarray(params, "values", 1, LC_DT_F8, n, dim, &v, err));
   }
-  if (!code) code = ecode(lc_problem_set_variable(o->prob, var, v.data, err));
+  if (!code) code = rpc_ecode(lc_problem_set_variable(o->prob, var, v.data, err));
   if (!code) msgpack_pack_true(pk);
   lc_codec_ndarray_free(&v);
   return code;
@@ -800,12 +758,12 @@ static int m_problem_get_variable(lc_rpc *r, rpc_obj *o, const msgpack_object *p
                                   msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
   (void)r; (void)call;
   int var = -1;
-  int code = get_var(o->prob, params, "var", &var, err);
+  int code = rpc_get_var(o->prob, params, "var", &var, err);
   if (!code) {
     msgpack_pack_map(pk, 2);
-    kv_int(pk, "var", var);
+    rpc_kv_int(pk, "var", var);
     lc_codec_pack_str(pk, "values");
-    code = pack_variable(pk, o->prob, var, err);
+    code = rpc_pack_variable(pk, o->prob, var, err);
   }
   return code;
 }
@@ -817,15 +775,15 @@ static int apply_fix(lc_problem *p, const msgpack_object *fm, int unfix, lc_erro
   int32_t n = 0;
   int32_t *all = NULL;
   int code = fm->type == MSGPACK_OBJECT_MAP ? 0 : RPC_FAIL(err, LC_RPC_EPARAMS, "fix must be a map");
-  if (!code) code = get_var(p, fm, "var", &var, err);
+  if (!code) code = rpc_get_var(p, fm, "var", &var, err);
   if (!code) {
-    var_shape(p, var, &n, &dim);
-    code = pcode(lc_codec_get_ndarray(fm, "entities", 0, LC_DT_I4, -1, 1, &ent, err));
+    rpc_var_shape(p, var, &n, &dim);
+    code = rpc_pcode(lc_codec_get_ndarray(fm, "entities", 0, LC_DT_I4, -1, 1, &ent, err));
   }
-  if (!code && ent.n >= 0) code = pcode(lc_codec_check_indices(&ent, n, "entities", err));
+  if (!code && ent.n >= 0) code = rpc_pcode(lc_codec_check_indices(&ent, n, "entities", err));
   const int64_t cnt = ent.n >= 0 ? ent.n : n;
   if (!code && !unfix)
-    code = pcode(lc_codec_get_ndarray(fm, "values", 0, LC_DT_F8, cnt, dim, &val, err));
+    code = rpc_pcode(lc_codec_get_ndarray(fm, "values", 0, LC_DT_F8, cnt, dim, &val, err));
   if (!code && ent.n < 0 && !unfix) {
     all = malloc(((size_t)n + 1) * sizeof *all);
     if (!all) code = RPC_FAIL(err, LC_RPC_ENOMEM, "out of memory");
@@ -833,9 +791,9 @@ static int apply_fix(lc_problem *p, const msgpack_object *fm, int unfix, lc_erro
   }
   const int32_t *e = ent.n >= 0 ? ent.data : all;
   if (!code && unfix)
-    code = ecode(lc_problem_unfix(p, var, ent.n >= 0 ? (int32_t)ent.n : -1, e, err));
+    code = rpc_ecode(lc_problem_unfix(p, var, ent.n >= 0 ? (int32_t)ent.n : -1, e, err));
   else if (!code)
-    code = ecode(lc_problem_fix(p, var, (int32_t)cnt, e, val.n >= 0 ? val.data : NULL, err));
+    code = rpc_ecode(lc_problem_fix(p, var, (int32_t)cnt, e, val.n >= 0 ? val.data : NULL, err));
   free(all);
   lc_codec_ndarray_free(&ent);
   lc_codec_ndarray_free(&val);
@@ -843,7 +801,7 @@ static int apply_fix(lc_problem *p, const msgpack_object *fm, int unfix, lc_erro
 }
 
 /* Applies params[key]: one fix map or an array of them. */
-static int apply_fixes(lc_problem *p, const msgpack_object *params, const char *key, int unfix,
+int rpc_apply_fixes(lc_problem *p, const msgpack_object *params, const char *key, int unfix,
                        lc_error *err) {
   const msgpack_object *f = lc_codec_get(params, key);
   int code = 0;
@@ -862,7 +820,7 @@ static int m_problem_fix(lc_rpc *r, rpc_obj *o, const msgpack_object *params, ms
   int code = apply_fix(o->prob, params, 0, err);
   if (!code) {
     msgpack_pack_map(pk, 1);
-    kv_int(pk, "n_fixed", lc_problem_n_fixed(o->prob));
+    rpc_kv_int(pk, "n_fixed", lc_problem_n_fixed(o->prob));
   }
   return code;
 }
@@ -874,7 +832,7 @@ static int m_problem_unfix(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   int code = apply_fix(o->prob, params, 1, err);
   if (!code) {
     msgpack_pack_map(pk, 1);
-    kv_int(pk, "n_fixed", lc_problem_n_fixed(o->prob));
+    rpc_kv_int(pk, "n_fixed", lc_problem_n_fixed(o->prob));
   }
   return code;
 }
@@ -886,13 +844,13 @@ static int m_problem_info(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   const lc_problem *p = o->prob;
   const int nv = lc_problem_n_vars(p), cap = lc_problem_term_capacity(p);
   msgpack_pack_map(pk, 9);
-  kv_int(pk, "problem", (int64_t)o->id);
-  kv_str(pk, "name", o->name);
-  kv_int(pk, "mesh", (int64_t)o->mesh_id);
-  kv_int(pk, "n_dofs", lc_problem_n_dofs(p));
-  kv_int(pk, "n_fixed", lc_problem_n_fixed(p));
-  kv_int(pk, "n_residuals", lc_problem_n_residuals(p));
-  kv_int(pk, "bytes", (int64_t)lc_problem_bytes(p));
+  rpc_kv_int(pk, "problem", (int64_t)o->id);
+  rpc_kv_str(pk, "name", o->name);
+  rpc_kv_int(pk, "mesh", (int64_t)o->mesh_id);
+  rpc_kv_int(pk, "n_dofs", lc_problem_n_dofs(p));
+  rpc_kv_int(pk, "n_fixed", lc_problem_n_fixed(p));
+  rpc_kv_int(pk, "n_residuals", lc_problem_n_residuals(p));
+  rpc_kv_int(pk, "bytes", (int64_t)lc_problem_bytes(p));
   lc_codec_pack_str(pk, "variables");
   msgpack_pack_array(pk, (size_t)nv);
   for (int v = 0; v < nv; ++v) pack_var_info(pk, p, v);
@@ -903,11 +861,11 @@ static int m_problem_info(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
     int32_t ne, nc;
     if (lc_problem_term_info(p, t, &energy, &var, &ne, &nc, NULL) != LC_OK) continue;
     msgpack_pack_map(pk, 5);
-    kv_int(pk, "term", t);
-    kv_str(pk, "energy", lc_energy_get(energy)->name);
-    kv_int(pk, "var", var);
-    kv_int(pk, "n_elems", ne);
-    kv_int(pk, "n_colors", nc);
+    rpc_kv_int(pk, "term", t);
+    rpc_kv_str(pk, "energy", lc_energy_get(energy)->name);
+    rpc_kv_int(pk, "var", var);
+    rpc_kv_int(pk, "n_elems", ne);
+    rpc_kv_int(pk, "n_colors", nc);
   }
   return 0;
 }
@@ -939,399 +897,6 @@ static int m_contacts_update(lc_rpc *r, rpc_obj *o, const msgpack_object *params
   return RPC_FAIL(err, LC_RPC_EMETHOD, "contacts.update is reserved and not implemented yet");
 }
 
-/* ---- problem.eval ------------------------------------------------------ */
-
-enum { W_ENERGY = 1, W_GRADIENT = 2, W_HESSIAN = 4, W_HVP = 8, W_JACOBIAN = 16 };
-
-/* Parses one "what" name into its flag (0: unknown). */
-static int what_flag(const msgpack_object *s) {
-  static const char *names[] = {"energy", "gradient", "hessian", "hvp", "jacobian"};
-  for (int i = 0; i < 5; ++i)
-    if (lc_codec_str_eq(s, names[i])) return 1 << i;
-  return 0;
-}
-
-/* Reads "what" (a name or a list of names; default "energy") into flags. */
-static int get_what(const msgpack_object *params, int *flags, lc_error *err) {
-  const msgpack_object *w = lc_codec_get(params, "what");
-  *flags = W_ENERGY;
-  if (!w) return 0;
-  if (w->type == MSGPACK_OBJECT_STR) *flags = what_flag(w);
-  else if (w->type == MSGPACK_OBJECT_ARRAY) {
-    *flags = 0;
-    for (uint32_t i = 0; i < w->via.array.size; ++i) {
-      const int f = what_flag(&w->via.array.ptr[i]);
-      if (!f) { *flags = 0; break; }
-      *flags |= f;
-    }
-  } else {
-    return RPC_FAIL(err, LC_RPC_EPARAMS, "'what' must be a string or a list of strings");
-  }
-  if (!*flags)
-    return RPC_FAIL(err, LC_RPC_EINVAL,
-                    "'what' must name energy, gradient, hessian, hvp or jacobian");
-  return 0;
-}
-
-/* Evaluation inputs and scratch. */
-typedef struct eval_ctx {
-  lc_problem *p;
-  const double *x, *v;
-  int project;
-  int64_t n;
-  double E;
-} eval_ctx;
-
-/* Packs the vector y (n values) under key. */
-static void kv_vec(msgpack_packer *pk, const char *key, const double *y, int64_t n) {
-  lc_codec_pack_str(pk, key);
-  lc_codec_pack_ndarray(pk, LC_DT_F8, 1, &n, y);
-}
-
-/* Evaluates the outputs named by flags and packs them (energy last). */
-static int eval_pack(eval_ctx *c, int flags, msgpack_packer *pk, lc_error *err) {
-  const int64_t m = lc_problem_n_residuals(c->p);
-  double *buf = malloc(((size_t)(c->n > m ? c->n : m) + 1) * sizeof *buf);
-  int code = buf ? 0 : RPC_FAIL(err, LC_RPC_ENOMEM, "out of memory");
-  lc_csr H;
-  if (!code && (flags & W_GRADIENT)) {
-    code = ecode(lc_problem_gradient(c->p, c->x, &c->E, buf, err));
-    if (!code) kv_vec(pk, "gradient", buf, c->n);
-  }
-  if (!code && (flags & W_HESSIAN)) {
-    code = ecode(lc_problem_hessian(c->p, c->x, c->project, &c->E, NULL, &H, err));
-    if (!code) {
-      lc_codec_pack_str(pk, "hessian");
-      lc_codec_pack_csr(pk, &H);
-    }
-  }
-  if (!code && (flags & W_HVP)) {
-    code = ecode(lc_problem_hvp(c->p, c->x, c->v, c->project, &c->E, NULL, buf, err));
-    if (!code) kv_vec(pk, "hvp", buf, c->n);
-  }
-  if (!code && (flags & W_JACOBIAN)) {
-    code = ecode(lc_problem_jacobian(c->p, c->x, buf, &H, err));
-    if (!code) {
-      kv_vec(pk, "residual", buf, m);
-      lc_codec_pack_str(pk, "jacobian");
-      lc_codec_pack_csr(pk, &H);
-    }
-  }
-  if (!code && !(flags & (W_GRADIENT | W_HESSIAN | W_HVP)))
-    code = ecode(lc_problem_energy(c->p, c->x, &c->E, err));
-  if (!code) kv_dbl(pk, "energy", c->E);
-  free(buf);
-  return code;
-}
-
-/* problem.eval {problem, what, x?, v?, project?}. */
-static int m_problem_eval(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
-                          msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
-  (void)r; (void)call;
-  eval_ctx c = {.p = o->prob, .n = lc_problem_n_dofs(o->prob)};
-  lc_ndarray x = {0}, v = {0};
-  int flags = 0;
-  int code = get_what(params, &flags, err);
-  if (!code) code = pcode(lc_codec_get_bool(params, "project", 0, &c.project, err));
-  if (!code) code = pcode(lc_codec_get_ndarray(params, "x", 0, LC_DT_F8, c.n, 0, &x, err));
-  if (!code && (flags & W_HVP))
-    code = pcode(lc_codec_get_ndarray(params, "v", 1, LC_DT_F8, c.n, 0, &v, err));
-  if (!code) {
-    c.x = x.n >= 0 ? x.data : NULL;
-    c.v = v.data;
-    const int entries = 1 + !!(flags & W_GRADIENT) + !!(flags & W_HESSIAN) + !!(flags & W_HVP) +
-                        2 * !!(flags & W_JACOBIAN);
-    msgpack_pack_map(pk, (size_t)entries);
-    code = eval_pack(&c, flags, pk, err);
-  }
-  lc_codec_ndarray_free(&x);
-  lc_codec_ndarray_free(&v);
-  return code;
-}
-
-/* ---- problem.solve / problem.step -------------------------------------- */
-
-/* Progress context: the call, the problem id, notify every k iterations. */
-typedef struct progress_ctx {
-  const lc_rpc_call *call;
-  uint64_t problem;
-  const char *method;
-  int every;
-} progress_ctx;
-
-/* Solver progress callback: packs and sends a problem.progress notification. */
-static int on_progress(void *user, const lc_iter_stats *it) {
-  const progress_ctx *c = user;
-  if (!c->call || !c->call->notify || c->every <= 0 || it->iter % c->every) return 0;
-  msgpack_sbuffer sb;
-  msgpack_packer pk;
-  msgpack_sbuffer_init(&sb);
-  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-  msgpack_pack_array(&pk, 3);
-  msgpack_pack_int(&pk, 2);
-  lc_codec_pack_str(&pk, "problem.progress");
-  msgpack_pack_map(&pk, 9);
-  kv_int(&pk, "problem", (int64_t)c->problem);
-  kv_str(&pk, "method", c->method);
-  kv_int(&pk, "iter", it->iter);
-  kv_dbl(&pk, "energy", it->energy);
-  kv_dbl(&pk, "gnorm", it->gnorm);
-  kv_dbl(&pk, "step", it->step);
-  kv_dbl(&pk, "decrement", it->decrement);
-  kv_int(&pk, "ls_trials", it->ls_trials);
-  kv_int(&pk, "lin_iters", it->lin_iters);
-  if (sb.data) c->call->notify(c->call->user, sb.data, sb.size);
-  msgpack_sbuffer_destroy(&sb);
-  return 0;
-}
-
-/* Reads the "options" map into o (method already set); unknown keys are errors. */
-static int solve_options(const lc_problem *p, const msgpack_object *params, lc_solve_opts *o,
-                         int *every, lc_error *err) {
-  static const char *known[] = {"max_iters", "gtol", "dtol", "ftol", "time_budget", "lbfgs_m",
-                                "ls_c", "ls_shrink", "ls_max", "max_step_frac", "project", "reg",
-                                "lm_lambda", "sphere_var", "linear", "lin_rtol", "lin_max_iters",
-                                "progress_every"};
-  const msgpack_object *m = NULL;
-  int64_t i64;
-  char lin[16];
-  int code = pcode(lc_codec_get_map(params, "options", 0, &m, err));
-  for (uint32_t i = 0; !code && m && i < m->via.map.size; ++i) {
-    int ok = 0;
-    for (size_t k = 0; k < sizeof known / sizeof *known; ++k)
-      ok |= lc_codec_str_eq(&m->via.map.ptr[i].key, known[k]);
-    if (!ok) code = RPC_FAIL(err, LC_RPC_EPARAMS, "options: unknown key #%u", i);
-  }
-#define OPT_INT(key, lo, hi, field)                                                     \
-  if (!code) {                                                                          \
-    code = pcode(lc_codec_get_int(m, key, 0, lo, hi, (int64_t)(field), &i64, err));   \
-    field = (int)i64;                                                                   \
-  }
-#define OPT_DBL(key, field) \
-  if (!code) code = pcode(lc_codec_get_double(m, key, 0, field, &field, err));
-  OPT_INT("max_iters", 0, 1000000000, o->max_iters)
-  OPT_INT("lbfgs_m", 1, 1000, o->lbfgs_m)
-  OPT_INT("ls_max", 1, 1000, o->ls_max)
-  OPT_INT("lin_max_iters", 1, 100000000, o->lin.max_iters)
-  OPT_INT("progress_every", 0, INT32_MAX, *every)
-  OPT_DBL("gtol", o->gtol)
-  OPT_DBL("dtol", o->dtol)
-  OPT_DBL("ftol", o->ftol)
-  OPT_DBL("time_budget", o->time_budget)
-  OPT_DBL("ls_c", o->ls_c)
-  OPT_DBL("ls_shrink", o->ls_shrink)
-  OPT_DBL("max_step_frac", o->max_step_frac)
-  OPT_DBL("reg", o->reg)
-  OPT_DBL("lm_lambda", o->lm_lambda)
-  OPT_DBL("lin_rtol", o->lin.rtol)
-#undef OPT_INT
-#undef OPT_DBL
-  if (!code) code = pcode(lc_codec_get_bool(m, "project", o->project, &o->project, err));
-  if (!code && (o->gtol < 0 || o->dtol < 0 || o->ftol < 0 || o->time_budget < 0 || o->reg < 0 ||
-                o->lm_lambda < 0 || !(o->ls_c > 0 && o->ls_c < 1) ||
-                !(o->ls_shrink > 0 && o->ls_shrink < 1) ||
-                !(o->max_step_frac > 0 && o->max_step_frac <= 1) || o->lin.rtol <= 0))
-    code = RPC_FAIL(err, LC_RPC_EINVAL, "options: a tolerance, factor or budget is out of range");
-  if (!code && lc_codec_get(m, "sphere_var")) code = get_var(p, m, "sphere_var", &o->sphere_var, err);
-  if (!code) code = pcode(lc_codec_get_str(m, "linear", 0, lin, sizeof lin, err));
-  if (!code && lin[0]) {
-    if (!strcmp(lin, "cholmod")) o->linear = LC_LIN_CHOLMOD;
-    else if (!strcmp(lin, "pcg")) o->linear = LC_LIN_PCG;
-    else if (!strcmp(lin, "cg")) o->linear = LC_LIN_CG_MATFREE;
-    else code = RPC_FAIL(err, LC_RPC_EINVAL, "options.linear must be cholmod, pcg or cg");
-  }
-  return code;
-}
-
-/* Reads "method" and "options" into o. */
-static int solve_setup(const lc_problem *p, const msgpack_object *params, lc_solve_opts *o,
-                       int *every, lc_error *err) {
-  char method[32];
-  int code = pcode(lc_codec_get_str(params, "method", 0, method, sizeof method, err));
-  int mid = LC_SOLVE_NEWTON;
-  if (!code && method[0]) {
-    mid = lc_solve_method_parse(method);
-    if (mid < 0)
-      code = RPC_FAIL(err, LC_RPC_EINVAL, "method must be gd, lbfgs, newton, gauss_newton or lm");
-  }
-  lc_solve_opts_default(o, (lc_solve_method)(mid < 0 ? 0 : mid));
-  *every = 1;
-  if (!code) code = solve_options(p, params, o, every, err);
-  return code;
-}
-
-/* Resolves "return" (a list of variable ids/names, or true: all) into vars[*n]. */
-static int get_return(const lc_problem *p, const msgpack_object *params, int **vars, int *n,
-                      lc_error *err) {
-  const msgpack_object *ret = lc_codec_get(params, "return");
-  const int nv = lc_problem_n_vars(p);
-  int code = 0;
-  *vars = NULL;
-  *n = 0;
-  if (!ret || (ret->type == MSGPACK_OBJECT_BOOLEAN && !ret->via.boolean)) return 0;
-  const int all = ret->type == MSGPACK_OBJECT_BOOLEAN;
-  if (!all && ret->type != MSGPACK_OBJECT_ARRAY)
-    return RPC_FAIL(err, LC_RPC_EPARAMS, "'return' must be a list of variables or true");
-  const uint32_t cnt = all ? (uint32_t)nv : ret->via.array.size;
-  *vars = malloc(((size_t)cnt + 1) * sizeof **vars);
-  if (!*vars) return RPC_FAIL(err, LC_RPC_ENOMEM, "out of memory");
-  for (uint32_t i = 0; !code && i < cnt; ++i) {
-    if (all) {
-      (*vars)[i] = (int)i;
-      continue;
-    }
-    msgpack_object_kv kv = {.val = ret->via.array.ptr[i]};
-    msgpack_object one = {.type = MSGPACK_OBJECT_MAP};
-    kv.key.type = MSGPACK_OBJECT_STR;
-    kv.key.via.str.ptr = "return";
-    kv.key.via.str.size = 6;
-    one.via.map.size = 1;
-    one.via.map.ptr = &kv;
-    code = get_var(p, &one, "return", &(*vars)[i], err);
-  }
-  if (!code) *n = (int)cnt;
-  return code;
-}
-
-/* Packs the common solve result fields; extra entries follow (counted in extra). */
-static int pack_solve_result(msgpack_packer *pk, const lc_problem *p, const lc_solve_result *res,
-                             const int *vars, int nvars, int extra, lc_error *err) {
-  int code = 0;
-  msgpack_pack_map(pk, (size_t)(9 + extra));
-  kv_str(pk, "reason", lc_stop_reason_name(res->reason));
-  kv_int(pk, "iters", res->iters);
-  kv_dbl(pk, "energy", res->energy);
-  kv_dbl(pk, "gnorm", res->gnorm);
-  kv_dbl(pk, "t_deriv", res->t_deriv);
-  kv_dbl(pk, "t_linear", res->t_linear);
-  kv_dbl(pk, "t_ls", res->t_ls);
-  kv_dbl(pk, "t_total", res->t_total);
-  lc_codec_pack_str(pk, "variables");
-  msgpack_pack_map(pk, (size_t)nvars);
-  for (int i = 0; !code && i < nvars; ++i) {
-    msgpack_pack_int(pk, vars[i]);
-    code = pack_variable(pk, p, vars[i], err);
-  }
-  return code;
-}
-
-/* Creates the problem's solver handle if needed. */
-static int ensure_solver(rpc_obj *o, lc_error *err) {
-  return o->solver ? 0 : ecode(lc_solver_create(o->prob, &o->solver, err));
-}
-
-/* problem.solve {problem, method?, options?, fix?, unfix?, return?}. */
-static int m_problem_solve(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
-                           msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
-  (void)r;
-  lc_solve_opts opts;
-  lc_solve_result res;
-  progress_ctx pc = {.call = call, .problem = o->id};
-  int *vars = NULL, nvars = 0;
-  int code = solve_setup(o->prob, params, &opts, &pc.every, err);
-  if (!code) code = get_return(o->prob, params, &vars, &nvars, err);
-  if (!code) code = apply_fixes(o->prob, params, "unfix", 1, err);
-  if (!code) code = apply_fixes(o->prob, params, "fix", 0, err);
-  if (!code) code = ensure_solver(o, err);
-  if (!code) {
-    pc.method = lc_solve_method_name(opts.method);
-    opts.progress = on_progress;
-    opts.user = &pc;
-    opts.cancel = call ? call->cancel : NULL;
-    memset(&res, 0, sizeof res);
-    code = ecode(lc_solver_solve(o->solver, &opts, &res, err));
-  }
-  if (!code) code = pack_solve_result(pk, o->prob, &res, vars, nvars, 0, err);
-  free(vars);
-  return code;
-}
-
-/* Creates or re-creates the dynamics handle from params (h, var, inertia_term). */
-static int ensure_dynamics(rpc_obj *o, const msgpack_object *params, lc_error *err) {
-  double h = o->dyn ? lc_dynamics_h(o->dyn) : 0.0;
-  int64_t term = o->dyn ? o->dyn_term : -1;
-  int var = o->dyn ? o->dyn_var : -1;
-  int code = pcode(lc_codec_get_double(params, "h", o->dyn == NULL, h, &h, err));
-  if (!code && (!o->dyn || lc_codec_get(params, "var"))) code = get_var(o->prob, params, "var", &var, err);
-  if (!code) code = pcode(lc_codec_get_int(params, "inertia_term", o->dyn == NULL, 0, INT32_MAX, term, &term, err));
-  /* a stepper keeps its velocities: re-create it only when h, var or the term change */
-  const int fresh = !o->dyn || h != lc_dynamics_h(o->dyn) || var != o->dyn_var || term != o->dyn_term;
-  if (code || !fresh) return code;
-  lc_dynamics *d = NULL;
-  code = ecode(lc_dynamics_create(o->prob, var, (int)term, h, &d, err));
-  if (!code) {
-    lc_dynamics_destroy(o->dyn);
-    o->dyn = d;
-    o->dyn_term = (int)term;
-    o->dyn_var = var;
-  }
-  return code;
-}
-
-/* Applies the optional force / velocity / damping of problem.step. */
-static int step_inputs(rpc_obj *o, const msgpack_object *params, int64_t rows, int dim,
-                       lc_error *err) {
-  lc_ndarray f = {0}, v = {0};
-  double c = -1.0;
-  int code = pcode(lc_codec_get_ndarray(params, "force", 0, LC_DT_F8, rows, dim, &f, err));
-  if (!code) code = pcode(lc_codec_get_ndarray(params, "velocity", 0, LC_DT_F8, rows, dim, &v, err));
-  if (!code) code = pcode(lc_codec_get_double(params, "damping", 0, -1.0, &c, err));
-  if (!code && f.n >= 0) code = ecode(lc_dynamics_set_force(o->dyn, f.data, err));
-  if (!code && lc_codec_get(params, "force") && lc_codec_get(params, "force")->type ==
-                                                    MSGPACK_OBJECT_NIL)
-    code = ecode(lc_dynamics_set_force(o->dyn, NULL, err));
-  if (!code && v.n >= 0) code = ecode(lc_dynamics_set_velocity(o->dyn, v.data, err));
-  if (!code && c >= 0.0) code = ecode(lc_dynamics_set_damping(o->dyn, c, err));
-  lc_codec_ndarray_free(&f);
-  lc_codec_ndarray_free(&v);
-  return code;
-}
-
-/* problem.step {problem, h, var, inertia_term, steps?, method?, options?, fix?, force?,
- * velocity?, damping?, return?}: implicit-Euler steps (engine/solvers/dynamics.h). */
-static int m_problem_step(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
-                          msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
-  (void)r;
-  lc_solve_opts opts;
-  lc_solve_result res;
-  progress_ctx pc = {.call = call, .problem = o->id};
-  int *vars = NULL, nvars = 0, every = 1;
-  int64_t steps = 1;
-  int code = ensure_dynamics(o, params, err);
-  if (!code) code = solve_setup(o->prob, params, &opts, &every, err);
-  if (!code) code = pcode(lc_codec_get_int(params, "steps", 0, 1, 100000, 1, &steps, err));
-  if (!code) code = get_return(o->prob, params, &vars, &nvars, err);
-  if (!code) {
-    int tvar = 0, dim = 0; /* the dynamics variable: the one its inertia term is on */
-    int32_t vn = 0;
-    lc_problem_term_info(o->prob, o->dyn_term, NULL, &tvar, NULL, NULL, NULL);
-    var_shape(o->prob, tvar, &vn, &dim);
-    code = step_inputs(o, params, vn, dim, err);
-  }
-  if (!code) code = apply_fixes(o->prob, params, "unfix", 1, err);
-  if (!code) code = apply_fixes(o->prob, params, "fix", 0, err);
-  if (!code) code = ensure_solver(o, err);
-  pc.every = every;
-  pc.method = lc_solve_method_name(opts.method);
-  opts.progress = on_progress;
-  opts.user = &pc;
-  opts.cancel = call ? call->cancel : NULL;
-  memset(&res, 0, sizeof res);
-  for (int64_t s = 0; !code && s < steps; ++s) {
-    code = ecode(lc_dynamics_step(o->dyn, o->solver, &opts, &res, err));
-    if (!code && opts.cancel && *opts.cancel) break;
-  }
-  if (!code) code = pack_solve_result(pk, o->prob, &res, vars, nvars, 4, err);
-  if (!code) {
-    kv_int(pk, "steps", lc_dynamics_steps(o->dyn));
-    kv_dbl(pk, "time", lc_dynamics_time(o->dyn));
-    kv_dbl(pk, "kinetic", lc_dynamics_kinetic(o->dyn));
-    kv_dbl(pk, "max_speed", lc_dynamics_max_speed(o->dyn));
-  }
-  free(vars);
-  return code;
-}
-
 /* ---- dispatch ---------------------------------------------------------- */
 
 static const rpc_method lc_rpc_methods[] = {
@@ -1353,9 +918,9 @@ static const rpc_method lc_rpc_methods[] = {
     {"problem.fix", m_problem_fix, OBJ_PROBLEM},
     {"problem.unfix", m_problem_unfix, OBJ_PROBLEM},
     {"problem.info", m_problem_info, OBJ_PROBLEM},
-    {"problem.eval", m_problem_eval, OBJ_PROBLEM},
-    {"problem.solve", m_problem_solve, OBJ_PROBLEM},
-    {"problem.step", m_problem_step, OBJ_PROBLEM},
+    {"problem.eval", rpc_m_problem_eval, OBJ_PROBLEM},
+    {"problem.solve", rpc_m_problem_solve, OBJ_PROBLEM},
+    {"problem.step", rpc_m_problem_step, OBJ_PROBLEM},
     {"problem.cancel", m_problem_cancel, 0},
     {"problem.delete", m_problem_delete, OBJ_PROBLEM},
     {"contacts.update", m_contacts_update, 0},

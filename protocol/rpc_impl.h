@@ -1,0 +1,105 @@
+/* rpc_impl.h - internals shared by the RPC store and dispatcher (rpc.c) and
+ * the numerical methods problem.eval / solve / step (rpc_solve.c).  Not a
+ * public header. */
+#ifndef LC_RPC_IMPL_H
+#define LC_RPC_IMPL_H
+
+#include <pthread.h>
+
+#include "codec.h"
+#include "rpc.h"
+#include "solvers/dynamics.h"
+#include "solvers/solver.h"
+
+#define RPC_NAME_MAX 64
+
+typedef enum { OBJ_MESH = 1, OBJ_PROBLEM = 2 } obj_kind;
+
+/* One stored object (mesh or problem) with its per-problem handles. */
+typedef struct rpc_obj {
+  uint64_t id;
+  obj_kind kind;
+  char name[RPC_NAME_MAX];
+  lc_mesh *mesh;          /* mesh objects: the store's reference */
+  uint64_t mesh_id;       /* problems: the mesh they were created on */
+  lc_problem *prob;
+  lc_solver *solver;      /* created lazily, reset on structural changes */
+  lc_dynamics *dyn;       /* problem.step state, or NULL */
+  int dyn_term;           /* the inertia term dyn relies on */
+  int dyn_var;            /* the variable dyn steps */
+  pthread_mutex_t use;    /* held while a request uses the object */
+  int refs;               /* the store's reference + requests in flight */
+  int dead;               /* removed from the store */
+  uint64_t bytes;
+} rpc_obj;
+
+struct lc_rpc {
+  char version[32], backend[32], device[128];
+  uint64_t max_frame, max_objects;
+  pthread_mutex_t lock;
+  rpc_obj **objs;
+  size_t n, cap;
+  uint64_t next_id;
+  uint64_t requests, errors;
+};
+
+/* A method: params map, the acquired object (or NULL), result packer. */
+typedef int (*rpc_method_fn)(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                             msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+typedef struct rpc_method {
+  const char *name;
+  rpc_method_fn fn;
+  obj_kind needs; /* 0: none; else the object named by params.mesh / params.problem */
+} rpc_method;
+
+/* Sets a protocol error code with a message; returns code. */
+#define RPC_FAIL(err, code, ...) (lc_error_set((err), LC_EINVAL, __VA_ARGS__), (code))
+
+/* Maps a codec (params) error to a protocol code. */
+int rpc_pcode(int lc);
+
+/* Maps an engine error to a protocol code. */
+int rpc_ecode(int lc);
+
+/* Packs a "key": integer pair. */
+void rpc_kv_int(msgpack_packer *pk, const char *k, int64_t v);
+
+/* Packs a "key": double pair. */
+void rpc_kv_dbl(msgpack_packer *pk, const char *k, double v);
+
+/* Packs a "key": string pair. */
+void rpc_kv_str(msgpack_packer *pk, const char *k, const char *v);
+
+/* Resolves params[key] (a variable id or name) of problem p. */
+int rpc_get_var(const lc_problem *p, const msgpack_object *params, const char *key, int *var,
+                lc_error *err);
+
+/* Entities and dimension of variable var. */
+void rpc_var_shape(const lc_problem *p, int var, int32_t *n, int *dim);
+
+/* Packs variable var's values as an f8 [n, dim] array. */
+int rpc_pack_variable(msgpack_packer *pk, const lc_problem *p, int var, lc_error *err);
+
+/* Applies params[key]: one fix map or an array of them. */
+int rpc_apply_fixes(lc_problem *p, const msgpack_object *params, const char *key, int unfix,
+                       lc_error *err);
+
+/* Drops the solver handle after a structural change (variables, terms): its
+ * cached analysis belongs to the old Hessian pattern. */
+void rpc_problem_changed(rpc_obj *o);
+
+/* problem.eval {problem, what, x?, v?, project?}. */
+int rpc_m_problem_eval(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                          msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+/* problem.solve {problem, method?, options?, fix?, unfix?, return?}. */
+int rpc_m_problem_solve(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                           msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+/* problem.step {problem, h, var, inertia_term, steps?, method?, options?, fix?, force?,
+ * velocity?, damping?, return?}: implicit-Euler steps (engine/solvers/dynamics.h). */
+int rpc_m_problem_step(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                          msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+#endif

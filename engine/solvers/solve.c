@@ -399,7 +399,11 @@ int lc_solver_solve(lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc
     res.iters++;
     if (o->method == LC_SOLVE_LBFGS) s->ops->copy(s->n, s->g, s->gprev);
     t0 = now();
-    if ((rc = derivatives(s, o, &E, &H, err))) break;
+    /* the last allowed iteration needs only E and g (for the report), not H:
+     * an editor's one-iteration frame then assembles one Hessian, not two */
+    if (res.iters >= o->max_iters) rc = lc_problem_gradient(s->p, NULL, &E, s->g, err);
+    else rc = derivatives(s, o, &E, &H, err);
+    if (rc) break;
     it.t_deriv = now() - t0;
     if (o->method == LC_SOLVE_LBFGS) lbfgs_update(s, lc_problem_x(s->p));
     it.energy = E;

@@ -27,6 +27,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
 import locad  # noqa: E402
+from locad.problem import grid_mesh as grid  # noqa: E402
 
 
 def cpu_name():
@@ -117,15 +118,6 @@ def client_rtt(port, n):
             c.health()
             out.append((time.perf_counter() - t0) * 1e6)
     return out
-
-
-def grid(n):
-    """An n x n grid mesh on [0,1]^2 (as workloads.c makes it)."""
-    i, j = np.meshgrid(np.arange(n), np.arange(n))
-    V = np.stack([i.ravel() / (n - 1), j.ravel() / (n - 1), np.zeros(n * n)], axis=1)
-    a = (j[:-1, :-1] * n + i[:-1, :-1]).ravel()
-    F = np.concatenate([np.stack([a, a + 1, a + n + 1], 1), np.stack([a, a + n + 1, a + n], 1)])
-    return V, F.astype(np.int32)
 
 
 def transfer(port, nv, runs):

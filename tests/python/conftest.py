@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -15,6 +14,7 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "clients", "python"))
 
 import locad  # noqa: E402  pylint: disable=wrong-import-position
+from locad.problem import grid_mesh  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def locad_bin():
@@ -113,13 +113,8 @@ def client(daemon):
 
 
 def grid(n, size=1.0):
-    """An n×n vertex grid in the z = 0 plane: (V float64 [n²,3], F int32 [2(n-1)²,3])."""
-    u, v = np.meshgrid(np.linspace(0, size, n), np.linspace(0, size, n))
-    V = np.c_[u.ravel(), v.ravel(), np.zeros(n * n)]
-    i, j = np.meshgrid(np.arange(n - 1), np.arange(n - 1), indexing="ij")
-    a = (i * n + j).ravel()
-    F = np.concatenate([np.c_[a, a + 1, a + n + 1], np.c_[a, a + n + 1, a + n]])
-    return V, F.astype(np.int32)
+    """An n×n vertex grid in the z = 0 plane (the client package's grid_mesh)."""
+    return grid_mesh(n, size)
 
 
 def mesh_dir():

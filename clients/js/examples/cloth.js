@@ -5,22 +5,7 @@
  *
  *   node examples/cloth.js [address] [n] [frames]     (default 127.0.0.1:7878 30 60)
  */
-import { connect } from '../src/index.js';
-
-/** An n × n grid in the z = 0 plane; flat V [nv*3], F [nf*3]. */
-function grid(n) {
-  const V = new Float64Array(n * n * 3);
-  const F = new Int32Array((n - 1) * (n - 1) * 6);
-  for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) V.set([i / (n - 1), j / (n - 1), 0], (j * n + i) * 3);
-  let f = 0;
-  for (let j = 0; j < n - 1; j++) {
-    for (let i = 0; i < n - 1; i++, f += 6) {
-      const a = j * n + i;
-      F.set([a, a + 1, a + n + 1, a, a + n + 1, a + n], f);
-    }
-  }
-  return { V, F };
-}
+import { connect, grid } from '../src/index.js';
 
 async function main() {
   const [address = '127.0.0.1:7878', n = '30', frames = '60'] = process.argv.slice(2);

@@ -6,3 +6,4 @@ export { Client, connect } from './client.js';
 export { ErrorCode, LocadError } from './errors.js';
 export { withShape, encodeArray, decodeArray } from './arrays.js';
 export { parseAddress } from './address.js';
+export { grid } from './mesh.js';

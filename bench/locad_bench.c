@@ -255,7 +255,7 @@ static int bench_one(int id, const char *mesh, int grid, const opts *o, const ch
   }
   char *dot = strstr(name, ".obj");
   if (dot) *dot = 0;
-  if (lc_workload_setup(id, name, dir, grid, &w, &err)) {
+  if (lc_workload_setup(id, name, dir, grid, o->backend, &w, &err)) {
     fprintf(stderr, "locad-bench: W%d %s: %s\n", id, name, err.msg);
     return 1;
   }

@@ -102,7 +102,7 @@ static int setup_file(lc_workload *w, const char *dir, lc_error *err) {
   char path[1024];
   snprintf(path, sizeof path, "%s/%s.obj", dir, w->mesh);
   int rc = lc_mesh_read_obj_file(path, &w->m, err);
-  if (!rc) rc = lc_problem_create(w->m, &w->p, err);
+  if (!rc) rc = lc_problem_create(w->m, w->device, &w->p, err);
   if (rc) return rc;
   const int32_t nv = lc_mesh_nv(w->m);
   const int dim = w->id == 1 ? 2 : 3;
@@ -133,7 +133,7 @@ static int cloth_inertia(lc_workload *w, int term, const double *x, lc_error *er
 /* W5 (cloth) and W6 (smooth) on a generated grid. */
 static int setup_grid(lc_workload *w, int n, lc_error *err) {
   int rc = lc_workload_grid(n, &w->m, err);
-  if (!rc) rc = lc_problem_create(w->m, &w->p, err);
+  if (!rc) rc = lc_problem_create(w->m, w->device, &w->p, err);
   if (rc) return rc;
   const int32_t nv = lc_mesh_nv(w->m);
   double *x = malloc((size_t)nv * 3 * sizeof *x);
@@ -160,9 +160,10 @@ static int setup_grid(lc_workload *w, int n, lc_error *err) {
 }
 
 /* Sets up workload id on mesh `name` (or grid size grid_n for W5/W6). */
-int lc_workload_setup(int id, const char *name, const char *mesh_dir, int grid_n, lc_workload *w,
-                      lc_error *err) {
+int lc_workload_setup(int id, const char *name, const char *mesh_dir, int grid_n,
+                      const char *device, lc_workload *w, lc_error *err) {
   memset(w, 0, sizeof *w);
+  w->device = device ? device : "cpu";
   w->id = id;
   int rc;
   if (id >= 1 && id <= 4) {

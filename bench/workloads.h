@@ -17,6 +17,7 @@ typedef struct lc_workload {
   lc_problem *p;      /* owned */
   int32_t n_elem;     /* elements of the main term */
   int grad_only;      /* W6: gradient only */
+  const char *device; /* where the problem lives (set up with it) */
 } lc_workload;
 
 /* Check values of one workload/mesh pair (NaN where none is published). */
@@ -25,9 +26,10 @@ typedef struct lc_check {
 } lc_check;
 
 /* Sets up workload id (1..6) on mesh `name` (a file in mesh_dir, or the grid
- * size n for W5/W6); fills *w.  Release with lc_workload_free. */
-int lc_workload_setup(int id, const char *name, const char *mesh_dir, int grid_n, lc_workload *w,
-                      lc_error *err);
+ * size n for W5/W6) on device ("cpu", "cuda:N"; NULL: "cpu"); fills *w.
+ * Release with lc_workload_free. */
+int lc_workload_setup(int id, const char *name, const char *mesh_dir, int grid_n,
+                      const char *device, lc_workload *w, lc_error *err);
 
 /* Frees what lc_workload_setup created. */
 void lc_workload_free(lc_workload *w);

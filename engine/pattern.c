@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval/el_common.h"
 #include "problem_impl.h"
 
 /* Drops both patterns (terms or variables changed). */
@@ -26,6 +27,7 @@ void lc_pattern_invalidate(lc_problem *p) {
   p->rowptr = p->col = p->diag = p->jrowptr = p->jcol = NULL;
   p->hval = p->jval = NULL;
   p->hess_valid = p->jac_valid = 0;
+  p->gen_pattern++;
   p->nnz = p->jnnz = p->n_res = 0;
   for (int i = 0; i < p->n_term_slots; ++i)
     if (p->terms[i]) {
@@ -295,21 +297,14 @@ int lc_pattern_build_hessian(lc_problem *p, lc_error *err) {
     return rc;
   }
   p->hess_valid = 1;
+  p->gen_pattern++;
   return LC_OK;
 }
 
 /* ---- Jacobian pattern --------------------------------------------------- */
 
 /* Order of the K entities of an element, ascending: ord[q] = local index. */
-void lc_entity_order(const int32_t *ent, int K, int *ord) {
-  for (int i = 0; i < K; ++i) ord[i] = i;
-  for (int i = 1; i < K; ++i)
-    for (int j = i; j > 0 && ent[ord[j - 1]] > ent[ord[j]]; --j) {
-      int tmp = ord[j];
-      ord[j] = ord[j - 1];
-      ord[j - 1] = tmp;
-    }
-}
+void lc_entity_order(const int32_t *ent, int K, int *ord) { lc_el_entity_order(ent, K, ord); }
 
 /* Writes the column indices of term t's residual rows. */
 static void fill_jacobian_cols(lc_problem *p, const lc_term *t) {
@@ -359,5 +354,6 @@ int lc_pattern_build_jacobian(lc_problem *p, lc_error *err) {
   p->n_res = rows;
   p->jnnz = nnz;
   p->jac_valid = 1;
+  p->gen_pattern++;
   return LC_OK;
 }

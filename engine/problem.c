@@ -7,20 +7,35 @@
 
 #include "problem_impl.h"
 
-/* Creates an empty problem on mesh (the problem retains it). */
-int lc_problem_create(lc_mesh *mesh, lc_problem **out, lc_error *err) {
+/* Creates an empty problem on mesh (the problem retains it), bound to the
+ * device named by device (NULL: "auto"). */
+int lc_problem_create(lc_mesh *mesh, const char *device, lc_problem **out, lc_error *err) {
   if (!mesh || !out) return lc_error_set(err, LC_EINVAL, "problem.create: mesh and out are required");
   lc_problem *p = calloc(1, sizeof *p);
   if (!p) return lc_error_set(err, LC_ENOMEM, "problem.create: out of memory");
+  int rc = lc_backend_open(&p->be, device, err);
+  if (rc) {
+    free(p);
+    return rc;
+  }
   p->mesh = lc_mesh_retain(mesh);
+  p->gen_terms = p->gen_fixed = p->gen_pattern = p->gen_x = 1;
   *out = p;
   return LC_OK;
 }
+
+/* The device the problem lives on ("cpu", "cuda:0"). */
+const char *lc_problem_device(const lc_problem *p) { return p->be.id; }
+
+/* Counted host reads of backend scalars so far (0 on the CPU). */
+uint64_t lc_problem_host_reads(const lc_problem *p) { return p->be.n_reads; }
 
 /* Destroys the problem and releases its mesh reference. NULL is a no-op. */
 void lc_problem_destroy(lc_problem *p) {
   if (!p) return;
   lc_pattern_invalidate(p);
+  lc_problem_free_staging(p);
+  lc_backend_close(&p->be);
   for (int i = 0; i < p->n_term_slots; ++i) lc_term_free(p->terms[i]);
   free(p->terms);
   free(p->vars);
@@ -109,6 +124,9 @@ int lc_problem_add_variable(lc_problem *p, const char *name, lc_var_loc loc, int
   p->n_dofs = nd;
   if (var) *var = p->n_vars;
   p->n_vars++;
+  p->gen_terms++;
+  p->gen_fixed++;
+  p->gen_x++;
   lc_pattern_invalidate(p);
   return LC_OK;
 }
@@ -153,6 +171,7 @@ int lc_problem_set_x(lc_problem *p, const double *x, lc_error *err) {
   int64_t bad = x ? first_nonfinite(x, p->n_dofs) : 0;
   if (bad >= 0) return lc_error_set(err, LC_EINVAL, "state value %lld is not finite", (long long)bad);
   memcpy(p->x, x, (size_t)p->n_dofs * sizeof *x);
+  p->gen_x++;
   return LC_OK;
 }
 
@@ -167,6 +186,7 @@ int lc_problem_set_variable(lc_problem *p, int var, const double *vals, lc_error
     return lc_error_set(err, LC_EINVAL, "variable '%s': value %lld (entity %lld) is not finite",
                         v->name, (long long)bad, (long long)(bad / v->dim));
   memcpy(p->x + v->off, vals, (size_t)n * sizeof *vals);
+  p->gen_x++;
   return LC_OK;
 }
 
@@ -198,6 +218,7 @@ static void mark_fixed(lc_problem *p, const lc_variable *v, int32_t n, const int
       p->n_fixed += (on && !*f) - (!on && *f);
       *f = (uint8_t)on;
     }
+  p->gen_fixed++;
 }
 
 /* Fixes n entities of variable var; values (n x dim) or NULL to keep the current ones. */
@@ -213,6 +234,7 @@ int lc_problem_fix(lc_problem *p, int var, int32_t n, const int32_t *entities,
     memcpy(p->x + v->off + (int64_t)entities[i] * v->dim, values + (int64_t)i * v->dim,
            (size_t)v->dim * sizeof *values);
   mark_fixed(p, v, n, entities, 1);
+  if (values) p->gen_x++;
   return LC_OK;
 }
 
@@ -226,6 +248,7 @@ int lc_problem_unfix(lc_problem *p, int var, int32_t n, const int32_t *entities,
       p->n_fixed -= p->fixed[i];
       p->fixed[i] = 0;
     }
+    p->gen_fixed++;
     return LC_OK;
   }
   if ((rc = check_entities(v, n, entities, err))) return rc;
@@ -406,6 +429,7 @@ int lc_problem_add_term(lc_problem *p, const lc_term_desc *d, int *term, lc_erro
     lc_term_free(t);
     return rc;
   }
+  p->gen_terms++;
   lc_pattern_invalidate(p);
   return LC_OK;
 }
@@ -424,6 +448,7 @@ int lc_problem_remove_term(lc_problem *p, int term, lc_error *err) {
   lc_term_free(p->terms[term]);
   p->terms[term] = NULL;
   p->n_live_terms--;
+  p->gen_terms++;
   lc_pattern_invalidate(p);
   return LC_OK;
 }
@@ -438,6 +463,7 @@ int lc_problem_set_term_consts(lc_problem *p, int term, const double *consts, lc
   if (bad >= 0) return lc_error_set(err, LC_EINVAL, "constant %lld is not finite", (long long)bad);
   for (int32_t s = 0; s < t->n_elem; ++s)
     memcpy(t->consts + (int64_t)s * nc, consts + (int64_t)t->perm[s] * nc, (size_t)nc * sizeof *consts);
+  p->gen_terms++;
   return LC_OK;
 }
 
@@ -514,4 +540,7 @@ size_t lc_problem_bytes(const lc_problem *p) {
 }
 
 /* Sets the number of CPU threads used by evaluation (0 = OpenMP default). */
-void lc_problem_set_threads(lc_problem *p, int threads) { p->threads = threads > 0 ? threads : 0; }
+void lc_problem_set_threads(lc_problem *p, int threads) {
+  p->threads = threads > 0 ? threads : 0;
+  p->be.threads = p->threads;
+}

@@ -34,9 +34,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "device.h"
 #include "energies/registry.h"
 #include "lc_error.h"
 #include "mesh/mesh.h"
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
 
 typedef struct lc_problem lc_problem;
 
@@ -64,8 +69,17 @@ typedef struct lc_term_desc {
   int no_project;              /* 1: never PSD-project this term's element Hessians */
 } lc_term_desc;
 
-/* Creates an empty problem on mesh (the problem retains it). */
-int lc_problem_create(lc_mesh *mesh, lc_problem **out, lc_error *err);
+/* Creates an empty problem on mesh (the problem retains it), evaluated on
+ * device: "cpu", "cuda:N" or "auto"/NULL (the first usable GPU, else the
+ * CPU; see device.h).  A named device that cannot be used is an error. */
+int lc_problem_create(lc_mesh *mesh, const char *device, lc_problem **out, lc_error *err);
+
+/* The device the problem lives on: "cpu" or "cuda:N" (borrowed). */
+const char *lc_problem_device(const lc_problem *p);
+
+/* How many times the host has read data back from the problem's backend
+ * (on a GPU every read is a synchronisation; on the CPU it is a copy). */
+uint64_t lc_problem_host_reads(const lc_problem *p);
 
 /* Destroys the problem and releases its mesh reference. NULL is a no-op. */
 void lc_problem_destroy(lc_problem *p);
@@ -153,7 +167,9 @@ double lc_problem_bytes_per_element(const lc_problem *p);
 /* Heap bytes held by the problem (state, terms, pattern, values). */
 size_t lc_problem_bytes(const lc_problem *p);
 
-/* ---- evaluation (CPU backend; x == NULL evaluates at the current state) -- */
+/* ---- evaluation (on the problem's device; x == NULL evaluates at the
+ * current state; arrays are host memory, results bit-identical for any
+ * number of CPU threads) ----------------------------------------------- */
 
 /* Total energy. */
 int lc_problem_energy(lc_problem *p, const double *x, double *E, lc_error *err);
@@ -190,5 +206,9 @@ int lc_problem_gn_hessian(lc_problem *p, const double *x, int project, double *E
 
 /* Sets the number of CPU threads used by evaluation (0 = OpenMP default). */
 void lc_problem_set_threads(lc_problem *p, int threads);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif

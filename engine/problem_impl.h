@@ -12,6 +12,7 @@
 #ifndef LC_PROBLEM_IMPL_H
 #define LC_PROBLEM_IMPL_H
 
+#include "backend.h"
 #include "energies/kernels.h"
 #include "problem.h"
 
@@ -75,6 +76,16 @@ struct lc_problem {
   double *partials;
   int32_t partials_cap;
   int threads;
+  /* where the problem is evaluated, and what its resident copy is behind */
+  lc_backend be;
+  uint64_t gen_terms;   /* elements, constants, variables (not weights) */
+  uint64_t gen_fixed;   /* fixed flags */
+  uint64_t gen_pattern; /* Hessian / Jacobian patterns rebuilt or dropped */
+  uint64_t gen_x;       /* the state x */
+  /* staging buffers in backend memory for host-pointer calls (non-CPU) */
+  double *st_x, *st_v, *st_g, *st_hv, *st_r, *st_E;
+  int64_t st_n, st_nres;
+  uint64_t st_xgen;     /* gen_x of the state in st_x (0: none) */
 };
 
 /* Colours the elements of t (entities are in t->ent, user order) and stores
@@ -92,6 +103,9 @@ void lc_entity_order(const int32_t *ent, int K, int *ord);
 
 /* Drops both patterns (terms or variables changed). */
 void lc_pattern_invalidate(lc_problem *p);
+
+/* Frees the backend staging buffers of host-pointer evaluation calls. */
+void lc_problem_free_staging(lc_problem *p);
 
 /* Frees a term and everything it owns. */
 void lc_term_free(lc_term *t);

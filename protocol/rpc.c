@@ -511,7 +511,7 @@ static int m_problem_create(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   char name[RPC_NAME_MAX];
   int code = get_name(params, name, err);
   if (!code) code = rpc_pcode(lc_codec_get_array(params, "variables", 0, &vars, err));
-  if (!code) code = rpc_ecode(lc_problem_create(o->mesh, &p, err));
+  if (!code) code = rpc_ecode(lc_problem_create(o->mesh, NULL, &p, err));
   for (uint32_t i = 0; !code && vars && i < vars->via.array.size; ++i) {
     int var;
     if (vars->via.array.ptr[i].type != MSGPACK_OBJECT_MAP)

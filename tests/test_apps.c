@@ -37,7 +37,7 @@ static void dyn_make(dyn_fixture *f, int gravity) {
   lc_error err;
   lc_term_desc d = {0};
   ck_assert_int_eq(lc_app_grid(2, 1.0, &f->m, &err), LC_OK);
-  ck_assert_int_eq(lc_problem_create(f->m, &f->p, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_create(f->m, "cpu", &f->p, &err), LC_OK);
   ck_assert_int_eq(lc_problem_add_variable(f->p, "x", LC_LOC_VERTEX, 3, NULL, NULL, &err), LC_OK);
   d.energy = "inertia";
   ck_assert_msg(lc_problem_add_term(f->p, &d, &f->inertia, &err) == LC_OK, "%s", err.msg);

@@ -33,7 +33,7 @@ typedef struct ref_term {
 static void small_make(small *s, int gn, unsigned long long seed) {
   lc_error err;
   ck_assert_int_eq(lc_workload_grid(gn, &s->m, &err), LC_OK);
-  ck_assert_int_eq(lc_problem_create(s->m, &s->p, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_create(s->m, "cpu", &s->p, &err), LC_OK);
   const int32_t nv = lc_mesh_nv(s->m);
   double *x = malloc((size_t)nv * 3 * sizeof *x);
   const double *V = lc_mesh_V(s->m);
@@ -244,7 +244,7 @@ static void run_modes(lc_problem *p, int threads, double *out, int64_t n, int64_
 START_TEST(test_determinism) {
   lc_workload w;
   lc_error err;
-  ck_assert_msg(lc_workload_setup(2, "spot", lc_test_mesh_dir(), 0, &w, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_workload_setup(2, "spot", lc_test_mesh_dir(), 0, "cpu", &w, &err) == LC_OK, "%s", err.msg);
   add_term(w.p, "bending", 1.0, NULL, 0);
   const int64_t n = lc_problem_n_dofs(w.p);
   lc_csr H;
@@ -265,7 +265,7 @@ START_TEST(test_pattern_size) {
   lc_workload w;
   lc_error err;
   lc_csr H;
-  ck_assert_msg(lc_workload_setup(2, "spot", lc_test_mesh_dir(), 0, &w, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_workload_setup(2, "spot", lc_test_mesh_dir(), 0, "cpu", &w, &err) == LC_OK, "%s", err.msg);
   ck_assert_int_eq(lc_problem_hessian(w.p, NULL, 1, NULL, NULL, &H, &err), LC_OK);
   ck_assert_int_eq(H.nnz, 9 * (lc_mesh_nv(w.m) + 2 * lc_mesh_ne(w.m)));
   for (int32_t r = 0; r < H.nrows; ++r)
@@ -331,7 +331,7 @@ static void check_workload(int id, const char *mesh, int with_hess) {
   lc_error err;
   lc_check c;
   ck_assert(lc_workload_check(id, mesh, &c));
-  ck_assert_msg(lc_workload_setup(id, mesh, lc_test_mesh_dir(), 0, &w, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_workload_setup(id, mesh, lc_test_mesh_dir(), 0, "cpu", &w, &err) == LC_OK, "%s", err.msg);
   const int64_t n = lc_problem_n_dofs(w.p);
   double *g = malloc(n * sizeof *g), *v = malloc(n * sizeof *v), *hv = malloc(n * sizeof *hv);
   double E, gn = 0, gv = 0, hn = 0, vhv = 0;

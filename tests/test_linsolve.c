@@ -648,7 +648,7 @@ START_TEST(test_workload_hessian) {
   lc_error err;
   lc_csr H;
   lc_lin_stats st;
-  ck_assert_msg(lc_workload_setup(2, "spot", lc_test_mesh_dir(), 0, &w, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_workload_setup(2, "spot", lc_test_mesh_dir(), 0, "cpu", &w, &err) == LC_OK, "%s", err.msg);
   ck_assert_int_eq(lc_problem_hessian(w.p, NULL, 1, NULL, NULL, &H, &err), LC_OK);
   const int64_t n = H.nrows;
   tcsr hm = {H.nrows, H.nnz, H.nnz, (int32_t *)H.rowptr, (int32_t *)H.col, (double *)H.val};

@@ -22,7 +22,7 @@ typedef struct fixture {
 static void make(fixture *f, int n, int dim) {
   lc_error err;
   ck_assert_int_eq(lc_workload_grid(n, &f->m, &err), LC_OK);
-  ck_assert_int_eq(lc_problem_create(f->m, &f->p, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_create(f->m, "cpu", &f->p, &err), LC_OK);
   ck_assert_int_eq(lc_problem_add_variable(f->p, "x", LC_LOC_VERTEX, dim, NULL, NULL, &err), LC_OK);
   ck_assert_int_eq(lc_solver_create(f->p, &f->s, &err), LC_OK);
 }
@@ -245,7 +245,7 @@ START_TEST(test_symdir_newton_flip_free) {
   lc_workload w;
   lc_solver *s;
   lc_error err;
-  ck_assert_msg(lc_workload_setup(1, "camelhead", lc_test_mesh_dir(), 0, &w, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_workload_setup(1, "camelhead", lc_test_mesh_dir(), 0, "cpu", &w, &err) == LC_OK, "%s", err.msg);
   ck_assert_int_eq(lc_solver_create(w.p, &s, &err), LC_OK);
   lc_solve_opts o;
   lc_solve_result r;

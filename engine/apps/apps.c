@@ -107,7 +107,7 @@ static int read_mesh(const lc_app_opts *o, const char *name, lc_mesh **m, lc_err
 /* Creates the scene's problem with one vertex variable of dimension dim. */
 static int scene_problem(lc_app_scene *s, const lc_app_opts *o, int dim, const double *init,
                          lc_error *err) {
-  int rc = lc_problem_create(s->mesh, &s->p, err);
+  int rc = lc_problem_create(s->mesh, o->device, &s->p, err);
   if (!rc) rc = lc_problem_add_variable(s->p, "x", LC_LOC_VERTEX, dim, init, &s->var, err);
   if (!rc && o->threads > 0) lc_problem_set_threads(s->p, o->threads);
   return rc;
@@ -307,7 +307,7 @@ static int tutte_problem(lc_mesh *m, lc_problem **p, lc_error *err) {
   if (!rc) rc = lc_app_boundary_loop(m, loop, &nloop, err);
   if (!rc) {
     circle_positions(m, loop, nloop, pos);
-    rc = lc_problem_create(m, p, err);
+    rc = lc_problem_create(m, "cpu", p, err);
   }
   if (!rc) rc = lc_problem_add_variable(*p, "uv", LC_LOC_VERTEX, 2, NULL, NULL, err);
   if (!rc) rc = lc_problem_fix(*p, 0, nloop, loop, pos, err);

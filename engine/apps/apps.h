@@ -73,6 +73,7 @@ typedef struct lc_app_opts {
   int arap_rigid;       /* arap: move both handles by one rigid motion (zero energy expected) */
   int dim;              /* arap: 2 (flat mesh, (x, y)) or 3; 0: 2 on the grid, 3 on a named mesh */
   int threads;          /* evaluation threads, 0: OpenMP default */
+  const char *device;   /* "cpu", "cuda:N", NULL: "auto" (see device.h) */
   lc_app_report_fn report;
   void *user;
 } lc_app_opts;

@@ -1,12 +1,13 @@
-/* cpu_kernels.c - the host element kernels of every energy instance.
- *
- * Each energy source is compiled here four times (passive, gradient, HVP,
- * Hessian) by cpu_einst.h; the table is generated from LC_ENERGY_LIST so the
- * order matches the registry. */
+/* cpu_kernels.c - the host instances of every energy: the shared element
+ * loop (eval/el_inst.h) compiled once per instance by cpu_einst.h, and the
+ * tables that index it by energy id (generated from LC_ENERGY_LIST, so the
+ * order matches the registry). */
 #include <math.h>
 #include <stddef.h>
 
+#include "cpu/cpu_impl.h"
 #include "energies/kernels.h"
+#include "eval/el_common.h"
 #include "ad/lc_ad.h"
 
 #define LC_EINST_TEMPLATE "cpu/cpu_einst.h"
@@ -16,7 +17,15 @@
 static const lc_elem_kernel *const lc_kernels[LC_E_COUNT] = {
     LC_ENERGY_LIST(LC_KERNEL_ENTRY_)};
 
+#define LC_CHUNKS_ENTRY_(inst, name, dim) LC_CAT(chunks_, inst),
+static const lc_el_chunk_fn *const lc_chunks[LC_E_COUNT] = {LC_ENERGY_LIST(LC_CHUNKS_ENTRY_)};
+
 /* The host kernels of energy id (0 <= id < LC_E_COUNT). */
 const lc_elem_kernel *lc_cpu_kernel(int id) {
   return id >= 0 && id < LC_E_COUNT ? lc_kernels[id] : NULL;
+}
+
+/* The chunk function of energy id in mode m. */
+lc_el_chunk_fn lc_cpu_chunk_fn(int id, lc_el_mode m) {
+  return id >= 0 && id < LC_E_COUNT && m >= 0 && m < LC_EL_NMODES ? lc_chunks[id][m] : NULL;
 }

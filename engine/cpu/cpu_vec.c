@@ -1,10 +1,14 @@
-/* cpu_vec.c - vector operations of the CPU backend (engine/solvers/vecops.h).
+/* cpu_vec.c - vector operations of the CPU backend (engine/solvers/vecops.h
+ * and the backend ops of backend.h).
  * Reductions sum fixed chunks of 4096 entries in parallel and then the chunk
  * sums in order, so results do not depend on the number of threads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/cpu_impl.h"
+#include "eval/el_vec.h"
+#include "problem.h"
 #include "solvers/vecops.h"
 
 #define CHUNK 4096
@@ -65,3 +69,72 @@ static const lc_vecops cpu_ops = {chunked_dot, cpu_nrm_inf, cpu_axpy, cpu_axpby,
 
 /* The CPU backend's vector operations. */
 const lc_vecops *lc_vecops_cpu(void) { return &cpu_ops; }
+
+/* ---- the same operations as backend ops (backend.h): host memory, scalar
+ * results written through a pointer ----------------------------------- */
+
+/* *out = x . y */
+int lc_cpu_dot(lc_backend *b, int64_t n, const double *x, const double *y, double *out) {
+  (void)b;
+  *out = chunked_dot(n, x, y);
+  return LC_OK;
+}
+
+/* *out = max |x_i| */
+int lc_cpu_nrm_inf(lc_backend *b, int64_t n, const double *x, double *out) {
+  (void)b;
+  *out = cpu_nrm_inf(n, x);
+  return LC_OK;
+}
+
+/* y += a x */
+int lc_cpu_axpy(lc_backend *b, int64_t n, double a, const double *x, double *y) {
+  (void)b;
+  cpu_axpy(n, a, x, y);
+  return LC_OK;
+}
+
+/* y = a x + c y */
+int lc_cpu_axpby(lc_backend *b, int64_t n, double a, const double *x, double c, double *y) {
+  (void)b;
+  cpu_axpby(n, a, x, c, y);
+  return LC_OK;
+}
+
+/* y = x */
+int lc_cpu_copy(lc_backend *b, int64_t n, const double *x, double *y) {
+  (void)b;
+  cpu_copy(n, x, y);
+  return LC_OK;
+}
+
+/* x *= a */
+int lc_cpu_scale(lc_backend *b, int64_t n, double a, double *x) {
+  (void)b;
+  cpu_scale(n, a, x);
+  return LC_OK;
+}
+
+/* x_i = 0 at the problem's fixed DOFs. */
+int lc_cpu_zero_fixed(lc_backend *b, lc_problem *p, double *x) {
+  (void)b;
+  const uint8_t *f = lc_problem_fixed(p);
+  const int64_t n = lc_problem_n_dofs(p);
+  for (int64_t i = 0; i < n; ++i)
+    if (f[i]) x[i] = 0.0;
+  return LC_OK;
+}
+
+/* Tangent projection of d at x for n sphere entities from DOF off. */
+int lc_cpu_sphere_tangent(lc_backend *b, int64_t off, int32_t n, const double *x, double *d) {
+  (void)b;
+  for (int32_t i = 0; i < n; ++i) lc_sphere_tangent_one(x + off + 3 * (int64_t)i, d + off + 3 * (int64_t)i);
+  return LC_OK;
+}
+
+/* Retraction of n sphere entities of x from DOF off. */
+int lc_cpu_sphere_retract(lc_backend *b, int64_t off, int32_t n, double *x) {
+  (void)b;
+  for (int32_t i = 0; i < n; ++i) lc_sphere_retract_one(x + off + 3 * (int64_t)i);
+  return LC_OK;
+}

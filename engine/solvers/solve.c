@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "eval/el_vec.h"
 #include "solver.h"
 #include "vecops.h"
 
@@ -106,12 +107,7 @@ static void sphere_project(const lc_problem *p, int var, const double *x, double
   int64_t off;
   int32_t n;
   lc_problem_var_info(p, var, NULL, NULL, &n, &off);
-  for (int32_t i = 0; i < n; ++i) {
-    const double *xi = x + off + 3 * (int64_t)i;
-    double *vi = v + off + 3 * (int64_t)i;
-    const double r = vi[0] * xi[0] + vi[1] * xi[1] + vi[2] * xi[2];
-    for (int c = 0; c < 3; ++c) vi[c] -= r * xi[c];
-  }
+  for (int32_t i = 0; i < n; ++i) lc_sphere_tangent_one(x + off + 3 * (int64_t)i, v + off + 3 * (int64_t)i);
 }
 
 /* Retraction: normalises every entity of the sphere variable in x. */
@@ -119,12 +115,7 @@ static void sphere_retract(const lc_problem *p, int var, double *x) {
   int64_t off;
   int32_t n;
   lc_problem_var_info(p, var, NULL, NULL, &n, &off);
-  for (int32_t i = 0; i < n; ++i) {
-    double *xi = x + off + 3 * (int64_t)i;
-    const double r = sqrt(xi[0] * xi[0] + xi[1] * xi[1] + xi[2] * xi[2]);
-    if (r > 0.0)
-      for (int c = 0; c < 3; ++c) xi[c] /= r;
-  }
+  for (int32_t i = 0; i < n; ++i) lc_sphere_retract_one(x + off + 3 * (int64_t)i);
 }
 
 /* ---- directions --------------------------------------------------------- */

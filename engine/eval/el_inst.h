@@ -1,0 +1,245 @@
+/* el_inst.h - the shared element loop of one energy instance (no include
+ * guard: a backend's instantiation template includes it once per instance,
+ * with LC_EINST, LC_ESRC, LC_EDIM, LC_EN and LC_ERESID defined by
+ * energies/instances.h).  Host and device code: the CPU backend runs these
+ * functions in an OpenMP loop, the CUDA backend in kernels.
+ *
+ * For the current instance it defines
+ *  - the plain-array element kernels elk_{value,grad,hvp,hess,hesscols,
+ *    resid}_<inst> (value, gradient, H v, full row-major Hessian, residuals
+ *    and Jacobian) used by the element loop and by the host kernel table;
+ *  - the element functions el_<mode>_<inst>(t, o, s): gather element s,
+ *    seed, evaluate, weight, PSD-project, scatter; they return the weighted
+ *    element energy (+inf or NaN for an inadmissible element, which then
+ *    scatters nothing);
+ *  - the chunk functions elc_<mode>_<inst>(t, o, s0, s1): the sum of the
+ *    element energies of [s0, s1) in element order.
+ *
+ * The Hessian: in Hessian mode the AD scalar carries N(N+1)/2 second
+ * derivatives, which for N = 12 makes temporaries too large for a GPU
+ * thread's registers (28 KB of stack).  A backend defines
+ * LC_EL_HESS_BY_COLUMNS(N) before including this file: when it is true for
+ * this instance, the Hessian is assembled column by column from N HVP-mode
+ * passes (2N + 2 doubles per scalar) instead; both agree to rounding
+ * (tests/test_eval.c). */
+#ifndef LC_EL_HESS_BY_COLUMNS
+#define LC_EL_HESS_BY_COLUMNS(n) 0
+#endif
+
+#define LC_EK (LC_EN / LC_EDIM)
+#define LC_EL_(name) LC_CAT(name, LC_CAT(_, LC_EINST))
+
+/* ---- plain-array element kernels ---------------------------------------- */
+
+#define LC_AD_T lc_ad_p
+#include "energies/einst_mode.h"
+/* Energy only. */
+LC_HD double LC_EL_(elk_value)(const double *x, const double *k, const double *p) {
+  return LC_EFN(LC_EINST)(x, k, p);
+}
+#undef LC_AD_T
+
+#define LC_AD_T LC_CAT(lc_ad_g, LC_EN)
+#include "energies/einst_mode.h"
+/* Energy and gradient g[N]. */
+LC_HD double LC_EL_(elk_grad)(const double *x, const double *k, const double *p, double *g) {
+  S xs[LC_EN];
+  for (int i = 0; i < LC_EN; ++i) xs[i] = s_var(x[i], i);
+  const S e = LC_EFN(LC_EINST)(xs, k, p);
+  for (int i = 0; i < LC_EN; ++i) g[i] = e.g[i];
+  return e.v;
+}
+#if LC_ERESID > 0
+/* Residuals r[m] and their row-major Jacobian J[m x N]. */
+LC_HD void LC_EL_(elk_resid)(const double *x, const double *k, const double *p, double *r,
+                             double *J) {
+  S xs[LC_EN], rs[LC_ERESID];
+  for (int i = 0; i < LC_EN; ++i) xs[i] = s_var(x[i], i);
+  LC_RFN(LC_EINST)(rs, xs, k, p);
+  for (int i = 0; i < LC_ERESID; ++i) {
+    r[i] = rs[i].v;
+    for (int j = 0; j < LC_EN; ++j) J[i * LC_EN + j] = rs[i].g[j];
+  }
+}
+#endif
+#undef LC_AD_T
+
+#define LC_AD_T LC_CAT(lc_ad_v, LC_EN)
+#include "energies/einst_mode.h"
+/* Energy, gradient g[N] and hv[N] = H v. */
+LC_HD double LC_EL_(elk_hvp)(const double *x, const double *v, const double *k, const double *p,
+                             double *g, double *hv) {
+  S xs[LC_EN];
+  for (int i = 0; i < LC_EN; ++i) xs[i] = s_var_dir(x[i], i, v[i]);
+  const S e = LC_EFN(LC_EINST)(xs, k, p);
+  for (int i = 0; i < LC_EN; ++i) {
+    g[i] = e.g[i];
+    hv[i] = e.dg[i];
+  }
+  return e.v;
+}
+
+/* Energy, gradient and the full row-major Hessian from N HVP passes: pass j
+ * seeds the direction e_j and gives column j; the lower triangle is taken
+ * from the columns (entry (i, j), i >= j, from pass j) and mirrored, so H is
+ * exactly symmetric. */
+LC_HD double LC_EL_(elk_hesscols)(const double *x, const double *k, const double *p, double *g,
+                                  double *H) {
+  double e = 0.0;
+  for (int j = 0; j < LC_EN; ++j) {
+    S xs[LC_EN];
+    for (int i = 0; i < LC_EN; ++i) xs[i] = s_var_dir(x[i], i, i == j ? 1.0 : 0.0);
+    const S r = LC_EFN(LC_EINST)(xs, k, p);
+    if (j == 0) {
+      e = r.v;
+      for (int i = 0; i < LC_EN; ++i) g[i] = r.g[i];
+      if (!isfinite(e)) return e;
+    }
+    for (int i = j; i < LC_EN; ++i) H[i * LC_EN + j] = H[j * LC_EN + i] = r.dg[i];
+  }
+  return e;
+}
+#undef LC_AD_T
+
+#define LC_AD_T LC_CAT(lc_ad_h, LC_EN)
+#include "energies/einst_mode.h"
+/* Energy, gradient g[N] and the full row-major Hessian H[N x N]. */
+LC_HD double LC_EL_(elk_hess)(const double *x, const double *k, const double *p, double *g,
+                              double *H) {
+  if (LC_EL_HESS_BY_COLUMNS(LC_EN)) return LC_EL_(elk_hesscols)(x, k, p, g, H);
+  S xs[LC_EN];
+  for (int i = 0; i < LC_EN; ++i) xs[i] = s_var(x[i], i);
+  const S e = LC_EFN(LC_EINST)(xs, k, p);
+  for (int i = 0, t = 0; i < LC_EN; ++i) {
+    g[i] = e.g[i];
+    for (int j = 0; j <= i; ++j, ++t) {
+      H[i * LC_EN + j] = e.h[t];
+      H[j * LC_EN + i] = e.h[t];
+    }
+  }
+  return e.v;
+}
+#undef LC_AD_T
+
+/* ---- element functions -------------------------------------------------- */
+
+/* Weighted energy of element s. */
+LC_HD double LC_EL_(el_energy)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  double xl[LC_EN];
+  const int32_t *en = t->ent + (int64_t)s * LC_EK;
+  for (int a = 0, i = 0; a < LC_EK; ++a)
+    for (int d = 0; d < LC_EDIM; ++d, ++i) xl[i] = o->x[t->off + (int64_t)en[a] * LC_EDIM + d];
+  return t->weight * LC_EL_(elk_value)(xl, t->consts + (int64_t)s * t->n_const, t->params);
+}
+
+/* Weighted energy of element s; its weighted gradient added into o->g. */
+LC_HD double LC_EL_(el_grad)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  double xl[LC_EN], g[LC_EN];
+  int64_t dof[LC_EN];
+  uint8_t fl[LC_EN];
+  lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, NULL, dof, fl);
+  const double e = LC_EL_(elk_grad)(xl, t->consts + (int64_t)s * t->n_const, t->params, g);
+  if (isfinite(e)) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
+  return t->weight * e;
+}
+
+/* Weighted (projected if t->project) element Hessian of element s into H;
+ * Gauss-Newton (w J^T J) for residual energies when gn.  Returns the
+ * unweighted energy; g receives the unweighted gradient. */
+LC_HD double LC_EL_(el_local_hess)(const lc_el_term *t, const double *xl, int32_t s, int gn,
+                                   double *g, double *H) {
+  const double *k = t->consts + (int64_t)s * t->n_const;
+#if LC_ERESID > 0
+  if (gn) {
+    double r[LC_ERESID], J[LC_ERESID * LC_EN];
+    LC_EL_(elk_resid)(xl, k, t->params, r, J);
+    return lc_el_gauss_newton(r, J, LC_ERESID, LC_EN, t->weight, g, H);
+  }
+#else
+  (void)gn;
+#endif
+  const double e = LC_EL_(elk_hess)(xl, k, t->params, g, H);
+  if (isfinite(e)) lc_el_weight_project(H, LC_EK, LC_EDIM, t->weight, t->project);
+  return e;
+}
+
+/* Weighted energy of element s; its Hessian (Gauss-Newton when gn) added
+ * into o->H through the slots and its gradient into o->g (if o->g). */
+LC_HD double LC_EL_(el_hess_gn)(const lc_el_term *t, const lc_el_out *o, int32_t s, int gn) {
+  double xl[LC_EN], g[LC_EN], H[LC_EN * LC_EN];
+  int64_t dof[LC_EN];
+  uint8_t fl[LC_EN];
+  lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, NULL, dof, fl);
+  const double e = LC_EL_(el_local_hess)(t, xl, s, gn, g, H);
+  if (isfinite(e)) {
+    lc_el_scatter_hess(o, t->slots + (int64_t)s * LC_EK * LC_EK, LC_EK, LC_EDIM, H, dof, fl);
+    if (o->g) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
+  }
+  return t->weight * e;
+}
+
+/* Hessian mode. */
+LC_HD double LC_EL_(el_hess)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  return LC_EL_(el_hess_gn)(t, o, s, 0);
+}
+
+/* Gauss-Newton mode. */
+LC_HD double LC_EL_(el_gn)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  return LC_EL_(el_hess_gn)(t, o, s, 1);
+}
+
+/* Weighted energy of element s; H v added into o->hv (projected Hessian
+ * when t->project, else forward-over-forward HVP) and the gradient into o->g
+ * (if o->g). */
+LC_HD double LC_EL_(el_hvp)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  double xl[LC_EN], vl[LC_EN], g[LC_EN], hv[LC_EN];
+  int64_t dof[LC_EN];
+  uint8_t fl[LC_EN];
+  lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, vl, dof, fl);
+  double e;
+  if (t->project) {
+    double H[LC_EN * LC_EN];
+    e = LC_EL_(el_local_hess)(t, xl, s, 0, g, H);
+    if (isfinite(e)) lc_el_matvec(H, vl, LC_EN, hv);
+  } else {
+    e = LC_EL_(elk_hvp)(xl, vl, t->consts + (int64_t)s * t->n_const, t->params, g, hv);
+    for (int i = 0; i < LC_EN; ++i) hv[i] *= t->weight;
+  }
+  if (isfinite(e)) {
+    lc_el_scatter_vec(o->hv, LC_EN, 1.0, hv, dof, fl);
+    if (o->g) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
+  }
+  return t->weight * e;
+}
+
+/* Residuals and Jacobian rows of element s (residual energies; returns 0). */
+LC_HD double LC_EL_(el_jac)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+#if LC_ERESID > 0
+  double xl[LC_EN], r[LC_ERESID], J[LC_ERESID * LC_EN];
+  int64_t dof[LC_EN];
+  uint8_t fl[LC_EN];
+  lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, NULL, dof, fl);
+  LC_EL_(elk_resid)(xl, t->consts + (int64_t)s * t->n_const, t->params, r, J);
+  lc_el_store_jac(t, o, s, LC_EK, LC_EDIM, LC_ERESID, r, J, fl);
+#else
+  (void)t; (void)o; (void)s;
+#endif
+  return 0.0;
+}
+
+/* ---- chunk functions: sums of element energies in element order ------- */
+
+#define LC_EL_CHUNK_(mode)                                                                    \
+  LC_HD double LC_EL_(LC_CAT(elc_, mode))(const lc_el_term *t, const lc_el_out *o, int32_t s0, \
+                                          int32_t s1) {                                       \
+    double acc = 0.0;                                                                         \
+    for (int32_t s = s0; s < s1; ++s) acc += LC_EL_(LC_CAT(el_, mode))(t, o, s);              \
+    return acc;                                                                               \
+  }
+LC_EL_CHUNK_(energy)
+LC_EL_CHUNK_(grad)
+LC_EL_CHUNK_(hess)
+LC_EL_CHUNK_(gn)
+LC_EL_CHUNK_(hvp)
+LC_EL_CHUNK_(jac)
+#undef LC_EL_CHUNK_

@@ -37,6 +37,7 @@ static void usage(FILE *f) {
           "  --rigid         arap: move both handles by one rigid motion\n"
           "  --dim D         arap: 2 (default on the grid) or 3 (default with --mesh)\n"
           "  --threads N     evaluation threads\n"
+          "  --device D      cpu, cuda:N or auto (default: the first usable GPU, else cpu)\n"
           "  --every K       print every K-th iteration only\n"
           "  --quiet         summary only\n",
           LC_DEMO_MESH_DIR);
@@ -67,6 +68,7 @@ static int parse_option(demo_args *a, int argc, char **argv, int *i) {
   else if (!strcmp(k, "--iters")) a->o.max_iters = atoi(v);
   else if (!strcmp(k, "--tol")) a->o.tol = atof(v);
   else if (!strcmp(k, "--threads")) a->o.threads = atoi(v);
+  else if (!strcmp(k, "--device")) a->o.device = v;
   else if (!strcmp(k, "--dim")) a->o.dim = atoi(v);
   else if (!strcmp(k, "--h")) a->o.h = atof(v);
   else if (!strcmp(k, "--damping")) a->o.damping = atof(v);

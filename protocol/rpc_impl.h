@@ -1,6 +1,6 @@
-/* rpc_impl.h - internals shared by the RPC store and dispatcher (rpc.c) and
- * the numerical methods problem.eval / solve / step (rpc_solve.c).  Not a
- * public header. */
+/* rpc_impl.h - internals shared by the RPC store and dispatcher (rpc.c), the
+ * structural problem methods (rpc_problem.c) and the numerical methods
+ * problem.eval / solve / step (rpc_solve.c).  Not a public header. */
 #ifndef LC_RPC_IMPL_H
 #define LC_RPC_IMPL_H
 
@@ -71,6 +71,17 @@ void rpc_kv_dbl(msgpack_packer *pk, const char *k, double v);
 /* Packs a "key": string pair. */
 void rpc_kv_str(msgpack_packer *pk, const char *k, const char *v);
 
+/* Inserts a new object (taking ownership of mesh/prob) and sets *out; on
+ * failure (object limit, name in use, memory) frees them. */
+int rpc_obj_insert(lc_rpc *r, obj_kind kind, const char *name, lc_mesh *mesh, lc_problem *prob,
+                   uint64_t mesh_id, rpc_obj **out, lc_error *err);
+
+/* Removes o (acquired) from the store; it is freed on release. */
+void rpc_obj_remove(lc_rpc *r, rpc_obj *o);
+
+/* Reads the optional "name" parameter into name[RPC_NAME_MAX]. */
+int rpc_get_name(const msgpack_object *params, char *name, lc_error *err);
+
 /* Resolves params[key] (a variable id or name) of problem p. */
 int rpc_get_var(const lc_problem *p, const msgpack_object *params, const char *key, int *var,
                 lc_error *err);
@@ -88,6 +99,58 @@ int rpc_apply_fixes(lc_problem *p, const msgpack_object *params, const char *key
 /* Drops the solver handle after a structural change (variables, terms): its
  * cached analysis belongs to the old Hessian pattern. */
 void rpc_problem_changed(rpc_obj *o);
+
+/* ---- rpc_problem.c ---- */
+
+/* problem.create {mesh, name?, device?, variables?: [{name, loc?, dim, init?}]}. */
+int rpc_m_problem_create(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                         msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+/* problem.add_variable {problem, name, loc?, dim, init?}. */
+int rpc_m_problem_add_variable(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                               msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+/* problem.add_term {problem, energy, var, weight?, elements?, params?, consts?, project?}. */
+int rpc_m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                           msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+/* problem.remove_term {problem, term}. */
+int rpc_m_problem_remove_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                              msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+/* problem.set_term {problem, term, weight?, consts?}. */
+int rpc_m_problem_set_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                           msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+/* problem.get_term {problem, term}. */
+int rpc_m_problem_get_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                           msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+/* problem.set_variable {problem, var, values}. */
+int rpc_m_problem_set_variable(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                               msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+/* problem.get_variable {problem, var}. */
+int rpc_m_problem_get_variable(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                               msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+/* problem.fix {problem, var, entities?, values?}. */
+int rpc_m_problem_fix(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
+                      const lc_rpc_call *call, lc_error *err);
+
+/* problem.unfix {problem, var, entities?}. */
+int rpc_m_problem_unfix(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
+                        const lc_rpc_call *call, lc_error *err);
+
+/* problem.info {problem}: device, sizes, variables, terms. */
+int rpc_m_problem_info(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
+                       const lc_rpc_call *call, lc_error *err);
+
+/* problem.delete {problem}. */
+int rpc_m_problem_delete(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
+                         msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+/* ---- rpc_solve.c ---- */
 
 /* problem.eval {problem, what, x?, v?, project?}. */
 int rpc_m_problem_eval(lc_rpc *r, rpc_obj *o, const msgpack_object *params,

@@ -13,6 +13,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,14 +58,25 @@ static void copy_str(char *dst, size_t cap, const char *s, const char *def) {
   snprintf(dst, cap, "%s", s ? s : def);
 }
 
-/* Creates an empty object store. */
+/* Creates an empty object store; fails when cfg->device cannot be used. */
 int lc_rpc_create(const lc_rpc_config *cfg, lc_rpc **out, lc_error *err) {
-  lc_rpc *r = calloc(1, sizeof *r);
+  lc_device_kind kind;
+  int ordinal, rc;
   *out = NULL;
+  if ((rc = lc_device_resolve(cfg ? cfg->device : NULL, &kind, &ordinal, err)) != LC_OK) return rc;
+  lc_rpc *r = calloc(1, sizeof *r);
   if (!r) return lc_error_set(err, LC_ENOMEM, "rpc: out of memory");
   copy_str(r->version, sizeof r->version, cfg ? cfg->version : NULL, "0.1.0");
-  copy_str(r->backend, sizeof r->backend, cfg ? cfg->backend : NULL, "cpu");
-  copy_str(r->device, sizeof r->device, cfg ? cfg->device : NULL, "cpu");
+  copy_str(r->backend, sizeof r->backend, cfg ? cfg->backend : NULL,
+           kind == LC_DEV_CUDA ? "cuda" : "cpu");
+  if (kind == LC_DEV_CUDA) snprintf(r->device, sizeof r->device, "cuda:%d", ordinal);
+  else snprintf(r->device, sizeof r->device, "cpu");
+  if (cfg && cfg->devices) {
+    r->n_devices = cfg->n_devices < 0 ? 0 : cfg->n_devices > LC_DEVICE_MAX ? LC_DEVICE_MAX : cfg->n_devices;
+    memcpy(r->devices, cfg->devices, (size_t)r->n_devices * sizeof *r->devices);
+  } else {
+    lc_device_list(r->devices, LC_DEVICE_MAX, &r->n_devices);
+  }
   r->max_frame = cfg && cfg->max_frame ? cfg->max_frame : (uint64_t)256 << 20;
   r->max_objects = cfg ? cfg->max_objects : 0;
   r->next_id = 1;
@@ -299,16 +311,36 @@ int rpc_pack_variable(msgpack_packer *pk, const lc_problem *p, int var, lc_error
 
 static const rpc_method *method_table(size_t *n);
 
-/* server.info: identity, limits, methods, energies. */
+/* Packs one device {id, name, memory, compute_capability: "M.m" | nil, cores}. */
+static void pack_device(msgpack_packer *pk, const lc_device_info *d) {
+  char cc[24];
+  msgpack_pack_map(pk, 5);
+  rpc_kv_str(pk, "id", d->id);
+  rpc_kv_str(pk, "name", d->name);
+  rpc_kv_int(pk, "memory", d->memory);
+  lc_codec_pack_str(pk, "compute_capability");
+  if (d->cc_major > 0) {
+    snprintf(cc, sizeof cc, "%d.%d", d->cc_major, d->cc_minor);
+    lc_codec_pack_str(pk, cc);
+  } else {
+    msgpack_pack_nil(pk);
+  }
+  rpc_kv_int(pk, "cores", d->cores);
+}
+
+/* server.info: identity, devices, limits, methods, energies. */
 static int m_server_info(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
                          const lc_rpc_call *call, lc_error *err) {
   (void)o; (void)params; (void)call; (void)err;
   size_t nm;
   const rpc_method *t = method_table(&nm);
-  msgpack_pack_map(pk, 7);
+  msgpack_pack_map(pk, 8);
   rpc_kv_str(pk, "version", r->version);
   rpc_kv_str(pk, "backend", r->backend);
   rpc_kv_str(pk, "device", r->device);
+  lc_codec_pack_str(pk, "devices");
+  msgpack_pack_array(pk, (size_t)r->n_devices);
+  for (int i = 0; i < r->n_devices; ++i) pack_device(pk, &r->devices[i]);
   rpc_kv_int(pk, "protocol", 1);
   lc_codec_pack_str(pk, "limits");
   msgpack_pack_map(pk, 2);

@@ -25,6 +25,7 @@
 #include <msgpack.h>
 #include <stdint.h>
 
+#include "device.h"
 #include "lc_error.h"
 
 /* Stable protocol error codes (never renumber). */
@@ -56,16 +57,21 @@ typedef struct lc_rpc_call {
   volatile int *cancel;     /* set by problem.cancel / a vanished client */
 } lc_rpc_call;
 
-/* Limits and identity the store reports in server.info. */
+/* Limits, identity and devices the store reports in server.info. */
 typedef struct lc_rpc_config {
   const char *version;
-  const char *backend;      /* "cpu" */
-  const char *device;
+  const char *backend;      /* NULL: the default device's kind, "cpu" or "cuda" */
+  const char *device;       /* default device of problem.create: "cpu", "cuda:N", "auto" or
+                             * NULL (auto); resolved once by lc_rpc_create */
   uint64_t max_frame;
   uint64_t max_objects;     /* meshes + problems */
+  const lc_device_info *devices; /* server.info's device list (copied), or NULL: lc_rpc_create
+                                  * lists them (lc_device_list) */
+  int n_devices;
 } lc_rpc_config;
 
-/* Creates an empty object store. */
+/* Creates an empty object store; fails (LC_EINVAL, LC_ENOTSUP, naming the
+ * device) when cfg->device cannot be used. */
 int lc_rpc_create(const lc_rpc_config *cfg, lc_rpc **out, lc_error *err);
 
 /* Destroys the store and every object in it. NULL is a no-op. */

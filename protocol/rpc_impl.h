@@ -34,7 +34,9 @@ typedef struct rpc_obj {
 } rpc_obj;
 
 struct lc_rpc {
-  char version[32], backend[32], device[128];
+  char version[32], backend[32], device[32]; /* device: the resolved default, "cpu" / "cuda:N" */
+  lc_device_info devices[LC_DEVICE_MAX];      /* listed once at creation (server.info) */
+  int n_devices;
   uint64_t max_frame, max_objects;
   pthread_mutex_t lock;
   rpc_obj **objs;

@@ -2,6 +2,7 @@
  * (add, set, get), terms (add, remove, set, get), fixed DOFs (fix, unfix),
  * problem.info and problem.delete.  The store and the dispatcher are in
  * rpc.c, the numerical methods in rpc_solve.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,17 +46,38 @@ static void pack_var_info(msgpack_packer *pk, const lc_problem *p, int var) {
   rpc_kv_int(pk, "offset", off);
 }
 
-/* problem.create {mesh, name?, variables?: [{name, loc?, dim, init?}]}. */
+/* Reads params.device into dev[cap] (absent: the daemon's default) and checks
+ * it: a malformed name is a PARAMS error, a device that cannot be used an
+ * INVAL error whose message names it and says why. */
+static int get_device(const lc_rpc *r, const msgpack_object *params, char *dev, size_t cap,
+                      lc_error *err) {
+  lc_device_kind kind;
+  int ordinal;
+  if (!lc_codec_get(params, "device")) {
+    snprintf(dev, cap, "%s", r->device);
+    return 0;
+  }
+  if (lc_codec_get_str(params, "device", 1, dev, cap, err) != LC_OK) return LC_RPC_EPARAMS;
+  const int rc = lc_device_resolve(dev, &kind, &ordinal, err);
+  if (rc == LC_EINVAL)
+    return RPC_FAIL(err, LC_RPC_EPARAMS,
+                    "parameter 'device': '%.40s' is not a device (expected \"cpu\", \"cuda:N\" or \"auto\")",
+                    dev);
+  return rpc_ecode(rc);
+}
+
+/* problem.create {mesh, name?, device?, variables?: [{name, loc?, dim, init?}]}. */
 int rpc_m_problem_create(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
                          msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
   (void)call;
   const msgpack_object *vars = NULL;
   lc_problem *p = NULL;
   rpc_obj *po = NULL;
-  char name[RPC_NAME_MAX];
+  char name[RPC_NAME_MAX], device[RPC_NAME_MAX];
   int code = rpc_get_name(params, name, err);
+  if (!code) code = get_device(r, params, device, sizeof device, err);
   if (!code) code = rpc_pcode(lc_codec_get_array(params, "variables", 0, &vars, err));
-  if (!code) code = rpc_ecode(lc_problem_create(o->mesh, NULL, &p, err));
+  if (!code) code = rpc_ecode(lc_problem_create(o->mesh, device, &p, err));
   for (uint32_t i = 0; !code && vars && i < vars->via.array.size; ++i) {
     int var;
     if (vars->via.array.ptr[i].type != MSGPACK_OBJECT_MAP)
@@ -69,9 +91,10 @@ int rpc_m_problem_create(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   }
   if (!code) {
     const int nv = lc_problem_n_vars(po->prob);
-    msgpack_pack_map(pk, 4);
+    msgpack_pack_map(pk, 5);
     rpc_kv_int(pk, "problem", (int64_t)po->id);
     rpc_kv_str(pk, "name", po->name);
+    rpc_kv_str(pk, "device", lc_problem_device(po->prob));
     rpc_kv_int(pk, "n_dofs", lc_problem_n_dofs(po->prob));
     lc_codec_pack_str(pk, "variables");
     msgpack_pack_array(pk, (size_t)nv);
@@ -381,15 +404,16 @@ int rpc_m_problem_unfix(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   return code;
 }
 
-/* problem.info {problem}: sizes, variables, terms. */
+/* problem.info {problem}: device, sizes, variables, terms. */
 int rpc_m_problem_info(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
                        msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
   (void)r; (void)params; (void)call; (void)err;
   const lc_problem *p = o->prob;
   const int nv = lc_problem_n_vars(p), cap = lc_problem_term_capacity(p);
-  msgpack_pack_map(pk, 9);
+  msgpack_pack_map(pk, 10);
   rpc_kv_int(pk, "problem", (int64_t)o->id);
   rpc_kv_str(pk, "name", o->name);
+  rpc_kv_str(pk, "device", lc_problem_device(p));
   rpc_kv_int(pk, "mesh", (int64_t)o->mesh_id);
   rpc_kv_int(pk, "n_dofs", lc_problem_n_dofs(p));
   rpc_kv_int(pk, "n_fixed", lc_problem_n_fixed(p));

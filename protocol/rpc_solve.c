@@ -261,11 +261,13 @@ static int get_return(const lc_problem *p, const msgpack_object *params, int **v
   return code;
 }
 
-/* Packs the common solve result fields; extra entries follow (counted in extra). */
+/* Packs the common solve result fields (host_syncs: device-to-host reads the
+ * solver made); extra entries follow (counted in extra). */
 static int pack_solve_result(msgpack_packer *pk, const lc_problem *p, const lc_solve_result *res,
-                             const int *vars, int nvars, int extra, lc_error *err) {
+                             uint64_t host_syncs, const int *vars, int nvars, int extra,
+                             lc_error *err) {
   int code = 0;
-  msgpack_pack_map(pk, (size_t)(9 + extra));
+  msgpack_pack_map(pk, (size_t)(10 + extra));
   rpc_kv_str(pk, "reason", lc_stop_reason_name(res->reason));
   rpc_kv_int(pk, "iters", res->iters);
   rpc_kv_dbl(pk, "energy", res->energy);
@@ -274,6 +276,7 @@ static int pack_solve_result(msgpack_packer *pk, const lc_problem *p, const lc_s
   rpc_kv_dbl(pk, "t_linear", res->t_linear);
   rpc_kv_dbl(pk, "t_ls", res->t_ls);
   rpc_kv_dbl(pk, "t_total", res->t_total);
+  rpc_kv_int(pk, "host_syncs", (int64_t)host_syncs);
   lc_codec_pack_str(pk, "variables");
   msgpack_pack_map(pk, (size_t)nvars);
   for (int i = 0; !code && i < nvars; ++i) {
@@ -296,6 +299,7 @@ int rpc_m_problem_solve(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   lc_solve_result res;
   progress_ctx pc = {.call = call, .problem = o->id};
   int *vars = NULL, nvars = 0;
+  uint64_t reads0 = 0;
   int code = solve_setup(o->prob, params, &opts, &pc.every, err);
   if (!code) code = get_return(o->prob, params, &vars, &nvars, err);
   if (!code) code = rpc_apply_fixes(o->prob, params, "unfix", 1, err);
@@ -307,9 +311,11 @@ int rpc_m_problem_solve(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
     opts.user = &pc;
     opts.cancel = call ? call->cancel : NULL;
     memset(&res, 0, sizeof res);
+    reads0 = lc_problem_host_reads(o->prob);
     code = rpc_ecode(lc_solver_solve(o->solver, &opts, &res, err));
   }
-  if (!code) code = pack_solve_result(pk, o->prob, &res, vars, nvars, 0, err);
+  const uint64_t syncs = lc_problem_host_reads(o->prob) - reads0;
+  if (!code) code = pack_solve_result(pk, o->prob, &res, syncs, vars, nvars, 0, err);
   free(vars);
   return code;
 }
@@ -385,11 +391,13 @@ int rpc_m_problem_step(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   opts.user = &pc;
   opts.cancel = call ? call->cancel : NULL;
   memset(&res, 0, sizeof res);
+  const uint64_t reads0 = lc_problem_host_reads(o->prob);
   for (int64_t s = 0; !code && s < steps; ++s) {
     code = rpc_ecode(lc_dynamics_step(o->dyn, o->solver, &opts, &res, err));
     if (!code && opts.cancel && *opts.cancel) break;
   }
-  if (!code) code = pack_solve_result(pk, o->prob, &res, vars, nvars, 4, err);
+  const uint64_t syncs = lc_problem_host_reads(o->prob) - reads0;
+  if (!code) code = pack_solve_result(pk, o->prob, &res, syncs, vars, nvars, 4, err);
   if (!code) {
     rpc_kv_int(pk, "steps", lc_dynamics_steps(o->dyn));
     rpc_kv_dbl(pk, "time", lc_dynamics_time(o->dyn));

@@ -38,6 +38,9 @@ static const char *const usage =
     "  --max-connections N     open connections (default 1024)           env LOCAD_MAX_CONNECTIONS\n"
     "  --max-objects N         meshes + problems in the store (default 4096)\n"
     "                                                                    env LOCAD_MAX_OBJECTS\n"
+    "  --device D              default device of problems: cpu, cuda:N or auto (the first usable\n"
+    "                          GPU, else cpu; default auto). A device that cannot be used stops\n"
+    "                          the start-up                              env LOCAD_DEVICE\n"
     "  --shutdown-timeout SEC  drain time on SIGTERM/SIGINT (default 10) env LOCAD_SHUTDOWN_TIMEOUT\n"
     "  --log-level LEVEL       debug, info, warn or error (default info) env LOCAD_LOG_LEVEL\n"
     "  --version               print the version\n"
@@ -129,6 +132,9 @@ static int apply(opts *o, const char *name, const char *val) {
   } else if (!strcmp(name, "shutdown-timeout")) {
     c->shutdown_timeout = strtod(val, &end);
     if (*end || end == val || !(c->shutdown_timeout >= 0 && c->shutdown_timeout < 86400)) return -1;
+  } else if (!strcmp(name, "device")) {
+    if (!val[0]) return -1;
+    c->device = val; /* checked at start-up (lc_device_resolve) */
   } else if (!strcmp(name, "log-level")) {
     int lv = lc_log_parse_level(val);
     if (lv < 0) return -1;
@@ -144,7 +150,7 @@ static int apply_env(opts *o) {
   static const char *const names[] = {
       "unix", "token-file", "workers", "queue-depth", "max-frame", "max-frame-unauth",
       "max-inflight", "max-write-queue", "max-connections", "max-objects", "shutdown-timeout",
-      "log-level"};
+      "device", "log-level"};
   char var[64];
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     size_t k = 0;

@@ -4,6 +4,7 @@
  * (stop accepting, cancel, drain within a deadline, close every handle,
  * uv_loop_close). */
 #define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +30,7 @@ void lc_server_config_default(lc_server_config *cfg) {
   cfg->max_connections = 1024;
   cfg->shutdown_timeout = 10.0;
   cfg->max_objects = 4096;
+  cfg->device = "auto";
 }
 
 int lc_server_is_loopback(const char *host) {
@@ -410,14 +412,55 @@ static void on_signal(uv_signal_t *h, int signum) {
 
 /* ---- start and run -------------------------------------------------------------- */
 
-/* Creates the store, the listeners and the workers; returns 0 or -1. */
-static int start(lc_server *s) {
+/* Logs the default device (id, and what asked for it when that was "auto"),
+ * as found in the device list. */
+static void log_device(const char *spec, lc_device_kind kind, int ordinal,
+                       const lc_device_info *devs, int nd) {
+  char id[16];
+  if (kind == LC_DEV_CUDA) snprintf(id, sizeof id, "cuda:%d", ordinal);
+  else snprintf(id, sizeof id, "cpu");
+  const char *how = strcmp(spec, id) ? " (auto)" : "";
+  for (int i = 0; i < nd; i++) {
+    const lc_device_info *d = &devs[i];
+    if (strcmp(d->id, id)) continue;
+    if (kind == LC_DEV_CUDA)
+      lc_log(LC_LOG_INFO, -1, -1, "device %s%s: %s, %.1f GiB, compute capability %d.%d, %d SMs", id,
+             how, d->name, (double)d->memory / (1 << 30), d->cc_major, d->cc_minor, d->cores);
+    else
+      lc_log(LC_LOG_INFO, -1, -1, "device %s%s: %s, %d threads, %.1f GiB", id, how, d->name,
+             d->cores, (double)d->memory / (1 << 30));
+    return;
+  }
+  lc_log(LC_LOG_INFO, -1, -1, "device %s%s", id, how);
+}
+
+/* Resolves the default device (a device that cannot be used stops the
+ * start-up: nothing falls back), lists the devices once (server.info is
+ * answered on this thread) and creates the store; returns 0 or -1. */
+static int start_store(lc_server *s) {
   lc_error err = {0, ""};
-  lc_rpc_config rc = {LOCAD_VERSION, "cpu", "cpu", s->cfg.max_frame, s->cfg.max_objects};
+  lc_device_info devs[LC_DEVICE_MAX];
+  lc_device_kind kind;
+  int ordinal, nd = 0;
+  const char *spec = s->cfg.device && s->cfg.device[0] ? s->cfg.device : "auto";
+  if (lc_device_resolve(spec, &kind, &ordinal, &err) != LC_OK) {
+    lc_log(LC_LOG_ERROR, -1, -1, "--device / LOCAD_DEVICE: %s", err.msg);
+    return -1;
+  }
+  lc_device_list(devs, LC_DEVICE_MAX, &nd);
+  lc_rpc_config rc = {.version = LOCAD_VERSION, .device = spec, .max_frame = s->cfg.max_frame,
+                      .max_objects = s->cfg.max_objects, .devices = devs, .n_devices = nd};
   if (lc_rpc_create(&rc, &s->rpc, &err) != LC_OK) {
     lc_log(LC_LOG_ERROR, -1, -1, "cannot create the object store: %s", err.msg);
     return -1;
   }
+  log_device(spec, kind, ordinal, devs, nd);
+  return 0;
+}
+
+/* Creates the store, the listeners and the workers; returns 0 or -1. */
+static int start(lc_server *s) {
+  if (start_store(s) != 0) return -1;
   lc_scan_limits_default(&s->lim);
   s->lim.max_frame = s->cfg.max_frame;
   s->lim_unauth = s->lim;

@@ -24,6 +24,8 @@ typedef struct lc_server_config {
   unsigned max_connections;     /* open connections (default 1024) */
   double shutdown_timeout;      /* seconds to drain on SIGTERM (default 10) */
   uint64_t max_objects;         /* meshes + problems in the store (default 4096) */
+  const char *device;           /* default device of problems: "cpu", "cuda:N" or "auto"
+                                 * (default); one that cannot be used stops the start-up */
 } lc_server_config;
 
 /* Fills cfg with the defaults above (no listen address, no token). */

@@ -2,8 +2,9 @@
  * malformed and truncated input, the codec's array validation, and whole
  * sessions through lc_rpc_handle (meshes, problems, terms, variables, fixes,
  * every eval output, solves with progress notifications, dynamics steps,
- * deletion and the errors that follow). Requests are built with
- * msgpack_packer, as a client would. */
+ * deletion and the errors that follow; devices in server.info and
+ * problem.create). Requests are built with msgpack_packer, as a client
+ * would. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -872,6 +873,7 @@ START_TEST(session_full) {
   ck_assert_int_gt(iters, 0);
   ck_assert_int_eq(s.notes, iters);
   ck_assert_int_eq(s.last_iter, iters);
+  ck_assert_int_eq(res_int(res, "host_syncs"), 0); /* the session's problems are on the CPU */
   const msgpack_object *reason = lc_codec_get(res, "reason");
   ck_assert_int_eq(reason->type, MSGPACK_OBJECT_STR);
   ck_assert(isfinite(res_dbl(res, "energy")) && isfinite(res_dbl(res, "gnorm")));
@@ -1053,6 +1055,7 @@ START_TEST(session_obj_and_step) {
   msgpack_pack_true(pk);
   res = ok(&s);
   ck_assert_int_eq(res_int(res, "steps"), 3);
+  ck_assert_int_eq(res_int(res, "host_syncs"), 0); /* a CPU problem reads nothing back */
   ck_assert(res_dbl(res, "kinetic") > 0.0);
   const msgpack_object *vars = lc_codec_get(res, "variables");
   ck_assert_int_eq(vars->via.map.size, 1);
@@ -1075,6 +1078,115 @@ START_TEST(session_obj_and_step) {
 }
 END_TEST
 
+/* ---- devices ------------------------------------------------------------- */
+
+/* problem.create {mesh, device}: returns the error code (0: ok) and message;
+ * on success *dev receives the result's device. */
+static int create_on(session *s, int64_t mid, void (*pack_dev)(msgpack_packer *, const void *),
+                     const void *dev_arg, char *msg, char *dev, int64_t *pid) {
+  const msgpack_object *res = NULL;
+  msgpack_packer *pk = begin(s, "problem.create");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "mesh");
+  msgpack_pack_int64(pk, mid);
+  pstr(pk, "device");
+  pack_dev(pk, dev_arg);
+  msg[0] = '\0';
+  const int code = send_req(s, &res, msg);
+  if (!code) {
+    const msgpack_object *d = lc_codec_get(res, "device");
+    ck_assert(d && d->type == MSGPACK_OBJECT_STR && d->via.str.size < 32);
+    snprintf(dev, 32, "%.*s", (int)d->via.str.size, d->via.str.ptr);
+    if (pid) *pid = res_int(res, "problem");
+  }
+  return code;
+}
+static void pack_dev_str(msgpack_packer *pk, const void *a) { pstr(pk, a); }
+static void pack_dev_int(msgpack_packer *pk, const void *a) { msgpack_pack_int(pk, *(const int *)a); }
+
+/* server.info lists the devices (CPU first); problem.create places problems on
+ * the device asked for, or fails saying why.  Holds for CPU-only builds and
+ * CUDA builds with or without a GPU: cuda:0 works iff server.info lists it. */
+START_TEST(session_devices) {
+  session s;
+  grid g;
+  char msg[256], dev[32];
+  make_grid(&g, 2);
+  s_open(&s);
+  msgpack_pack_map(begin(&s, "server.info"), 0);
+  const msgpack_object *res = ok(&s);
+  ck_assert(lc_codec_str_eq(lc_codec_get(res, "device"), "cpu")); /* the session's default */
+  ck_assert(lc_codec_str_eq(lc_codec_get(res, "backend"), "cpu"));
+  const msgpack_object *devs = lc_codec_get(res, "devices");
+  ck_assert(devs && devs->type == MSGPACK_OBJECT_ARRAY && devs->via.array.size >= 1);
+  const msgpack_object *cpu = &devs->via.array.ptr[0];
+  ck_assert(lc_codec_str_eq(lc_codec_get(cpu, "id"), "cpu"));
+  ck_assert_int_eq(lc_codec_get(cpu, "compute_capability")->type, MSGPACK_OBJECT_NIL);
+  ck_assert_int_gt(res_int(cpu, "cores"), 0);
+  ck_assert_int_gt(res_int(cpu, "memory"), 0);
+  ck_assert_ptr_nonnull(lc_codec_get(cpu, "name"));
+  const uint32_t n_devs = devs->via.array.size; /* res is valid until the next request */
+  int have_cuda0 = 0;
+  for (uint32_t i = 1; i < n_devs; ++i) {
+    const msgpack_object *d = &devs->via.array.ptr[i];
+    have_cuda0 |= lc_codec_str_eq(lc_codec_get(d, "id"), "cuda:0");
+    ck_assert_int_eq(lc_codec_get(d, "compute_capability")->type, MSGPACK_OBJECT_STR);
+  }
+  const int64_t mid = create_grid(&s, &g, NULL);
+  /* cpu: created there, and problem.info says so */
+  int64_t pid = -1;
+  ck_assert_int_eq(create_on(&s, mid, pack_dev_str, "cpu", msg, dev, &pid), 0);
+  ck_assert_str_eq(dev, "cpu");
+  msgpack_pack_map(begin(&s, "problem.info"), 1);
+  pstr(&s.pk, "problem");
+  msgpack_pack_int64(&s.pk, pid);
+  ck_assert(lc_codec_str_eq(lc_codec_get(ok(&s), "device"), "cpu"));
+  /* no device: the daemon's default */
+  msgpack_pack_map(begin(&s, "problem.create"), 1);
+  pstr(&s.pk, "mesh");
+  msgpack_pack_int64(&s.pk, mid);
+  ck_assert(lc_codec_str_eq(lc_codec_get(ok(&s), "device"), "cpu"));
+  /* cuda:0 works only where listed; otherwise INVAL naming the device */
+  int code = create_on(&s, mid, pack_dev_str, "cuda:0", msg, dev, NULL);
+  if (have_cuda0) {
+    ck_assert_int_eq(code, 0);
+    ck_assert_str_eq(dev, "cuda:0");
+  } else {
+    ck_assert_msg(code == LC_RPC_EINVAL && strstr(msg, "cuda:0"), "cuda:0: %d %s", code, msg);
+  }
+  const int few = n_devs < 17; /* fewer than 16 GPUs: cuda:15 does not exist */
+  code = create_on(&s, mid, pack_dev_str, "cuda:15", msg, dev, NULL);
+  ck_assert_msg(!few || (code == LC_RPC_EINVAL && strstr(msg, "cuda:15")), "cuda:15: %d %s", code, msg);
+  /* malformed: PARAMS naming the field */
+  static const char *const bad[] = {"gpu", "cuda:x", "", "cuda:-1", "CPU"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+    code = create_on(&s, mid, pack_dev_str, bad[i], msg, dev, NULL);
+    ck_assert_msg(code == LC_RPC_EPARAMS && strstr(msg, "'device'"), "'%s': %d %s", bad[i], code, msg);
+  }
+  const int fortytwo = 42;
+  code = create_on(&s, mid, pack_dev_int, &fortytwo, msg, dev, NULL);
+  ck_assert_msg(code == LC_RPC_EPARAMS && strstr(msg, "'device'"), "42: %d %s", code, msg);
+  /* auto: the first listed GPU, else the CPU */
+  ck_assert_int_eq(create_on(&s, mid, pack_dev_str, "auto", msg, dev, NULL), 0);
+  ck_assert_str_eq(dev, n_devs > 1 ? "cuda:0" : "cpu");
+  s_close(&s);
+  /* a store whose default device cannot be used is not created */
+  lc_rpc *r = NULL;
+  lc_error err = {0};
+  lc_rpc_config cfg = {.version = "test", .device = "gpu"};
+  ck_assert_int_eq(lc_rpc_create(&cfg, &r, &err), LC_EINVAL);
+  ck_assert_ptr_null(r);
+  cfg.device = "cuda:15";
+  if (few) {
+    ck_assert_int_eq(lc_rpc_create(&cfg, &r, &err), LC_ENOTSUP);
+    ck_assert_ptr_nonnull(strstr(err.msg, "cuda:15"));
+  }
+  cfg.device = NULL; /* auto */
+  ck_assert_int_eq(lc_rpc_create(&cfg, &r, &err), LC_OK);
+  lc_rpc_destroy(r);
+}
+END_TEST
+
 static Suite *protocol_suite(void) {
   Suite *s = suite_create("protocol");
   TCase *tc = tcase_create("scan");
@@ -1089,6 +1201,7 @@ static Suite *protocol_suite(void) {
   tcase_add_test(tc, envelope_errors);
   tcase_add_test(tc, session_full);
   tcase_add_test(tc, session_obj_and_step);
+  tcase_add_test(tc, session_devices);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,8 +1,9 @@
 /* test_server.c - integration test of the locad daemon: starts the real
  * binary (LOCAD_BIN) on an ephemeral loopback port and a Unix socket in a
  * temporary directory, runs whole sessions over both, disconnects a client
- * in the middle of a long solve, sends malformed bytes, and checks that
- * SIGTERM gives a clean exit 0 within a deadline.  Every wait is bounded. */
+ * in the middle of a long solve, sends malformed bytes, checks that an
+ * unusable --device stops the start-up, and that SIGTERM gives a clean exit
+ * 0 within a deadline.  Every wait is bounded. */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <check.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "testutil.h"
 
 #ifndef LOCAD_BIN
@@ -367,6 +369,7 @@ static int64_t make_problem(client_t *c, int n, uint32_t *msgid) {
   ck_assert_int_eq(call(c, &r, *msgid, &out, &res), 0);
   int64_t prob = get_int(res, "problem");
   ck_assert_int_eq(get_int(res, "n_dofs"), 3 * n * n);
+  ck_assert_int_eq(get(res, "device")->type, MSGPACK_OBJECT_STR); /* where it lives */
 
   static const char *const energies[] = {"spring", "dirichlet"};
   for (int e = 0; e < 2; e++) {
@@ -740,6 +743,101 @@ START_TEST(test_refuse_public_without_token) {
 }
 END_TEST
 
+/* Whether the string object o equals z. */
+static int str_is(const msgpack_object *o, const char *z) {
+  return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == strlen(z) &&
+         !memcmp(o->via.str.ptr, z, o->via.str.size);
+}
+
+/* Starts locad with --device flag_dev (NULL: none) and LOCAD_DEVICE env_dev
+ * (NULL: unset); expects a non-zero exit within 10 s with a log line naming
+ * want. */
+static void expect_device_refused(const char *flag_dev, const char *env_dev, const char *want) {
+  char dir[] = "/tmp/locad-test-XXXXXX", log[64], sock[64], buf[4096];
+  int st = 0;
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(log, sizeof log, "%s/log", dir);
+  snprintf(sock, sizeof sock, "%s/sock", dir);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) dup2(fd, 2);
+    if (env_dev) setenv("LOCAD_DEVICE", env_dev, 1);
+    else unsetenv("LOCAD_DEVICE");
+    if (flag_dev) execl(daemon_bin(), "locad", "--unix", sock, "--device", flag_dev, (char *)NULL);
+    else execl(daemon_bin(), "locad", "--unix", sock, (char *)NULL);
+    _exit(127);
+  }
+  double t0 = now_s();
+  while (waitpid(pid, &st, WNOHANG) != pid && now_s() - t0 < 10.0) sleep_ms(10);
+  const int hung = now_s() - t0 >= 10.0;
+  if (hung) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+  }
+  daemon_t d = {0};
+  snprintf(d.log, sizeof d.log, "%s", log);
+  read_log(&d, buf, sizeof buf);
+  unlink(log);
+  unlink(sock);
+  rmdir(dir);
+  ck_assert_msg(!hung, "locad kept running with device '%s'", want);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 127,
+                "device '%s': exit status %d", want, st);
+  ck_assert_msg(strstr(buf, want) && strstr(buf, "error"), "device '%s': log:\n%s", want, buf);
+}
+
+/* --device / LOCAD_DEVICE: an unusable or malformed device stops the start-up
+ * (nothing falls back); the default (auto) starts, logs its device once and
+ * reports it in server.info with the device list; --device cpu places
+ * problems on the CPU. */
+START_TEST(test_device_selection) {
+  static char logbuf[1 << 16];
+  lc_device_info devs[LC_DEVICE_MAX];
+  int nd = 0;
+  lc_device_list(devs, LC_DEVICE_MAX, &nd);
+  expect_device_refused("gpu", NULL, "'gpu'");
+  expect_device_refused(NULL, "cuda:x", "'cuda:x'");
+  if (nd < 17) expect_device_refused("cuda:15", NULL, "'cuda:15'"); /* no 16th GPU */
+  if (nd < 2) expect_device_refused(NULL, "cuda:0", "'cuda:0'");     /* no GPU here */
+  const char *const defaults[] = {NULL, "cpu"};
+  for (int k = 0; k < 2; k++) {
+    daemon_t d;
+    client_t c;
+    req_t r;
+    msgpack_unpacked out;
+    const msgpack_object *res;
+    uint32_t id = 0;
+    const char *const extra[] = {"--device", defaults[k], NULL};
+    const char *want = defaults[k] ? defaults[k] : nd > 1 ? "cuda:0" : "cpu";
+    char line[64];
+    daemon_start_args(&d, defaults[k] ? extra : NULL);
+    read_log(&d, logbuf, sizeof logbuf);
+    snprintf(line, sizeof line, "info device %s", want);
+    ck_assert_msg(strstr(logbuf, line), "no '%s' in the log:\n%s", line, logbuf);
+    client_tcp(&c, &d);
+    msgpack_unpacked_init(&out);
+    msgpack_pack_map(req_begin(&r, ++id, "server.info"), 0);
+    ck_assert_int_eq(call(&c, &r, id, &out, &res), 0);
+    ck_assert(str_is(get(res, "device"), want));
+    ck_assert(str_is(get(res, "backend"), strncmp(want, "cuda", 4) ? "cpu" : "cuda"));
+    const msgpack_object *list = get(res, "devices");
+    ck_assert(list && list->type == MSGPACK_OBJECT_ARRAY && (int)list->via.array.size == nd);
+    ck_assert(str_is(get(&list->via.array.ptr[0], "id"), "cpu"));
+    ck_assert_int_eq(get(&list->via.array.ptr[0], "compute_capability")->type, MSGPACK_OBJECT_NIL);
+    const int64_t prob = make_problem(&c, 3, &id);
+    msgpack_pack_map(req_begin(&r, ++id, "problem.info"), 1);
+    kv_i(&r.pk, "problem", prob);
+    ck_assert_int_eq(call(&c, &r, id, &out, &res), 0);
+    ck_assert(str_is(get(res, "device"), want));
+    msgpack_unpacked_destroy(&out);
+    client_close(&c);
+    daemon_finish(&d);
+  }
+}
+END_TEST
+
 /* A full queue answers "busy" (7); queued work still runs after a cancel. */
 START_TEST(test_busy) {
   daemon_t d;
@@ -827,6 +925,7 @@ static Suite *server_suite(void) {
   tcase_add_test(tc, test_auth);
   tcase_add_test(tc, test_sigterm_mid_solve);
   tcase_add_test(tc, test_refuse_public_without_token);
+  tcase_add_test(tc, test_device_selection);
   tcase_add_test(tc, test_busy);
   tcase_add_test(tc, test_slow_reader);
   suite_add_tcase(s, tc);

@@ -71,6 +71,35 @@ def test_server_methods(client, daemon):
         assert c4.health()["ok"]
 
 
+def test_devices(client):
+    """Device round trip: server.info lists the devices (CPU first); problem.create places the
+    problem where asked and says so; cuda:0 works only where the daemon lists it."""
+    info = client.info()
+    devs = client.devices()
+    ids = [d["id"] for d in devs]
+    assert ids[0] == "cpu" and devs[0]["compute_capability"] is None
+    assert devs[0]["cores"] >= 1 and devs[0]["memory"] > 0 and devs[0]["name"]
+    assert info["device"] in ids and info["backend"] in ("cpu", "cuda")
+    V, F = grid(4)
+    mid = client.mesh_create(V, F)["mesh"]
+    p = client.problem_create(mid, variables=[{"name": "x", "dim": 3}], device="cpu")
+    assert p["device"] == "cpu"
+    assert client.problem_info(p["problem"])["device"] == "cpu"
+    client.add_term(p["problem"], "spring", "x")
+    client.fix(p["problem"], "x", entities=[0])
+    r = client.solve(p["problem"], options={"max_iters": 3})
+    assert r["host_syncs"] == 0  # the CPU reads nothing back
+    assert client.problem_create(mid)["device"] == info["device"]  # the daemon's default
+    if "cuda:0" in ids:
+        assert client.problem_create(mid, device="cuda:0")["device"] == "cuda:0"
+    else:
+        with pytest.raises(locad.InvalidError, match="cuda:0"):
+            client.problem_create(mid, device="cuda:0")
+    for bad in ("gpu", "cuda:x", 42):
+        with pytest.raises(locad.ParamsError, match="device"):
+            client.problem_create(mid, device=bad)
+
+
 def test_parse_address():
     assert locad.parse_address("127.0.0.1:7878") == (socket.AF_INET, ("127.0.0.1", 7878))
     assert locad.parse_address("[::1]:1") == (socket.AF_INET6, ("::1", 1))
@@ -453,6 +482,7 @@ def test_locadctl(daemon, tmp_path, capsys):
     from locad import ctl  # pylint: disable=import-outside-toplevel
     assert ctl.main(["-a", daemon.tcp, "health"]) == 0
     assert ctl.main(["-a", daemon.tcp, "info"]) == 0
+    assert "device cpu" in capsys.readouterr().out
     assert ctl.main(["-a", "unix:" + daemon.unix, "stats"]) == 0
     prob = tmp_path / "p.json"
     prob.write_text(json.dumps({
@@ -468,6 +498,17 @@ def test_locadctl(daemon, tmp_path, capsys):
     lines = out.read_text().splitlines()
     assert sum(ln.startswith("v ") for ln in lines) == 64
     assert sum(ln.startswith("f ") for ln in lines) == 98
+    assert ctl.main(["-a", daemon.tcp, "solve", str(prob), "-o", str(out), "--device", "cpu",
+                     "-q"]) == 0
+    assert "on cpu" in capsys.readouterr().out
+    with locad.Client(daemon.tcp) as c:
+        before = c.stats()["objects"]
+        listed = [d["id"] for d in c.devices()]
+    if "cuda:15" not in listed:  # refused, naming the device; the mesh is not left behind
+        assert ctl.main(["-a", daemon.tcp, "solve", str(prob), "--device", "cuda:15"]) == 2
+        assert "cuda:15" in capsys.readouterr().err
+        with locad.Client(daemon.tcp) as c:
+            assert c.stats()["objects"] == before
     assert ctl.main(["-a", "unix:" + str(tmp_path / "none.sock"), "health"]) == 2
 
 

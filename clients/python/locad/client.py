@@ -245,8 +245,13 @@ class Client:
     # -- server -----------------------------------------------------------------------------
 
     def info(self, timeout=None):
-        """server.info: version, limits, methods, energies."""
+        """server.info: version, default ``device``, ``devices``, limits, methods, energies."""
         return self.call("server.info", timeout)
+
+    def devices(self, timeout=None):
+        """The daemon's devices (server.info ``devices``): list of {id, name, memory,
+        compute_capability, cores} dicts, the CPU first."""
+        return self.info(timeout)["devices"]
 
     def stats(self, timeout=None):
         """server.stats: object counts and request counters."""
@@ -281,9 +286,12 @@ class Client:
 
     # -- problems ---------------------------------------------------------------------------
 
-    def problem_create(self, mesh, variables=None, name=None, timeout=None):
-        """problem.create; ``variables``: list of {name, dim, loc?, init?} dicts."""
-        r = self.call("problem.create", timeout, mesh=mesh, variables=variables, name=name)
+    def problem_create(self, mesh, variables=None, name=None, device=None, timeout=None):
+        """problem.create; ``variables``: list of {name, dim, loc?, init?} dicts; ``device``:
+        "cpu", "cuda:N" or "auto" (default: the daemon's device). The result's ``device`` says
+        where the problem lives."""
+        r = self.call("problem.create", timeout, mesh=mesh, variables=variables, name=name,
+                      device=device)
         if name:
             self._names[name] = r["problem"]
         return r

@@ -1,10 +1,11 @@
 """locadctl: command-line control of a locad daemon.
 
-    locadctl [-a ADDRESS] info | stats | health | solve PROBLEM.json [-o OUT.obj]
+    locadctl [-a ADDRESS] info | stats | health | solve PROBLEM.json [-o OUT.obj] [--device D]
 
 ADDRESS is "host:port" or "unix:/path" (default: $LOCAD_ADDRESS or 127.0.0.1:7878); a token
 comes from --token or $LOCAD_TOKEN. ``solve`` reads a problem file (see locad.problem),
-prints progress, writes the result as OBJ and deletes the problem again.
+prints progress, writes the result as OBJ and deletes the problem again; ``--device`` (or the
+file's ``"device"``) places the problem ("cpu", "cuda:N", "auto"; default: the daemon's).
 """
 
 import argparse
@@ -24,6 +25,10 @@ def _cmd_info(c, _args):
     info = c.info()
     print(f"locad {info['version']}  protocol {info['protocol']}  backend {info['backend']}"
           f"  device {info['device']}")
+    for d in info.get("devices", []):
+        cc = f", compute capability {d['compute_capability']}" if d.get("compute_capability") else ""
+        print(f"device {d['id']:8} {d['name']}, {d['memory'] / 2**30:.1f} GiB, {d['cores']} cores{cc}"
+              + ("  (default)" if d["id"] == info["device"] else ""))
     print(f"limits: {info['limits']}")
     print("methods: " + " ".join(info["methods"]))
     print(f"{'energy':22} {'D':>2} {'K':>2}  params")
@@ -52,6 +57,8 @@ def _print_progress(info):
 def _cmd_solve(c, args):
     spec, base = pf.load(args.problem)
     t0 = time.perf_counter()
+    if args.device:
+        spec["device"] = args.device
     pid, mid, V, F = pf.build(c, spec, base)
     t_setup = time.perf_counter() - t0
     solver = spec.get("solver", {})
@@ -59,7 +66,8 @@ def _cmd_solve(c, args):
     var = out.get("var", spec["variables"][0]["name"])
     path = args.output or out.get("path") or \
         os.path.splitext(os.path.basename(args.problem))[0] + ".out.obj"
-    print(f"problem {pid}: {len(V)} vertices, {len(F)} faces, {len(spec['terms'])} terms"
+    print(f"problem {pid} on {c.problem_info(pid)['device']}: {len(V)} vertices, {len(F)} faces,"
+          f" {len(spec['terms'])} terms"
           f" (setup {t_setup:.2f} s); solving with {solver.get('method', 'newton')}", flush=True)
     try:
         r = c.solve(pid, method=solver.get("method"), options=solver.get("options"),
@@ -97,6 +105,7 @@ def main(argv=None):
     sp.add_argument("problem")
     sp.add_argument("-o", "--output", help="OBJ to write (default from the file)")
     sp.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    sp.add_argument("--device", help="cpu, cuda:N or auto (default: the daemon's device)")
     args = ap.parse_args(argv)
     cmd = {"info": _cmd_info, "stats": _cmd_stats, "health": _cmd_health,
            "solve": _cmd_solve}[args.cmd]

@@ -4,6 +4,7 @@ vertices and solver options, sent to the daemon with the client; and OBJ output.
 Format (see clients/python/README.md)::
 
     {"mesh": "spot.obj" | {"grid": {"n": 30, "size": 1.0}},
+     "device": "cpu" | "cuda:0" | "auto"?,
      "variables": [{"name": "x", "dim": 3, "init": "uv.txt"?}],
      "terms": [{"energy": "stvk", "var": "x", "weight": 1.0, "params": {"mu": 100}}],
      "fixed": [{"var": "x", "entities": [0, 29] | {"axis": "y", "side": "max"},
@@ -92,7 +93,11 @@ def build(client, spec, base):
         if isinstance(var.get("init"), str):
             var["init"] = np.loadtxt(find_file(var["init"], base), ndmin=2)
         variables.append(var)
-    pid = client.problem_create(mid, variables=variables)["problem"]
+    try:
+        pid = client.problem_create(mid, variables=variables, device=spec.get("device"))["problem"]
+    except Exception:
+        client.mesh_delete(mid)  # e.g. a device that cannot be used: leave nothing behind
+        raise
     for term in spec["terms"]:
         client.add_term(pid, **term)
     for fx in spec.get("fixed", []):

@@ -259,8 +259,15 @@ export class Client extends EventEmitter {
 
   // ---- server ------------------------------------------------------------
 
-  /** server.info: version, limits, methods, energies. @param {CallOptions} [opts] */
+  /** server.info: version, default device, devices, limits, methods, energies. @param {CallOptions} [opts] */
   info(opts) { return this.call('server.info', {}, opts); }
+
+  /**
+   * The daemon's devices (server.info `devices`), the CPU first.
+   * @param {CallOptions} [opts]
+   * @returns {Promise<Array<{id: string, name: string, memory: number, compute_capability: string|null, cores: number}>>}
+   */
+  async devices(opts) { return (await this.info(opts)).devices; }
 
   /** server.stats: object and request counters. @param {CallOptions} [opts] */
   stats(opts) { return this.call('server.stats', {}, opts); }
@@ -300,8 +307,9 @@ export class Client extends EventEmitter {
   // ---- problems ----------------------------------------------------------
 
   /**
-   * problem.create.
-   * @param {{mesh: number|string, name?: string, variables?: object[]}} params
+   * problem.create → {problem, name, device, n_dofs, variables}. `device`: "cpu", "cuda:N" or
+   * "auto" (default: the daemon's device); the result's `device` is where the problem lives.
+   * @param {{mesh: number|string, name?: string, device?: string, variables?: object[]}} params
    * @param {CallOptions} [opts]
    */
   problemCreate(params, opts) { return this.call('problem.create', params, opts); }
@@ -337,7 +345,7 @@ export class Client extends EventEmitter {
   /** problem.unfix → {n_fixed}. @param {number|string} problem @param {{var: number|string, entities?: Int32Array}} params @param {CallOptions} [opts] */
   unfix(problem, params, opts) { return this.onProblem('problem.unfix', problem, params, opts); }
 
-  /** problem.info. @param {number|string} problem @param {CallOptions} [opts] */
+  /** problem.info → {problem, name, device, mesh, n_dofs, ...}. @param {number|string} problem @param {CallOptions} [opts] */
   problemInfo(problem, opts) { return this.onProblem('problem.info', problem, {}, opts); }
 
   /**
@@ -349,7 +357,7 @@ export class Client extends EventEmitter {
   evaluate(problem, params, opts) { return this.onProblem('problem.eval', problem, params, opts); }
 
   /**
-   * problem.solve → {reason, iters, energy, gnorm, t_*, variables}.
+   * problem.solve → {reason, iters, energy, gnorm, t_*, host_syncs, variables}.
    * @param {number|string} problem
    * @param {{method?: string, options?: object, fix?: object|object[], unfix?: object|object[], return?: boolean|Array<number|string>}} [params]
    * @param {CallOptions} [opts] onProgress receives each problem.progress

@@ -121,6 +121,34 @@ for (const transport of ['tcp', 'unix']) {
       await c.delete(p.problem);
     });
 
+    test('devices: server.info lists them; problem.create places problems and says where', async () => {
+      const info = await c.info();
+      const devs = await c.devices();
+      const ids = devs.map((d) => d.id);
+      assert.equal(ids[0], 'cpu');
+      assert.equal(devs[0].compute_capability, null);
+      assert.ok(devs[0].cores >= 1 && devs[0].memory > 0);
+      assert.ok(ids.includes(info.device));
+      const { V, F } = grid(3);
+      const m = await c.meshCreate({ V, F });
+      const p = await c.problemCreate({ mesh: m.mesh, device: 'cpu', variables: [{ name: 'x', dim: 3 }] });
+      assert.equal(p.device, 'cpu');
+      assert.equal((await c.problemInfo(p.problem)).device, 'cpu');
+      await c.addTerm(p.problem, { energy: 'spring', var: 'x' });
+      const r = await c.solve(p.problem, { fix: { var: 'x', entities: Int32Array.of(0) }, options: { max_iters: 2 } });
+      assert.equal(r.host_syncs, 0);
+      assert.equal((await c.problemCreate({ mesh: m.mesh })).device, info.device);
+      if (ids.includes('cuda:0')) {
+        assert.equal((await c.problemCreate({ mesh: m.mesh, device: 'cuda:0' })).device, 'cuda:0');
+      } else {
+        await assert.rejects(c.problemCreate({ mesh: m.mesh, device: 'cuda:0' }), (e) => e.code === 5 && /cuda:0/.test(e.message));
+      }
+      for (const bad of ['gpu', 'cuda:x', 42]) {
+        await assert.rejects(c.problemCreate({ mesh: m.mesh, device: bad }), (e) => e.code === 3 && /device/.test(e.message));
+      }
+      await c.meshDelete(m.mesh);
+    });
+
     test('pipelined calls are matched by msgid', async () => {
       const calls = Array.from({ length: 200 }, (_, i) => (i % 2 ? c.health() : c.call('server.info')));
       const out = await Promise.all(calls);

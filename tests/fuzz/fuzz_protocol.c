@@ -17,8 +17,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static lc_rpc *store(void) {
   static lc_rpc *r;
   if (!r) {
-    lc_rpc_config cfg = {"fuzz", "cpu", "fuzz", 1u << 20, 64};
-    if (lc_rpc_create(&cfg, &r, NULL)) abort();
+    lc_rpc_config cfg = {.version = "fuzz", .device = "cpu", .max_frame = 1u << 20, .max_objects = 64};
+    lc_error err;
+    if (lc_rpc_create(&cfg, &r, &err)) abort();
   }
   return r;
 }

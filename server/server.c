@@ -412,14 +412,14 @@ static void on_signal(uv_signal_t *h, int signum) {
 
 /* ---- start and run -------------------------------------------------------------- */
 
-/* Logs the default device (id, and what asked for it when that was "auto"),
+/* Logs the default device (its id, marked when "auto" chose it),
  * as found in the device list. */
 static void log_device(const char *spec, lc_device_kind kind, int ordinal,
                        const lc_device_info *devs, int nd) {
   char id[16];
   if (kind == LC_DEV_CUDA) snprintf(id, sizeof id, "cuda:%d", ordinal);
   else snprintf(id, sizeof id, "cpu");
-  const char *how = strcmp(spec, id) ? " (auto)" : "";
+  const char *how = strcmp(spec, "auto") ? "" : " (auto)";
   for (int i = 0; i < nd; i++) {
     const lc_device_info *d = &devs[i];
     if (strcmp(d->id, id)) continue;

@@ -28,6 +28,10 @@
 #include "eval/el_types.h"
 #include "lc_error.h"
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 typedef struct lc_problem lc_problem;
 typedef struct lc_backend lc_backend;
 
@@ -105,6 +109,10 @@ const lc_backend_ops *lc_backend_cpu_ops(void);
 /* The CUDA backend's ops (engine/cuda), or NULL in a build without CUDA. */
 const lc_backend_ops *lc_backend_cuda_ops(void);
 
+/* The backend a problem is bound to (problem.c; for the engine's own
+ * layers and tests). */
+lc_backend *lc_problem_backend(lc_problem *p);
+
 /* Binds b to the device spec names (NULL = "auto"): resolves it, picks the
  * ops and creates the context. On failure b is left unbound (ops NULL). */
 int lc_backend_open(lc_backend *b, const char *spec, lc_error *err);
@@ -118,5 +126,9 @@ int lc_backend_download(lc_backend *b, void *host, const void *src, size_t bytes
 
 /* Reads n scalars through b->ops->read_scalars and counts the read. */
 int lc_backend_read_scalars(lc_backend *b, double *host, const double *src, int n, lc_error *err);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif

@@ -9,6 +9,10 @@
 
 #include <stddef.h>
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 enum {
   LC_OK = 0,
   LC_EINVAL = -1,   /* an argument is invalid */
@@ -40,5 +44,9 @@ int lc_error_set(lc_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif

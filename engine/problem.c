@@ -27,6 +27,9 @@ int lc_problem_create(lc_mesh *mesh, const char *device, lc_problem **out, lc_er
 /* The device the problem lives on ("cpu", "cuda:0"). */
 const char *lc_problem_device(const lc_problem *p) { return p->be.id; }
 
+/* The backend the problem is bound to. */
+lc_backend *lc_problem_backend(lc_problem *p) { return &p->be; }
+
 /* Counted host reads of backend scalars so far (0 on the CPU). */
 uint64_t lc_problem_host_reads(const lc_problem *p) { return p->be.n_reads; }
 

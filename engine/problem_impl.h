@@ -16,6 +16,10 @@
 #include "energies/kernels.h"
 #include "problem.h"
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 #define LC_CHUNK 256
 #define LC_MAX_COLORS 256
 
@@ -109,5 +113,9 @@ void lc_problem_free_staging(lc_problem *p);
 
 /* Frees a term and everything it owns. */
 void lc_term_free(lc_term *t);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif

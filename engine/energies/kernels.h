@@ -12,6 +12,10 @@
 
 #include "registry.h"
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 typedef struct lc_elem_kernel {
   /* energy only */
   double (*value)(const double *x, const double *k, const double *p);
@@ -28,5 +32,9 @@ typedef struct lc_elem_kernel {
 
 /* The host kernels of energy id (0 <= id < LC_E_COUNT). */
 const lc_elem_kernel *lc_cpu_kernel(int id);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif

@@ -24,7 +24,7 @@ LC_HD void lc_el_gather(const lc_el_term *t, const lc_el_out *o, int32_t s, int 
       dof[i] = g;
       xl[i] = o->x[g];
       fl[i] = o->fixed[g];
-      if (vl && o->v) vl[i] = fl[i] ? 0.0 : o->v[g];
+      if (vl) vl[i] = fl[i] || !o->v ? 0.0 : o->v[g];
     }
 }
 
@@ -54,11 +54,12 @@ LC_HD void lc_el_scatter_hess(const lc_el_out *o, const int32_t *slots, int K, i
     }
 }
 
-/* Scales the element Hessian by w and PSD-projects it if asked. */
-LC_HD void lc_el_weight_project(double *H, int K, int D, double w, int project) {
+/* Scales the element Hessian by w and PSD-projects it if asked, in the
+ * workspace ws of LC_PSD_ELEM_WS(K * D) doubles. */
+LC_HD void lc_el_weight_project(double *H, int K, int D, double w, int project, double *ws) {
   const int N = K * D;
   for (int i = 0; i < N * N; ++i) H[i] *= w;
-  if (project) lc_psd_project_elem(H, K, D, LC_PSD_EPS);
+  if (project) lc_psd_project_elem_ws(H, K, D, LC_PSD_EPS, ws);
 }
 
 /* From residuals r[m] and their Jacobian J[m x N]: returns 1/2 |r|^2, the

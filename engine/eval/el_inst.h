@@ -106,7 +106,9 @@ LC_HD double LC_EL_(elk_hesscols)(const double *x, const double *k, const double
 /* Energy, gradient g[N] and the full row-major Hessian H[N x N]. */
 LC_HD double LC_EL_(elk_hess)(const double *x, const double *k, const double *p, double *g,
                               double *H) {
-  if (LC_EL_HESS_BY_COLUMNS(LC_EN)) return LC_EL_(elk_hesscols)(x, k, p, g, H);
+#if LC_EL_HESS_BY_COLUMNS(LC_EN)
+  return LC_EL_(elk_hesscols)(x, k, p, g, H);
+#else
   S xs[LC_EN];
   for (int i = 0; i < LC_EN; ++i) xs[i] = s_var(x[i], i);
   const S e = LC_EFN(LC_EINST)(xs, k, p);
@@ -118,6 +120,7 @@ LC_HD double LC_EL_(elk_hess)(const double *x, const double *k, const double *p,
     }
   }
   return e.v;
+#endif
 }
 #undef LC_AD_T
 
@@ -159,7 +162,10 @@ LC_HD double LC_EL_(el_local_hess)(const lc_el_term *t, const double *xl, int32_
   (void)gn;
 #endif
   const double e = LC_EL_(elk_hess)(xl, k, t->params, g, H);
-  if (isfinite(e)) lc_el_weight_project(H, LC_EK, LC_EDIM, t->weight, t->project);
+  if (isfinite(e)) {
+    double ws[LC_PSD_ELEM_WS(LC_EN)];
+    lc_el_weight_project(H, LC_EK, LC_EDIM, t->weight, t->project, ws);
+  }
   return e;
 }
 
@@ -200,7 +206,8 @@ LC_HD double LC_EL_(el_hvp)(const lc_el_term *t, const lc_el_out *o, int32_t s) 
   if (t->project) {
     double H[LC_EN * LC_EN];
     e = LC_EL_(el_local_hess)(t, xl, s, 0, g, H);
-    if (isfinite(e)) lc_el_matvec(H, vl, LC_EN, hv);
+    if (!isfinite(e)) return t->weight * e;
+    lc_el_matvec(H, vl, LC_EN, hv);
   } else {
     e = LC_EL_(elk_hvp)(xl, vl, t->consts + (int64_t)s * t->n_const, t->params, g, hv);
     for (int i = 0; i < LC_EN; ++i) hv[i] *= t->weight;

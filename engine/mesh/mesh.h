@@ -32,6 +32,10 @@
 
 #include "../lc_error.h"
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 typedef struct lc_mesh lc_mesh;
 
 /* Creates a mesh from copies of V (nv x 3) and F (nf x 3); validates it. */
@@ -86,5 +90,9 @@ int32_t lc_mesh_euler(const lc_mesh *m);
 
 /* Heap bytes held by the mesh, for statistics. */
 size_t lc_mesh_bytes(const lc_mesh *m);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif

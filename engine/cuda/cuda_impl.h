@@ -1,0 +1,109 @@
+/* cuda_impl.h - internals shared by the files of the CUDA backend
+ * (engine/cuda/*.cu): the per-problem context with its resident data, error
+ * helpers and the kernel launchers of the shared element loop.  CUDA C++
+ * only; not a public header.
+ *
+ * Resident data of a problem (refreshed by lc_cu_sync when a generation
+ * counter of the problem moved): per term the element indices, constants,
+ * colour permutation, chunk offsets and Hessian slots; the fixed flags and
+ * the list of fixed DOFs; the Hessian pattern's row pointers and diagonal
+ * positions with room for its values; the Jacobian's row pointers and
+ * values; one partial energy per chunk. */
+#ifndef LC_CUDA_IMPL_H
+#define LC_CUDA_IMPL_H
+
+#include <cuda_runtime.h>
+
+#include "backend.h"
+#include "problem_impl.h"
+
+/* Threads per block of the element kernels: one chunk per block. */
+#define LC_CU_BLOCK LC_CHUNK
+
+/* Elements per block of the deterministic vector reductions. */
+#define LC_CU_RED_CHUNK 4096
+
+/* Device copies of one term's element data. */
+typedef struct lc_cu_term {
+  int32_t *ent, *slots, *perm, *chunk_ptr;
+  double *consts;
+  int32_t part0;      /* first partial of this term's chunks */
+} lc_cu_term;
+
+/* The CUDA backend's per-problem context. */
+typedef struct lc_cu_ctx {
+  int dev;
+  cudaStream_t stream;
+  lc_cu_term *terms;  /* n_terms (term slots; unused slots zero) */
+  int n_terms;
+  uint8_t *fixed;
+  int64_t *fixed_idx;
+  int64_t n_dofs, n_fixed;
+  int32_t *rowptr, *diag, *jrowptr;
+  double *hval, *jval;
+  int64_t nnz, jnnz;
+  double *partials;   /* one per chunk of every term */
+  int64_t n_partials;
+  double *red;        /* reduction scratch */
+  int64_t n_red;
+  uint64_t gen_terms, gen_fixed, gen_pattern; /* what is resident (0: nothing) */
+} lc_cu_ctx;
+
+/* The context of backend b. */
+static inline lc_cu_ctx *lc_cu(lc_backend *b) { return (lc_cu_ctx *)b->ctx; }
+
+/* Turns a CUDA status into an lc error naming the device and what was being
+ * done (printf-style); cudaSuccess gives LC_OK. */
+int lc_cu_check(lc_backend *b, cudaError_t e, lc_error *err, const char *what, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* cudaMalloc of bytes into *ptr (NULL for 0 bytes) with an error naming the
+ * device, the size and what it is for; *ptr stays NULL on failure. */
+int lc_cu_alloc(lc_backend *b, void **ptr, size_t bytes, const char *what, lc_error *err);
+
+/* Adds the block's values e (one per thread, LC_CU_BLOCK threads) in a fixed
+ * tree order and stores the sum in *out (thread 0). */
+__device__ static inline void lc_cu_block_sum(double e, double *out) {
+  __shared__ double sh[LC_CU_BLOCK];
+  sh[threadIdx.x] = e;
+  __syncthreads();
+  for (int w = LC_CU_BLOCK / 2; w > 0; w >>= 1) {
+    if ((int)threadIdx.x < w) sh[threadIdx.x] += sh[threadIdx.x + w];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) *out = sh[0];
+}
+
+/* An element-kernel launcher: mode m over chunks [ch0, ch0 + nch) of a term. */
+typedef cudaError_t (*lc_cu_launch_fn)(lc_el_mode m, const lc_el_term *t, const lc_el_out *o,
+                                       int32_t ch0, int32_t nch, int serial, double *partials,
+                                       cudaStream_t st);
+
+/* The launchers of the three kernel parts (cuda_kernels_*.cu), by energy id. */
+cudaError_t lc_cu_launch_part0(int id, lc_el_mode m, const lc_el_term *t, const lc_el_out *o,
+                               int32_t ch0, int32_t nch, int serial, double *partials, cudaStream_t st);
+cudaError_t lc_cu_launch_part1(int id, lc_el_mode m, const lc_el_term *t, const lc_el_out *o,
+                               int32_t ch0, int32_t nch, int serial, double *partials, cudaStream_t st);
+cudaError_t lc_cu_launch_part2(int id, lc_el_mode m, const lc_el_term *t, const lc_el_out *o,
+                               int32_t ch0, int32_t nch, int serial, double *partials, cudaStream_t st);
+
+/* Launches the element kernel of energy id in mode m over chunks
+ * [ch0, ch0 + nch) of a term (serial: one thread walks the single chunk). */
+cudaError_t lc_cu_launch_elements(int id, lc_el_mode m, const lc_el_term *t, const lc_el_out *o,
+                                  int32_t ch0, int32_t nch, int serial, double *partials,
+                                  cudaStream_t st);
+
+/* Sums n partials (fixed order) into *out on stream st. */
+cudaError_t lc_cu_launch_sum(const double *partials, int64_t n, double *out, cudaStream_t st);
+
+/* Ops of cuda_eval.cu (see backend.h). */
+int lc_cu_sync(lc_backend *b, lc_problem *p, lc_el_mode mode, lc_error *err);
+int lc_cu_eval(lc_backend *b, lc_problem *p, const lc_eval_req *q, lc_error *err);
+double *lc_cu_hess_values(lc_backend *b, lc_problem *p);
+double *lc_cu_jac_values(lc_backend *b, lc_problem *p);
+void lc_cu_free_resident(lc_backend *b);
+
+#endif

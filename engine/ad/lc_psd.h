@@ -65,7 +65,8 @@ LC_HD double lc_psd_sym_copy_(const double *H, int n, double *w) {
       const double a = H[i * n + j], b = H[j * n + i];
       if (!isfinite(a) || !isfinite(b)) return -1.0;
       const double s = a == b ? a : 0.5 * (a + b);
-      w[i * n + j] = w[j * n + i] = s;
+      w[i * n + j] = s;
+      w[j * n + i] = s;
       scale = fabs(s) > scale ? fabs(s) : scale;
     }
   return scale;
@@ -301,7 +302,10 @@ LC_HD int lc_psd_project(double *H, int n, double eps) {
     }
   }
   for (int i = 0; i < n; ++i)
-    for (int j = 0; j <= i; ++j) H[i * n + j] = H[j * n + i] = w[i * n + j];
+    for (int j = 0; j <= i; ++j) {
+      H[i * n + j] = w[i * n + j];
+      H[j * n + i] = w[i * n + j];
+    }
   return 1;
 }
 
@@ -354,7 +358,8 @@ LC_HD void lc_psd_rank1_(double *H, int n, double c, const double *q) {
   for (int i = 0; i < n; ++i)
     for (int j = 0; j <= i; ++j) {
       const double v = H[i * n + j] + c * q[i] * q[j];
-      H[i * n + j] = H[j * n + i] = v;
+      H[i * n + j] = v;
+      H[j * n + i] = v;
     }
 }
 
@@ -409,7 +414,11 @@ LC_HD int lc_psd_project_elem_ws(double *H, int K, int D, double eps, double *ws
   }
   for (int i = 0; i < n; ++i) /* the translations' zero eigenvalues -> eps */
     for (int j = 0; j <= i; ++j)
-      if (i % D == j % D) H[i * n + j] = H[j * n + i] = H[i * n + j] + eps / K;
+      if (i % D == j % D) {
+        const double v = H[i * n + j] + eps / K;
+        H[i * n + j] = v;
+        H[j * n + i] = v;
+      }
   return 1;
 }
 

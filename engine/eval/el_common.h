@@ -75,7 +75,8 @@ LC_HD double lc_el_gauss_newton(const double *r, const double *J, int m, int N, 
     for (int b = 0; b <= a; ++b) {
       double h = 0.0;
       for (int i = 0; i < m; ++i) h += J[i * N + a] * J[i * N + b];
-      H[a * N + b] = H[b * N + a] = w * h;
+      H[a * N + b] = w * h;
+      H[b * N + a] = w * h;
     }
   }
   return e;

@@ -95,7 +95,10 @@ LC_HD double LC_EL_(elk_hesscols)(const double *x, const double *k, const double
       for (int i = 0; i < LC_EN; ++i) g[i] = r.g[i];
       if (!isfinite(e)) return e;
     }
-    for (int i = j; i < LC_EN; ++i) H[i * LC_EN + j] = H[j * LC_EN + i] = r.dg[i];
+    for (int i = j; i < LC_EN; ++i) {
+      H[i * LC_EN + j] = r.dg[i];
+      H[j * LC_EN + i] = r.dg[i];
+    }
   }
   return e;
 }

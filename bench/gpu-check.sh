@@ -5,7 +5,8 @@
 # checkout on the GPU machine, on a build made and packed on the CPU machine
 # (bench/gpu-pack.sh; see bench/README.md, "GPU check").
 #
-# Writes OUTDIR/summary.md (device, date, commit, each command with its exit
+# The carried shared libraries (carry-libs) are put on LD_LIBRARY_PATH for the
+# locad binaries only.  Writes OUTDIR/summary.md (device, date, commit, each command with its exit
 # status and time, the GPU tests' results, the targets), OUTDIR/table.md (the
 # ratio table), OUTDIR/locad.jsonl, OUTDIR/torch.jsonl, OUTDIR/jax.jsonl and
 # OUTDIR/log.txt (every step's stderr and the tests' output): six files.
@@ -76,27 +77,32 @@ step() {
 }
 
 # --- the carried build ------------------------------------------------------
+py=${LOCAD_PYTHON:-}
+if [ -z "$py" ]; then
+  py=python3
+  "$py" -c "import numpy" 2>/dev/null || py=/usr/bin/python3
+fi
 if [ ! -d "$build/carry-bin" ] && [ -f "$build/gpu-carry.tar.xz" ]; then
   dest=$build
   [ -w "$build" ] || dest=$(mktemp -d)
   note "unpacking $build/gpu-carry.tar.xz into $dest"
-  tar -C "$dest" -xJf "$build/gpu-carry.tar.xz" >> "$log" 2>&1 || note "unpacking failed"
+  tar -C "$dest" -xJf "$build/gpu-carry.tar.xz" >> "$log" 2>&1 ||
+    "$py" -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' \
+      "$build/gpu-carry.tar.xz" "$dest" >> "$log" 2>&1 || note "unpacking failed"
   build=$dest
 fi
 bin="$build/carry-bin"
+# The carried libraries serve the locad binaries only (run through "env
+# LD_LIBRARY_PATH=$ldp"), not Python, whose wheels bring their own.
+ldp=${LD_LIBRARY_PATH:-}
 if [ -d "$bin" ]; then
-  export LD_LIBRARY_PATH="$build/carry-libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  ldp="$build/carry-libs${ldp:+:$ldp}"
   export LOCAD_MESHES="$build/carry-meshes"
   bench_bin="$bin/locad-bench"
 else  # a build made on this machine: its own binaries, the shared meshes
   note "no carry-bin in $build: using the build folder itself"
   export LOCAD_MESHES="${LOCAD_MESHES:-$root/../shared/meshes}"
   bench_bin="$build/bench/locad-bench"
-fi
-py=${LOCAD_PYTHON:-}
-if [ -z "$py" ]; then
-  py=python3
-  "$py" -c "import numpy" 2>/dev/null || py=/usr/bin/python3
 fi
 
 # --- device -------------------------------------------------------------------
@@ -130,9 +136,11 @@ if [ -f "$bin/gpu-tests.sh" ]; then
     for a in "${cmd[@]}"; do a=${a//@BIN@/$bin}; a=${a//@MESHES@/$LOCAD_MESHES}; argv+=("${a//@BUILD@/$build}"); done
     for a in "${envs[@]}"; do a=${a//@BIN@/$bin}; a=${a//@MESHES@/$LOCAD_MESHES}; envv+=("${a//@BUILD@/$build}"); done
     mkdir -p "$work/$name"
-    step "test $name" 150 - env -C "$work/$name" "${envv[@]}" "${argv[@]}"
+    step "test $name" 150 - env -C "$work/$name" LD_LIBRARY_PATH="$ldp" "${envv[@]}" "${argv[@]}"
     rc=$?
     if [ $rc = 0 ]; then result=passed; tests_pass=$((tests_pass + 1))
+    elif [ $rc = "$skip" ] && [ -n "$gpu" ]; then  # nvidia-smi sees a GPU that locad cannot use
+      result="SKIPPED although nvidia-smi found a GPU (exit $rc; see log.txt)"; tests_skip=$((tests_skip + 1)); failed=1
     elif [ $rc = "$skip" ]; then result="skipped (exit $rc: no usable device)"; tests_skip=$((tests_skip + 1))
     else result="FAILED (exit $rc)"; tests_fail=$((tests_fail + 1)); failed=1
     fi
@@ -154,15 +162,18 @@ fi
 # --- benchmarks ---------------------------------------------------------------
 bench_state="not run (no GPU)"
 if [ -n "$gpu" ]; then
-  bench_state="run"
-  step "locad-bench" 150 "$out/locad.jsonl" "$bench_bin" --backend $backend --breakdown --runs "$runs" \
-    --threads "$(nproc)" --meshes "$LOCAD_MESHES" "${lbargs[@]}" || failed=1
-  step "torch baseline" 120 "$out/torch.jsonl" env PYTHONUNBUFFERED=1 "$py" "$root/bench/torch_baseline.py" \
-    --device $backend --runs "$runs" --threads "$(nproc)" --meshes "$LOCAD_MESHES" "${pyargs[@]}" || failed=1
-  step "jax baseline" 150 "$out/jax.jsonl" env PYTHONUNBUFFERED=1 "$py" "$root/bench/jax_baseline.py" \
-    --device $backend --runs "$runs" --meshes "$LOCAD_MESHES" "${pyargs[@]}" || failed=1
+  bench_fail=0
+  step "locad-bench" 130 "$out/locad.jsonl" env LD_LIBRARY_PATH="$ldp" "$bench_bin" --backend $backend --breakdown --runs "$runs" \
+    --threads "$(nproc)" --meshes "$LOCAD_MESHES" "${lbargs[@]}" || bench_fail=$((bench_fail + 1))
+  step "torch baseline" 130 "$out/torch.jsonl" env PYTHONUNBUFFERED=1 "$py" "$root/bench/torch_baseline.py" \
+    --device $backend --runs "$runs" --threads "$(nproc)" --meshes "$LOCAD_MESHES" "${pyargs[@]}" || bench_fail=$((bench_fail + 1))
+  step "jax baseline" 170 "$out/jax.jsonl" env PYTHONUNBUFFERED=1 "$py" "$root/bench/jax_baseline.py" \
+    --device $backend --runs "$runs" --meshes "$LOCAD_MESHES" "${pyargs[@]}" || bench_fail=$((bench_fail + 1))
   step "table" 30 - "$py" "$root/bench/gpu_table.py" --backend $backend --out "$out/table.md" \
-    "$out/locad.jsonl" "$out/torch.jsonl" "$out/jax.jsonl" || failed=1
+    "$out/locad.jsonl" "$out/torch.jsonl" "$out/jax.jsonl" || bench_fail=$((bench_fail + 1))
+  [ $bench_fail -eq 0 ] || failed=1
+  bench_state="run, $bench_fail of 4 steps failed (exit status in the commands below; a check that
+failed makes its step fail)"
 else
   printf '# locad vs PyTorch vs JAX on the GPU\n\nBenchmarks not run: no GPU on this machine.\n' > "$out/table.md"
 fi

@@ -20,7 +20,7 @@
 # with it exceed 64 MiB.  Build first, e.g.:
 #   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang \
 #         -DCMAKE_CUDA_ARCHITECTURES=90
-#   cmake --build build-gpu -j --target locad-bench test_cuda
+#   cmake --build build-gpu -j --target locad-bench test_cuda test_server locad
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -eq 1 ] || { echo "usage: bench/gpu-pack.sh BUILD_DIR" >&2; exit 2; }
@@ -61,7 +61,7 @@ for i, t in enumerate(tests):
         print("# carry %s" % exe)
         exe = "@BIN@/" + os.path.basename(exe)
     env = [rel(e) for e in props.get("ENVIRONMENT", [])]
-    if t["name"] == "test_server":
+    if os.path.basename(cmd[0]) == "test_server":  # server_gpu: the daemon travels too
         env.append("LOCAD_TEST_BIN=@BIN@/locad")
         print("# carry %s/server/locad" % build)
     print("gpu_test_cmd_%d=(%s)" % (i, " ".join(shlex.quote(rel(a)) for a in [exe] + cmd[1:])))

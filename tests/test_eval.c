@@ -75,7 +75,7 @@ START_TEST(elem_projection_matches_reference) {
   for (size_t sh = 0; sh < sizeof shapes / sizeof *shapes; ++sh) {
     const int K = shapes[sh][0], D = shapes[sh][1], n = K * D;
     for (int trial = 0; trial < 50; ++trial) {
-      double A[144], B[144], P[144], ws[LC_PSD_ELEM_WS(12)];
+      double A[144], B[144], P[144], ws[LC_PSD_ELEM_WS(12, 1)];
       /* random symmetric, translation-free when trial is even */
       for (int i = 0; i < n; ++i)
         for (int j = 0; j <= i; ++j) A[i * n + j] = A[j * n + i] = lc_test_rand(&seed, -1, 1);

@@ -912,6 +912,41 @@ START_TEST(test_slow_reader) {
 }
 END_TEST
 
+/* GPU (CTest server_gpu, label gpu): a daemon whose problems live on cuda:0
+ * creates a problem, solves it and reports where it lives and how often
+ * the host read from the device. */
+START_TEST(test_daemon_on_gpu) {
+  const char *const extra[] = {"--device", "cuda:0", NULL};
+  daemon_t d;
+  client_t c;
+  req_t r;
+  msgpack_unpacked out;
+  const msgpack_object *res;
+  uint32_t id = 0;
+  daemon_start_args(&d, extra);
+  client_tcp(&c, &d);
+  msgpack_unpacked_init(&out);
+  const int64_t prob = make_problem(&c, 12, &id);
+  msgpack_packer *pk = req_begin(&r, ++id, "problem.info");
+  msgpack_pack_map(pk, 1);
+  kv_i(pk, "problem", prob);
+  ck_assert_int_eq(call(&c, &r, id, &out, &res), 0);
+  ck_assert(str_is(get(res, "device"), "cuda:0"));
+  pk = req_begin(&r, ++id, "problem.solve");
+  msgpack_pack_map(pk, 3);
+  kv_i(pk, "problem", prob);
+  kv_s(pk, "method", "lbfgs");
+  pack_key(pk, "options");
+  msgpack_pack_map(pk, 1);
+  kv_i(pk, "max_iters", 10);
+  ck_assert_int_eq(call(&c, &r, id, &out, &res), 0);
+  ck_assert_int_gt(get_int(res, "host_syncs"), 0); /* staged through the host today */
+  msgpack_unpacked_destroy(&out);
+  client_close(&c);
+  daemon_finish(&d);
+}
+END_TEST
+
 static Suite *server_suite(void) {
   Suite *s = suite_create("server");
   TCase *tc = tcase_create("daemon");
@@ -929,6 +964,10 @@ static Suite *server_suite(void) {
   tcase_add_test(tc, test_busy);
   tcase_add_test(tc, test_slow_reader);
   suite_add_tcase(s, tc);
+  TCase *gpu = tcase_create("gpu");
+  tcase_set_timeout(gpu, 120);
+  tcase_add_test(gpu, test_daemon_on_gpu);
+  suite_add_tcase(s, gpu);
   return s;
 }
 
@@ -938,5 +977,14 @@ int main(void) {
     fprintf(stderr, "test_server: %s not built, skipping\n", daemon_bin());
     return 77;
   }
+  const char *only = getenv("CK_RUN_CASE");
+  lc_device_kind kind;
+  int ord;
+  lc_error err;
+  if (only && !strcmp(only, "gpu") && lc_device_resolve("cuda:0", &kind, &ord, &err) != LC_OK) {
+    printf("test_server (gpu): skipped: %s\n", err.msg);
+    return 77;
+  }
+  if (!only) setenv("CK_EXCLUDE_CASE", "gpu", 1); /* the GPU case runs as server_gpu */
   return lc_test_run_suite(server_suite());
 }

@@ -323,15 +323,20 @@ LC_HD int lc_psd_translation_free_(const double *w, int K, int D, double lim) {
   return 1;
 }
 
-/* Helmert coefficient (j, a) of the complement of (1, ..., 1) in R^K:
- * row j is (1, .., 1, -(j+1), 0, ..) / sqrt((j+1)(j+2)). */
-LC_HD double lc_helmert_(int j, int a) {
-  const double s = 1.0 / sqrt((double)(j + 1) * (j + 2));
-  return a <= j ? s : (a == j + 1 ? -(j + 1) * s : 0.0);
+/* Scales of the Helmert basis of the complement of (1, ..., 1) in R^K:
+ * row j of the basis is (1, .., 1, -(j+1), 0, ..) * sj[j], with
+ * sj[j] = 1 / sqrt((j+1)(j+2)), j < K - 1. */
+LC_HD void lc_helmert_scales_(int K, double *sj) {
+  for (int j = 0; j < K - 1; ++j) sj[j] = 1.0 / sqrt((double)(j + 1) * (j + 2));
 }
 
-/* r = C H C^T (m x m, m = (K-1)D, C = Helmert (x) I_D), symmetrised. */
-LC_HD void lc_psd_reduce_(const double *H, int K, int D, double *r) {
+/* Helmert coefficient (j, a) from the scales. */
+LC_HD double lc_helmert_(const double *sj, int j, int a) {
+  return a <= j ? sj[j] : (a == j + 1 ? -(j + 1) * sj[j] : 0.0);
+}
+
+/* r = C H C^T (m x m, m = (K-1)D, C = Helmert (x) I_D), symmetric. */
+LC_HD void lc_psd_reduce_(const double *H, int K, int D, const double *sj, double *r) {
   const int n = K * D, m = (K - 1) * D;
   for (int i = 0; i < m; ++i) {
     const int ji = i / D, di = i % D;
@@ -340,18 +345,24 @@ LC_HD void lc_psd_reduce_(const double *H, int K, int D, double *r) {
       double acc = 0.0;
       for (int a = 0; a <= ji + 1; ++a) {
         double row = 0.0;
-        for (int b = 0; b <= jc + 1; ++b) row += H[(a * D + di) * n + b * D + dc] * lc_helmert_(jc, b);
-        acc += lc_helmert_(ji, a) * row;
+        for (int b = 0; b <= jc + 1; ++b) row += H[(a * D + di) * n + b * D + dc] * lc_helmert_(sj, jc, b);
+        acc += lc_helmert_(sj, ji, a) * row;
       }
       r[i * m + c] = acc;
+      r[c * m + i] = acc;
     }
   }
-  for (int i = 0; i < m; ++i)
-    for (int c = 0; c < i; ++c) r[c * m + i] = r[i * m + c];
 }
 
-/* Workspace (doubles) that lc_psd_project_elem_ws needs for n = K*D. */
-#define LC_PSD_ELEM_WS(n) ((n) * (n) + 2 * (n))
+/* Workspace (doubles) that lc_psd_project_elem_ws needs for K entities of
+ * dimension D: the larger of the general path (packed n x n matrix and n
+ * eigenvalues) and the reduced path ((K-1)D block, its eigenvalues and one
+ * n-vector). */
+#define LC_PSD_WS_FULL_(n) ((n) * ((n) + 1) / 2 + (n))
+#define LC_PSD_WS_RED_(K, D) (((K) - 1) * (D) * ((K) - 1) * (D) + ((K) - 1) * (D) + (K) * (D))
+#define LC_PSD_ELEM_WS(K, D)                                                                   \
+  (LC_PSD_WS_FULL_((K) * (D)) > LC_PSD_WS_RED_(K, D) ? LC_PSD_WS_FULL_((K) * (D))              \
+                                                      : LC_PSD_WS_RED_(K, D))
 
 /* Adds c q q^T to the symmetric n x n H (both triangles). */
 LC_HD void lc_psd_rank1_(double *H, int n, double c, const double *q) {
@@ -363,23 +374,50 @@ LC_HD void lc_psd_rank1_(double *H, int n, double c, const double *q) {
     }
 }
 
-/* The general path of lc_psd_project_elem_ws: full n x n eigenproblem in ws. */
+/* The packed lower triangle of the symmetric part of H. */
+LC_HD void lc_psd_pack_(const double *H, int n, double *P) {
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j <= i; ++j) {
+      const double a = H[i * n + j], b = H[j * n + i];
+      P[LC_TRI(i, j)] = a == b ? a : 0.5 * (a + b);
+    }
+}
+
+/* The full symmetric H from its packed lower triangle P. */
+LC_HD void lc_psd_unpack_(const double *P, int n, double *H) {
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j <= i; ++j) {
+      H[i * n + j] = P[LC_TRI(i, j)];
+      H[j * n + i] = P[LC_TRI(i, j)];
+    }
+}
+
+/* The general path of lc_psd_project_elem_ws, in LC_PSD_WS_FULL_(n) doubles:
+ * the symmetric part of H is kept packed in ws while H itself serves as the
+ * scratch of the PSD test and then holds the eigenvectors; the clamped
+ * eigenpairs are added to the packed copy, which becomes the result. */
 LC_HD int lc_psd_project_full_(double *H, int n, double eps, double scale, double *ws) {
-  double *a = ws, *ev = ws + n * n, *q = ev + n;
-  lc_psd_sym_copy_(H, n, a);
-  if (lc_psd_ldlt_check_(a, n, LC_PSD_TOL * scale)) return 0;
-  lc_psd_sym_copy_(H, n, a);
-  lc_psd_sym_copy_(a, n, H); /* H becomes exactly symmetric */
-  if (lc_sym_eig_(a, n, ev)) return -1;
-  for (int k = 0; k < n && ev[k] < eps; ++k) {
-    for (int i = 0; i < n; ++i) q[i] = a[i * n + k];
-    lc_psd_rank1_(H, n, eps - ev[k], q);
+  double *P = ws, *ev = ws + LC_TRI_SIZE(n);
+  lc_psd_pack_(H, n, P);
+  lc_psd_unpack_(P, n, H);
+  const int psd = lc_psd_ldlt_check_(H, n, LC_PSD_TOL * scale);
+  lc_psd_unpack_(P, n, H);
+  if (psd) return 0;
+  if (lc_sym_eig_(H, n, ev)) {
+    lc_psd_unpack_(P, n, H);
+    return -1;
   }
+  for (int k = 0; k < n && ev[k] < eps; ++k) {
+    const double c = eps - ev[k];
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j <= i; ++j) P[LC_TRI(i, j)] += c * H[i * n + k] * H[j * n + k];
+  }
+  lc_psd_unpack_(P, n, H);
   return 1;
 }
 
 /* Projects the element Hessian H (n = K*D, row-major) like lc_psd_project,
- * in a caller-provided workspace ws of LC_PSD_ELEM_WS(n) doubles (so that a
+ * in a caller-provided workspace ws of LC_PSD_ELEM_WS(K, D) doubles (so that a
  * GPU thread's stack holds only what its element size needs).  When H
  * annihilates translations (every translation-invariant energy) the PSD
  * test and the eigen-decomposition run on the (K-1)D x (K-1)D block
@@ -397,17 +435,18 @@ LC_HD int lc_psd_project_elem_ws(double *H, int K, int D, double eps, double *ws
   }
   if (K < 2 || !lc_psd_translation_free_(H, K, D, LC_PSD_TOL * scale))
     return lc_psd_project_full_(H, n, eps, scale, ws);
-  double *r = ws, *ev = ws + m * m, *u = ev + m;
-  lc_psd_reduce_(H, K, D, r);
+  double *r = ws, *ev = ws + m * m, *u = ev + m, sj[LC_PSD_MAXN];
+  lc_helmert_scales_(K, sj);
+  lc_psd_reduce_(H, K, D, sj, r);
   if (lc_psd_ldlt_check_(r, m, LC_PSD_TOL * scale)) return 0;
-  lc_psd_reduce_(H, K, D, r);
+  lc_psd_reduce_(H, K, D, sj, r);
   lc_psd_sym_copy_(H, n, H); /* exact symmetry (in place) */
   if (lc_sym_eig_(r, m, ev)) return -1;
   for (int k = 0; k < m && ev[k] < eps; ++k) { /* H += (eps - ev_k) u u^T, u = C^T q_k */
     for (int a = 0; a < K; ++a)
       for (int d = 0; d < D; ++d) {
         double acc = 0.0;
-        for (int j = (a > 0 ? a - 1 : 0); j < K - 1; ++j) acc += lc_helmert_(j, a) * r[(j * D + d) * m + k];
+        for (int j = (a > 0 ? a - 1 : 0); j < K - 1; ++j) acc += lc_helmert_(sj, j, a) * r[(j * D + d) * m + k];
         u[a * D + d] = acc;
       }
     lc_psd_rank1_(H, n, eps - ev[k], u);
@@ -424,7 +463,7 @@ LC_HD int lc_psd_project_elem_ws(double *H, int K, int D, double eps, double *ws
 
 /* lc_psd_project_elem_ws with a workspace on the stack (host code, tests). */
 LC_HD int lc_psd_project_elem(double *H, int K, int D, double eps) {
-  double ws[LC_PSD_ELEM_WS(LC_PSD_MAXN)];
+  double ws[LC_PSD_MAXN * LC_PSD_MAXN + 2 * LC_PSD_MAXN]; /* >= LC_PSD_ELEM_WS(K, D), K * D <= MAXN */
   return lc_psd_project_elem_ws(H, K, D, eps, ws);
 }
 

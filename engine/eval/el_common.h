@@ -55,7 +55,7 @@ LC_HD void lc_el_scatter_hess(const lc_el_out *o, const int32_t *slots, int K, i
 }
 
 /* Scales the element Hessian by w and PSD-projects it if asked, in the
- * workspace ws of LC_PSD_ELEM_WS(K * D) doubles. */
+ * workspace ws of LC_PSD_ELEM_WS(K, D) doubles. */
 LC_HD void lc_el_weight_project(double *H, int K, int D, double w, int project, double *ws) {
   const int N = K * D;
   for (int i = 0; i < N * N; ++i) H[i] *= w;

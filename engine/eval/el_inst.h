@@ -166,7 +166,7 @@ LC_HD double LC_EL_(el_local_hess)(const lc_el_term *t, const double *xl, int32_
 #endif
   const double e = LC_EL_(elk_hess)(xl, k, t->params, g, H);
   if (isfinite(e)) {
-    double ws[LC_PSD_ELEM_WS(LC_EN)];
+    double ws[LC_PSD_ELEM_WS(LC_EK, LC_EDIM)];
     lc_el_weight_project(H, LC_EK, LC_EDIM, t->weight, t->project, ws);
   }
   return e;

@@ -19,6 +19,11 @@
 #include "eval/el_common.h"
 
 #define LC_EL_HESS_BY_COLUMNS(n) ((n) >= 9)
+/* Instances whose projected Hessian runs a warp per element (cuda_einst.cuh):
+ * per thread, the 12 x 12 Hessian, the projection workspace and an HVP pass
+ * need 4.7 KB of stack; a warp keeps the first two in shared memory. */
+#define LC_CU_WARP(n) ((n) >= 12)
+#define LC_CU_WARPS (LC_CU_BLOCK / 32)
 
 #include "ad/lc_ad.h"
 

@@ -35,23 +35,25 @@ LC_HD void lc_el_scatter_vec(double *out, int N, double w, const double *local, 
     if (!fl[i]) out[dof[i]] += w * local[i];
 }
 
-/* Adds the row-major N x N element Hessian H into the CSR values through
- * the element's K x K slots (free rows and columns only). */
+/* Adds row r of the row-major N x N element Hessian H into the CSR values
+ * through the element's K x K slots (free row, free columns only). */
+LC_HD void lc_el_scatter_hess_row(const lc_el_out *o, const int32_t *slots, int K, int D,
+                                  const double *H, const int64_t *dof, const uint8_t *fl, int r) {
+  const int N = K * D, i = r / D;
+  if (fl[r]) return;
+  double *row = o->H + o->rowptr[dof[r]];
+  const double *hl = H + r * N;
+  for (int j = 0; j < K; ++j) {
+    double *blk = row + slots[i * K + j];
+    for (int b = 0; b < D; ++b)
+      if (!fl[j * D + b]) blk[b] += hl[j * D + b];
+  }
+}
+
+/* Adds the whole element Hessian, row by row. */
 LC_HD void lc_el_scatter_hess(const lc_el_out *o, const int32_t *slots, int K, int D,
                               const double *H, const int64_t *dof, const uint8_t *fl) {
-  const int N = K * D;
-  for (int i = 0; i < K; ++i)
-    for (int a = 0; a < D; ++a) {
-      const int r = i * D + a;
-      if (fl[r]) continue;
-      double *row = o->H + o->rowptr[dof[r]];
-      const double *hl = H + r * N;
-      for (int j = 0; j < K; ++j) {
-        double *blk = row + slots[i * K + j];
-        for (int b = 0; b < D; ++b)
-          if (!fl[j * D + b]) blk[b] += hl[j * D + b];
-      }
-    }
+  for (int r = 0; r < K * D; ++r) lc_el_scatter_hess_row(o, slots, K, D, H, dof, fl, r);
 }
 
 /* Scales the element Hessian by w and PSD-projects it if asked, in the
@@ -82,13 +84,16 @@ LC_HD double lc_el_gauss_newton(const double *r, const double *J, int m, int N, 
   return e;
 }
 
+/* Row i of H v for a row-major N x N H. */
+LC_HD double lc_el_matvec_row(const double *H, const double *v, int N, int i) {
+  double acc = 0.0;
+  for (int j = 0; j < N; ++j) acc += H[i * N + j] * v[j];
+  return acc;
+}
+
 /* hv = H v for a row-major N x N H. */
 LC_HD void lc_el_matvec(const double *H, const double *v, int N, double *hv) {
-  for (int i = 0; i < N; ++i) {
-    double acc = 0.0;
-    for (int j = 0; j < N; ++j) acc += H[i * N + j] * v[j];
-    hv[i] = acc;
-  }
+  for (int i = 0; i < N; ++i) hv[i] = lc_el_matvec_row(H, v, N, i);
 }
 
 /* Order of the K entities of an element, ascending: ord[q] = local index

@@ -79,27 +79,31 @@ LC_HD double LC_EL_(elk_hvp)(const double *x, const double *v, const double *k, 
   return e.v;
 }
 
-/* Energy, gradient and the full row-major Hessian from N HVP passes: pass j
- * seeds the direction e_j and gives column j; the lower triangle is taken
- * from the columns (entry (i, j), i >= j, from pass j) and mirrored, so H is
- * exactly symmetric. */
+/* Pass j of the column-by-column Hessian: the HVP along e_j writes H[i][j]
+ * and H[j][i] for i >= j (so passes write disjoint entries and the result
+ * is exactly symmetric); g (if not NULL) receives the gradient.  Returns the
+ * energy.  Passes may run one after the other (elk_hesscols) or side by
+ * side, one per GPU lane (engine/cuda). */
+LC_HD double LC_EL_(elk_hesscol)(const double *x, const double *k, const double *p, int j, double *g,
+                                 double *H) {
+  S xs[LC_EN];
+  for (int i = 0; i < LC_EN; ++i) xs[i] = s_var_dir(x[i], i, i == j ? 1.0 : 0.0);
+  const S r = LC_EFN(LC_EINST)(xs, k, p);
+  if (g)
+    for (int i = 0; i < LC_EN; ++i) g[i] = r.g[i];
+  for (int i = j; i < LC_EN; ++i) {
+    H[i * LC_EN + j] = r.dg[i];
+    H[j * LC_EN + i] = r.dg[i];
+  }
+  return r.v;
+}
+
+/* Energy, gradient and the full row-major Hessian from N HVP passes. */
 LC_HD double LC_EL_(elk_hesscols)(const double *x, const double *k, const double *p, double *g,
                                   double *H) {
-  double e = 0.0;
-  for (int j = 0; j < LC_EN; ++j) {
-    S xs[LC_EN];
-    for (int i = 0; i < LC_EN; ++i) xs[i] = s_var_dir(x[i], i, i == j ? 1.0 : 0.0);
-    const S r = LC_EFN(LC_EINST)(xs, k, p);
-    if (j == 0) {
-      e = r.v;
-      for (int i = 0; i < LC_EN; ++i) g[i] = r.g[i];
-      if (!isfinite(e)) return e;
-    }
-    for (int i = j; i < LC_EN; ++i) {
-      H[i * LC_EN + j] = r.dg[i];
-      H[j * LC_EN + i] = r.dg[i];
-    }
-  }
+  const double e = LC_EL_(elk_hesscol)(x, k, p, 0, g, H);
+  if (!isfinite(e)) return e;
+  for (int j = 1; j < LC_EN; ++j) LC_EL_(elk_hesscol)(x, k, p, j, NULL, H);
   return e;
 }
 #undef LC_AD_T
@@ -197,29 +201,41 @@ LC_HD double LC_EL_(el_gn)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
   return LC_EL_(el_hess_gn)(t, o, s, 1);
 }
 
-/* Weighted energy of element s; H v added into o->hv (projected Hessian
- * when t->project, else forward-over-forward HVP) and the gradient into o->g
- * (if o->g). */
-LC_HD double LC_EL_(el_hvp)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+/* The exact HVP of element s (forward over forward): weighted energy; H v
+ * added into o->hv and the gradient into o->g (if o->g). */
+LC_HD double LC_EL_(el_hvp_exact)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
   double xl[LC_EN], vl[LC_EN], g[LC_EN], hv[LC_EN];
   int64_t dof[LC_EN];
   uint8_t fl[LC_EN];
   lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, vl, dof, fl);
-  double e;
-  if (t->project) {
-    double H[LC_EN * LC_EN];
-    e = LC_EL_(el_local_hess)(t, xl, s, 0, g, H);
-    if (!isfinite(e)) return t->weight * e;
-    lc_el_matvec(H, vl, LC_EN, hv);
-  } else {
-    e = LC_EL_(elk_hvp)(xl, vl, t->consts + (int64_t)s * t->n_const, t->params, g, hv);
-    for (int i = 0; i < LC_EN; ++i) hv[i] *= t->weight;
-  }
+  const double e = LC_EL_(elk_hvp)(xl, vl, t->consts + (int64_t)s * t->n_const, t->params, g, hv);
   if (isfinite(e)) {
+    for (int i = 0; i < LC_EN; ++i) hv[i] *= t->weight;
     lc_el_scatter_vec(o->hv, LC_EN, 1.0, hv, dof, fl);
     if (o->g) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
   }
   return t->weight * e;
+}
+
+/* The HVP of element s with its projected Hessian: weighted energy; H v
+ * added into o->hv and the gradient into o->g (if o->g). */
+LC_HD double LC_EL_(el_hvp_proj)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  double xl[LC_EN], vl[LC_EN], g[LC_EN], hv[LC_EN], H[LC_EN * LC_EN];
+  int64_t dof[LC_EN];
+  uint8_t fl[LC_EN];
+  lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, vl, dof, fl);
+  const double e = LC_EL_(el_local_hess)(t, xl, s, 0, g, H);
+  if (isfinite(e)) {
+    lc_el_matvec(H, vl, LC_EN, hv);
+    lc_el_scatter_vec(o->hv, LC_EN, 1.0, hv, dof, fl);
+    if (o->g) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
+  }
+  return t->weight * e;
+}
+
+/* HVP mode: projected when t->project, else exact. */
+LC_HD double LC_EL_(el_hvp)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  return t->project ? LC_EL_(el_hvp_proj)(t, o, s) : LC_EL_(el_hvp_exact)(t, o, s);
 }
 
 /* Residuals and Jacobian rows of element s (residual energies; returns 0). */

@@ -5,7 +5,14 @@
  * records the instance in two tables: the plain-array element kernels
  * (lc_elem_kernel, for tests and host-side checks) and the chunk functions
  * of every evaluation mode that the OpenMP loop of cpu_eval.c calls. */
+/* The 12-variable element kernels stay out of line: inlined into the chunk
+ * loop, clang's code for the bending flap was 1.2x (gradient) and 1.15x
+ * (HVP) slower than the call (bench/ab.sh, W4 armadillo, 2 threads). */
+#if LC_EN >= 12 && defined(__GNUC__)
+#define LC_EL_KFN static __attribute__((noinline))
+#endif
 #include "eval/el_inst.h"
+#undef LC_EL_KFN
 
 static const lc_elem_kernel LC_EL_(kern) = {
     LC_EL_(elk_value), LC_EL_(elk_grad), LC_EL_(elk_hvp), LC_EL_(elk_hess),

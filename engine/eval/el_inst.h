@@ -26,6 +26,9 @@
 #define LC_EL_HESS_BY_COLUMNS(n) 0
 #endif
 
+#ifndef LC_EL_KFN
+#define LC_EL_KFN LC_HD
+#endif
 #define LC_EK (LC_EN / LC_EDIM)
 #define LC_EL_(name) LC_CAT(name, LC_CAT(_, LC_EINST))
 
@@ -42,7 +45,7 @@ LC_HD double LC_EL_(elk_value)(const double *x, const double *k, const double *p
 #define LC_AD_T LC_CAT(lc_ad_g, LC_EN)
 #include "energies/einst_mode.h"
 /* Energy and gradient g[N]. */
-LC_HD double LC_EL_(elk_grad)(const double *x, const double *k, const double *p, double *g) {
+LC_EL_KFN double LC_EL_(elk_grad)(const double *x, const double *k, const double *p, double *g) {
   S xs[LC_EN];
   for (int i = 0; i < LC_EN; ++i) xs[i] = s_var(x[i], i);
   const S e = LC_EFN(LC_EINST)(xs, k, p);
@@ -67,7 +70,7 @@ LC_HD void LC_EL_(elk_resid)(const double *x, const double *k, const double *p, 
 #define LC_AD_T LC_CAT(lc_ad_v, LC_EN)
 #include "energies/einst_mode.h"
 /* Energy, gradient g[N] and hv[N] = H v. */
-LC_HD double LC_EL_(elk_hvp)(const double *x, const double *v, const double *k, const double *p,
+LC_EL_KFN double LC_EL_(elk_hvp)(const double *x, const double *v, const double *k, const double *p,
                              double *g, double *hv) {
   S xs[LC_EN];
   for (int i = 0; i < LC_EN; ++i) xs[i] = s_var_dir(x[i], i, v[i]);

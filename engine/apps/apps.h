@@ -33,6 +33,10 @@
 #include "../problem.h"
 #include "../solvers/solver.h"
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 typedef enum {
   LC_APP_CLOTH = 0,
   LC_APP_UV = 1,
@@ -159,5 +163,9 @@ int lc_app_sphere(const lc_app_opts *o, lc_app_result *r, lc_error *err);
 
 /* Runs app k (dispatch to the functions above). */
 int lc_app_run(lc_app_kind k, const lc_app_opts *o, lc_app_result *r, lc_error *err);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif

@@ -30,6 +30,10 @@
 #include "../problem.h"
 #include "solver.h"
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 typedef struct lc_dynamics lc_dynamics;
 
 /* Creates a stepper for variable var of p with inertia term inertia_term and step h > 0; v = 0. */
@@ -72,5 +76,9 @@ double lc_dynamics_kinetic(const lc_dynamics *d);
 /* Potential energy W(x) - f_ext.x and static force imbalance |grad W(x) - f_ext|_inf
  * (free DOFs; 0 at rest) at the current state; either output may be NULL. */
 int lc_dynamics_potential(lc_dynamics *d, double *W, double *res, lc_error *err);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif

@@ -15,6 +15,10 @@
 #include "../lc_error.h"
 #include "../problem.h"
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 typedef struct lc_linsolve lc_linsolve;
 
 typedef enum {
@@ -75,5 +79,9 @@ int lc_linsolve_cg(lc_linsolve *s, lc_lin_op op, void *user, const double *diag,
 
 /* Forgets the symbolic analysis (the next Cholesky solve redoes it). */
 void lc_linsolve_reset(lc_linsolve *s);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif

@@ -23,6 +23,10 @@
 #include "../problem.h"
 #include "linsolve.h"
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 typedef struct lc_solver lc_solver;
 
 typedef enum {
@@ -113,5 +117,9 @@ const char *lc_stop_reason_name(lc_stop_reason r);
  * (returns the method or LC_ENOTFOUND). */
 const char *lc_solve_method_name(lc_solve_method m);
 int lc_solve_method_parse(const char *name);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif

@@ -7,6 +7,10 @@
 
 #include <stdint.h>
 
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
 typedef struct lc_vecops {
   double (*dot)(int64_t n, const double *x, const double *y);   /* x . y */
   double (*nrm_inf)(int64_t n, const double *x);                /* max |x_i| */
@@ -18,5 +22,9 @@ typedef struct lc_vecops {
 
 /* The CPU backend's vector operations (OpenMP, fixed-chunk reductions). */
 const lc_vecops *lc_vecops_cpu(void);
+
+#if defined(__cplusplus)
+}
+#endif
 
 #endif

@@ -14,6 +14,23 @@
 
 #include "problem_impl.h"
 
+/* The element loop's view of term t (host arrays). */
+lc_el_term lc_term_el_view(const lc_problem *p, const lc_term *t, int project) {
+  lc_el_term e;
+  e.ent = t->ent;
+  e.consts = t->consts;
+  e.slots = t->slots;
+  e.perm = t->perm;
+  e.chunk_ptr = t->chunk_ptr;
+  memcpy(e.params, t->params, sizeof e.params);
+  e.weight = t->weight;
+  e.off = p->vars[t->var].off;
+  e.res_row0 = t->res_row0;
+  e.n_const = t->n_const;
+  e.project = project && t->project;
+  return e;
+}
+
 /* Resolves x (NULL: the current state). */
 static const double *state(const lc_problem *p, const double *x) { return x ? x : p->x; }
 

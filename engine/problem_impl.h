@@ -108,6 +108,10 @@ void lc_entity_order(const int32_t *ent, int K, int *ord);
 /* Drops both patterns (terms or variables changed). */
 void lc_pattern_invalidate(lc_problem *p);
 
+/* The element loop's view of term t with the problem's host arrays; a
+ * device backend replaces the array pointers with its own copies. */
+lc_el_term lc_term_el_view(const lc_problem *p, const lc_term *t, int project);
+
 /* Frees the backend staging buffers of host-pointer evaluation calls. */
 void lc_problem_free_staging(lc_problem *p);
 

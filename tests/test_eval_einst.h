@@ -3,10 +3,4 @@
  * tests/test_eval.c so that the column-by-column Hessian (elk_hesscols_*),
  * which the CPU backend never selects, can be compared with the packed one. */
 #include "eval/el_inst.h"
-#undef LC_EL_
-#undef LC_EK
-#undef LC_EINST
-#undef LC_ESRC
-#undef LC_EDIM
-#undef LC_EN
-#undef LC_ERESID
+#include "eval/el_inst_end.h"

@@ -27,10 +27,4 @@ static const lc_el_chunk_fn LC_EL_(chunks)[LC_EL_NMODES] = {
     LC_EL_(elc_energy), LC_EL_(elc_grad), LC_EL_(elc_hess),
     LC_EL_(elc_gn),     LC_EL_(elc_hvp),  LC_EL_(elc_jac)};
 
-#undef LC_EL_
-#undef LC_EK
-#undef LC_EINST
-#undef LC_ESRC
-#undef LC_EDIM
-#undef LC_EN
-#undef LC_ERESID
+#include "eval/el_inst_end.h"

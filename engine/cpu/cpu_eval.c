@@ -18,23 +18,6 @@
 #include "cpu/cpu_impl.h"
 #include "problem_impl.h"
 
-/* The element loop's view of term t for mode m. */
-static lc_el_term el_term(const lc_problem *p, const lc_term *t, int project) {
-  lc_el_term e;
-  e.ent = t->ent;
-  e.consts = t->consts;
-  e.slots = t->slots;
-  e.perm = t->perm;
-  e.chunk_ptr = t->chunk_ptr;
-  memcpy(e.params, t->params, sizeof e.params);
-  e.weight = t->weight;
-  e.off = p->vars[t->var].off;
-  e.res_row0 = t->res_row0;
-  e.n_const = t->n_const;
-  e.project = project && t->project;
-  return e;
-}
-
 /* 1 if term t takes part in mode m (JAC: residual terms, whatever their
  * weight, so that every row is written; others: positive weight). */
 static int term_active(const lc_term *t, lc_el_mode m) {
@@ -49,7 +32,7 @@ static void eval_terms(const lc_problem *p, const lc_eval_req *q, const lc_el_ou
     const lc_term *t = p->terms[ti];
     if (!t) continue;
     if (term_active(t, q->mode)) {
-      const lc_el_term et = el_term(p, t, q->project);
+      const lc_el_term et = lc_term_el_view(p, t, q->project);
       const lc_el_chunk_fn fn = lc_cpu_chunk_fn(t->energy, q->mode);
       const int live = q->mode == LC_EL_JAC || t->weight > 0.0;
       for (int col = 0; col < t->n_colors; ++col) {

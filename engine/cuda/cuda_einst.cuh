@@ -154,10 +154,4 @@ static cudaError_t LC_EL_(lc_launch)(lc_el_mode m, const lc_el_term *t, const lc
 #undef LC_CU_WARP_KERNEL_
 #endif
 
-#undef LC_EL_
-#undef LC_EK
-#undef LC_EINST
-#undef LC_ESRC
-#undef LC_EDIM
-#undef LC_EN
-#undef LC_ERESID
+#include "eval/el_inst_end.h"

@@ -150,22 +150,15 @@ int lc_cu_sync(lc_backend *b, lc_problem *p, lc_el_mode mode, lc_error *err) {
   return LC_OK;
 }
 
-/* The element loop's view of term ti (device pointers). */
+/* The element loop's view of term ti with the device copies of its arrays. */
 static lc_el_term el_term(lc_backend *b, const lc_problem *p, int ti, int project) {
-  const lc_term *t = p->terms[ti];
   const lc_cu_term *ct = &lc_cu(b)->terms[ti];
-  lc_el_term e;
+  lc_el_term e = lc_term_el_view(p, p->terms[ti], project);
   e.ent = ct->ent;
   e.consts = ct->consts;
   e.slots = ct->slots;
   e.perm = ct->perm;
   e.chunk_ptr = ct->chunk_ptr;
-  memcpy(e.params, t->params, sizeof e.params);
-  e.weight = t->weight;
-  e.off = p->vars[t->var].off;
-  e.res_row0 = t->res_row0;
-  e.n_const = t->n_const;
-  e.project = project && t->project;
   return e;
 }
 

@@ -418,6 +418,19 @@ static void wait_progress(client_t *c) {
 }
 
 /* A whole session: info, mesh, problem, terms, solve, get_variable. */
+/* Packs problem.solve {problem, method: lbfgs, options: {max_iters,
+ * progress_every (if > 0)}} into r. */
+static void req_lbfgs(req_t *r, uint32_t msgid, int64_t prob, int max_iters, int progress_every) {
+  msgpack_packer *pk = req_begin(r, msgid, "problem.solve");
+  msgpack_pack_map(pk, 3);
+  kv_i(pk, "problem", prob);
+  kv_s(pk, "method", "lbfgs");
+  pack_key(pk, "options");
+  msgpack_pack_map(pk, progress_every > 0 ? 2 : 1);
+  kv_i(pk, "max_iters", max_iters);
+  if (progress_every > 0) kv_i(pk, "progress_every", progress_every);
+}
+
 static void run_session(client_t *c) {
   req_t r;
   msgpack_unpacked out;
@@ -432,14 +445,7 @@ static void run_session(client_t *c) {
 
   const int n = 6;
   int64_t prob = make_problem(c, n, &id);
-  pk = req_begin(&r, ++id, "problem.solve");
-  msgpack_pack_map(pk, 3);
-  kv_i(pk, "problem", prob);
-  kv_s(pk, "method", "lbfgs");
-  pack_key(pk, "options");
-  msgpack_pack_map(pk, 2);
-  kv_i(pk, "max_iters", 20);
-  kv_i(pk, "progress_every", 1);
+  req_lbfgs(&r, ++id, prob, 20, 1);
   ck_assert_int_eq(call(c, &r, id, &out, &res), 0);
   ck_assert_int_eq(res->type, MSGPACK_OBJECT_MAP);
 
@@ -932,13 +938,7 @@ START_TEST(test_daemon_on_gpu) {
   kv_i(pk, "problem", prob);
   ck_assert_int_eq(call(&c, &r, id, &out, &res), 0);
   ck_assert(str_is(get(res, "device"), "cuda:0"));
-  pk = req_begin(&r, ++id, "problem.solve");
-  msgpack_pack_map(pk, 3);
-  kv_i(pk, "problem", prob);
-  kv_s(pk, "method", "lbfgs");
-  pack_key(pk, "options");
-  msgpack_pack_map(pk, 1);
-  kv_i(pk, "max_iters", 10);
+  req_lbfgs(&r, ++id, prob, 10, 0);
   ck_assert_int_eq(call(&c, &r, id, &out, &res), 0);
   ck_assert_int_gt(get_int(res, "host_syncs"), 0); /* staged through the host today */
   msgpack_unpacked_destroy(&out);

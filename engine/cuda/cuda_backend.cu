@@ -270,11 +270,13 @@ __global__ static void k_scale(int64_t n, double a, double *x) {
   if (i < n) x[i] *= a;
 }
 
-/* Launch status of the last kernel. */
+/* Launch status of the last kernel (vector ops make the problem's device
+ * current first: a worker thread may have another one current). */
 static int launched(void) { return cudaGetLastError() ? LC_ENUMERIC : LC_OK; }
 
 /* y += a x */
 static int cu_axpy(lc_backend *b, int64_t n, double a, const double *x, double *y) {
+  if (use_device(b, NULL)) return LC_ENUMERIC;
   if (n <= 0) return LC_OK;
   k_axpby<<<blocks_for(n), VB, 0, lc_cu(b)->stream>>>(n, a, x, 1.0, y);
   return launched();
@@ -282,6 +284,7 @@ static int cu_axpy(lc_backend *b, int64_t n, double a, const double *x, double *
 
 /* y = a x + c y */
 static int cu_axpby(lc_backend *b, int64_t n, double a, const double *x, double c, double *y) {
+  if (use_device(b, NULL)) return LC_ENUMERIC;
   if (n <= 0) return LC_OK;
   k_axpby<<<blocks_for(n), VB, 0, lc_cu(b)->stream>>>(n, a, x, c, y);
   return launched();
@@ -289,6 +292,7 @@ static int cu_axpby(lc_backend *b, int64_t n, double a, const double *x, double 
 
 /* y = x */
 static int cu_copy(lc_backend *b, int64_t n, const double *x, double *y) {
+  if (use_device(b, NULL)) return LC_ENUMERIC;
   if (n <= 0) return LC_OK;
   return cudaMemcpyAsync(y, x, (size_t)n * sizeof *y, cudaMemcpyDeviceToDevice, lc_cu(b)->stream)
              ? LC_ENUMERIC : LC_OK;
@@ -296,6 +300,7 @@ static int cu_copy(lc_backend *b, int64_t n, const double *x, double *y) {
 
 /* x *= a */
 static int cu_scale(lc_backend *b, int64_t n, double a, double *x) {
+  if (use_device(b, NULL)) return LC_ENUMERIC;
   if (n <= 0) return LC_OK;
   k_scale<<<blocks_for(n), VB, 0, lc_cu(b)->stream>>>(n, a, x);
   return launched();
@@ -309,6 +314,7 @@ __global__ static void k_zero_at(const int64_t *idx, int64_t n, double *x) {
 
 /* x_i = 0 at the fixed DOFs (as of the last sync). */
 static int cu_zero_fixed(lc_backend *b, lc_problem *p, double *x) {
+  if (use_device(b, NULL)) return LC_ENUMERIC;
   (void)p;
   lc_cu_ctx *c = lc_cu(b);
   if (!c->n_fixed) return LC_OK;
@@ -330,6 +336,7 @@ __global__ static void k_sphere_retract(int64_t off, int32_t n, double *x) {
 
 /* d -= (d.x) x per sphere entity. */
 static int cu_sphere_tangent(lc_backend *b, int64_t off, int32_t n, const double *x, double *d) {
+  if (use_device(b, NULL)) return LC_ENUMERIC;
   if (n <= 0) return LC_OK;
   k_sphere_tangent<<<blocks_for(n), VB, 0, lc_cu(b)->stream>>>(off, n, x, d);
   return launched();
@@ -337,6 +344,7 @@ static int cu_sphere_tangent(lc_backend *b, int64_t off, int32_t n, const double
 
 /* x /= |x| per sphere entity. */
 static int cu_sphere_retract(lc_backend *b, int64_t off, int32_t n, double *x) {
+  if (use_device(b, NULL)) return LC_ENUMERIC;
   if (n <= 0) return LC_OK;
   k_sphere_retract<<<blocks_for(n), VB, 0, lc_cu(b)->stream>>>(off, n, x);
   return launched();

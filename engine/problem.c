@@ -466,7 +466,7 @@ int lc_problem_set_term_consts(lc_problem *p, int term, const double *consts, lc
   if (bad >= 0) return lc_error_set(err, LC_EINVAL, "constant %lld is not finite", (long long)bad);
   for (int32_t s = 0; s < t->n_elem; ++s)
     memcpy(t->consts + (int64_t)s * nc, consts + (int64_t)t->perm[s] * nc, (size_t)nc * sizeof *consts);
-  p->gen_terms++;
+  t->gen_consts++; /* only this term's constants need refreshing on a device */
   return LC_OK;
 }
 

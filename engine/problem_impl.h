@@ -52,6 +52,7 @@ typedef struct lc_term {
   int serial_color;    /* colour whose elements may conflict (-1: none) */
   int32_t *slots;      /* n_elem x K x K row offsets into the Hessian, or NULL */
   int64_t res_row0;    /* first residual row (residual terms) */
+  uint64_t gen_consts; /* bumped when the constants change (set_term_consts) */
 } lc_term;
 
 struct lc_problem {
@@ -82,7 +83,8 @@ struct lc_problem {
   int threads;
   /* where the problem is evaluated, and what its resident copy is behind */
   lc_backend be;
-  uint64_t gen_terms;   /* elements, constants, variables (not weights) */
+  uint64_t gen_terms;   /* terms and variables added or removed (weights and
+                           constants are tracked per term) */
   uint64_t gen_fixed;   /* fixed flags */
   uint64_t gen_pattern; /* Hessian / Jacobian patterns rebuilt or dropped */
   uint64_t gen_x;       /* the state x */

@@ -68,6 +68,7 @@ static int upload_term(lc_backend *b, const lc_term *t, lc_cu_term *ct, lc_error
   if (!rc) rc = cu_put(b, &ct->perm, t->perm, n, "element permutation", err);
   if (!rc) rc = cu_put(b, &ct->chunk_ptr, t->chunk_ptr, (int64_t)t->n_chunks + 1, "chunk offsets", err);
   if (!rc && t->slots) rc = cu_put(b, &ct->slots, t->slots, n * t->K * t->K, "Hessian slots", err);
+  ct->gen_consts = t->gen_consts;
   return rc;
 }
 
@@ -122,6 +123,24 @@ static int upload_fixed(lc_backend *b, lc_problem *p, lc_error *err) {
   return rc;
 }
 
+/* Refreshes the constants of every term whose gen_consts moved (same size:
+ * copied into the resident buffer; x~ of implicit Euler changes per step). */
+static int refresh_consts(lc_backend *b, lc_problem *p, lc_error *err) {
+  lc_cu_ctx *c = lc_cu(b);
+  for (int i = 0; i < p->n_term_slots && i < c->n_terms; ++i) {
+    const lc_term *t = p->terms[i];
+    lc_cu_term *ct = &c->terms[i];
+    if (!t || ct->gen_consts == t->gen_consts) continue;
+    const size_t bytes = (size_t)t->n_elem * t->n_const * sizeof(double);
+    if (bytes) {
+      const cudaError_t e = cudaMemcpyAsync(ct->consts, t->consts, bytes, cudaMemcpyHostToDevice, c->stream);
+      if (e) return lc_cu_check(b, e, err, "uploading the constants of term %d", i);
+    }
+    ct->gen_consts = t->gen_consts;
+  }
+  return LC_OK;
+}
+
 /* Builds the patterns mode needs (host) and refreshes what changed. */
 int lc_cu_sync(lc_backend *b, lc_problem *p, lc_el_mode mode, lc_error *err) {
   lc_cu_ctx *c = lc_cu(b);
@@ -147,7 +166,7 @@ int lc_cu_sync(lc_backend *b, lc_problem *p, lc_el_mode mode, lc_error *err) {
     }
     c->gen_fixed = p->gen_fixed;
   }
-  return LC_OK;
+  return refresh_consts(b, p, err);
 }
 
 /* The element loop's view of term ti with the device copies of its arrays. */

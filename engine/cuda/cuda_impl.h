@@ -28,6 +28,7 @@ typedef struct lc_cu_term {
   int32_t *ent, *slots, *perm, *chunk_ptr;
   double *consts;
   int32_t part0;      /* first partial of this term's chunks */
+  uint64_t gen_consts; /* the term's gen_consts of the resident constants */
 } lc_cu_term;
 
 /* The CUDA backend's per-problem context. */

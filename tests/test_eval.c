@@ -200,6 +200,102 @@ START_TEST(problem_reports_its_device) {
 }
 END_TEST
 
+/* ---- the staged host API (what a GPU problem runs), on the CPU ---------- */
+
+/* Counts uploads, so the test can see the state's upload being skipped. */
+static int uploads;
+static int (*cpu_upload)(lc_backend *, void *, const void *, size_t, lc_error *);
+static int counting_upload(lc_backend *b, void *dst, const void *src, size_t n, lc_error *err) {
+  uploads++;
+  return cpu_upload(b, dst, src, n, err);
+}
+
+/* A problem with springs, bending and a residual term on a perturbed grid. */
+static lc_problem *staged_problem(lc_mesh *m, const char *device) {
+  lc_problem *p;
+  lc_error err;
+  ck_assert_int_eq(lc_problem_create(m, device, &p, &err), LC_OK);
+  unsigned long long seed = 3;
+  const int32_t nv = lc_mesh_nv(m);
+  double *x = malloc((size_t)nv * 3 * sizeof *x);
+  for (int32_t i = 0; i < 3 * nv; ++i) x[i] = lc_mesh_V(m)[i] + lc_test_rand(&seed, -0.05, 0.05);
+  ck_assert_int_eq(lc_problem_add_variable(p, "x", LC_LOC_VERTEX, 3, x, NULL, &err), LC_OK);
+  const char *energies[] = {"spring", "bending", "res_edge_length"};
+  for (int e = 0; e < 3; ++e) {
+    lc_term_desc d = {0};
+    d.energy = energies[e];
+    ck_assert_msg(lc_problem_add_term(p, &d, NULL, &err) == LC_OK, "%s", err.msg);
+  }
+  const int32_t fixed[] = {0, 7};
+  ck_assert_int_eq(lc_problem_fix(p, 0, 2, fixed, NULL, &err), LC_OK);
+  free(x);
+  return p;
+}
+
+/* Every host call through the staging path of eval.c (a CPU backend that
+ * pretends to be a device) gives bit-identical results to the direct path,
+ * uploads the state only when it changed and counts every download. */
+START_TEST(staged_calls_match_direct) {
+  lc_mesh *m;
+  lc_error err;
+  ck_assert_int_eq(lc_workload_grid(9, &m, &err), LC_OK);
+  lc_problem *a = staged_problem(m, "cpu"), *b = staged_problem(m, "cpu");
+  static lc_backend_ops staged;
+  staged = *lc_backend_cpu_ops();
+  cpu_upload = staged.upload;
+  staged.upload = counting_upload;
+  lc_backend *be = lc_problem_backend(b);
+  be->ops = &staged;
+  be->kind = LC_DEV_CUDA; /* host memory all the same: only the path changes */
+  const int64_t n = lc_problem_n_dofs(a), nr = lc_problem_n_residuals(a);
+  double *g1 = calloc(n, 8), *g2 = calloc(n, 8), *v = calloc(n, 8), *h1 = calloc(n, 8), *h2 = calloc(n, 8);
+  double *r1 = calloc(nr, 8), *r2 = calloc(nr, 8), e1, e2;
+  lc_workload_direction(v, n);
+  lc_csr H1, H2;
+  for (int pr = 0; pr < 2; ++pr) {
+    ck_assert_int_eq(lc_problem_hessian(a, NULL, pr, &e1, g1, &H1, &err), LC_OK);
+    ck_assert_int_eq(lc_problem_hessian(b, NULL, pr, &e2, g2, &H2, &err), LC_OK);
+    ck_assert(e1 == e2 && !memcmp(g1, g2, n * 8) && !memcmp(H1.val, H2.val, H1.nnz * 8));
+    ck_assert_int_eq(lc_problem_gn_hessian(a, NULL, pr, &e1, g1, &H1, &err), LC_OK);
+    ck_assert_int_eq(lc_problem_gn_hessian(b, NULL, pr, &e2, g2, &H2, &err), LC_OK);
+    ck_assert(e1 == e2 && !memcmp(H1.val, H2.val, H1.nnz * 8));
+    ck_assert_int_eq(lc_problem_hvp(a, NULL, v, pr, &e1, g1, h1, &err), LC_OK);
+    ck_assert_int_eq(lc_problem_hvp(b, NULL, v, pr, &e2, g2, h2, &err), LC_OK);
+    ck_assert(e1 == e2 && !memcmp(g1, g2, n * 8) && !memcmp(h1, h2, n * 8));
+  }
+  lc_csr J1, J2;
+  ck_assert_int_eq(lc_problem_jacobian(a, NULL, r1, &J1, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_jacobian(b, NULL, r2, &J2, &err), LC_OK);
+  ck_assert(!memcmp(r1, r2, nr * 8) && !memcmp(J1.val, J2.val, J1.nnz * 8));
+  /* the state goes up once while it does not change; a new state or an explicit x goes up */
+  uploads = 0;
+  const uint64_t reads0 = lc_problem_host_reads(b);
+  ck_assert_int_eq(lc_problem_gradient(b, NULL, &e2, g2, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_gradient(b, NULL, &e2, g2, &err), LC_OK);
+  ck_assert_int_eq(uploads, 0);
+  ck_assert_uint_eq(lc_problem_host_reads(b) - reads0, 4); /* E and g, twice */
+  for (int64_t i = 0; i < n; ++i) h1[i] = lc_problem_x(b)[i] * 1.01;
+  ck_assert_int_eq(lc_problem_set_x(b, h1, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_set_x(a, h1, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_energy(b, NULL, &e2, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_energy(a, NULL, &e1, &err), LC_OK);
+  ck_assert_int_eq(uploads, 1);
+  ck_assert(e1 == e2);
+  ck_assert_int_eq(lc_problem_energy(b, v, &e2, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_energy(a, v, &e1, &err), LC_OK);
+  ck_assert_int_eq(uploads, 2);
+  ck_assert(e1 == e2 || (isnan(e1) && isnan(e2)));
+  ck_assert_int_eq(lc_problem_energy(b, NULL, &e2, &err), LC_OK); /* back to the state: up again */
+  ck_assert_int_eq(uploads, 3);
+  free(g1); free(g2); free(v); free(h1); free(h2); free(r1); free(r2);
+  be->ops = lc_backend_cpu_ops();
+  be->kind = LC_DEV_CPU;
+  lc_problem_destroy(a);
+  lc_problem_destroy(b);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("eval");
   TCase *tc = tcase_create("core");
@@ -209,6 +305,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, cpu_backend_vector_ops);
   tcase_add_test(tc, device_names);
   tcase_add_test(tc, problem_reports_its_device);
+  tcase_add_test(tc, staged_calls_match_direct);
   suite_add_tcase(s, tc);
   return s;
 }

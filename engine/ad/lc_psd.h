@@ -5,7 +5,8 @@
  *
  * lc_psd_project(H, n, eps) semantics:
  *  - If H is positive SEMI-definite (test below) it is left unchanged, bit
- *    for bit, and the call returns 0.  Deliberately, the zero (or small
+ *    for bit (a non-symmetric H becomes its symmetric part), and the call
+ *    returns 0.  Deliberately, the zero (or small
  *    positive) eigenvalues of an already PSD block are NOT raised to eps:
  *    element Hessians of translation- and rotation-invariant energies are
  *    singular by nature, their null space is physical, and the global system
@@ -279,36 +280,6 @@ LC_HD void lc_sym_eig(const double *A, int n, double *evals, double *evecs) {
   for (int i = 0; i < n * n; ++i) evecs[i] = a[i];
 }
 
-/* Projects the symmetric n x n row-major H in place (see the header): returns
- * 0 if H is PSD (left unchanged), 1 if eigenvalues < eps were clamped to eps,
- * -1 (H untouched) for n outside 1..LC_PSD_MAXN or a non-finite entry. */
-LC_HD int lc_psd_project(double *H, int n, double eps) {
-  double w[LC_PSD_MAXN * LC_PSD_MAXN], q[LC_PSD_MAXN * LC_PSD_MAXN], ev[LC_PSD_MAXN];
-  if (n < 1 || n > LC_PSD_MAXN) return -1;
-  const double scale = lc_psd_sym_copy_(H, n, w);
-  if (scale < 0.0) return -1;
-  if (lc_psd_ldlt_check_(w, n, LC_PSD_TOL * scale)) return 0;
-  lc_psd_sym_copy_(H, n, q);
-  if (lc_sym_eig_(q, n, ev)) return -1;
-  /* H + sum over clamped eigenpairs of (eps - ev_k) q_k q_k^T: the same as
-   * Q max(L, eps) Q^T, at n^2 per clamped eigenvalue instead of n^3 */
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j <= i; ++j) w[i * n + j] = H[i * n + j] == H[j * n + i] ? H[i * n + j] : 0.5 * (H[i * n + j] + H[j * n + i]);
-  for (int k = 0; k < n && ev[k] < eps; ++k) {
-    const double c = eps - ev[k];
-    for (int i = 0; i < n; ++i) {
-      const double ci = c * q[i * n + k];
-      for (int j = 0; j <= i; ++j) w[i * n + j] += ci * q[j * n + k];
-    }
-  }
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j <= i; ++j) {
-      H[i * n + j] = w[i * n + j];
-      H[j * n + i] = w[i * n + j];
-    }
-  return 1;
-}
-
 /* Translation test for an element Hessian over K entities of dimension D:
  * 1 if every row of the symmetric w sums to ~0 over each component d, i.e.
  * w annihilates the D rigid translations (|w t| <= lim for all rows). */
@@ -364,6 +335,16 @@ LC_HD void lc_psd_reduce_(const double *H, int K, int D, const double *sj, doubl
   (LC_PSD_WS_FULL_((K) * (D)) > LC_PSD_WS_RED_(K, D) ? LC_PSD_WS_FULL_((K) * (D))              \
                                                       : LC_PSD_WS_RED_(K, D))
 
+/* max |a_i| over m entries, or -1 if one is not finite. */
+LC_HD double lc_psd_scale_(const double *a, int m) {
+  double scale = 0.0;
+  for (int i = 0; i < m; ++i) {
+    if (!isfinite(a[i])) return -1.0;
+    scale = fabs(a[i]) > scale ? fabs(a[i]) : scale;
+  }
+  return scale;
+}
+
 /* Adds c q q^T to the symmetric n x n H (both triangles). */
 LC_HD void lc_psd_rank1_(double *H, int n, double c, const double *q) {
   for (int i = 0; i < n; ++i)
@@ -416,6 +397,18 @@ LC_HD int lc_psd_project_full_(double *H, int n, double eps, double scale, doubl
   return 1;
 }
 
+/* Projects the symmetric n x n row-major H in place (see the header): returns
+ * 0 if H is PSD (left as it was, if it was symmetric), 1 if eigenvalues < eps
+ * were clamped to eps, -1 (H untouched) for n outside 1..LC_PSD_MAXN or a
+ * non-finite entry.  The general path of lc_psd_project_elem_ws, with its
+ * workspace on the stack. */
+LC_HD int lc_psd_project(double *H, int n, double eps) {
+  double ws[LC_PSD_WS_FULL_(LC_PSD_MAXN)];
+  if (n < 1 || n > LC_PSD_MAXN) return -1;
+  const double scale = lc_psd_scale_(H, n * n);
+  return scale < 0.0 ? -1 : lc_psd_project_full_(H, n, eps, scale, ws);
+}
+
 /* Projects the element Hessian H (n = K*D, row-major) like lc_psd_project,
  * in a caller-provided workspace ws of LC_PSD_ELEM_WS(K, D) doubles (so that a
  * GPU thread's stack holds only what its element size needs).  When H
@@ -428,11 +421,8 @@ LC_HD int lc_psd_project_full_(double *H, int n, double eps, double scale, doubl
 LC_HD int lc_psd_project_elem_ws(double *H, int K, int D, double eps, double *ws) {
   const int n = K * D, m = (K - 1) * D;
   if (n < 1 || n > LC_PSD_MAXN || D < 1) return -1;
-  double scale = 0.0;
-  for (int i = 0; i < n * n; ++i) {
-    if (!isfinite(H[i])) return -1;
-    scale = fabs(H[i]) > scale ? fabs(H[i]) : scale;
-  }
+  const double scale = lc_psd_scale_(H, n * n);
+  if (scale < 0.0) return -1;
   if (K < 2 || !lc_psd_translation_free_(H, K, D, LC_PSD_TOL * scale))
     return lc_psd_project_full_(H, n, eps, scale, ws);
   double *r = ws, *ev = ws + m * m, *u = ev + m, sj[LC_PSD_MAXN];

@@ -303,16 +303,13 @@ int lc_pattern_build_hessian(lc_problem *p, lc_error *err) {
 
 /* ---- Jacobian pattern --------------------------------------------------- */
 
-/* Order of the K entities of an element, ascending: ord[q] = local index. */
-void lc_entity_order(const int32_t *ent, int K, int *ord) { lc_el_entity_order(ent, K, ord); }
-
 /* Writes the column indices of term t's residual rows. */
 static void fill_jacobian_cols(lc_problem *p, const lc_term *t) {
   const int64_t off = p->vars[t->var].off;
   for (int32_t s = 0; s < t->n_elem; ++s) {
     const int32_t *en = t->ent + (int64_t)s * t->K;
     int ord[LC_ENERGY_MAX_K];
-    lc_entity_order(en, t->K, ord);
+    lc_el_entity_order(en, t->K, ord);
     for (int i = 0; i < t->n_resid; ++i) {
       int32_t *col = p->jcol + p->jrowptr[t->res_row0 + (int64_t)t->perm[s] * t->n_resid + i];
       for (int q = 0; q < t->K; ++q)

@@ -104,9 +104,6 @@ int lc_pattern_build_hessian(lc_problem *p, lc_error *err);
 /* Builds the Jacobian pattern of the residual terms. */
 int lc_pattern_build_jacobian(lc_problem *p, lc_error *err);
 
-/* Order of the K entities of an element, ascending: ord[q] = local index. */
-void lc_entity_order(const int32_t *ent, int K, int *ord);
-
 /* Drops both patterns (terms or variables changed). */
 void lc_pattern_invalidate(lc_problem *p);
 

@@ -421,8 +421,11 @@ LC_HD int lc_psd_project(double *H, int n, double eps) {
 LC_HD int lc_psd_project_elem_ws(double *H, int K, int D, double eps, double *ws) {
   const int n = K * D, m = (K - 1) * D;
   if (n < 1 || n > LC_PSD_MAXN || D < 1) return -1;
-  const double scale = lc_psd_scale_(H, n * n);
-  if (scale < 0.0) return -1;
+  double scale = 0.0; /* inline, not lc_psd_scale_: ptxas keeps 160 B less stack */
+  for (int i = 0; i < n * n; ++i) {
+    if (!isfinite(H[i])) return -1;
+    scale = fabs(H[i]) > scale ? fabs(H[i]) : scale;
+  }
   if (K < 2 || !lc_psd_translation_free_(H, K, D, LC_PSD_TOL * scale))
     return lc_psd_project_full_(H, n, eps, scale, ws);
   double *r = ws, *ev = ws + m * m, *u = ev + m, sj[LC_PSD_MAXN];

@@ -184,40 +184,27 @@ static int cu_eval_op(lc_backend *b, lc_problem *p, const lc_eval_req *q, lc_err
 
 /* ---- vector operations ------------------------------------------------------ */
 
-#define VB 256
+#define VB LC_CU_BLOCK
 /* Blocks covering n entries, one entry per thread. */
 static unsigned blocks_for(int64_t n) { return (unsigned)((n + VB - 1) / VB); }
 
 /* Per-block partial of x.y (or max |x| when y is NULL) over a fixed chunk of
- * LC_CU_RED_CHUNK entries: thread t adds entries t, t + VB, ... in order,
- * then the block adds in a fixed tree. */
-__global__ static void k_red_chunk(int64_t n, const double *x, const double *y, double *part) {
-  __shared__ double sh[VB];
+ * LC_CU_RED_CHUNK entries: thread t takes entries t, t + VB, ... in order,
+ * then the block combines in a fixed tree. */
+__global__ static void __launch_bounds__(VB)
+    k_red_chunk(int64_t n, const double *x, const double *y, double *part) {
   const int64_t lo = (int64_t)blockIdx.x * LC_CU_RED_CHUNK;
   const int64_t hi = lo + LC_CU_RED_CHUNK < n ? lo + LC_CU_RED_CHUNK : n;
   double acc = 0.0;
   for (int64_t i = lo + threadIdx.x; i < hi; i += VB) acc = y ? acc + x[i] * y[i] : fmax(acc, fabs(x[i]));
-  sh[threadIdx.x] = acc;
-  __syncthreads();
-  for (int w = VB / 2; w > 0; w >>= 1) {
-    if ((int)threadIdx.x < w) sh[threadIdx.x] = y ? sh[threadIdx.x] + sh[threadIdx.x + w] : fmax(sh[threadIdx.x], sh[threadIdx.x + w]);
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) part[blockIdx.x] = sh[0];
+  lc_cu_block_reduce(acc, !y, part + blockIdx.x);
 }
 
 /* Final max of n partials (one block, fixed order). */
-__global__ static void k_max(const double *part, int64_t n, double *out) {
-  __shared__ double sh[VB];
+__global__ static void __launch_bounds__(VB) k_max(const double *part, int64_t n, double *out) {
   double acc = 0.0;
   for (int64_t i = threadIdx.x; i < n; i += VB) acc = fmax(acc, part[i]);
-  sh[threadIdx.x] = acc;
-  __syncthreads();
-  for (int w = VB / 2; w > 0; w >>= 1) {
-    if ((int)threadIdx.x < w) sh[threadIdx.x] = fmax(sh[threadIdx.x], sh[threadIdx.x + w]);
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) *out = sh[0];
+  lc_cu_block_reduce(acc, 1, out);
 }
 
 /* Makes the reduction scratch hold one partial per chunk of n entries. */

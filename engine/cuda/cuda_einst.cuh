@@ -15,6 +15,17 @@
  * three compile in parallel. */
 #include "eval/el_inst.h"
 
+/* A thread per element: the thread's element of chunk [s0, s1), or (serial)
+ * thread 0 walks them all in order; the energies go into acc. */
+#define LC_CU_PER_THREAD_(fn, acc)                                                             \
+  do {                                                                                       \
+    if (serial) {                                                                            \
+      for (int32_t s = s0; threadIdx.x == 0 && s < s1; ++s) acc += fn(&t, &o, s);            \
+    } else if (s0 + (int32_t)threadIdx.x < s1) {                                             \
+      acc = fn(&t, &o, s0 + (int32_t)threadIdx.x);                                           \
+    }                                                                                        \
+  } while (0)
+
 #define LC_CU_KERNEL_(mode)                                                                    \
   extern "C" __global__ void __launch_bounds__(LC_CU_BLOCK)                                  \
       LC_EL_(LC_CAT(lc_k_, mode))(lc_el_term t, lc_el_out o, int32_t ch0, int serial,        \
@@ -22,11 +33,7 @@
     const int32_t ch = ch0 + (int32_t)blockIdx.x;                                            \
     const int32_t s0 = t.chunk_ptr[ch], s1 = t.chunk_ptr[ch + 1];                             \
     double e = 0.0;                                                                          \
-    if (serial) {                                                                            \
-      if (threadIdx.x == 0) e = LC_EL_(LC_CAT(elc_, mode))(&t, &o, s0, s1);                  \
-    } else if (s0 + (int32_t)threadIdx.x < s1) {                                             \
-      e = LC_EL_(LC_CAT(el_, mode))(&t, &o, s0 + (int32_t)threadIdx.x);                      \
-    }                                                                                        \
+    LC_CU_PER_THREAD_(LC_EL_(LC_CAT(el_, mode)), e);                                         \
     lc_cu_block_sum(e, partials + ch);                                                       \
   }
 #if LC_CU_WARP(LC_EN)
@@ -79,11 +86,7 @@ __device__ static double LC_EL_(el_warp)(const lc_el_term *t, const lc_el_out *o
     const int32_t s0 = t.chunk_ptr[ch], s1 = t.chunk_ptr[ch + 1];                             \
     double acc = 0.0;                                                                        \
     if ((hvpflag) && !t.project) { /* uniform over the block */                             \
-      if (serial) {                                                                          \
-        for (int32_t s = s0; threadIdx.x == 0 && s < s1; ++s) acc += LC_EL_(el_hvp_exact)(&t, &o, s); \
-      } else if (s0 + (int32_t)threadIdx.x < s1) {                                           \
-        acc = LC_EL_(el_hvp_exact)(&t, &o, s0 + (int32_t)threadIdx.x);                       \
-      }                                                                                      \
+      LC_CU_PER_THREAD_(LC_EL_(el_hvp_exact), acc);                                          \
       lc_cu_block_sum(acc, partials + ch);                                                   \
       return;                                                                                \
     }                                                                                        \
@@ -149,6 +152,7 @@ static cudaError_t LC_EL_(lc_launch)(lc_el_mode m, const lc_el_term *t, const lc
   return cudaGetLastError();
 }
 #undef LC_CU_KERNEL_
+#undef LC_CU_PER_THREAD_
 #undef LC_CU_CASE_
 #if LC_CU_WARP(LC_EN)
 #undef LC_CU_WARP_KERNEL_

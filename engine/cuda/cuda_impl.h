@@ -65,18 +65,25 @@ int lc_cu_check(lc_backend *b, cudaError_t e, lc_error *err, const char *what, .
  * device, the size and what it is for; *ptr stays NULL on failure. */
 int lc_cu_alloc(lc_backend *b, void **ptr, size_t bytes, const char *what, lc_error *err);
 
-/* Adds the block's values e (one per thread, LC_CU_BLOCK threads) in a fixed
- * tree order and stores the sum in *out (thread 0). */
-__device__ static inline void lc_cu_block_sum(double e, double *out) {
+/* Combines the block's values e (one per thread, LC_CU_BLOCK threads) in a
+ * fixed tree order, by sum or (is_max) by max, and stores the result in
+ * *out (thread 0). */
+__device__ static inline void lc_cu_block_reduce(double e, int is_max, double *out) {
   __shared__ double sh[LC_CU_BLOCK];
   sh[threadIdx.x] = e;
   __syncthreads();
   for (int w = LC_CU_BLOCK / 2; w > 0; w >>= 1) {
-    if ((int)threadIdx.x < w) sh[threadIdx.x] += sh[threadIdx.x + w];
+    if ((int)threadIdx.x < w) {
+      const double a = sh[threadIdx.x], b = sh[threadIdx.x + w];
+      sh[threadIdx.x] = is_max ? fmax(a, b) : a + b;
+    }
     __syncthreads();
   }
   if (threadIdx.x == 0) *out = sh[0];
 }
+
+/* The fixed-order sum of the block's values into *out. */
+__device__ static inline void lc_cu_block_sum(double e, double *out) { lc_cu_block_reduce(e, 0, out); }
 
 /* An element-kernel launcher: mode m over chunks [ch0, ch0 + nch) of a term. */
 typedef cudaError_t (*lc_cu_launch_fn)(lc_el_mode m, const lc_el_term *t, const lc_el_out *o,

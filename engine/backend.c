@@ -109,14 +109,24 @@ void lc_backend_close(lc_backend *b) {
   b->ctx = NULL;
 }
 
-/* Downloads bytes of backend memory and counts the read. */
+/* Downloads bytes of backend memory and counts the read (a device-to-host
+ * synchronisation: reads of the CPU backend are host copies, not counted). */
 int lc_backend_download(lc_backend *b, void *host, const void *src, size_t bytes, lc_error *err) {
-  b->n_reads++;
+  if (b->kind != LC_DEV_CPU) b->n_reads++;
   return b->ops->download(b, host, src, bytes, err);
 }
 
 /* Reads n scalars of backend memory and counts the read. */
 int lc_backend_read_scalars(lc_backend *b, double *host, const double *src, int n, lc_error *err) {
-  b->n_reads++;
+  if (b->kind != LC_DEV_CPU) b->n_reads++;
   return b->ops->read_scalars(b, host, src, n, err);
+}
+
+/* Downloads n blocks with one wait, counted as one read. */
+int lc_backend_download_many(lc_backend *b, int n, void *const *dst, const void *const *src,
+                             const size_t *bytes, lc_error *err) {
+  int rc = LC_OK;
+  for (int i = 0; rc == LC_OK && i + 1 < n; ++i) rc = b->ops->download_async(b, dst[i], src[i], bytes[i], err);
+  if (rc == LC_OK && n > 0) rc = lc_backend_download(b, dst[n - 1], src[n - 1], bytes[n - 1], err);
+  return rc;
 }

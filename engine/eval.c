@@ -28,6 +28,7 @@ lc_el_term lc_term_el_view(const lc_problem *p, const lc_term *t, int project) {
   e.res_row0 = t->res_row0;
   e.n_const = t->n_const;
   e.project = project && t->project;
+  e.hc = NULL;
   return e;
 }
 
@@ -94,8 +95,10 @@ static int eval_staged(lc_problem *p, const lc_eval_req *hq, int want_mat, lc_er
   int rc = ensure_staging(p, err);
   if (!rc) rc = stage_x(p, hq->x == p->x ? NULL : hq->x, err);
   if (!rc && hq->v) rc = b->ops->upload(b, p->st_v, hq->v, (size_t)p->n_dofs * sizeof(double), err);
-  const lc_eval_req dq = {hq->mode, hq->project, p->st_x, hq->v ? p->st_v : NULL, p->st_E,
-                          hq->g ? p->st_g : NULL, hq->hv ? p->st_hv : NULL, hq->r ? p->st_r : NULL};
+  const int use = hq->cache == LC_CACHE_USE; /* USE computes no energy: E only if asked (an error) */
+  const lc_eval_req dq = {hq->mode, hq->project, p->st_x, hq->v ? p->st_v : NULL,
+                          use && !hq->E ? NULL : p->st_E, hq->g ? p->st_g : NULL,
+                          hq->hv ? p->st_hv : NULL, hq->r ? p->st_r : NULL, hq->cache};
   if (!rc) rc = b->ops->eval(b, p, &dq, err);
   if (!rc && hq->E) rc = lc_backend_read_scalars(b, hq->E, p->st_E, 1, err);
   if (!rc) rc = stage_down(p, hq->g, dq.g, p->n_dofs, err);
@@ -118,10 +121,15 @@ static int eval_host(lc_problem *p, lc_eval_req q, int want_mat, lc_error *err) 
   return eval_staged(p, &q, want_mat, err);
 }
 
+/* Runs q (host arrays) on the problem's backend (problem_impl.h). */
+int lc_problem_eval_req(lc_problem *p, const lc_eval_req *q, lc_error *err) {
+  return eval_host(p, *q, 0, err);
+}
+
 /* Total energy. */
 int lc_problem_energy(lc_problem *p, const double *x, double *E, lc_error *err) {
   double e = 0.0;
-  const lc_eval_req q = {LC_EL_ENERGY, 0, x, NULL, &e, NULL, NULL, NULL};
+  const lc_eval_req q = {LC_EL_ENERGY, 0, x, NULL, &e, NULL, NULL, NULL, LC_CACHE_NONE};
   const int rc = eval_host(p, q, 0, err);
   if (!rc && E) *E = e;
   return rc;
@@ -130,7 +138,7 @@ int lc_problem_energy(lc_problem *p, const double *x, double *E, lc_error *err) 
 /* Energy and gradient g (n_dofs, caller-owned). */
 int lc_problem_gradient(lc_problem *p, const double *x, double *E, double *g, lc_error *err) {
   if (!g) return lc_error_set(err, LC_EINVAL, "gradient: output array required");
-  const lc_eval_req q = {LC_EL_GRAD, 0, x, NULL, E, g, NULL, NULL};
+  const lc_eval_req q = {LC_EL_GRAD, 0, x, NULL, E, g, NULL, NULL, LC_CACHE_NONE};
   return eval_host(p, q, 0, err);
 }
 
@@ -142,7 +150,7 @@ static lc_csr hess_view(const lc_problem *p) {
 /* Energy, gradient (g may be NULL) and the assembled Hessian. */
 int lc_problem_hessian(lc_problem *p, const double *x, int project, double *E, double *g,
                        lc_csr *H, lc_error *err) {
-  const lc_eval_req q = {LC_EL_HESS, project, x, NULL, E, g, NULL, NULL};
+  const lc_eval_req q = {LC_EL_HESS, project, x, NULL, E, g, NULL, NULL, LC_CACHE_NONE};
   const int rc = eval_host(p, q, 1, err);
   if (!rc && H) *H = hess_view(p);
   return rc;
@@ -151,7 +159,7 @@ int lc_problem_hessian(lc_problem *p, const double *x, int project, double *E, d
 /* Energy, gradient and the Gauss-Newton Hessian (J^T J for residual terms). */
 int lc_problem_gn_hessian(lc_problem *p, const double *x, int project, double *E, double *g,
                           lc_csr *H, lc_error *err) {
-  const lc_eval_req q = {LC_EL_GN, project, x, NULL, E, g, NULL, NULL};
+  const lc_eval_req q = {LC_EL_GN, project, x, NULL, E, g, NULL, NULL, LC_CACHE_NONE};
   const int rc = eval_host(p, q, 1, err);
   if (!rc && H) *H = hess_view(p);
   return rc;
@@ -161,13 +169,13 @@ int lc_problem_gn_hessian(lc_problem *p, const double *x, int project, double *E
 int lc_problem_hvp(lc_problem *p, const double *x, const double *v, int project, double *E,
                    double *g, double *Hv, lc_error *err) {
   if (!v || !Hv) return lc_error_set(err, LC_EINVAL, "hvp: v and Hv are required");
-  const lc_eval_req q = {LC_EL_HVP, project, x, v, E, g, Hv, NULL};
+  const lc_eval_req q = {LC_EL_HVP, project, x, v, E, g, Hv, NULL, LC_CACHE_NONE};
   return eval_host(p, q, 0, err);
 }
 
 /* Residual vector r and its sparse Jacobian, weighted by sqrt(weight). */
 int lc_problem_jacobian(lc_problem *p, const double *x, double *r, lc_csr *J, lc_error *err) {
-  const lc_eval_req q = {LC_EL_JAC, 0, x, NULL, NULL, NULL, NULL, r};
+  const lc_eval_req q = {LC_EL_JAC, 0, x, NULL, NULL, NULL, NULL, r, LC_CACHE_NONE};
   const int rc = eval_host(p, q, 1, err);
   if (!rc && J) *J = (lc_csr){(int32_t)p->n_res, (int32_t)p->n_dofs, p->jnnz, p->jrowptr, p->jcol, p->jval};
   return rc;

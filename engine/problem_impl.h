@@ -94,6 +94,53 @@ struct lc_problem {
   uint64_t st_xgen;     /* gen_x of the state in st_x (0: none) */
 };
 
+/* Bookkeeping of a backend's element Hessian cache (lc_eval_req.cache):
+ * where each term's packed matrices start (stored element order) and what
+ * they were stored from.  The matrices are backend memory, allocated and
+ * freed by the backend; the rest is host memory (eval_cache.c). */
+typedef struct lc_hcache {
+  double *data;          /* size doubles of backend memory, or NULL */
+  int64_t size;
+  int64_t *off;          /* per term slot: first double of its matrices (-1: none) */
+  uint64_t *gen_consts;  /* per term slot: its gen_consts at the last STORE */
+  double *weight;        /* per term slot: its weight at the last STORE */
+  int n_slots;           /* term slots of the three arrays */
+  int valid;             /* a STORE completed on this layout */
+  int project;           /* q->project of that STORE (0 or 1) */
+  uint64_t gen_terms;    /* the problem's gen_terms of the layout */
+  uint64_t gen_fixed;    /* the problem's gen_fixed at the last STORE */
+} lc_hcache;
+
+/* The element pass of q: its mode, or LC_EL_HVP_STORE / LC_EL_HVP_USE. */
+lc_el_mode lc_eval_pass(const lc_eval_req *q);
+
+/* Checks the cache request of q (the mode and which arrays it names); dev
+ * names the device in the message. */
+int lc_hcache_check_req(const lc_eval_req *q, const char *dev, lc_error *err);
+
+/* Lays h out for p's terms and puts the doubles it needs into *need (the
+ * backend then reallocates data when *need differs from size); forgets
+ * what was stored. */
+int lc_hcache_layout(lc_hcache *h, const lc_problem *p, int64_t *need, const char *dev, lc_error *err);
+
+/* Records a completed STORE with projection flag project. */
+void lc_hcache_mark(lc_hcache *h, const lc_problem *p, int project);
+
+/* LC_OK if h holds the matrices of p's terms as they are now, stored with
+ * projection flag project; else LC_EINVAL saying why (empty or stale). */
+int lc_hcache_check_use(const lc_hcache *h, const lc_problem *p, int project, const char *dev,
+                        lc_error *err);
+
+/* 1 if h holds matrices and p's terms changed since they were laid out. */
+int lc_hcache_outdated(const lc_hcache *h, const lc_problem *p);
+
+/* Frees the host bookkeeping and clears h (the backend frees data first). */
+void lc_hcache_reset(lc_hcache *h);
+
+/* Runs q (host arrays; x NULL: the state) on p's backend, through the
+ * staging buffers on a device: sync, evaluate, outputs back to q's arrays. */
+int lc_problem_eval_req(lc_problem *p, const lc_eval_req *q, lc_error *err);
+
 /* Colours the elements of t (entities are in t->ent, user order) and stores
  * them in colour order; fills perm, colours and chunks. */
 int lc_term_color(lc_term *t, int32_t n_entities, lc_error *err);

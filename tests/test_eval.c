@@ -2,18 +2,22 @@
  * interface on the CPU: the column-by-column Hessian (the path the CUDA
  * backend takes for large elements) against the packed Hessian of every
  * energy instance, the low-memory projection against the reference
- * projection, the backend's vector operations and counted reads, and
- * device names (resolution, errors, the device list). */
+ * projection, the backend's vector operations and counted reads, device
+ * names (resolution, errors, the device list), and the element Hessian
+ * cache of matrix-free Newton-CG (STORE then USE against plain HVPs,
+ * staleness errors, thread-count independence, allocation failure). */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "backend.h"
 #include "energies/kernels.h"
 #include "eval/el_common.h"
 #include "problem.h"
+#include "problem_impl.h"
 #include "testutil.h"
 #include "workloads.h"
 
@@ -129,7 +133,11 @@ START_TEST(cpu_backend_vector_ops) {
   ck_assert_int_eq(b.ops->nrm_inf(&b, n, y, s + 1), LC_OK);
   double h[2];
   ck_assert_int_eq(lc_backend_read_scalars(&b, h, s, 2, &err), LC_OK);
+  ck_assert_uint_eq(b.n_reads, 0); /* a CPU read is a host copy, not a synchronisation */
+  b.kind = LC_DEV_CUDA;             /* the same read on a device counts */
+  ck_assert_int_eq(lc_backend_read_scalars(&b, h, s, 2, &err), LC_OK);
   ck_assert_uint_eq(b.n_reads, 1);
+  b.kind = LC_DEV_CPU;
   for (int64_t i = 0; i < n; ++i) ref += x[i] * y[i];
   ck_assert(fabs(h[0] - ref) <= 1e-10 * fabs(ref));
   ck_assert(h[1] <= 1.0 && h[1] > 0.999);
@@ -296,6 +304,234 @@ START_TEST(staged_calls_match_direct) {
 }
 END_TEST
 
+/* ---- the element Hessian cache (lc_eval_req.cache) ---------------------- */
+
+/* One HVP request on p's backend with host arrays (x: the state). */
+static int hvp_req(lc_problem *p, int cache, int project, const double *v, double *E, double *g,
+                   double *hv, lc_error *err) {
+  const lc_eval_req q = {LC_EL_HVP, project, NULL, v, E, g, hv, NULL, cache};
+  return lc_problem_eval_req(p, &q, err);
+}
+
+/* max |a - b| / max |a| (a's largest entry at least 1e-300). */
+static double rel_diff(const double *a, const double *b, int64_t n) {
+  double d = 0.0, s = 1e-300;
+  for (int64_t i = 0; i < n; ++i) {
+    d = fmax(d, fabs(a[i] - b[i]));
+    s = fmax(s, fabs(a[i]));
+  }
+  return d / s;
+}
+
+/* A problem on m with one variable of dimension 3 (rest positions scaled
+ * and perturbed), the given energies (weights 0.7, 1.3, ...) and the
+ * vertices in fix[0..nfix) fixed. */
+static lc_problem *cache_problem(lc_mesh *m, const char *const *energies, int ne, const int32_t *fix,
+                                 int nfix) {
+  lc_problem *p;
+  lc_error err;
+  ck_assert_int_eq(lc_problem_create(m, "cpu", &p, &err), LC_OK);
+  unsigned long long seed = 11;
+  const int32_t nv = lc_mesh_nv(m);
+  double *x = malloc((size_t)nv * 3 * sizeof *x);
+  for (int32_t i = 0; i < 3 * nv; ++i) x[i] = 1.1 * lc_mesh_V(m)[i] + lc_test_rand(&seed, -0.03, 0.03);
+  ck_assert_int_eq(lc_problem_add_variable(p, "x", LC_LOC_VERTEX, 3, x, NULL, &err), LC_OK);
+  for (int e = 0; e < ne; ++e) {
+    lc_term_desc d = {0};
+    d.energy = energies[e];
+    d.weight = 0.7 + 0.6 * e;
+    d.weight_set = 1;
+    ck_assert_msg(lc_problem_add_term(p, &d, NULL, &err) == LC_OK, "%s: %s", energies[e], err.msg);
+  }
+  if (nfix) ck_assert_int_eq(lc_problem_fix(p, 0, nfix, fix, NULL, &err), LC_OK);
+  free(x);
+  return p;
+}
+
+/* STORE then USE against the plain HVP mode on p, projected and not: H v to
+ * 1e-13 relative, E and g of STORE as in HVP mode, USE repeatable bit for
+ * bit and equal to STORE's own H v, store-only STORE the same. */
+static void check_cache_matches(lc_problem *p, const char *what) {
+  lc_error err;
+  const int64_t n = lc_problem_n_dofs(p);
+  double *v = calloc(n, 8), *g1 = calloc(n, 8), *g2 = calloc(n, 8), *h1 = calloc(n, 8), *h2 = calloc(n, 8);
+  double *h3 = calloc(n, 8), *h4 = calloc(n, 8), e1, e2;
+  lc_workload_direction(v, n);
+  for (int pr = 0; pr < 2; ++pr) {
+    ck_assert_int_eq(hvp_req(p, LC_CACHE_NONE, pr, v, &e1, g1, h1, &err), LC_OK);
+    ck_assert_msg(hvp_req(p, LC_CACHE_STORE, pr, v, &e2, g2, h2, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(hvp_req(p, LC_CACHE_USE, pr, v, NULL, NULL, h3, &err) == LC_OK, "%s", err.msg);
+    const double dh = rel_diff(h1, h3, n), dg = rel_diff(g1, g2, n);
+    ck_assert_msg(dh <= 1e-13, "%s project %d: cached H v differs by %g", what, pr, dh);
+    ck_assert_msg(dg <= 1e-13, "%s project %d: STORE gradient differs by %g", what, pr, dg);
+    ck_assert_msg(fabs(e1 - e2) <= 1e-13 * fabs(e1), "%s: STORE energy %.17g vs %.17g", what, e2, e1);
+    ck_assert_msg(!memcmp(h2, h3, n * 8), "%s: STORE's H v differs from USE's", what);
+    ck_assert_int_eq(hvp_req(p, LC_CACHE_USE, pr, v, NULL, NULL, h4, &err), LC_OK);
+    ck_assert_msg(!memcmp(h3, h4, n * 8), "%s: two USE runs differ", what);
+    ck_assert_int_eq(hvp_req(p, LC_CACHE_STORE, pr, NULL, NULL, NULL, NULL, &err), LC_OK);
+    ck_assert_int_eq(hvp_req(p, LC_CACHE_USE, pr, v, NULL, NULL, h4, &err), LC_OK);
+    ck_assert_msg(!memcmp(h3, h4, n * 8), "%s: store-only STORE differs", what);
+    for (int64_t i = 0; i < n; ++i)
+      if (lc_problem_fixed(p)[i]) ck_assert(h3[i] == v[i]);
+  }
+  free(v); free(g1); free(g2); free(h1); free(h2); free(h3); free(h4);
+}
+
+START_TEST(cache_matches_hvp) {
+  lc_mesh *grid, *spot;
+  lc_error err;
+  ck_assert_int_eq(lc_workload_grid(12, &grid, &err), LC_OK);
+  const int32_t fix[] = {0, 5, 17, 40};
+  const char *const flap[] = {"spring", "bending"}, *const stvk[] = {"stvk", "gravity"};
+  const char *const neo[] = {"neohookean", "bending", "area"};
+  lc_problem *p = staged_problem(grid, "cpu"); /* springs, bending, residual term, fixed DOFs */
+  check_cache_matches(p, "staged");
+  lc_problem_destroy(p);
+  p = cache_problem(grid, flap, 2, fix, 4);
+  check_cache_matches(p, "spring+bending");
+  lc_problem_destroy(p);
+  p = cache_problem(grid, stvk, 2, fix, 4);
+  check_cache_matches(p, "stvk+gravity");
+  lc_problem_destroy(p);
+  p = cache_problem(grid, neo, 3, NULL, 0);
+  check_cache_matches(p, "neohookean+bending+area");
+  lc_problem_destroy(p);
+  if (lc_mesh_read_obj_file(lc_test_mesh_path("spot.obj"), &spot, &err) == LC_OK) {
+    p = cache_problem(spot, stvk, 1, fix, 4);
+    check_cache_matches(p, "spot stvk");
+    lc_problem_destroy(p);
+    lc_mesh_destroy(spot);
+  }
+  lc_mesh_destroy(grid);
+}
+END_TEST
+
+/* Asserts that a USE on p fails with LC_EINVAL and a message holding want. */
+static void use_fails(lc_problem *p, const double *v, double *hv, const char *want) {
+  lc_error err = {0};
+  ck_assert_int_eq(hvp_req(p, LC_CACHE_USE, 1, v, NULL, NULL, hv, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, want) && strstr(err.msg, "cpu") && strstr(err.msg, "element Hessian cache"),
+                "message: %s", err.msg);
+}
+
+/* Asserts that p still evaluates: a plain HVP, then STORE and USE. */
+static void still_usable(lc_problem *p, const double *v, double *hv) {
+  lc_error err;
+  double e;
+  ck_assert_int_eq(hvp_req(p, LC_CACHE_NONE, 1, v, &e, NULL, hv, &err), LC_OK);
+  ck_assert(isfinite(e));
+  ck_assert_msg(hvp_req(p, LC_CACHE_STORE, 1, NULL, NULL, NULL, NULL, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(hvp_req(p, LC_CACHE_USE, 1, v, NULL, NULL, hv, &err) == LC_OK, "%s", err.msg);
+}
+
+START_TEST(cache_stale_or_empty_is_an_error) {
+  lc_mesh *m;
+  lc_error err;
+  ck_assert_int_eq(lc_workload_grid(8, &m, &err), LC_OK);
+  const char *const en[] = {"stvk", "bending"};
+  const int32_t fix[] = {0, 3};
+  lc_problem *p = cache_problem(m, en, 2, fix, 2);
+  const int64_t n = lc_problem_n_dofs(p);
+  double *v = calloc(n, 8), *hv = calloc(n, 8), *k = calloc(4 * n, 8), e;
+  lc_workload_direction(v, n);
+  use_fails(p, v, hv, "empty");
+  still_usable(p, v, hv);
+  const int32_t more[] = {9};
+  ck_assert_int_eq(lc_problem_fix(p, 0, 1, more, NULL, &err), LC_OK);
+  use_fails(p, v, hv, "fixed DOFs changed");
+  still_usable(p, v, hv);
+  ck_assert_int_eq(lc_problem_set_term_weight(p, 1, 2.5, &err), LC_OK);
+  use_fails(p, v, hv, "weight changed");
+  still_usable(p, v, hv);
+  ck_assert_int_eq(lc_problem_get_term_consts(p, 0, k, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_set_term_consts(p, 0, k, &err), LC_OK);
+  use_fails(p, v, hv, "constants changed");
+  still_usable(p, v, hv);
+  lc_term_desc d = {0};
+  d.energy = "gravity";
+  ck_assert_int_eq(lc_problem_add_term(p, &d, NULL, &err), LC_OK);
+  use_fails(p, v, hv, "terms or variables changed");
+  still_usable(p, v, hv);
+  ck_assert_int_eq(hvp_req(p, LC_CACHE_USE, 0, v, NULL, NULL, hv, &err), LC_EINVAL); /* stored projected */
+  ck_assert_ptr_nonnull(strstr(err.msg, "projected"));
+  ck_assert_int_eq(hvp_req(p, LC_CACHE_USE, 1, v, &e, NULL, hv, &err), LC_EINVAL); /* USE computes no E */
+  ck_assert_int_eq(hvp_req(p, LC_CACHE_USE, 1, NULL, NULL, NULL, hv, &err), LC_EINVAL);
+  const lc_eval_req bad = {LC_EL_GRAD, 0, NULL, NULL, &e, hv, NULL, NULL, LC_CACHE_STORE};
+  ck_assert_int_eq(lc_problem_eval_req(p, &bad, &err), LC_EINVAL);
+  ck_assert_int_eq(lc_problem_remove_term(p, 0, &err), LC_OK);
+  use_fails(p, v, hv, "terms or variables changed");
+  still_usable(p, v, hv);
+  free(v); free(hv); free(k);
+  lc_problem_destroy(p);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
+START_TEST(cache_independent_of_threads) {
+  lc_mesh *m;
+  lc_error err;
+  ck_assert_int_eq(lc_workload_grid(40, &m, &err), LC_OK);
+  const char *const en[] = {"stvk", "bending", "spring"};
+  const int32_t fix[] = {0, 39};
+  lc_problem *p = cache_problem(m, en, 3, fix, 2);
+  const int64_t n = lc_problem_n_dofs(p);
+  double *v = calloc(n, 8), *h[2] = {calloc(n, 8), calloc(n, 8)}, *g[2] = {calloc(n, 8), calloc(n, 8)}, e[2];
+  lc_workload_direction(v, n);
+  for (int pr = 0; pr < 2; ++pr) {
+    for (int th = 0; th < 2; ++th) {
+      lc_problem_set_threads(p, th + 1);
+      ck_assert_int_eq(hvp_req(p, LC_CACHE_STORE, pr, NULL, &e[th], g[th], NULL, &err), LC_OK);
+      ck_assert_int_eq(hvp_req(p, LC_CACHE_USE, pr, v, NULL, NULL, h[th], &err), LC_OK);
+    }
+    ck_assert(e[0] == e[1] && !memcmp(g[0], g[1], n * 8));
+    ck_assert_msg(!memcmp(h[0], h[1], n * 8), "USE differs between 1 and 2 threads (project %d)", pr);
+  }
+  free(v); free(h[0]); free(h[1]); free(g[0]); free(g[1]);
+  lc_problem_destroy(p);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
+/* Bytes of address space this process maps now (/proc/self/statm). */
+static size_t mapped_bytes(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long pages = 0;
+  if (f && fscanf(f, "%lu", &pages) != 1) pages = 0;
+  if (f) fclose(f);
+  return (size_t)pages * 4096;
+}
+
+/* With the address space capped just above what is mapped, STORE fails with
+ * LC_ENOMEM naming the device, the bytes and the cache; the problem works
+ * on, and STORE succeeds once memory is back. */
+START_TEST(cache_out_of_memory_is_clean) {
+  lc_mesh *m;
+  lc_error err;
+  ck_assert_int_eq(lc_workload_grid(90, &m, &err), LC_OK);
+  const char *const en[] = {"bending"}; /* ~24k flaps: 14 MB of packed 12 x 12 matrices */
+  lc_problem *p = cache_problem(m, en, 1, NULL, 0);
+  const int64_t n = lc_problem_n_dofs(p);
+  double *v = calloc(n, 8), *hv = calloc(n, 8), e;
+  lc_workload_direction(v, n);
+  ck_assert_int_eq(hvp_req(p, LC_CACHE_NONE, 1, v, &e, NULL, hv, &err), LC_OK);
+  struct rlimit old, cap;
+  ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
+  cap = old;
+  cap.rlim_cur = mapped_bytes() + ((size_t)1 << 20);
+  ck_assert_int_eq(setrlimit(RLIMIT_AS, &cap), 0);
+  const int rc = hvp_req(p, LC_CACHE_STORE, 1, v, &e, NULL, hv, &err);
+  ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+  ck_assert_int_eq(rc, LC_ENOMEM);
+  ck_assert_msg(strstr(err.msg, "cpu") && strstr(err.msg, "element Hessian cache") && strstr(err.msg, "bytes"),
+                "message: %s", err.msg);
+  use_fails(p, v, hv, "empty");
+  still_usable(p, v, hv);
+  free(v); free(hv);
+  lc_problem_destroy(p);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("eval");
   TCase *tc = tcase_create("core");
@@ -306,6 +542,10 @@ static Suite *suite(void) {
   tcase_add_test(tc, device_names);
   tcase_add_test(tc, problem_reports_its_device);
   tcase_add_test(tc, staged_calls_match_direct);
+  tcase_add_test(tc, cache_matches_hvp);
+  tcase_add_test(tc, cache_stale_or_empty_is_an_error);
+  tcase_add_test(tc, cache_independent_of_threads);
+  tcase_add_test(tc, cache_out_of_memory_is_clean);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -239,6 +239,57 @@ START_TEST(test_cancel_and_errors) {
 }
 END_TEST
 
+/* Counts progress records and keeps the last one. */
+typedef struct counter {
+  int n;
+  lc_iter_stats last;
+  double e[16]; /* energies of the last 16 records */
+} counter;
+
+static int count_it(void *user, const lc_iter_stats *it) {
+  counter *c = user;
+  c->e[c->n % 16] = it->energy;
+  c->n++;
+  c->last = *it;
+  return 0;
+}
+
+/* A solve driven to rounding level stops on a stall of the energy: the
+ * last accepted step is counted AND reported, and the gradient norm of the
+ * result belongs to the final iterate (it used to be the previous one's). */
+START_TEST(test_stall_exit_reports_final_gradient) {
+  fixture f;
+  make(&f, 4, 3);
+  term(f.p, "target", 1.0, NULL, 0, "k", 1.0);
+  term(f.p, "dirichlet", 0.5, NULL, 0, NULL, 0);
+  perturb(f.p, 0.3, 21);
+  lc_solve_opts o;
+  lc_solve_result r;
+  lc_error err;
+  counter c = {0};
+  lc_solve_opts_default(&o, LC_SOLVE_LBFGS);
+  o.gtol = 0.0;
+  o.max_iters = 100000;
+  o.progress = count_it;
+  o.user = &c;
+  ck_assert_msg(lc_solver_solve(f.s, &o, &r, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_eq(r.reason, LC_STOP_LINE_SEARCH);
+  ck_assert_int_eq(c.n, r.iters);           /* every counted step was reported */
+  ck_assert_int_eq(c.last.iter, r.iters);
+  ck_assert_int_ge(c.n, 11);
+  for (int k = 1; k <= 10; ++k) /* the stall rule fired: 10 steps without a decrease */
+    ck_assert(c.e[(c.n - k) % 16] >= c.e[(c.n - k - 1) % 16]);
+  const int64_t n = lc_problem_n_dofs(f.p);
+  double *g = malloc((size_t)n * sizeof *g), E, gn = 0.0;
+  ck_assert_int_eq(lc_problem_gradient(f.p, NULL, &E, g, &err), LC_OK);
+  for (int64_t i = 0; i < n; ++i) gn = fmax(gn, fabs(g[i]));
+  ck_assert(r.gnorm == gn);                 /* of the final iterate */
+  ck_assert(r.energy == E);
+  free(g);
+  destroy(&f);
+}
+END_TEST
+
 /* Symmetric Dirichlet Newton from the Tutte layout: never a flipped
  * triangle (finite energy at every iterate), energy decreasing. */
 START_TEST(test_symdir_newton_flip_free) {
@@ -281,6 +332,7 @@ static Suite *solver_suite(void) {
   tcase_add_test(tc, test_gauss_newton_residuals);
   tcase_add_test(tc, test_sphere_manifold);
   tcase_add_test(tc, test_cancel_and_errors);
+  tcase_add_test(tc, test_stall_exit_reports_final_gradient);
   tcase_add_test(tc, test_symdir_newton_flip_free);
   suite_add_tcase(s, tc);
   return s;

@@ -4,7 +4,8 @@
  * Instantiates the shared element loop (eval/el_inst.h) on the host and
  * records the instance in two tables: the plain-array element kernels
  * (lc_elem_kernel, for tests and host-side checks) and the chunk functions
- * of every evaluation mode that the OpenMP loop of cpu_eval.c calls. */
+ * of every evaluation mode and cache pass that the OpenMP loop of
+ * cpu_eval.c calls. */
 /* The 12-variable element kernels stay out of line: inlined into the chunk
  * loop, clang's code for the bending flap was 1.2x (gradient) and 1.15x
  * (HVP) slower than the call (bench/ab.sh, W4 armadillo, 2 threads). */
@@ -23,8 +24,9 @@ static const lc_elem_kernel LC_EL_(kern) = {
 #endif
 };
 
-static const lc_el_chunk_fn LC_EL_(chunks)[LC_EL_NMODES] = {
+static const lc_el_chunk_fn LC_EL_(chunks)[LC_EL_NPASSES] = {
     LC_EL_(elc_energy), LC_EL_(elc_grad), LC_EL_(elc_hess),
-    LC_EL_(elc_gn),     LC_EL_(elc_hvp),  LC_EL_(elc_jac)};
+    LC_EL_(elc_gn),     LC_EL_(elc_hvp),  LC_EL_(elc_jac),
+    LC_EL_(elc_hvp_store), LC_EL_(elc_hvp_use)};
 
 #include "eval/el_inst_end.h"

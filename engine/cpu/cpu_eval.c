@@ -9,7 +9,8 @@
  * Elements of one colour share no entity, so no atomics are needed, and
  * every global entry receives its contributions in the same order whatever
  * the thread count: results are bit-identical for 1, 2 or 64 threads.
- * Energies are summed per chunk, then in chunk order. */
+ * Energies are summed per chunk, then in chunk order.  The passes of the
+ * element Hessian cache (cpu_cache.c) run in the same loop. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -24,16 +25,25 @@ static int term_active(const lc_term *t, lc_el_mode m) {
   return m == LC_EL_JAC ? t->n_resid > 0 : 1;
 }
 
-/* Evaluates every term colour by colour (call inside a parallel region). */
-static void eval_terms(const lc_problem *p, const lc_eval_req *q, const lc_el_out *o,
-                       double *partials) {
+/* The element loop's view of term ti, with its part of the cache hc. */
+static lc_el_term term_view(const lc_problem *p, int ti, int project, const lc_hcache *hc) {
+  lc_el_term et = lc_term_el_view(p, p->terms[ti], project);
+  if (hc && hc->data) et.hc = hc->data + hc->off[ti];
+  return et;
+}
+
+/* Evaluates every term colour by colour (call inside a parallel region);
+ * hc: the element Hessian cache of a cache pass, else NULL. */
+static void eval_terms(const lc_problem *p, const lc_eval_req *q, const lc_hcache *hc,
+                       const lc_el_out *o, double *partials) {
+  const lc_el_mode pass = lc_eval_pass(q);
   int32_t base = 0;
   for (int ti = 0; ti < p->n_term_slots; ++ti) {
     const lc_term *t = p->terms[ti];
     if (!t) continue;
     if (term_active(t, q->mode)) {
-      const lc_el_term et = lc_term_el_view(p, t, q->project);
-      const lc_el_chunk_fn fn = lc_cpu_chunk_fn(t->energy, q->mode);
+      const lc_el_term et = term_view(p, ti, q->project, hc);
+      const lc_el_chunk_fn fn = lc_cpu_chunk_fn(t->energy, pass);
       const int live = q->mode == LC_EL_JAC || t->weight > 0.0;
       for (int col = 0; col < t->n_colors; ++col) {
 #pragma omp for schedule(static)
@@ -79,32 +89,35 @@ static void fix_outputs(lc_problem *p, const lc_eval_req *q) {
   for (int64_t i = 0; i < p->n_dofs; ++i) {
     if (!p->fixed[i]) continue;
     if (hess) p->hval[p->diag[i]] = 1.0;
-    if (q->mode == LC_EL_HVP) q->hv[i] = q->v[i];
+    if (q->mode == LC_EL_HVP && q->hv) q->hv[i] = q->v[i];
   }
 }
 
 /* Runs one evaluation on host arrays (the CPU backend's eval op). */
 int lc_cpu_eval(lc_backend *b, lc_problem *p, const lc_eval_req *q, lc_error *err) {
-  (void)b;
   int32_t n = 0;
-  int rc = ensure_partials(p, &n, err);
+  const lc_hcache *hc = NULL;
+  int rc = lc_cpu_cache_begin(b, p, q, &hc, err);
+  if (!rc) rc = ensure_partials(p, &n, err);
   if (rc) return rc;
   zero_outputs(p, q);
   const lc_el_out o = {q->x, q->v, p->fixed, q->g, q->hv, p->hval, p->rowptr,
                        q->r, p->jval, p->jrowptr};
   const int nt = p->threads > 0 ? p->threads : omp_get_max_threads();
 #pragma omp parallel num_threads(nt)
-  eval_terms(p, q, &o, p->partials);
+  eval_terms(p, q, hc, &o, p->partials);
   double e = 0.0;
   for (int32_t i = 0; i < n; ++i) e += p->partials[i];
   if (q->E) *q->E = e;
   fix_outputs(p, q);
+  lc_cpu_cache_end(b, p, q);
   return LC_OK;
 }
 
-/* Builds the patterns mode needs; everything else is already resident. */
+/* Builds the patterns mode needs (everything else is already resident) and
+ * drops an element Hessian cache of terms that changed. */
 int lc_cpu_sync(lc_backend *b, lc_problem *p, lc_el_mode mode, lc_error *err) {
-  (void)b;
+  lc_cpu_cache_refresh(b, p);
   if (mode == LC_EL_HESS || mode == LC_EL_GN) return lc_pattern_build_hessian(p, err);
   if (mode == LC_EL_JAC) return lc_pattern_build_jacobian(p, err);
   return LC_OK;

@@ -1,14 +1,54 @@
 /* cpu_impl.h - internals shared by the files of the CPU backend
- * (engine/cpu): the chunk-function table of the shared element loop and
- * the OpenMP evaluation entry point.  Not a public header. */
+ * (engine/cpu): the per-problem context (the element Hessian cache), the
+ * chunk-function table of the shared element loop and the OpenMP
+ * evaluation entry point.  Not a public header. */
 #ifndef LC_CPU_IMPL_H
 #define LC_CPU_IMPL_H
 
 #include "backend.h"
 #include "eval/el_types.h"
+#include "problem_impl.h"
 
-/* The chunk function of energy id in mode m (cpu_kernels.c), or NULL. */
+/* The CPU backend's per-problem context. */
+typedef struct lc_cpu_ctx {
+  lc_hcache hc; /* element Hessian cache (lc_eval_req.cache), host memory */
+  void *lin;    /* linear solver of Newton steps (cpu_solve.c) */
+} lc_cpu_ctx;
+
+/* The chunk function of energy id in mode or cache pass m (cpu_kernels.c),
+ * or NULL. */
 lc_el_chunk_fn lc_cpu_chunk_fn(int id, lc_el_mode m);
+
+/* Element Hessian cache of the CPU backend (cpu_cache.c): checks q's cache
+ * request and readies the cache for it (STORE: layout and allocation; USE:
+ * the stored matrices must be current); returns the cache to pass to the
+ * element loop in *hc (NULL for a request without cache). */
+int lc_cpu_cache_begin(lc_backend *b, lc_problem *p, const lc_eval_req *q, const lc_hcache **hc,
+                       lc_error *err);
+/* Records a completed STORE of q. */
+void lc_cpu_cache_end(lc_backend *b, lc_problem *p, const lc_eval_req *q);
+/* Frees the cached matrices if p's terms changed since they were laid out. */
+void lc_cpu_cache_refresh(lc_backend *b, lc_problem *p);
+/* Frees the cache. */
+void lc_cpu_cache_free(lc_backend *b);
+
+/* Solver-program ops of the CPU backend (cpu_solve.c); see backend.h. */
+int lc_cpu_vaxpy(lc_backend *b, int64_t n, lc_sref a, lc_vref x, lc_vref y, lc_vref z);
+int lc_cpu_vdot(lc_backend *b, int64_t n, lc_vref x, lc_vref y, double *out);
+int lc_cpu_step(lc_backend *b, struct lc_sstate *st, int id);
+int lc_cpu_loop(lc_backend *b, struct lc_sstate *st, int cond, lc_prog_fn body, void *user,
+                lc_error *err);
+int lc_cpu_branch(lc_backend *b, struct lc_sstate *st, int cond, lc_prog_fn body, void *user,
+                  lc_error *err);
+int lc_cpu_run(lc_backend *b, struct lc_sstate *st, uint64_t key, lc_prog_fn prog, void *user,
+               lc_poll_fn poll, void *puser, lc_error *err);
+int lc_cpu_notify(lc_backend *b, lc_poll_fn poll, void *puser);
+int lc_cpu_max_step(lc_backend *b, lc_problem *p, const double *x, const double *d, double *out,
+                    lc_error *err);
+int lc_cpu_lin_prepare(lc_backend *b, lc_problem *p, const lc_lin_req *q, lc_error *err);
+int lc_cpu_lin_solve(lc_backend *b, lc_problem *p, const lc_lin_req *q, lc_error *err);
+/* Frees the linear solver of the context. */
+void lc_cpu_lin_free(lc_backend *b);
 
 /* Evaluation ops of the CPU backend (cpu_eval.c); see backend.h. */
 int lc_cpu_sync(lc_backend *b, lc_problem *p, lc_el_mode mode, lc_error *err);

@@ -25,7 +25,7 @@ const lc_elem_kernel *lc_cpu_kernel(int id) {
   return id >= 0 && id < LC_E_COUNT ? lc_kernels[id] : NULL;
 }
 
-/* The chunk function of energy id in mode m. */
+/* The chunk function of energy id in mode or cache pass m. */
 lc_el_chunk_fn lc_cpu_chunk_fn(int id, lc_el_mode m) {
-  return id >= 0 && id < LC_E_COUNT && m >= 0 && m < LC_EL_NMODES ? lc_chunks[id][m] : NULL;
+  return id >= 0 && id < LC_E_COUNT && m >= 0 && m < LC_EL_NPASSES ? lc_chunks[id][m] : NULL;
 }

@@ -1,5 +1,5 @@
-/* cpu_vec.c - vector operations of the CPU backend (engine/solvers/vecops.h
- * and the backend ops of backend.h).
+/* cpu_vec.c - vector operations of the CPU backend (the backend ops of
+ * backend.h).
  * Reductions sum fixed chunks of 4096 entries in parallel and then the chunk
  * sums in order, so results do not depend on the number of threads. */
 #include <math.h>
@@ -9,7 +9,6 @@
 #include "cpu/cpu_impl.h"
 #include "eval/el_vec.h"
 #include "problem.h"
-#include "solvers/vecops.h"
 
 #define CHUNK 4096
 #define MAX_STACK_CHUNKS 4096
@@ -65,10 +64,6 @@ static void cpu_scale(int64_t n, double a, double *x) {
   for (int64_t i = 0; i < n; ++i) x[i] *= a;
 }
 
-static const lc_vecops cpu_ops = {chunked_dot, cpu_nrm_inf, cpu_axpy, cpu_axpby, cpu_copy, cpu_scale};
-
-/* The CPU backend's vector operations. */
-const lc_vecops *lc_vecops_cpu(void) { return &cpu_ops; }
 
 /* ---- the same operations as backend ops (backend.h): host memory, scalar
  * results written through a pointer ----------------------------------- */

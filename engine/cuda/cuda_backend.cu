@@ -123,6 +123,8 @@ static void cu_fini(lc_backend *b) {
   if (!c) return;
   cudaSetDevice(b->ordinal);
   cudaStreamSynchronize(c->stream);
+  lc_cu_lin_free(b);
+  lc_cu_solve_free(b);
   lc_cu_free_resident(b);
   if (c->red) cudaFree(c->red);
   cudaStreamDestroy(c->stream);
@@ -342,7 +344,11 @@ static const lc_backend_ops cuda_ops = {
     cu_upload,     cu_download,     cu_sync_op,       cu_eval_op,        lc_cu_hess_values,
     lc_cu_jac_values, cu_dot,       cu_nrm_inf,       cu_axpy,           cu_axpby,
     cu_copy,       cu_scale,        cu_zero_fixed,    cu_sphere_tangent, cu_sphere_retract,
-    cu_read_scalars};
+    cu_read_scalars,
+    /* solver programs (cuda_solve.cu, cuda_linsolve.cu) */
+    lc_cu_vaxpy,   lc_cu_vdot,      lc_cu_step,       lc_cu_loop,        lc_cu_branch,
+    lc_cu_run,     lc_cu_notify,    lc_cu_alloc_host, lc_cu_free_host,   lc_cu_max_step,
+    lc_cu_lin_prepare, lc_cu_lin_solve, lc_cu_download_async};
 
 /* The CUDA backend's ops. */
 const lc_backend_ops *lc_backend_cuda_ops(void) { return &cuda_ops; }

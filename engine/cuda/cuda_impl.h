@@ -17,6 +17,9 @@
 #include "backend.h"
 #include "problem_impl.h"
 
+/* The solver-program executor's per-problem state (cuda_solve.cu). */
+typedef struct lc_cu_solve lc_cu_solve;
+
 /* Threads per block of the element kernels: one chunk per block. */
 #define LC_CU_BLOCK LC_CHUNK
 
@@ -48,6 +51,8 @@ typedef struct lc_cu_ctx {
   double *red;        /* reduction scratch */
   int64_t n_red;
   uint64_t gen_terms, gen_fixed, gen_pattern; /* what is resident (0: nothing) */
+  void *lin;          /* linear-solve state of lin_prepare (cuda_linsolve.cu) */
+  struct lc_cu_solve *solve; /* solver-program executor state (cuda_solve.cu) */
 } lc_cu_ctx;
 
 /* The context of backend b. */
@@ -113,5 +118,42 @@ int lc_cu_eval(lc_backend *b, lc_problem *p, const lc_eval_req *q, lc_error *err
 double *lc_cu_hess_values(lc_backend *b, lc_problem *p);
 double *lc_cu_jac_values(lc_backend *b, lc_problem *p);
 void lc_cu_free_resident(lc_backend *b);
+
+/* Linear solves of Newton-type steps (cuda_linsolve.cu); see backend.h. */
+int lc_cu_lin_prepare(lc_backend *b, lc_problem *p, const lc_lin_req *q, lc_error *err);
+int lc_cu_lin_solve(lc_backend *b, lc_problem *p, const lc_lin_req *q, lc_error *err);
+/* Frees the linear-solve state of the context. */
+void lc_cu_lin_free(lc_backend *b);
+/* 1 when the lin_solve readied by lin_prepare may be recorded into a graph;
+ * 0 when the program must run eagerly (direct solves: cuSOLVER's csrchol is
+ * not documented as capture-safe, and lin_solve refuses to be recorded). */
+int lc_cu_lin_capturable(lc_backend *b);
+/* Generation of the buffers a recorded lin_solve refers to (moves whenever
+ * lin_prepare rebuilds them): never replay a program recorded under another. */
+uint64_t lc_cu_lin_generation(lc_backend *b);
+
+/* Solver-program ops (cuda_solve.cu); see backend.h.  While run records a
+ * program, loop and branch become conditional graph nodes; otherwise they
+ * test their condition on the host (one counted wait per test). */
+int lc_cu_vaxpy(lc_backend *b, int64_t n, lc_sref a, lc_vref x, lc_vref y, lc_vref z);
+int lc_cu_vdot(lc_backend *b, int64_t n, lc_vref x, lc_vref y, double *out);
+int lc_cu_step(lc_backend *b, struct lc_sstate *st, int id);
+int lc_cu_loop(lc_backend *b, struct lc_sstate *st, int cond, lc_prog_fn body, void *user,
+               lc_error *err);
+int lc_cu_branch(lc_backend *b, struct lc_sstate *st, int cond, lc_prog_fn body, void *user,
+                 lc_error *err);
+int lc_cu_run(lc_backend *b, struct lc_sstate *st, uint64_t key, lc_prog_fn prog, void *user,
+              lc_poll_fn poll, void *puser, lc_error *err);
+int lc_cu_notify(lc_backend *b, lc_poll_fn poll, void *puser);
+int lc_cu_alloc_host(lc_backend *b, size_t bytes, void **ptr, lc_error *err);
+void lc_cu_free_host(lc_backend *b, void *ptr);
+int lc_cu_max_step(lc_backend *b, lc_problem *p, const double *x, const double *d, double *out,
+                   lc_error *err);
+int lc_cu_download_async(lc_backend *b, void *dst, const void *src, size_t bytes, lc_error *err);
+/* Frees the executor state of the context (recorded graph, scratch). */
+void lc_cu_solve_free(lc_backend *b);
+/* Counts one stream or device synchronisation of the solve path as a read
+ * (b->n_reads): every such wait in the CUDA backend goes through it. */
+void lc_cu_count_sync(lc_backend *b);
 
 #endif

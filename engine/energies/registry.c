@@ -290,28 +290,10 @@ static int setup_cot(const lc_mesh *m, int32_t elem, const int32_t *ent, const d
 #define LC_FRAME_DOC \
   "Minv(4): rest frame Mr^-1 row-major [1/l, -xi/(l eta), 0, 1/eta]; A: rest area l eta / 2"
 
-/* Smallest positive root of a t^2 + b t + c (c > 0), or +inf if none. */
-static double first_positive_root(double a, double b, double c) {
-  if (fabs(a) <= 1e-14 * (fabs(b) + fabs(c))) return b < 0.0 ? -c / b : INFINITY;
-  const double disc = b * b - 4.0 * a * c;
-  if (disc < 0.0) return INFINITY;
-  const double q = -0.5 * (b + copysign(sqrt(disc), b));
-  double r1 = q / a, r2 = q != 0.0 ? c / q : INFINITY;
-  if (r1 > r2) { const double t = r1; r1 = r2; r2 = t; }
-  return r1 > 0.0 ? r1 : (r2 > 0.0 ? r2 : INFINITY);
-}
-
-/* Flip-free step bound of a 2D triangle (u0, u1, u2) moving along d: the
- * first root of det[u1-u0 + t(d1-d0), u2-u0 + t(d2-d0)], a quadratic in t. */
+/* Flip-free step bound of a 2D triangle (max_step.h, shared with the
+ * device backends). */
 static double max_step_flip2(const double *x, const double *d, const double *k, const double *p) {
-  (void)k;
-  (void)p;
-  const double e1x = x[2] - x[0], e1y = x[3] - x[1], e2x = x[4] - x[0], e2y = x[5] - x[1];
-  const double f1x = d[2] - d[0], f1y = d[3] - d[1], f2x = d[4] - d[0], f2y = d[5] - d[1];
-  const double c = e1x * e2y - e1y * e2x;
-  const double b = e1x * f2y + f1x * e2y - e1y * f2x - f1y * e2x;
-  const double a = f1x * f2y - f1y * f2x;
-  return c > 0.0 ? first_positive_root(a, b, c) : 0.0;
+  return lc_max_step_elem(LC_BOUND_FLIP2, x, d, k, p);
 }
 
 #define LC_SPEC_SPRING_                                                                 \
@@ -365,7 +347,7 @@ static double max_step_flip2(const double *x, const double *d, const double *k, 
 
 #define LC_SPEC_symdir_2                                                               \
   .kind = LC_ELEM_FACE, .K = 3, .n_const = 5, .n_param = 0, .const_doc = LC_FRAME_DOC, \
-  .setup = setup_frame, .max_step = max_step_flip2,                                    \
+  .setup = setup_frame, .max_step = max_step_flip2, .bound = LC_BOUND_FLIP2,            \
   .formula = "J = [u1-u0, u2-u0] Mr^-1, E = A (|J|^2 + |J^-1|^2) if det M > 0 else +inf"
 
 #define LC_SPEC_arap_2                                                                 \

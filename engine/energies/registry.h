@@ -19,6 +19,7 @@
 #include "../lc_error.h"
 #include "../ad/lc_ad_base.h"
 #include "../mesh/mesh.h"
+#include "max_step.h"
 
 /* Element kinds. */
 typedef enum {
@@ -119,6 +120,7 @@ typedef struct lc_energy_info {
   const char *const_doc;       /* what the constants are, in order */
   lc_energy_setup_fn setup;    /* NULL: constants must be supplied */
   lc_energy_max_step_fn max_step; /* NULL: any step keeps the element admissible */
+  lc_step_bound bound;         /* the same bound by kind, for device backends (max_step.h) */
   const char *formula;         /* one line, for docs and server.info */
 } lc_energy_info;
 

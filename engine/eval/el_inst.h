@@ -13,7 +13,10 @@
  *    element energy (+inf or NaN for an inadmissible element, which then
  *    scatters nothing);
  *  - the chunk functions elc_<mode>_<inst>(t, o, s0, s1): the sum of the
- *    element energies of [s0, s1) in element order.
+ *    element energies of [s0, s1) in element order;
+ *  - the passes of the element Hessian cache, el_hvp_store_<inst> (HVP
+ *    with the element Hessian packed into t->hc) and el_hvp_use_<inst>
+ *    (H v from t->hc only; eval/el_cache.h), with their chunk functions.
  *
  * The Hessian: in Hessian mode the AD scalar carries N(N+1)/2 second
  * derivatives, which for N = 12 makes temporaries too large for a GPU
@@ -29,6 +32,8 @@
 #ifndef LC_EL_KFN
 #define LC_EL_KFN LC_HD
 #endif
+#include "eval/el_cache.h"
+
 #define LC_EK (LC_EN / LC_EDIM)
 #define LC_EL_(name) LC_CAT(name, LC_CAT(_, LC_EINST))
 
@@ -241,6 +246,31 @@ LC_HD double LC_EL_(el_hvp)(const lc_el_term *t, const lc_el_out *o, int32_t s) 
   return t->project ? LC_EL_(el_hvp_proj)(t, o, s) : LC_EL_(el_hvp_exact)(t, o, s);
 }
 
+/* Cache STORE pass of element s: weighted energy; its weighted (projected
+ * if t->project) Hessian, the matrix the HVP mode applies, packed into the
+ * cache (zeros for an inadmissible element, which HVP mode leaves out too);
+ * H v from the packed matrix into o->hv (if o->hv), the gradient into o->g
+ * (if o->g). */
+LC_HD double LC_EL_(el_hvp_store)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  double xl[LC_EN], g[LC_EN], H[LC_EN * LC_EN];
+  int64_t dof[LC_EN];
+  uint8_t fl[LC_EN];
+  lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, NULL, dof, fl);
+  const double e = LC_EL_(el_local_hess)(t, xl, s, 0, g, H);
+  const int ok = isfinite(e);
+  lc_el_pack(t->hc + (int64_t)s * LC_EL_NPACK(LC_EN), ok ? H : NULL, LC_EN);
+  if (ok && o->hv) lc_el_cache_hvp(t, o, s, LC_EK, LC_EDIM);
+  if (ok && o->g) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
+  return t->weight * e;
+}
+
+/* Cache USE pass of element s: its packed matrix times v into o->hv
+ * (returns 0: no energy). */
+LC_HD double LC_EL_(el_hvp_use)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  lc_el_cache_hvp(t, o, s, LC_EK, LC_EDIM);
+  return 0.0;
+}
+
 /* Residuals and Jacobian rows of element s (residual energies; returns 0). */
 LC_HD double LC_EL_(el_jac)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
 #if LC_ERESID > 0
@@ -271,4 +301,6 @@ LC_EL_CHUNK_(hess)
 LC_EL_CHUNK_(gn)
 LC_EL_CHUNK_(hvp)
 LC_EL_CHUNK_(jac)
+LC_EL_CHUNK_(hvp_store)
+LC_EL_CHUNK_(hvp_use)
 #undef LC_EL_CHUNK_

@@ -23,7 +23,12 @@ typedef enum {
   LC_EL_GN,         /* as HESS, residual terms give w J^T J */
   LC_EL_HVP,        /* + gradient (if g) + H v */
   LC_EL_JAC,        /* residuals and Jacobian rows (residual terms only) */
-  LC_EL_NMODES
+  LC_EL_NMODES,
+  /* element passes of the Hessian cache (lc_eval_req.cache), numbered after
+   * the modes so that the chunk tables and launchers take them alike */
+  LC_EL_HVP_STORE = LC_EL_NMODES, /* as HVP; element Hessians into the cache */
+  LC_EL_HVP_USE,                  /* H v from the cache only */
+  LC_EL_NPASSES
 } lc_el_mode;
 
 /* One term, as the element loop sees it (stored = colour order). */
@@ -39,6 +44,8 @@ typedef struct lc_el_term {
   int64_t res_row0;       /* first residual row (JAC) */
   int n_const;
   int project;            /* 1: PSD-project this term's element Hessians now */
+  double *hc;             /* n_elem x N(N+1)/2 packed element Hessians (cache
+                             passes), or NULL */
 } lc_el_term;
 
 /* The arrays of one evaluation. Outputs that are NULL are not written. */

@@ -25,9 +25,10 @@
 
 #include <cholmod.h>
 
+#include "lin_block.h"
+
 #define LC_LIN_CHUNK 2048         /* entries per dot-product partial */
 #define LC_LIN_PAR_MIN 16384      /* vectors shorter than this stay serial */
-#define LC_LIN_MAX_BLOCK 32       /* largest block-Jacobi block */
 #define LC_LIN_RETRIES 8          /* shifted refactorisations after a failure */
 
 struct lc_linsolve {
@@ -433,9 +434,6 @@ static void lin_prec_block(const lc_linsolve *s, const double *r, double *z) {
   }
 }
 
-/* Inverse of a usable diagonal entry (1 for a non-positive or bad one). */
-static double lin_inv_diag(double d) { return d > 0.0 && isfinite(d) ? 1.0 / d : 1.0; }
-
 /* Builds the Jacobi preconditioner of A + reg I into s->pre. */
 static int lin_setup_jacobi(lc_linsolve *s, const lc_csr *A, double reg, lc_error *err) {
   int rc = lin_pre_reserve(s, s->n, err);
@@ -446,41 +444,9 @@ static int lin_setup_jacobi(lc_linsolve *s, const lc_csr *A, double reg, lc_erro
     double d = 0.0;
     for (int32_t k = A->rowptr[i]; k < A->rowptr[i + 1]; ++k)
       if (A->col[k] == i) d = A->val[k];
-    inv[i] = lin_inv_diag(d + reg);
+    inv[i] = lc_lin_inv_diag(d + reg);
   }
   return LC_OK;
-}
-
-/* Inverts the SPD m x m block B (leading dimension ld) into Bi via Cholesky;
- * returns 0 (Bi untouched) if B is not numerically positive definite. */
-static int lin_invert_block(const double *B, int m, int ld, double *Bi) {
-  double L[LC_LIN_MAX_BLOCK * LC_LIN_MAX_BLOCK], scale = 0.0;
-  for (int i = 0; i < m; ++i) scale = fmax(scale, fabs(B[i * ld + i]));
-  for (int j = 0; j < m; ++j)
-    for (int i = j; i < m; ++i) {
-      double v = B[i * ld + j];
-      for (int k = 0; k < j; ++k) v -= L[i * m + k] * L[j * m + k];
-      if (i == j) {
-        if (!(v > 1e-12 * scale) || !isfinite(v)) return 0;
-        L[j * m + j] = sqrt(v);
-      } else {
-        L[i * m + j] = v / L[j * m + j];
-      }
-    }
-  for (int c = 0; c < m; ++c) { /* column c of B^-1: L y = e_c, L^T x = y */
-    double y[LC_LIN_MAX_BLOCK];
-    for (int i = 0; i < m; ++i) {
-      double v = i == c ? 1.0 : 0.0;
-      for (int k = 0; k < i; ++k) v -= L[i * m + k] * y[k];
-      y[i] = v / L[i * m + i];
-    }
-    for (int i = m - 1; i >= 0; --i) {
-      double v = y[i];
-      for (int k = i + 1; k < m; ++k) v -= L[k * m + i] * Bi[k * ld + c];
-      Bi[i * ld + c] = v / L[i * m + i];
-    }
-  }
-  return 1;
 }
 
 /* Builds the block-Jacobi preconditioner (block b) of A + reg I into s->pre;
@@ -493,18 +459,9 @@ static int lin_setup_block(lc_linsolve *s, const lc_csr *A, int b, double reg, l
   double *blocks = s->pre;
 #pragma omp parallel for schedule(static) if (A->nnz >= LC_LIN_PAR_MIN)
   for (int64_t k = 0; k < nb; ++k) {
-    double B[LC_LIN_MAX_BLOCK * LC_LIN_MAX_BLOCK];
-    double *Bi = blocks + k * b * b;
-    const int64_t r0 = k * b;
-    const int m = (int)(r0 + b <= n ? b : n - r0);
-    memset(B, 0, (size_t)(b * b) * sizeof *B);
-    for (int i = 0; i < m; ++i)
-      for (int32_t q = A->rowptr[r0 + i]; q < A->rowptr[r0 + i + 1]; ++q)
-        if (A->col[q] >= r0 && A->col[q] < r0 + m) B[i * b + (A->col[q] - r0)] = A->val[q];
-    for (int i = 0; i < m; ++i) B[i * b + i] += reg;
-    memset(Bi, 0, (size_t)(b * b) * sizeof *Bi);
-    if (!lin_invert_block(B, m, b, Bi))
-      for (int i = 0; i < m; ++i) Bi[i * b + i] = lin_inv_diag(B[i * b + i]);
+    double B[LC_LIN_MAX_BLOCK * LC_LIN_MAX_BLOCK], L[LC_LIN_MAX_BLOCK * LC_LIN_MAX_BLOCK];
+    double y[LC_LIN_MAX_BLOCK];
+    lc_lin_block_one(A->rowptr, A->col, A->val, n, k, b, reg, B, L, y, blocks + k * b * b);
   }
   return LC_OK;
 }
@@ -684,7 +641,7 @@ int lc_linsolve_cg(lc_linsolve *s, lc_lin_op op, void *user, const double *diag,
   if (rc == LC_OK && diag) rc = lin_pre_reserve(s, s->n, err);
   if (rc != LC_OK) goto done;
   if (diag)
-    for (int64_t i = 0; i < s->n; ++i) s->pre[i] = lin_inv_diag(diag[i]);
+    for (int64_t i = 0; i < s->n; ++i) s->pre[i] = lc_lin_inv_diag(diag[i]);
   const double t0 = lin_now();
   rc = lin_cg_core(s, op, user, diag ? lin_prec_jacobi : lin_prec_identity, b, x, 1, &lo, st, err);
   st->t_solve = lin_now() - t0;

@@ -1,30 +1,47 @@
-/* solve.c - the minimisers of solver.h: one loop (derivatives, direction,
- * step bound, Armijo line search, update, stopping tests, progress) with
- * the direction chosen per method.  Vector work goes through lc_vecops so
- * that the loop is backend-agnostic. */
+/* solve.c - the minimisers of solver.h as one program of backend operations
+ * (engine/backend.h) over a solver state in backend memory
+ * (engine/solvers/sstep.h): derivatives, direction, step bound, Armijo line
+ * search, update, stopping tests and a progress record per iteration.
+ *
+ * The program below issues operations only; every decision is a scalar
+ * step or a condition of sstep.h evaluated where the state lives.  The CPU
+ * backend runs it with a host loop; a GPU backend records it once into a
+ * graph with conditional nodes and replays it, so an iteration never waits
+ * for the host.  A solve reads the device once at the end (state and x in
+ * one download), plus once per resumption when the progress ring fills. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "eval/el_vec.h"
+#include "backend.h"
+#include "problem_impl.h"
 #include "solver.h"
-#include "vecops.h"
+#include "sstep.h"
 
-/* Iterations in a row without a strict energy decrease before stopping. */
-#define LC_STALL_ITERS 10
+#define RING_CAP 256 /* progress records the device may write before the host drains */
 
 struct lc_solver {
   lc_problem *p;
+  lc_backend *b;
   int64_t n;
-  const lc_vecops *ops;
-  double *g, *d, *x0, *gprev, *tmp;
-  double *S, *Y, *rho; /* L-BFGS history, m_cap pairs */
-  int m_cap, head, count;
-  lc_linsolve *lin;
-  lc_lin_kind lin_kind;
+  int m_cap;
+  uint64_t bufgen;                         /* bumped when buffers move */
+  double *x, *g, *d, *x0, *xt, *gprev, *rhs, *S, *Y; /* backend memory */
+  lc_sstate *st;                           /* backend memory */
+  lc_sring *ring;                          /* host-visible */
+  lc_srec *recs;                           /* host-visible, RING_CAP */
+  double *hx;                              /* host copy of x */
+  lc_sstate hs;                            /* host copy of the state */
+  /* the running solve */
+  const lc_solve_opts *o;
+  int64_t sph_off;
+  int32_t sph_n;
+  lc_lin_req lq;
 };
+
+#define TRY(call) do { if ((rc = (call)) != LC_OK) return rc; } while (0)
 
 /* Seconds on a monotonic clock. */
 static double now(void) {
@@ -60,197 +77,344 @@ int lc_solver_create(lc_problem *p, lc_solver **out, lc_error *err) {
   lc_solver *s = calloc(1, sizeof *s);
   if (!s) return lc_error_set(err, LC_ENOMEM, "solver.create: out of memory");
   s->p = p;
-  s->ops = lc_vecops_cpu();
-  s->lin_kind = (lc_lin_kind)-1;
+  s->b = lc_problem_backend(p);
   *out = s;
   return LC_OK;
 }
 
 /* Frees the per-size workspace. */
 static void free_work(lc_solver *s) {
-  free(s->g); free(s->d); free(s->x0); free(s->gprev); free(s->tmp);
-  free(s->S); free(s->Y); free(s->rho);
-  s->g = s->d = s->x0 = s->gprev = s->tmp = s->S = s->Y = s->rho = NULL;
+  lc_backend *b = s->b;
+  double **v[] = {&s->x, &s->g, &s->d, &s->x0, &s->xt, &s->gprev, &s->rhs, &s->S, &s->Y};
+  for (size_t i = 0; i < sizeof v / sizeof *v; ++i) {
+    if (*v[i]) b->ops->free(b, *v[i]);
+    *v[i] = NULL;
+  }
+  if (s->st) b->ops->free(b, s->st);
+  if (s->ring) b->ops->free_host(b, s->ring);
+  if (s->recs) b->ops->free_host(b, s->recs);
+  free(s->hx);
+  s->st = NULL;
+  s->ring = NULL;
+  s->recs = NULL;
+  s->hx = NULL;
   s->n = 0;
-  s->m_cap = s->count = s->head = 0;
+  s->m_cap = 0;
 }
 
 /* Destroys the solver. */
 void lc_solver_destroy(lc_solver *s) {
   if (!s) return;
   free_work(s);
-  lc_linsolve_destroy(s->lin);
   free(s);
+}
+
+/* Allocates n doubles of backend memory into *v. */
+static int balloc(lc_solver *s, double **v, int64_t n, lc_error *err) {
+  return s->b->ops->alloc(s->b, (size_t)(n > 0 ? n : 1) * sizeof(double), (void **)v, err);
 }
 
 /* Sizes the workspace for the problem's current DOF count and history m. */
 static int ensure_work(lc_solver *s, int m, lc_error *err) {
   const int64_t n = lc_problem_n_dofs(s->p);
-  if (n == s->n && m <= s->m_cap) return LC_OK;
+  lc_backend *b = s->b;
+  if (n == s->n && m <= s->m_cap && s->st) return LC_OK;
   free_work(s);
-  const size_t b = (size_t)(n > 0 ? n : 1) * sizeof(double);
-  s->g = malloc(b); s->d = malloc(b); s->x0 = malloc(b); s->gprev = malloc(b); s->tmp = malloc(b);
-  s->S = malloc(b * (size_t)m); s->Y = malloc(b * (size_t)m); s->rho = malloc(sizeof(double) * (size_t)(m + 1));
-  if (!s->g || !s->d || !s->x0 || !s->gprev || !s->tmp || !s->S || !s->Y || !s->rho) {
+  int rc = LC_OK;
+  double **v[] = {&s->x, &s->g, &s->d, &s->x0, &s->xt, &s->gprev, &s->rhs};
+  for (size_t i = 0; rc == LC_OK && i < sizeof v / sizeof *v; ++i) rc = balloc(s, v[i], n, err);
+  if (!rc) rc = balloc(s, &s->S, n * m, err);
+  if (!rc) rc = balloc(s, &s->Y, n * m, err);
+  if (!rc) rc = b->ops->alloc(b, sizeof(lc_sstate), (void **)&s->st, err);
+  if (!rc) rc = b->ops->alloc_host(b, sizeof(lc_sring), (void **)&s->ring, err);
+  if (!rc) rc = b->ops->alloc_host(b, RING_CAP * sizeof(lc_srec), (void **)&s->recs, err);
+  if (!rc && !(s->hx = malloc((size_t)(n > 0 ? n : 1) * sizeof(double))))
+    rc = lc_error_set(err, LC_ENOMEM, "solver: out of memory for %lld DOFs", (long long)n);
+  if (rc) {
     free_work(s);
-    return lc_error_set(err, LC_ENOMEM, "solver: out of memory for %lld DOFs", (long long)n);
+    return rc;
   }
   s->n = n;
   s->m_cap = m;
+  s->bufgen++;
   return LC_OK;
 }
 
-/* ---- manifold: per-entity unit sphere ----------------------------------- */
+/* ---- program pieces ------------------------------------------------------ */
 
-/* Removes from v the radial component at x for every entity of the sphere variable. */
-static void sphere_project(const lc_problem *p, int var, const double *x, double *v) {
-  int64_t off;
-  int32_t n;
-  lc_problem_var_info(p, var, NULL, NULL, &n, &off);
-  for (int32_t i = 0; i < n; ++i) lc_sphere_tangent_one(x + off + 3 * (int64_t)i, v + off + 3 * (int64_t)i);
+/* Evaluation of mode at x into the state's E / f and g (cache: lc_eval_req.cache). */
+static int eval_at(lc_solver *s, lc_el_mode mode, const double *x, double *E, double *g, int cache,
+                   lc_error *err) {
+  lc_eval_req q = {mode, s->o->project, x, NULL, E, g, NULL, NULL, 0};
+  q.cache = cache;
+  return s->b->ops->eval(s->b, s->p, &q, err);
 }
 
-/* Retraction: normalises every entity of the sphere variable in x. */
-static void sphere_retract(const lc_problem *p, int var, double *x) {
-  int64_t off;
-  int32_t n;
-  lc_problem_var_info(p, var, NULL, NULL, &n, &off);
-  for (int32_t i = 0; i < n; ++i) lc_sphere_retract_one(x + off + 3 * (int64_t)i);
+/* 1 if Newton's element Hessians are cached for matrix-free CG. */
+static int matfree(const lc_solve_opts *o) {
+  return o->method == LC_SOLVE_NEWTON && o->linear == LC_LIN_CG_MATFREE;
 }
 
-/* ---- directions --------------------------------------------------------- */
-
-/* L-BFGS two-loop recursion: d = -H_k g from the stored pairs. */
-static void lbfgs_direction(lc_solver *s, const double *g, double *d) {
-  const lc_vecops *v = s->ops;
-  double alpha[64];
-  v->copy(s->n, g, d);
-  for (int k = 0; k < s->count; ++k) {
-    const int i = (s->head - 1 - k + s->m_cap) % s->m_cap;
-    alpha[k] = s->rho[i] * v->dot(s->n, s->S + i * s->n, d);
-    v->axpy(s->n, -alpha[k], s->Y + i * s->n, d);
-  }
-  if (s->count > 0) {
-    const int i = (s->head - 1 + s->m_cap) % s->m_cap;
-    const double yy = v->dot(s->n, s->Y + i * s->n, s->Y + i * s->n);
-    if (yy > 0.0) v->scale(s->n, 1.0 / (s->rho[i] * yy), d);
-  }
-  for (int k = s->count - 1; k >= 0; --k) {
-    const int i = (s->head - 1 - k + s->m_cap) % s->m_cap;
-    const double beta = s->rho[i] * v->dot(s->n, s->Y + i * s->n, d);
-    v->axpy(s->n, alpha[k] - beta, s->S + i * s->n, d);
-  }
-  v->scale(s->n, -1.0, d);
-}
-
-/* Stores the pair s = x - x0, y = g - gprev unless s.y <= eps |s||y|. */
-static void lbfgs_update(lc_solver *s, const double *x) {
-  const lc_vecops *v = s->ops;
-  double *si = s->S + s->head * s->n, *yi = s->Y + s->head * s->n;
-  v->copy(s->n, x, si);
-  v->axpy(s->n, -1.0, s->x0, si);
-  v->copy(s->n, s->g, yi);
-  v->axpy(s->n, -1.0, s->gprev, yi);
-  const double sy = v->dot(s->n, si, yi);
-  const double ss = v->dot(s->n, si, si), yy = v->dot(s->n, yi, yi);
-  if (!(sy > 1e-12 * sqrt(ss * yy))) return; /* skip: curvature condition fails */
-  s->rho[s->head] = 1.0 / sy;
-  s->head = (s->head + 1) % s->m_cap;
-  if (s->count < s->m_cap) s->count++;
-}
-
-/* Operator context for matrix-free Newton: (H + reg I) v at x. */
-typedef struct hvp_ctx {
-  lc_problem *p;
-  const double *x;
-  int project;
-  double reg;
-} hvp_ctx;
-
-static int hvp_op(void *user, const double *v, double *y) {
-  hvp_ctx *c = user;
-  int rc = lc_problem_hvp(c->p, c->x, v, c->project, NULL, NULL, y, NULL);
-  const int64_t n = lc_problem_n_dofs(c->p);
-  for (int64_t i = 0; rc == LC_OK && i < n; ++i) y[i] += c->reg * v[i];
-  return rc;
-}
-
-/* Makes sure the linear solver matches the requested kind. */
-static int ensure_linsolve(lc_solver *s, lc_lin_kind kind, lc_error *err) {
-  if (s->lin && s->lin_kind == kind) return LC_OK;
-  lc_linsolve_destroy(s->lin);
-  s->lin = NULL;
-  int rc = lc_linsolve_create(kind, s->n, &s->lin, err);
-  s->lin_kind = rc ? (lc_lin_kind)-1 : kind;
-  return rc;
-}
-
-/* Newton / Gauss-Newton / LM direction: solves (H + shift) d = -g. */
-static int newton_direction(lc_solver *s, const lc_solve_opts *o, const lc_csr *H, double shift,
-                            lc_iter_stats *it, lc_error *err) {
-  int rc = ensure_linsolve(s, o->linear, err);
-  if (rc) return rc;
-  lc_lin_opts lo = o->lin;
-  lc_lin_stats st = {0};
-  lo.reg = shift;
-  s->ops->copy(s->n, s->g, s->tmp);
-  s->ops->scale(s->n, -1.0, s->tmp);
-  memset(s->d, 0, (size_t)s->n * sizeof *s->d);
-  if (o->linear == LC_LIN_CG_MATFREE) {
-    hvp_ctx c = {s->p, lc_problem_x(s->p), o->project, shift};
-    rc = lc_linsolve_cg(s->lin, hvp_op, &c, NULL, s->tmp, s->d, &lo, &st, err);
-  } else {
-    rc = lc_linsolve_solve(s->lin, H, s->tmp, s->d, &lo, &st, err);
-  }
-  it->lin_iters = st.iters;
-  return rc;
-}
-
-/* ---- the loop ----------------------------------------------------------- */
-
-/* Evaluates what the method needs at the current state: E, g (and H). */
-static int derivatives(lc_solver *s, const lc_solve_opts *o, double *E, lc_csr *H, lc_error *err) {
-  lc_problem *p = s->p;
-  switch (o->method) {
-    case LC_SOLVE_NEWTON: return lc_problem_hessian(p, NULL, o->project, E, s->g, H, err);
+/* E, g (and the Hessian or cached element Hessians) at x. */
+static int derivatives(void *u, lc_error *err) {
+  lc_solver *s = u;
+  switch (s->o->method) {
+    case LC_SOLVE_NEWTON:
+      if (matfree(s->o)) return eval_at(s, LC_EL_HVP, s->x, &s->st->E, s->g, LC_CACHE_STORE, err);
+      return eval_at(s, LC_EL_HESS, s->x, &s->st->E, s->g, 0, err);
     case LC_SOLVE_GAUSS_NEWTON:
-    case LC_SOLVE_LM: return lc_problem_gn_hessian(p, NULL, o->project, E, s->g, H, err);
-    default: return lc_problem_gradient(p, NULL, E, s->g, err);
+    case LC_SOLVE_LM: return eval_at(s, LC_EL_GN, s->x, &s->st->E, s->g, 0, err);
+    default: return eval_at(s, LC_EL_GRAD, s->x, &s->st->E, s->g, 0, err);
   }
 }
 
-/* Backtracking Armijo along d from x0 (copied from the state): accepts the
- * first alpha with finite f <= E + c alpha g.d; leaves the accepted point
- * in the state.  Returns 1 if a step was accepted. */
-static int line_search(lc_solver *s, const lc_solve_opts *o, double E, double gd, double alpha,
-                       double *E_new, double *step, int *trials, lc_error *err) {
-  lc_problem *p = s->p;
-  double *xt = s->tmp;
-  for (int t = 0; t < o->ls_max; ++t) {
-    s->ops->copy(s->n, s->x0, xt);
-    s->ops->axpy(s->n, alpha, s->d, xt);
-    if (o->sphere_var >= 0) sphere_retract(p, o->sphere_var, xt);
-    double f;
-    *trials = t + 1;
-    if (lc_problem_energy(p, xt, &f, err)) return 0;
-    if (isfinite(f) && f <= E + o->ls_c * alpha * gd) {
-      lc_problem_set_x(p, xt, NULL);
-      *E_new = f;
-      *step = alpha;
-      return 1;
-    }
-    alpha *= o->ls_shrink;
-  }
-  return 0;
+/* E and g only (last iteration, stall exit). */
+static int gradient(void *u, lc_error *err) {
+  lc_solver *s = u;
+  return eval_at(s, LC_EL_GRAD, s->x, &s->st->E, s->g, 0, err);
 }
+
+/* d = -g */
+static int neg_grad(void *u, lc_error *err) {
+  lc_solver *s = u;
+  (void)err;
+  return s->b->ops->vaxpy(s->b, s->n, lc_s(-1.0), lc_v(s->g), lc_v(NULL), lc_v(s->d));
+}
+
+/* d = -g, gd = g.d (not a descent direction). */
+static int fallback(void *u, lc_error *err) {
+  lc_solver *s = u;
+  int rc;
+  TRY(neg_grad(s, err));
+  return s->b->ops->vdot(s->b, s->n, lc_v(s->g), lc_v(s->d), &s->st->gd);
+}
+
+/* Sphere variable: d -= (d.x) x per entity at the current x. */
+static int tangent(lc_solver *s, double *v) {
+  if (s->o->sphere_var < 0) return LC_OK;
+  return s->b->ops->sphere_tangent(s->b, s->sph_off, s->sph_n, s->x, v);
+}
+
+/* Sphere variable: normalises every entity of v. */
+static int retract(lc_solver *s, double *v) {
+  if (s->o->sphere_var < 0) return LC_OK;
+  return s->b->ops->sphere_retract(s->b, s->sph_off, s->sph_n, v);
+}
+
+/* First L-BFGS loop, pair k: alpha_k = rho s.d, d -= alpha_k y. */
+static int lb_fwd(void *u, lc_error *err) {
+  lc_solver *s = u;
+  lc_backend *b = s->b;
+  lc_sstate *st = s->st;
+  int rc;
+  (void)err;
+  TRY(b->ops->step(b, st, LC_SS_LB_FWD_IDX));
+  TRY(b->ops->vdot(b, s->n, lc_v_at(s->S, &st->lb_i, s->n), lc_v(s->d), &st->lb_dot));
+  TRY(b->ops->step(b, st, LC_SS_LB_FWD_A));
+  return b->ops->vaxpy(b, s->n, lc_s_at(&st->lb_coef, -1.0), lc_v_at(s->Y, &st->lb_i, s->n), lc_v(s->d),
+                       lc_v(s->d));
+}
+
+/* d *= 1 / (rho y.y) of the newest pair. */
+static int lb_scale(void *u, lc_error *err) {
+  lc_solver *s = u;
+  (void)err;
+  return s->b->ops->vaxpy(s->b, s->n, lc_s_at(&s->st->lb_coef, 1.0), lc_v(s->d), lc_v(NULL), lc_v(s->d));
+}
+
+/* Initial scaling from the newest pair. */
+static int lb_gamma(void *u, lc_error *err) {
+  lc_solver *s = u;
+  lc_backend *b = s->b;
+  lc_sstate *st = s->st;
+  int rc;
+  TRY(b->ops->step(b, st, LC_SS_LB_GAMMA_IDX));
+  const lc_vref y = lc_v_at(s->Y, &st->lb_i, s->n);
+  TRY(b->ops->vdot(b, s->n, y, y, &st->lb_yy));
+  TRY(b->ops->step(b, st, LC_SS_LB_GAMMA));
+  return b->ops->branch(b, st, LC_SC_LB_SCALE, lb_scale, s, err);
+}
+
+/* Second L-BFGS loop, pair k: d += (alpha_k - rho y.d) s. */
+static int lb_bwd(void *u, lc_error *err) {
+  lc_solver *s = u;
+  lc_backend *b = s->b;
+  lc_sstate *st = s->st;
+  int rc;
+  (void)err;
+  TRY(b->ops->vdot(b, s->n, lc_v_at(s->Y, &st->lb_i, s->n), lc_v(s->d), &st->lb_dot));
+  TRY(b->ops->step(b, st, LC_SS_LB_BWD_B));
+  TRY(b->ops->vaxpy(b, s->n, lc_s_at(&st->lb_coef, 1.0), lc_v_at(s->S, &st->lb_i, s->n), lc_v(s->d),
+                    lc_v(s->d)));
+  return b->ops->step(b, st, LC_SS_LB_BWD_NEXT);
+}
+
+/* L-BFGS two-loop recursion: d = -H_k g. */
+static int lbfgs_direction(lc_solver *s, lc_error *err) {
+  lc_backend *b = s->b;
+  lc_sstate *st = s->st;
+  int rc;
+  TRY(b->ops->copy(b, s->n, s->g, s->d));
+  TRY(b->ops->step(b, st, LC_SS_LB_FWD_BEGIN));
+  TRY(b->ops->loop(b, st, LC_SC_LB_FWD, lb_fwd, s, err));
+  TRY(b->ops->branch(b, st, LC_SC_LB_HAVE, lb_gamma, s, err));
+  TRY(b->ops->step(b, st, LC_SS_LB_BWD_BEGIN));
+  TRY(b->ops->loop(b, st, LC_SC_LB_BWD, lb_bwd, s, err));
+  return b->ops->vaxpy(b, s->n, lc_s(-1.0), lc_v(s->d), lc_v(NULL), lc_v(s->d));
+}
+
+/* L-BFGS: the pair (x - x0, g - gprev) at the head, kept if s.y > 0. */
+static int lbfgs_update(lc_solver *s) {
+  lc_backend *b = s->b;
+  lc_sstate *st = s->st;
+  const lc_vref sv = lc_v_at(s->S, &st->head, s->n), yv = lc_v_at(s->Y, &st->head, s->n);
+  int rc;
+  TRY(b->ops->vaxpy(b, s->n, lc_s(-1.0), lc_v(s->x0), lc_v(s->x), sv));
+  TRY(b->ops->vaxpy(b, s->n, lc_s(-1.0), lc_v(s->gprev), lc_v(s->g), yv));
+  TRY(b->ops->vdot(b, s->n, sv, yv, &st->lb_sy));
+  TRY(b->ops->vdot(b, s->n, sv, sv, &st->lb_ss));
+  TRY(b->ops->vdot(b, s->n, yv, yv, &st->lb_yy));
+  return b->ops->step(b, st, LC_SS_LB_UPDATE);
+}
+
+/* Newton-type direction: (H + shift) d = -g; -g when the solve fails. */
+static int newton_direction(lc_solver *s, lc_error *err) {
+  lc_backend *b = s->b;
+  int rc;
+  TRY(b->ops->step(b, s->st, LC_SS_SHIFT));
+  TRY(b->ops->vaxpy(b, s->n, lc_s(-1.0), lc_v(s->g), lc_v(NULL), lc_v(s->rhs)));
+  TRY(b->ops->vaxpy(b, s->n, lc_s(0.0), lc_v(NULL), lc_v(NULL), lc_v(s->d)));
+  TRY(b->ops->lin_solve(b, s->p, &s->lq, err));
+  return b->ops->branch(b, s->st, LC_SC_LIN_FAIL, neg_grad, s, err);
+}
+
+/* The search direction of the method into d. */
+static int direction(lc_solver *s, lc_error *err) {
+  switch (s->o->method) {
+    case LC_SOLVE_GD: return neg_grad(s, err);
+    case LC_SOLVE_LBFGS: return lbfgs_direction(s, err);
+    default: return newton_direction(s, err);
+  }
+}
+
+/* One line-search trial: xt = x0 + alpha d, its energy, the Armijo test. */
+static int trial(void *u, lc_error *err) {
+  lc_solver *s = u;
+  lc_backend *b = s->b;
+  int rc;
+  TRY(b->ops->vaxpy(b, s->n, lc_s_at(&s->st->alpha, 1.0), lc_v(s->d), lc_v(s->x0), lc_v(s->xt)));
+  TRY(retract(s, s->xt));
+  TRY(eval_at(s, LC_EL_ENERGY, s->xt, &s->st->f, NULL, 0, err));
+  return b->ops->step(b, s->st, LC_SS_ARMIJO);
+}
+
+/* x = xt (the accepted trial). */
+static int accept(void *u, lc_error *err) {
+  lc_solver *s = u;
+  (void)err;
+  return s->b->ops->copy(s->b, s->n, s->xt, s->x);
+}
+
+/* Drains the progress ring into the callback; a non-zero return or the
+ * caller's cancel flag asks the device to stop. */
+static void drain(void *u) {
+  lc_solver *s = u;
+  lc_sring *r = s->ring;
+  const lc_solve_opts *o = s->o;
+  const int32_t head = r->head;
+  int32_t t = r->tail;
+  if (head - t > r->cap) t = head - r->cap; /* cannot happen: the device suspends first */
+  for (; t < head; ++t) {
+    const lc_srec *e = r->rec + t % r->cap;
+    const lc_iter_stats it = {e->iter, e->energy, e->gnorm, e->step, e->decrement,
+                              e->ls_trials, e->lin_iters, e->t_deriv, e->t_linear, e->t_ls};
+    if (o->progress && o->progress(o->user, &it)) r->cancel = 1;
+  }
+  r->tail = head;
+  if (o->cancel && *o->cancel) r->cancel = 1;
+}
+
+/* After an accepted step: new derivatives, L-BFGS pair, stopping tests, record. */
+static int after_step(void *u, lc_error *err) {
+  lc_solver *s = u;
+  lc_backend *b = s->b;
+  const int lbfgs = s->o->method == LC_SOLVE_LBFGS;
+  int rc;
+  if (lbfgs) TRY(b->ops->copy(b, s->n, s->g, s->gprev));
+  TRY(b->ops->branch(b, s->st, LC_SC_NEED_H, derivatives, s, err));
+  TRY(b->ops->branch(b, s->st, LC_SC_GRAD_ONLY, gradient, s, err));
+  if (lbfgs) TRY(lbfgs_update(s));
+  TRY(b->ops->step(b, s->st, LC_SS_POST));
+  TRY(b->ops->notify(b, drain, s));
+  return b->ops->step(b, s->st, LC_SS_CANCEL);
+}
+
+/* The body of an iteration that passed the top-of-iteration tests. */
+static int iteration(void *u, lc_error *err) {
+  lc_solver *s = u;
+  lc_backend *b = s->b;
+  lc_sstate *st = s->st;
+  int rc;
+  TRY(direction(s, err));
+  TRY(tangent(s, s->d));
+  TRY(b->ops->zero_fixed(b, s->p, s->d));
+  TRY(b->ops->vdot(b, s->n, lc_v(s->g), lc_v(s->d), &st->gd));
+  TRY(b->ops->step(b, st, LC_SS_DESCENT));
+  TRY(b->ops->branch(b, st, LC_SC_FALLBACK, fallback, s, err));
+  TRY(b->ops->step(b, st, LC_SS_DIR_DONE));
+  TRY(b->ops->copy(b, s->n, s->x, s->x0));
+  TRY(b->ops->max_step(b, s->p, s->x, s->d, &st->amax, err));
+  TRY(b->ops->step(b, st, LC_SS_STEP0));
+  TRY(b->ops->loop(b, st, LC_SC_LS, trial, s, err));
+  TRY(b->ops->step(b, st, LC_SS_LS_END));
+  TRY(b->ops->branch(b, st, LC_SC_MOVED, accept, s, err));
+  TRY(b->ops->step(b, st, LC_SS_POST_LS));
+  return b->ops->branch(b, st, LC_SC_CONTINUE, after_step, s, err);
+}
+
+/* One pass of the solve loop: gradient norm, stopping tests, iteration. */
+static int loop_body(void *u, lc_error *err) {
+  lc_solver *s = u;
+  lc_backend *b = s->b;
+  int rc;
+  TRY(tangent(s, s->g));
+  TRY(b->ops->nrm_inf(b, s->n, s->g, &s->st->gnorm));
+  TRY(b->ops->step(b, s->st, LC_SS_PRE));
+  return b->ops->branch(b, s->st, LC_SC_RUNNING, iteration, s, err);
+}
+
+/* Start of a solve (not of a resumed one): retraction, first derivatives. */
+static int start(void *u, lc_error *err) {
+  lc_solver *s = u;
+  lc_backend *b = s->b;
+  int rc;
+  TRY(b->ops->step(b, s->st, LC_SS_START));
+  TRY(retract(s, s->x));
+  TRY(derivatives(s, err));
+  return b->ops->step(b, s->st, LC_SS_INIT);
+}
+
+/* The whole solve. */
+static int program(void *u, lc_error *err) {
+  lc_solver *s = u;
+  lc_backend *b = s->b;
+  int rc;
+  TRY(b->ops->branch(b, s->st, LC_SC_NOT_STARTED, start, s, err));
+  return b->ops->loop(b, s->st, LC_SC_RUNNING, loop_body, s, err);
+}
+
+/* ---- set-up ----------------------------------------------------------------- */
 
 /* Validates options against the problem. */
 static int check_opts(const lc_solver *s, const lc_solve_opts *o, lc_error *err) {
   if (o->method < LC_SOLVE_GD || o->method > LC_SOLVE_LM)
     return lc_error_set(err, LC_EINVAL, "solve: unknown method %d", (int)o->method);
-  if (o->max_iters < 0 || o->lbfgs_m < 1 || o->lbfgs_m > 64 || !(o->ls_c > 0.0 && o->ls_c < 1.0) ||
+  if (o->max_iters < 0 || o->lbfgs_m < 1 || o->lbfgs_m > LC_SSTATE_MAX_M || !(o->ls_c > 0.0 && o->ls_c < 1.0) ||
       !(o->ls_shrink > 0.0 && o->ls_shrink < 1.0) || o->ls_max < 1)
     return lc_error_set(err, LC_EINVAL, "solve: option out of range (max_iters >= 0, 1 <= lbfgs_m <= 64, 0 < ls_c < 1, 0 < ls_shrink < 1, ls_max >= 1)");
+  if (o->method >= LC_SOLVE_NEWTON &&
+      (o->linear < LC_LIN_CHOLMOD || o->linear > LC_LIN_CG_MATFREE))
+    return lc_error_set(err, LC_EINVAL, "solve: unknown linear solver %d", (int)o->linear);
   if (o->sphere_var >= 0) {
     int dim;
     lc_var_loc loc;
@@ -260,153 +424,127 @@ static int check_opts(const lc_solver *s, const lc_solve_opts *o, lc_error *err)
   return LC_OK;
 }
 
-/* Computes the search direction of the method into s->d; g is already projected. */
-static int direction(lc_solver *s, const lc_solve_opts *o, const lc_csr *H, double lm_lambda,
-                     lc_iter_stats *it, lc_error *err) {
-  switch (o->method) {
-    case LC_SOLVE_GD:
-      s->ops->copy(s->n, s->g, s->d);
-      s->ops->scale(s->n, -1.0, s->d);
-      return LC_OK;
-    case LC_SOLVE_LBFGS:
-      lbfgs_direction(s, s->g, s->d);
-      return LC_OK;
-    case LC_SOLVE_LM: return newton_direction(s, o, H, o->reg + lm_lambda, it, err);
-    default: return newton_direction(s, o, H, o->reg, it, err);
-  }
+/* The initial state for options o. */
+static void init_state(lc_solver *s, const lc_solve_opts *o) {
+  lc_sstate *h = &s->hs;
+  memset(h, 0, sizeof *h);
+  h->method = o->method;
+  h->max_iters = o->max_iters;
+  h->ls_max = o->ls_max;
+  h->lbfgs_m = o->lbfgs_m;
+  h->gtol = o->gtol;
+  h->dtol = o->dtol;
+  h->ftol = o->ftol;
+  h->ls_c = o->ls_c;
+  h->ls_shrink = o->ls_shrink;
+  h->max_step_frac = o->max_step_frac;
+  h->reg = o->reg;
+  h->lm0 = o->lm_lambda;
+  h->time_budget = o->time_budget;
+  h->cg_rtol = o->lin.rtol > 0.0 ? o->lin.rtol : 1e-8;
+  h->cg_max = o->lin.max_iters > 0 ? o->lin.max_iters : 1000;
+  h->ring = s->ring;
+  memset(s->ring, 0, sizeof *s->ring);
+  s->ring->rec = s->recs;
+  s->ring->cap = RING_CAP;
+  s->ring->cancel = o->cancel && *o->cancel;
 }
 
-/* Zeroes fixed DOFs of v (directions must not move them). */
-static void zero_fixed(const lc_solver *s, double *v) {
-  const uint8_t *f = lc_problem_fixed(s->p);
-  for (int64_t i = 0; i < s->n; ++i)
-    if (f[i]) v[i] = 0.0;
+/* The linear-solve request of the method's Newton step. */
+static void init_lin(lc_solver *s, const lc_solve_opts *o) {
+  lc_lin_req *q = &s->lq;
+  memset(q, 0, sizeof *q);
+  q->st = s->st;
+  q->kind = o->linear;
+  q->opts = o->lin;
+  q->project = o->project;
+  q->cached = matfree(o);
+  q->shift = &s->st->shift;
+  q->x = s->x;
+  q->rhs = s->rhs;
+  q->sol = s->d;
+  q->iters = &s->st->lin_iters;
+  q->fail = &s->st->lin_fail;
 }
 
-/* Initial step: 1 (Newton-type, L-BFGS) or the previous GD step doubled,
- * capped by the energies' admissible step. */
-static double initial_step(lc_solver *s, const lc_solve_opts *o, double prev, lc_error *err) {
-  double a = o->method == LC_SOLVE_GD && prev > 0.0 ? fmin(2.0 * prev, 1e6) : 1.0;
-  if (o->method == LC_SOLVE_GD && prev <= 0.0) {
-    const double gn = s->ops->nrm_inf(s->n, s->g);
-    a = gn > 0.0 ? fmin(1.0, 1.0 / gn) : 1.0;
-  }
-  double amax = INFINITY;
-  if (lc_problem_max_step(s->p, NULL, s->d, &amax, err) == LC_OK && amax < INFINITY)
-    a = fmin(a, o->max_step_frac * amax);
-  return a;
+/* Makes the backend's copy of the problem current for every mode the
+ * program evaluates, and readies the linear solver. */
+static int prepare(lc_solver *s, const lc_solve_opts *o, lc_error *err) {
+  lc_backend *b = s->b;
+  int rc;
+  TRY(b->ops->sync(b, s->p, LC_EL_ENERGY, err));
+  TRY(b->ops->sync(b, s->p, LC_EL_GRAD, err));
+  if (o->method == LC_SOLVE_GD || o->method == LC_SOLVE_LBFGS) return LC_OK;
+  const lc_el_mode m = matfree(o) ? LC_EL_HVP : o->method == LC_SOLVE_NEWTON ? LC_EL_HESS : LC_EL_GN;
+  TRY(b->ops->sync(b, s->p, m, err));
+  return b->ops->lin_prepare(b, s->p, &s->lq, err);
 }
 
-/* One iteration from the current state with E, g (and H) evaluated; *moved
- * tells whether the line search accepted a step. */
-static int iterate(lc_solver *s, const lc_solve_opts *o, double *E, const lc_csr *H, double *lm,
-                   double *prev_step, lc_iter_stats *it, int *moved, lc_error *err) {
-  double t0 = now();
-  int rc = direction(s, o, H, *lm, it, err);
-  if (rc && o->method != LC_SOLVE_GD && o->method != LC_SOLVE_LBFGS && rc == LC_ENUMERIC) {
-    s->ops->copy(s->n, s->g, s->d); /* linear solve failed: steepest descent */
-    s->ops->scale(s->n, -1.0, s->d);
-    rc = LC_OK;
-  }
-  if (rc) return rc;
-  if (o->sphere_var >= 0) sphere_project(s->p, o->sphere_var, lc_problem_x(s->p), s->d);
-  zero_fixed(s, s->d);
-  double gd = s->ops->dot(s->n, s->g, s->d);
-  if (!(gd < 0.0)) { /* not a descent direction: fall back to -g */
-    s->ops->copy(s->n, s->g, s->d);
-    s->ops->scale(s->n, -1.0, s->d);
-    gd = s->ops->dot(s->n, s->g, s->d);
-  }
-  it->t_linear = now() - t0;
-  it->decrement = -gd;
-  t0 = now();
-  s->ops->copy(s->n, lc_problem_x(s->p), s->x0);
-  const double a0 = initial_step(s, o, *prev_step, err);
-  double E_new = *E;
-  const int ok = line_search(s, o, *E, gd, a0, &E_new, &it->step, &it->ls_trials, err);
-  it->t_ls = now() - t0;
-  if (o->method == LC_SOLVE_LM) *lm = ok ? *lm / 3.0 : *lm * 4.0;
-  *moved = ok;
-  if (ok) {
-    *prev_step = it->step;
-    *E = E_new;
-  }
-  return LC_OK;
+/* FNV-1a step over 8 bytes. */
+static uint64_t mix(uint64_t h, uint64_t v) {
+  for (int i = 0; i < 8; ++i) h = (h ^ ((v >> (8 * i)) & 0xff)) * 1099511628211ull;
+  return h;
 }
 
-/* Stopping test after an accepted step; returns the reason or NONE. */
-static lc_stop_reason stop_test(const lc_solve_opts *o, double E_old, double E, const lc_iter_stats *it) {
-  if (o->dtol > 0.0 && 0.5 * it->decrement <= o->dtol) return LC_STOP_DECREMENT;
-  if (o->ftol > 0.0 && fabs(E_old - E) <= o->ftol * fmax(fabs(E_old), 1e-300)) return LC_STOP_FTOL;
-  return LC_STOP_NONE;
+/* A key for the program's structure and buffers (backend.h, run). */
+static uint64_t program_key(const lc_solver *s, const lc_solve_opts *o) {
+  const lc_problem *p = s->p;
+  uint64_t h = 14695981039346656037ull;
+  const uint64_t v[] = {(uint64_t)(uintptr_t)s, s->bufgen, (uint64_t)o->method, (uint64_t)o->linear,
+                        (uint64_t)o->lin.precond, (uint64_t)o->lin.block, (uint64_t)o->project,
+                        (uint64_t)(int64_t)o->sphere_var, p->gen_terms, p->gen_fixed, p->gen_pattern};
+  for (size_t i = 0; i < sizeof v / sizeof *v; ++i) h = mix(h, v[i]);
+  return h ? h : 1;
+}
+
+/* Runs the program until it stops, resuming after a full progress ring. */
+static int run_program(lc_solver *s, const lc_solve_opts *o, lc_error *err) {
+  lc_backend *b = s->b;
+  const uint64_t key = program_key(s, o);
+  void *const dst[] = {s->hx, &s->hs};
+  const void *const src[] = {s->x, s->st};
+  const size_t bytes[] = {(size_t)s->n * sizeof(double), sizeof(lc_sstate)};
+  for (;;) {
+    int rc = b->ops->run(b, s->st, key, program, s, drain, s, err);
+    const int rd = lc_backend_download_many(b, 2, dst, src, bytes, rc ? NULL : err);
+    if (rc || rd) return rc ? rc : rd;
+    if (s->hs.reason != LC_SR_SUSPENDED) return LC_OK;
+    drain(s);
+    s->hs.reason = LC_SR_NONE;
+    TRY(b->ops->upload(b, s->st, &s->hs, sizeof s->hs, err));
+  }
 }
 
 /* Minimises from the problem's current state. */
 int lc_solver_solve(lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc_error *err) {
-  lc_solve_result res = {0};
   const double t_start = now();
+  lc_backend *b = s->b;
   int rc = check_opts(s, o, err);
   if (!rc) rc = ensure_work(s, o->lbfgs_m, err);
   if (rc) return rc;
-  s->count = s->head = 0;
-  if (o->sphere_var >= 0) {
-    s->ops->copy(s->n, lc_problem_x(s->p), s->tmp);
-    sphere_retract(s->p, o->sphere_var, s->tmp);
-    lc_problem_set_x(s->p, s->tmp, NULL);
+  s->o = o;
+  if (o->sphere_var >= 0) lc_problem_var_info(s->p, o->sphere_var, NULL, NULL, &s->sph_n, &s->sph_off);
+  init_state(s, o);
+  init_lin(s, o);
+  rc = prepare(s, o, err);
+  if (!rc) rc = b->ops->upload(b, s->x, lc_problem_x(s->p), (size_t)s->n * sizeof(double), err);
+  if (!rc) rc = b->ops->upload(b, s->st, &s->hs, sizeof s->hs, err);
+  if (!rc) {
+    rc = run_program(s, o, err);
+    if (s->hs.started) lc_problem_set_x(s->p, s->hx, NULL); /* the last accepted iterate */
   }
-  double E = 0.0, lm = o->lm_lambda, prev_step = 0.0;
-  int stalled = 0;
-  lc_csr H = {0};
-  double t0 = now();
-  if ((rc = derivatives(s, o, &E, &H, err))) return rc;
-  res.t_deriv += now() - t0;
-  res.reason = isfinite(E) ? LC_STOP_NONE : LC_STOP_INFEASIBLE;
-  while (res.reason == LC_STOP_NONE) {
-    if (o->sphere_var >= 0) sphere_project(s->p, o->sphere_var, lc_problem_x(s->p), s->g);
-    lc_iter_stats it = {0};
-    it.iter = res.iters + 1;
-    it.gnorm = s->ops->nrm_inf(s->n, s->g);
-    res.gnorm = it.gnorm;
-    if (it.gnorm <= o->gtol) { res.reason = LC_STOP_GRAD; break; }
-    if (res.iters >= o->max_iters) { res.reason = LC_STOP_MAX_ITERS; break; }
-    if (o->cancel && *o->cancel) { res.reason = LC_STOP_CANCELLED; break; }
-    if (o->time_budget > 0.0 && now() - t_start >= o->time_budget) { res.reason = LC_STOP_TIME; break; }
-    const double E_old = E;
-    int moved = 0;
-    if ((rc = iterate(s, o, &E, &H, &lm, &prev_step, &it, &moved, err))) break;
-    if (!moved) { /* LM retries with more damping; others are done */
-      if (o->method == LC_SOLVE_LM && lm < 1e12) continue;
-      res.reason = LC_STOP_LINE_SEARCH;
-      break;
-    }
-    /* At rounding level Armijo accepts f == E; such steps may still shrink the
-     * gradient, but a run of them means the energy cannot resolve progress */
-    stalled = E < E_old ? 0 : stalled + 1;
-    if (stalled >= LC_STALL_ITERS) {
-      res.iters++;
-      res.reason = LC_STOP_LINE_SEARCH;
-      break;
-    }
-    res.iters++;
-    if (o->method == LC_SOLVE_LBFGS) s->ops->copy(s->n, s->g, s->gprev);
-    t0 = now();
-    /* the last allowed iteration needs only E and g (for the report), not H:
-     * an editor's one-iteration frame then assembles one Hessian, not two */
-    if (res.iters >= o->max_iters) rc = lc_problem_gradient(s->p, NULL, &E, s->g, err);
-    else rc = derivatives(s, o, &E, &H, err);
-    if (rc) break;
-    it.t_deriv = now() - t0;
-    if (o->method == LC_SOLVE_LBFGS) lbfgs_update(s, lc_problem_x(s->p));
-    it.energy = E;
-    res.t_deriv += it.t_deriv;
-    res.t_linear += it.t_linear;
-    res.t_ls += it.t_ls;
-    res.reason = stop_test(o, E_old, E, &it);
-    if (o->progress && o->progress(o->user, &it)) res.reason = LC_STOP_CANCELLED;
+  if (r) {
+    memset(r, 0, sizeof *r);
+    r->reason = (lc_stop_reason)s->hs.reason;
+    r->iters = s->hs.iters;
+    r->energy = s->hs.E;
+    r->gnorm = s->hs.gnorm;
+    r->t_deriv = s->hs.sum_deriv;
+    r->t_linear = s->hs.sum_linear;
+    r->t_ls = s->hs.sum_ls;
+    r->t_total = now() - t_start;
   }
-  res.energy = E;
-  res.t_total = now() - t_start;
-  if (r) *r = res;
+  s->o = NULL;
   return rc;
 }
 

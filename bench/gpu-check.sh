@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # gpu-check.sh OUTDIR - the unattended GPU check of the CUDA backend: device,
-# GPU tests, locad-bench --backend cuda, the PyTorch and JAX baselines on the
-# GPU, the ratio table and a summary.  Runs from the repository root of a
+# GPU tests, locad-bench --backend cuda, the interactive-frame benchmark
+# through the daemon (locad-bench-frame --device cuda:0), the PyTorch and JAX
+# baselines on the GPU, the ratio table and a summary.  Runs from the repository root of a
 # checkout on the GPU machine, on a build made and packed on the CPU machine
 # (bench/gpu-pack.sh; see bench/README.md, "GPU check").
 #
 # The carried shared libraries (carry-libs) are put on LD_LIBRARY_PATH for the
 # locad binaries only.  Writes OUTDIR/summary.md (device, date, commit, each command with its exit
-# status and time, the GPU tests' results, the targets), OUTDIR/table.md (the
-# ratio table), OUTDIR/locad.jsonl, OUTDIR/torch.jsonl, OUTDIR/jax.jsonl and
-# OUTDIR/log.txt (every step's stderr and the tests' output): six files.
+# status and time, the GPU tests' results, the targets, the frame line),
+# OUTDIR/table.md (the ratio table), OUTDIR/locad.jsonl, OUTDIR/solve.jsonl
+# (locad-bench-solve), OUTDIR/frame.jsonl
+# (locad-bench-frame's JSON line), OUTDIR/torch.jsonl, OUTDIR/jax.jsonl and
+# OUTDIR/log.txt (every step's stderr and the tests' output): eight files.
 #
 # Environment:
 #   LOCAD_BUILD        the build folder (default build-gpu): either unpacked
@@ -23,7 +26,8 @@
 #   GPU_CHECK_DRY=1    run as without a GPU (no benchmarks), as the check
 #                      does by itself when nvidia-smi finds no GPU
 #   GPU_CHECK_CPU_PLUMBING=1  test of this script on a CPU machine: the
-#                      benchmark steps run on the CPU, on W2 spot only
+#                      benchmark steps run on the CPU, on W2 spot only (the
+#                      frame benchmark on a 100 x 100 grid)
 # Exit status: 0 when every step that ran succeeded (GPU tests passed or
 # were skipped), 1 otherwise; summary.md is written in every case.
 set -uo pipefail
@@ -38,7 +42,7 @@ runs=${GPU_CHECK_RUNS:-11}
 t_start=$(date +%s)
 log="$out/log.txt" summary="$out/summary.md"
 : > "$log"
-rm -f "$out/locad.jsonl" "$out/torch.jsonl" "$out/jax.jsonl" "$out/table.md"
+rm -f "$out/locad.jsonl" "$out/solve.jsonl" "$out/frame.jsonl" "$out/torch.jsonl" "$out/jax.jsonl" "$out/table.md"
 steps=()      # summary lines, one per command
 failed=0
 
@@ -98,11 +102,13 @@ ldp=${LD_LIBRARY_PATH:-}
 if [ -d "$bin" ]; then
   ldp="$build/carry-libs${ldp:+:$ldp}"
   export LOCAD_MESHES="$build/carry-meshes"
-  bench_bin="$bin/locad-bench"
+  bench_bin="$bin/locad-bench" frame_bin="$bin/locad-bench-frame" locad_bin="$bin/locad"
+  solve_bin="$bin/locad-bench-solve"
 else  # a build made on this machine: its own binaries, the shared meshes
   note "no carry-bin in $build: using the build folder itself"
   export LOCAD_MESHES="${LOCAD_MESHES:-$root/../shared/meshes}"
-  bench_bin="$build/bench/locad-bench"
+  bench_bin="$build/bench/locad-bench" frame_bin="$build/bench/locad-bench-frame" locad_bin="$build/server/locad"
+  solve_bin="$build/bench/locad-bench-solve"
 fi
 
 # --- device -------------------------------------------------------------------
@@ -111,10 +117,11 @@ if [ "${GPU_CHECK_DRY:-0}" != 1 ] && command -v nvidia-smi > /dev/null; then
   step "nvidia-smi" 30 - nvidia-smi || failed=1
   gpu=$(timeout 20 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>> "$log" | head -n 1)
 fi
-backend=cuda lbargs=() pyargs=()
+backend=cuda lbargs=() pyargs=() frameargs=(--device cuda:0) solveargs=()
 if [ "${GPU_CHECK_CPU_PLUMBING:-0}" = 1 ]; then
   gpu="cpu (GPU_CHECK_CPU_PLUMBING: a test of gpu-check.sh, not a GPU check)"
   backend=cpu lbargs=(--workload 2 --mesh spot) pyargs=(--workload W2 --mesh spot)
+  frameargs=(--device cpu --grid 100) solveargs=(--grid 30 --runs 1)
 fi
 [ -n "$gpu" ] || note "no GPU (nvidia-smi missing or found none${GPU_CHECK_DRY:+, or GPU_CHECK_DRY=$GPU_CHECK_DRY}): benchmarks not run"
 
@@ -165,6 +172,12 @@ if [ -n "$gpu" ]; then
   bench_fail=0
   step "locad-bench" 130 "$out/locad.jsonl" env LD_LIBRARY_PATH="$ldp" "$bench_bin" --backend $backend --breakdown --runs "$runs" \
     --threads "$(nproc)" --meshes "$LOCAD_MESHES" "${lbargs[@]}" || bench_fail=$((bench_fail + 1))
+  # whole solver iterations: W5 Newton-PCG and L-BFGS, W6 L-BFGS, launch overhead
+  step "solve" 120 "$out/solve.jsonl" env LD_LIBRARY_PATH="$ldp" "$solve_bin" --backend $backend \
+    --meshes "$LOCAD_MESHES" "${solveargs[@]}" || bench_fail=$((bench_fail + 1))
+  # one problem.step (one Newton-PCG iteration) per frame on a 100k-vertex cloth, through the daemon
+  step "frame" 60 "$out/frame.jsonl" env LD_LIBRARY_PATH="$ldp" "$frame_bin" "${frameargs[@]}" \
+    --locad "$locad_bin" || bench_fail=$((bench_fail + 1))
   step "torch baseline" 130 "$out/torch.jsonl" env PYTHONUNBUFFERED=1 "$py" "$root/bench/torch_baseline.py" \
     --device $backend --runs "$runs" --threads "$(nproc)" --meshes "$LOCAD_MESHES" "${pyargs[@]}" || bench_fail=$((bench_fail + 1))
   step "jax baseline" 170 "$out/jax.jsonl" env PYTHONUNBUFFERED=1 "$py" "$root/bench/jax_baseline.py" \
@@ -172,7 +185,7 @@ if [ -n "$gpu" ]; then
   step "table" 30 - "$py" "$root/bench/gpu_table.py" --backend $backend --out "$out/table.md" \
     "$out/locad.jsonl" "$out/torch.jsonl" "$out/jax.jsonl" || bench_fail=$((bench_fail + 1))
   [ $bench_fail -eq 0 ] || failed=1
-  bench_state="run, $bench_fail of 4 steps failed (exit status in the commands below; a check that
+  bench_state="run, $bench_fail of 6 steps failed (exit status in the commands below; a check that
 failed makes its step fail)"
 else
   printf '# locad vs PyTorch vs JAX on the GPU\n\nBenchmarks not run: no GPU on this machine.\n' > "$out/table.md"
@@ -202,6 +215,25 @@ commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || true)
     bad=$(grep -c '"FAIL"' "$out/$f.jsonl" || true)
     echo "- $f.jsonl: $n figures, $bad with a failed check"
   done
+  if [ -s "$out/solve.jsonl" ]; then
+    echo
+    echo "## Solver iterations (locad-bench-solve; targets: 0 host reads inside an iteration, W6 1000^2 L-BFGS iteration <= 0.5 ms)"
+    echo
+    echo '```'
+    cat "$out/solve.jsonl"
+    echo '```'
+  fi
+  if [ -s "$out/frame.jsonl" ]; then
+    echo
+    echo "## Interactive frame (locad-bench-frame: one problem.step = one Newton-PCG iteration through the daemon; target p50 <= 16 ms)"
+    echo
+    echo '```'
+    cat "$out/frame.jsonl"
+    echo '```'
+    "$py" -c 'import json, sys; r = json.loads(open(sys.argv[1]).readline())
+print("- p50 %.3f ms for %d vertices on %s: %s the 16 ms target; %d host syncs per frame, %d PCG iterations (p50)" % (r["p50_ms"], r["vertices"], r["device"], "meets" if r["p50_ms"] <= r["target_ms"] else "MISSES", r["host_syncs_per_frame"], r["lin_iters_p50"]))' \
+      "$out/frame.jsonl" 2>> "$log" || true
+  fi
   if [ -n "$gpu" ] && [ -f "$out/table.md" ]; then
     echo
     sed -n '/^## Targets/,$p' "$out/table.md"

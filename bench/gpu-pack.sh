@@ -3,11 +3,11 @@
 # needs on a GPU machine that has no libuv, msgpack-c, Check, CHOLMOD or
 # network (see bench/README.md, "GPU check"):
 #
-#   BUILD_DIR/carry-bin/     locad-bench and the gpu-labelled test binaries
-#                            (`ctest -L gpu`), stripped copies; the locad daemon
-#                            only when a gpu test is test_server; gpu-tests.sh
-#                            (the gpu tests: command, environment, skip code,
-#                            with paths made relative); BUILD_INFO
+#   BUILD_DIR/carry-bin/     locad-bench, locad-bench-frame, locad-bench-solve, the locad daemon
+#                            and the gpu-labelled test binaries (`ctest -L
+#                            gpu`), stripped copies; gpu-tests.sh (the gpu
+#                            tests: command, environment, skip code, with paths
+#                            made relative); BUILD_INFO
 #   BUILD_DIR/carry-libs/    the non-system shared libraries that `ldd` names
 #                            for those binaries (CHOLMOD/SuiteSparse, BLAS/LAPACK,
 #                            libomp, libgfortran, Check, libuv, msgpack, ...)
@@ -20,7 +20,8 @@
 # with it exceed 64 MiB.  Build first, e.g.:
 #   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang \
 #         -DCMAKE_CUDA_ARCHITECTURES=90
-#   cmake --build build-gpu -j --target locad-bench test_cuda test_server locad
+#   cmake --build build-gpu -j --target locad-bench locad-bench-frame locad-bench-solve test_cuda \
+#         test_cuda_solve test_cuda_linsolve test_cuda_solver test_server locad
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -eq 1 ] || { echo "usage: bench/gpu-pack.sh BUILD_DIR" >&2; exit 2; }
@@ -31,7 +32,12 @@ py=/usr/bin/python3
 limit=$((64 * 1024 * 1024))
 
 bench_bin="$build/bench/locad-bench"
-[ -x "$bench_bin" ] || { echo "gpu-pack: $bench_bin missing: build the locad-bench target first" >&2; exit 1; }
+frame_bin="$build/bench/locad-bench-frame"   # the frame benchmark and the daemon it starts
+solve_bin="$build/bench/locad-bench-solve"   # whole solver iterations
+daemon_bin="$build/server/locad"
+for e in "$bench_bin" "$frame_bin" "$solve_bin" "$daemon_bin"; do
+  [ -x "$e" ] || { echo "gpu-pack: $e missing: build the $(basename "$e") target first" >&2; exit 1; }
+done
 
 bin="$build/carry-bin" libs="$build/carry-libs" mdir="$build/carry-meshes"
 rm -rf "$bin" "$libs" "$mdir" "$build/gpu-carry.tar.xz"
@@ -70,7 +76,7 @@ for i, t in enumerate(tests):
     print("gpu_test_timeout_%d=%d" % (i, int(float(props.get("TIMEOUT", 0)))))
 EOF
 mapfile -t exes < <(sed -n 's/^# carry //p' "$bin/gpu-tests.sh")
-exes=("$bench_bin" "${exes[@]}")
+mapfile -t exes < <(printf '%s\n' "$bench_bin" "$frame_bin" "$solve_bin" "$daemon_bin" "${exes[@]}" | awk '!seen[$0]++')
 
 # Stripped copies of the binaries.
 for e in "${exes[@]}"; do

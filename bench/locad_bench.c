@@ -201,7 +201,7 @@ static int time_resident(lc_workload *w, const char *mode, const opts *o, bufs *
   if (!rc) rc = b->ops->upload(b, dv, hb->v, bytes, &err);
   if (!rc) rc = b->ops->sync(b, p, m, &err);
   const lc_eval_req q = {m, project, dx, m == LC_EL_HVP ? dv : NULL, dE,
-                         m == LC_EL_ENERGY ? NULL : dg, m == LC_EL_HVP ? dhv : NULL, NULL};
+                         m == LC_EL_ENERGY ? NULL : dg, m == LC_EL_HVP ? dhv : NULL, NULL, LC_CACHE_NONE};
   for (int i = 0; !rc && i < 3 + o->runs; ++i) {
     const double t0 = now();
     rc = b->ops->eval(b, p, &q, &err);

@@ -26,6 +26,7 @@
 #include <cholmod.h>
 
 #include "lin_block.h"
+#include "sstep.h"
 
 #define LC_LIN_CHUNK 2048         /* entries per dot-product partial */
 #define LC_LIN_PAR_MIN 16384      /* vectors shorter than this stay serial */
@@ -522,44 +523,57 @@ static void lin_cg_direction(lc_linsolve *s, double beta) {
   for (int64_t i = 0; i < n; ++i) p[i] = z[i] + beta * p[i];
 }
 
+/* The error of a CG iteration that the state's curvature step failed. */
+static int lin_cg_fail(const lc_sstate *c, lc_error *err) {
+  if (!isfinite(c->cg_pq) || !isfinite(c->cg_rz))
+    return lc_error_set(err, LC_ENUMERIC, "linsolve_cg: non-finite value at iteration %d", c->cg_k);
+  return lc_error_set(err, LC_ENUMERIC, "linsolve_cg: negative curvature p'Ap = %g on the first iteration",
+                      c->cg_pq);
+}
+
 /* Preconditioned CG core (truncated on negative curvature, see
- * lc_linsolve_cg); st->residual gets the recursive residual |r| / |b|. */
+ * lc_linsolve_cg); st->residual gets the recursive residual |r| / |b|.
+ * Every decision (norms, tests, alpha, beta, the curvature rules) is a CG
+ * step of the solver state (sstep.h), the one source the device programs
+ * run too; this loop does the vector work in the same arithmetic. */
 static int lin_cg_core(lc_linsolve *s, lc_lin_op op, void *user, lin_prec prec, const double *b,
                        double *x, int x_guess, const lin_opts *o, lc_lin_stats *st, lc_error *err) {
-  const double bnorm = sqrt(lin_dot(s, b, b));
-  int rc = LC_OK;
+  lc_sstate c;
+  memset(&c, 0, sizeof c);
+  c.cg_max = o->max_iters;
+  c.cg_rtol = o->rtol;
+  c.cg_bb = lin_dot(s, b, b);
+  lc_sstep(&c, LC_SS_CG_START);
   st->iters = 0;
-  if (!isfinite(bnorm)) return lc_error_set(err, LC_EINVAL, "linsolve: b is not finite");
-  if (bnorm == 0.0) { /* the solution of A x = 0 */
+  if (c.lin_fail) return lc_error_set(err, LC_EINVAL, "linsolve: b is not finite");
+  if (!lc_scond(&c, LC_SC_CG_GO)) { /* b = 0: the solution of A x = 0 */
     memset(x, 0, (size_t)s->n * sizeof *x);
     return LC_OK;
   }
-  rc = lin_cg_start(s, op, user, b, x, x_guess, err);
+  int rc = lin_cg_start(s, op, user, b, x, x_guess, err);
   if (rc != LC_OK) return rc;
   prec(s, s->r, s->z);
   memcpy(s->p, s->z, (size_t)s->n * sizeof *s->p);
-  double rz = lin_dot(s, s->r, s->z), rr = lin_dot(s, s->r, s->r);
-  if (!isfinite(rz) || !isfinite(rr))
-    return lc_error_set(err, LC_ENUMERIC, "linsolve: initial residual is not finite");
-  for (int k = 0; k < o->max_iters && sqrt(rr) > o->rtol * bnorm; ++k) {
+  c.cg_rz = lin_dot(s, s->r, s->z);
+  c.cg_rr = lin_dot(s, s->r, s->r);
+  lc_sstep(&c, LC_SS_CG_INIT);
+  if (c.lin_fail) return lc_error_set(err, LC_ENUMERIC, "linsolve: initial residual is not finite");
+  while (lc_scond(&c, LC_SC_CG_ACTIVE)) {
     rc = op(user, s->p, s->q);
     if (rc != LC_OK) return lc_error_set(err, rc, "linsolve_cg: operator failed (%s)", lc_strerror(rc));
-    const double pq = lin_dot(s, s->p, s->q);
-    if (!isfinite(pq) || !isfinite(rz))
-      return lc_error_set(err, LC_ENUMERIC, "linsolve_cg: non-finite value at iteration %d", k);
-    if (pq <= 0.0 && k == 0)
-      return lc_error_set(err, LC_ENUMERIC,
-                          "linsolve_cg: negative curvature p'Ap = %g on the first iteration", pq);
-    if (pq <= 0.0) break; /* truncated: keep the current iterate */
-    lin_cg_update(s, x, rz / pq);
+    c.cg_pq = lin_dot(s, s->p, s->q);
+    lc_sstep(&c, LC_SS_CG_ALPHA);
+    if (c.lin_fail) return lin_cg_fail(&c, err);
+    if (!lc_scond(&c, LC_SC_CG_STEP)) break; /* truncated: keep the current iterate */
+    lin_cg_update(s, x, c.cg_alpha);
     prec(s, s->r, s->z);
-    const double rz_new = lin_dot(s, s->r, s->z);
-    rr = lin_dot(s, s->r, s->r);
-    lin_cg_direction(s, rz_new / rz);
-    rz = rz_new;
-    st->iters = k + 1;
+    c.cg_rz_new = lin_dot(s, s->r, s->z);
+    c.cg_rr = lin_dot(s, s->r, s->r);
+    lc_sstep(&c, LC_SS_CG_BETA);
+    lin_cg_direction(s, c.cg_beta);
   }
-  st->residual = sqrt(rr) / bnorm;
+  st->iters = c.cg_k;
+  st->residual = sqrt(c.cg_rr) / c.cg_bnorm;
   return LC_OK;
 }
 

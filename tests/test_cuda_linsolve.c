@@ -271,12 +271,6 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-  lc_device_kind kind;
-  int ord;
-  lc_error err;
-  if (lc_device_resolve("cuda:0", &kind, &ord, &err) != LC_OK) {
-    printf("test_cuda_linsolve: skipped: %s\n", err.msg);
-    return 77;
-  }
-  return lc_test_run_suite(suite());
+  const int skip = lc_test_require_cuda("test_cuda_linsolve");
+  return skip ? skip : lc_test_run_suite(suite());
 }

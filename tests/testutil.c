@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "device.h"
+
 #ifndef LC_TEST_MESH_DIR
 #define LC_TEST_MESH_DIR "../shared/meshes"
 #endif
@@ -45,4 +47,14 @@ int lc_test_run_suite(void *suite) {
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* 0 when cuda:0 is usable; else prints why and returns 77 (skipped). */
+int lc_test_require_cuda(const char *name) {
+  lc_device_kind kind;
+  int ord;
+  lc_error err;
+  if (lc_device_resolve("cuda:0", &kind, &ord, &err) == LC_OK) return 0;
+  printf("%s: skipped: %s\n", name, err.msg);
+  return 77;
 }

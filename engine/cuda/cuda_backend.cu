@@ -209,26 +209,10 @@ __global__ static void __launch_bounds__(VB) k_max(const double *part, int64_t n
   lc_cu_block_reduce(acc, 1, out);
 }
 
-/* Makes the reduction scratch hold one partial per chunk of n entries. */
-static int ensure_red(lc_backend *b, int64_t n, lc_error *err) {
-  lc_cu_ctx *c = lc_cu(b);
-  const int64_t need = (n + LC_CU_RED_CHUNK - 1) / LC_CU_RED_CHUNK;
-  if (need <= c->n_red) return LC_OK;
-  if (c->red) {
-    cudaStreamSynchronize(c->stream);
-    cudaFree(c->red);
-  }
-  c->red = NULL;
-  c->n_red = 0;
-  int rc = lc_cu_alloc(b, (void **)&c->red, (size_t)need * sizeof(double), "reduction scratch", err);
-  if (!rc) c->n_red = need;
-  return rc;
-}
-
 /* x.y (y != NULL) or max |x| into device *out. */
 static int reduce(lc_backend *b, int64_t n, const double *x, const double *y, double *out) {
   lc_cu_ctx *c = lc_cu(b);
-  if (use_device(b, NULL) || ensure_red(b, n, NULL)) return LC_ENOMEM;
+  if (use_device(b, NULL) || lc_cu_red_reserve(b, n, NULL)) return LC_ENOMEM;
   const int64_t nb = (n + LC_CU_RED_CHUNK - 1) / LC_CU_RED_CHUNK;
   if (nb == 0) return cudaMemsetAsync(out, 0, sizeof *out, c->stream) ? LC_ENUMERIC : LC_OK;
   k_red_chunk<<<(unsigned)nb, VB, 0, c->stream>>>(n, x, y, c->red);

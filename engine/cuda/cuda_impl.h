@@ -156,4 +156,8 @@ void lc_cu_solve_free(lc_backend *b);
  * (b->n_reads): every such wait in the CUDA backend goes through it. */
 void lc_cu_count_sync(lc_backend *b);
 
+/* Makes the shared reduction scratch hold one partial per chunk of n
+ * entries (cuda_solve.cu); refused while a program is being recorded. */
+int lc_cu_red_reserve(lc_backend *b, int64_t n, lc_error *err);
+
 #endif

@@ -118,8 +118,9 @@ static int no_alloc_recording(lc_backend *b, const char *what, lc_error *err) {
 }
 
 /* Makes the reduction scratch hold one partial per chunk of n entries
- * (the one the dot op shares); the old one is freed after a counted wait. */
-static int red_reserve(lc_backend *b, int64_t n, lc_error *err) {
+ * (every reduction of the backend shares it); the old one is freed after a
+ * counted wait; refused while a program is being recorded. */
+int lc_cu_red_reserve(lc_backend *b, int64_t n, lc_error *err) {
   lc_cu_ctx *c = lc_cu(b);
   const int64_t need = (n + LC_CU_RED_CHUNK - 1) / LC_CU_RED_CHUNK;
   if (need <= c->n_red) return LC_OK;
@@ -215,7 +216,7 @@ int lc_cu_vdot(lc_backend *b, int64_t n, lc_vref x, lc_vref y, double *out) {
   if (!out || ((!x.p || !y.p) && n > 0)) return LC_EINVAL;
   const int64_t nb = n > 0 ? (n + LC_CU_RED_CHUNK - 1) / LC_CU_RED_CHUNK : 0;
   if (nb == 0) return cudaMemsetAsync(out, 0, sizeof *out, c->stream) ? LC_ENUMERIC : LC_OK;
-  int rc = red_reserve(b, n, NULL);
+  int rc = lc_cu_red_reserve(b, n, NULL);
   if (rc) return rc;
   k_vdot_chunk<<<(unsigned)nb, VB, 0, c->stream>>>(n, x, y, c->red);
   rc = launched();
@@ -450,7 +451,7 @@ static int run_eager(lc_backend *b, lc_prog_fn prog, void *user, lc_poll_fn poll
  * the condition word.  A new scratch buffer retires the recorded program. */
 static int reserve_all(lc_backend *b, lc_error *err) {
   lc_cu_ctx *c = lc_cu(b);
-  int rc = red_reserve(b, c->n_dofs > 0 ? c->n_dofs : 1, err);
+  int rc = lc_cu_red_reserve(b, c->n_dofs > 0 ? c->n_dofs : 1, err);
   if (!rc) rc = ms_reserve(b, c->n_partials > 0 ? c->n_partials : 1, err);
   if (!rc) rc = cond_reserve(b, err);
   return rc;

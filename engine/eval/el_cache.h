@@ -43,20 +43,6 @@ LC_HD double lc_el_packed_row(const double *P, const double *v, int N, int i) {
   return acc;
 }
 
-/* Gathers the direction of element s of t without reading the state: vl[N]
- * (0 at fixed DOFs or without o->v), DOF indices dof[N], fixed flags fl[N]. */
-LC_HD void lc_el_gather_dir(const lc_el_term *t, const lc_el_out *o, int32_t s, int K, int D,
-                            double *vl, int64_t *dof, uint8_t *fl) {
-  const int32_t *en = t->ent + (int64_t)s * K;
-  for (int a = 0, i = 0; a < K; ++a)
-    for (int d = 0; d < D; ++d, ++i) {
-      const int64_t g = t->off + (int64_t)en[a] * D + d;
-      dof[i] = g;
-      fl[i] = o->fixed[g];
-      vl[i] = fl[i] || !o->v ? 0.0 : o->v[g];
-    }
-}
-
 /* Adds P v of element s into o->hv at its free DOFs, P being the element's
  * packed matrix in t->hc: the one product of the cache (STORE and USE). */
 LC_HD void lc_el_cache_hvp(const lc_el_term *t, const lc_el_out *o, int32_t s, int K, int D) {
@@ -64,7 +50,7 @@ LC_HD void lc_el_cache_hvp(const lc_el_term *t, const lc_el_out *o, int32_t s, i
   double vl[LC_ENERGY_MAX_N];
   int64_t dof[LC_ENERGY_MAX_N];
   uint8_t fl[LC_ENERGY_MAX_N];
-  lc_el_gather_dir(t, o, s, K, D, vl, dof, fl);
+  lc_el_gather(t, o, s, K, D, NULL, vl, dof, fl); /* the direction only */
   const double *P = t->hc + (int64_t)s * LC_EL_NPACK(N);
   double H[LC_ENERGY_MAX_N * LC_ENERGY_MAX_N];
   for (int i = 0, k = 0; i < N; ++i)

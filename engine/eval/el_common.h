@@ -13,8 +13,8 @@
 #include "ad/lc_psd.h"
 #include "eval/el_types.h"
 
-/* Gathers element s of t: local values xl[N], direction vl[N] (if o->v and
- * vl), global DOF indices dof[N] and fixed flags fl[N]. */
+/* Gathers element s of t: local values xl[N] (if xl), direction vl[N] (if
+ * o->v and vl), global DOF indices dof[N] and fixed flags fl[N]. */
 LC_HD void lc_el_gather(const lc_el_term *t, const lc_el_out *o, int32_t s, int K, int D,
                         double *xl, double *vl, int64_t *dof, uint8_t *fl) {
   const int32_t *en = t->ent + (int64_t)s * K;
@@ -22,7 +22,7 @@ LC_HD void lc_el_gather(const lc_el_term *t, const lc_el_out *o, int32_t s, int 
     for (int d = 0; d < D; ++d, ++i) {
       const int64_t g = t->off + (int64_t)en[a] * D + d;
       dof[i] = g;
-      xl[i] = o->x[g];
+      if (xl) xl[i] = o->x[g];
       fl[i] = o->fixed[g];
       if (vl) vl[i] = fl[i] || !o->v ? 0.0 : o->v[g];
     }

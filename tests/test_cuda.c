@@ -38,15 +38,51 @@ static double *random_state(const lc_mesh *m, int dim, unsigned long long *seed)
   return x;
 }
 
-/* Sets up problem p with a variable for energy id, its term and a few fixed vertices. */
+/* Explicit contact pairs on m (n x 4, malloc'ed): face f with a vertex two
+ * indices past its first that is not in f (point-triangle), or edge e with
+ * edge e + 3 when they share no vertex (edge-edge); neighbours on a mesh,
+ * so that a perturbed state makes many of them active. */
+static int32_t *contact_pairs(const lc_mesh *m, int ee, int32_t *n) {
+  const int32_t nf = lc_mesh_nf(m), ne = lc_mesh_ne(m), nv = lc_mesh_nv(m);
+  const int32_t *F = lc_mesh_F(m), *E = lc_mesh_edges(m);
+  int32_t *out = malloc((size_t)(ee ? ne : nf) * 4 * sizeof *out), k = 0;
+  for (int32_t i = 0; i < (ee ? ne - 3 : nf); ++i) {
+    int32_t q[4];
+    if (ee) {
+      q[0] = E[2 * i], q[1] = E[2 * i + 1], q[2] = E[2 * i + 6], q[3] = E[2 * i + 7];
+    } else {
+      q[0] = (F[3 * i] + 2) % nv, q[1] = F[3 * i], q[2] = F[3 * i + 1], q[3] = F[3 * i + 2];
+    }
+    int shared = 0;
+    for (int a = 0; a < 4; ++a)
+      for (int b = 0; b < a; ++b) shared |= q[a] == q[b];
+    if (!shared) memcpy(out + 4 * (size_t)k++, q, sizeof q);
+  }
+  *n = k;
+  return out;
+}
+
+/* Sets up problem p with a variable for energy id, its term and a few fixed
+ * vertices (contact energies: contact_pairs with dhat 0.1). */
 static int build(lc_problem *p, int id, const double *x, lc_error *err) {
   const lc_energy_info *in = lc_energy_get(id);
   int rc = lc_problem_add_variable(p, "x", LC_LOC_VERTEX, in->dim, x, NULL, err);
   lc_term_desc d = {0};
+  static const char *const names[] = {"dhat"};
+  static const double dhat[] = {0.1};
+  int32_t *pairs = NULL;
   d.energy = in->name;
   d.weight = 0.7;
   d.weight_set = 1;
+  if (in->kind == LC_ELEM_LIST) {
+    pairs = contact_pairs(lc_problem_mesh(p), strcmp(in->name, "contact_ee") == 0, &d.n_elems);
+    d.elems = pairs;
+    d.n_params = 1;
+    d.param_names = names;
+    d.param_values = dhat;
+  }
   if (!rc) rc = lc_problem_add_term(p, &d, NULL, err);
+  free(pairs);
   const int32_t fixed[] = {0, 3, 5};
   if (!rc) rc = lc_problem_fix(p, 0, 3, fixed, NULL, err);
   return rc;

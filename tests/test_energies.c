@@ -34,6 +34,7 @@ static const inv_row inv_table[] = {
     {"bending", 1, 1},        {"symmetric_dirichlet", 1, 1}, {"arap", 1, 1},
     {"dirichlet", 1, 1},      {"cot_dirichlet", 1, 1}, {"area", 1, 1},
     {"sphere_param", 0, 1},   {"res_position", 0, 0}, {"res_edge_length", 1, 1},
+    {"contact_pt", 1, 1},     {"contact_ee", 1, 1},
 };
 
 /* The invariance row of energy name, or NULL. */
@@ -143,8 +144,40 @@ static void set_x(ecase *c, unsigned long long *rng, double noise) {
     c->x[i] = c->rest[i] + (rng ? lc_test_rand(rng, -noise, noise) : 0.0);
 }
 
+/* An active contact pair (explicit-list energies): a jittered triangle
+ * with a point above it (p, t0, t1, t2), or two crossing or nearly parallel
+ * edges (ea0, ea1, eb0, eb1), within dhat = 0.6 of each other; rest = x,
+ * the weight random, the mollifier threshold from the rest edges. */
+static void contact_case(ecase *c, unsigned long long *rng) {
+  static const double tri[12] = {0.3, 0.3, 0.2, 0, 0, 0, 1, 0, 0, 0, 1, 0};
+  static const double edges[12] = {-1, 0, 0, 1, 0, 0, 0.2, -1, 0.2, -0.1, 1, 0.2};
+  const int ee = strcmp(c->info->name, "contact_ee") == 0;
+  static const double off[3] = {-0.1, 0.25, 0.2};
+  for (int i = 0; i < 12; ++i) c->x[i] = (ee ? edges : tri)[i] + lc_test_rand(rng, -0.12, 0.12);
+  if (!ee) { /* any of the 7 regions */
+    c->x[0] = lc_test_rand(rng, -0.4, 1.1);
+    c->x[1] = lc_test_rand(rng, -0.4, 1.1);
+    c->x[2] = lc_test_rand(rng, 0.08, 0.3);
+  }
+  if (ee && lc_test_rand(rng, 0, 1) < 0.3) /* nearly parallel: mollified */
+    for (int i = 0; i < 3; ++i) {
+      c->x[9 + i] = c->x[3 + i] + off[i];
+      c->x[6 + i] = c->x[9 + i] - (c->x[3 + i] - c->x[i]) * 0.9 + 0.02 * i;
+    }
+  c->p[0] = 0.6;
+  c->p[1] = lc_test_rand(rng, 0.0, 0.05);
+  c->k[0] = lc_test_rand(rng, 0.5, 2.0);
+  if (ee) {
+    double ua[3], ub[3];
+    for (int i = 0; i < 3; ++i) ua[i] = c->x[3 + i] - c->x[i], ub[i] = c->x[9 + i] - c->x[6 + i];
+    c->k[1] = lc_ct_moll_eps(ua, ub) * (lc_test_rand(rng, 0, 1) < 0.5 ? 1.0 : 1e3);
+  }
+  memcpy(c->rest, c->x, 12 * sizeof *c->rest);
+}
+
 /* A random case of instance id: a random element of a jittered pyramid,
- * parameters near their defaults, variables = rest + noise. */
+ * parameters near their defaults, variables = rest + noise (contact pairs:
+ * contact_case). */
 static void case_make(ecase *c, int id, unsigned long long *rng, double noise) {
   memset(c, 0, sizeof *c);
   c->id = id;
@@ -156,6 +189,10 @@ static void case_make(ecase *c, int id, unsigned long long *rng, double noise) {
   for (int i = 0; i < c->info->n_param; ++i)
     c->p[i] = c->info->param_defaults[i] * lc_test_rand(rng, 0.7, 1.3) +
               lc_test_rand(rng, -0.2, 0.2);
+  if (c->info->kind == LC_ELEM_LIST) {
+    contact_case(c, rng);
+    return;
+  }
   lc_mesh *m = pyramid(rng, 0.15);
   int32_t n = elem_count(m, c->info->kind);
   ck_assert_int_gt(n, 0);

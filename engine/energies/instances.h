@@ -256,5 +256,21 @@ LC_EINST_CHECK(27)
 LC_EINST_CHECK(28)
 #include LC_EINST_TEMPLATE
 
-LC_STATIC_ASSERT(LC_E_COUNT == 29,
+#define LC_EINST contact_pt_3
+#define LC_ESRC "energies/e_contact_pt.h"
+#define LC_EDIM 3
+#define LC_EN 12
+#define LC_ERESID 0
+LC_EINST_CHECK(29)
+#include LC_EINST_TEMPLATE
+
+#define LC_EINST contact_ee_3
+#define LC_ESRC "energies/e_contact_ee.h"
+#define LC_EDIM 3
+#define LC_EN 12
+#define LC_ERESID 0
+LC_EINST_CHECK(30)
+#include LC_EINST_TEMPLATE
+
+LC_STATIC_ASSERT(LC_E_COUNT == 31,
                  "energies/instances.h: an instance of LC_ENERGY_LIST is missing");

@@ -12,11 +12,14 @@
 #define LC_MAX_STEP_H
 
 #include "../ad/lc_ad_base.h"
+#include "contact_geom.h"
 
 /* The step bounds an energy may have. */
 typedef enum {
   LC_BOUND_NONE = 0, /* any step keeps the element admissible */
-  LC_BOUND_FLIP2 = 1 /* a 2D triangle must not flip (det > 0) */
+  LC_BOUND_FLIP2 = 1,  /* a 2D triangle must not flip (det > 0) */
+  LC_BOUND_CCD_PT = 2, /* a point-triangle pair must not touch (additive CCD) */
+  LC_BOUND_CCD_EE = 3  /* an edge-edge pair must not touch (additive CCD) */
 } lc_step_bound;
 
 /* Smallest positive root of a t^2 + b t + c (c > 0), or +inf if none. */
@@ -42,13 +45,17 @@ LC_HD double lc_max_step_flip2(const double *x, const double *d) {
 }
 
 /* The bound of kind `bound` for one element (k: its constants, p: the
- * term's parameters; unused by the bounds that exist so far). */
+ * term's parameters: the contact bounds read the thickness p[1]).  The
+ * contact bounds search steps up to LC_CT_ACCD_TMAX: a pair that does not
+ * touch before returns LC_CT_ACCD_TMAX, never +inf, so even gradient
+ * descent's growing steps stay within what was checked. */
 LC_HD double lc_max_step_elem(int bound, const double *x, const double *d, const double *k,
                               const double *p) {
   (void)k;
-  (void)p;
   switch (bound) {
     case LC_BOUND_FLIP2: return lc_max_step_flip2(x, d);
+    case LC_BOUND_CCD_PT: return lc_ct_accd(0, x, d, p[1], LC_CT_ACCD_TMAX);
+    case LC_BOUND_CCD_EE: return lc_ct_accd(1, x, d, p[1], LC_CT_ACCD_TMAX);
     default: return INFINITY;
   }
 }

@@ -402,6 +402,55 @@ static double max_step_flip2(const double *x, const double *d, const double *k, 
 #define LC_SPEC_res_edge_length_2 LC_SPEC_RES_EDGE_LENGTH_
 #define LC_SPEC_res_edge_length_3 LC_SPEC_RES_EDGE_LENGTH_
 
+/* Pair weight 1 (contact_pt; the caller may supply area weights). */
+static int setup_contact_pt(const lc_mesh *m, int32_t elem, const int32_t *ent, const double *p,
+                            double *k, char *why) {
+  (void)elem;
+  (void)p;
+  int rc = check_verts(m, ent, 4, why);
+  if (rc) return rc;
+  k[0] = 1.0;
+  return LC_OK;
+}
+
+/* Pair weight 1 and the mollifier threshold of the rest edges (contact_ee). */
+static int setup_contact_ee(const lc_mesh *m, int32_t elem, const int32_t *ent, const double *p,
+                            double *k, char *why) {
+  (void)elem;
+  (void)p;
+  int rc = check_verts(m, ent, 4, why);
+  if (rc) return rc;
+  double ua[3], ub[3];
+  r3_sub(rest_pos(m, ent[1]), rest_pos(m, ent[0]), ua);
+  r3_sub(rest_pos(m, ent[3]), rest_pos(m, ent[2]), ub);
+  k[0] = 1.0;
+  k[1] = lc_ct_moll_eps(ua, ub);
+  return LC_OK;
+}
+
+/* Conservative step bounds of the contact pairs (max_step.h). */
+static double max_step_ccd_pt(const double *x, const double *d, const double *k, const double *p) {
+  return lc_max_step_elem(LC_BOUND_CCD_PT, x, d, k, p);
+}
+static double max_step_ccd_ee(const double *x, const double *d, const double *k, const double *p) {
+  return lc_max_step_elem(LC_BOUND_CCD_EE, x, d, k, p);
+}
+
+#define LC_CONTACT_PARAMS_                                                             \
+  .kind = LC_ELEM_LIST, .K = 4, .n_param = 2, .param_names = {"dhat", "dmin"},         \
+  .param_defaults = {1e-3, 0.0}
+#define LC_SPEC_contact_pt_3                                                           \
+  LC_CONTACT_PARAMS_, .n_const = 1, .const_doc = "w: pair weight (1 from the setup)",  \
+  .setup = setup_contact_pt, .max_step = max_step_ccd_pt, .bound = LC_BOUND_CCD_PT,    \
+  .formula = "s = d^2 - dmin^2 (d: point-triangle distance), E = -w (s - sh)^2 ln(s/sh) " \
+             "for s < sh = (2 dmin + dhat) dhat, 0 beyond, +inf for s <= 0"
+#define LC_SPEC_contact_ee_3                                                           \
+  LC_CONTACT_PARAMS_, .n_const = 2,                                                    \
+  .const_doc = "w: pair weight (1 from the setup); eps: 1e-3 |ua|^2 |ub|^2 of the rest edges", \
+  .setup = setup_contact_ee, .max_step = max_step_ccd_ee, .bound = LC_BOUND_CCD_EE,    \
+  .formula = "as contact_pt on the edge-edge distance, times m(c) = (2 - c/eps) c/eps for " \
+             "c = |ua x ub|^2 < eps"
+
 #define LC_ENERGY_ENTRY_(inst_, name_, dim_)                                           \
   {.inst = #inst_, .name = name_, .loc = LC_LOC_VERTEX, .dim = (dim_), LC_CAT(LC_SPEC_, inst_)},
 

@@ -65,7 +65,9 @@ typedef enum { LC_LOC_VERTEX = 0, LC_LOC_FACE = 1 } lc_var_loc;
   X(res_position_2, "res_position", 2)                      \
   X(res_position_3, "res_position", 3)                      \
   X(res_edge_length_2, "res_edge_length", 2)                \
-  X(res_edge_length_3, "res_edge_length", 3)
+  X(res_edge_length_3, "res_edge_length", 3)               \
+  X(contact_pt_3, "contact_pt", 3)                          \
+  X(contact_ee_3, "contact_ee", 3)
 
 #define LC_ENERGY_ENUM_(inst, name, dim) LC_CAT(LC_E_, inst),
 typedef enum {

@@ -1,0 +1,374 @@
+/* test_contact.c - Check suite of the contact pairs: the check values of
+ * shared/reference-values.md section 1 (barrier, distance types, mollifier,
+ * CCD, resting distances through a Newton solve), finite-difference checks
+ * of every distance type next to the boundaries between regions, additive
+ * CCD against exact times of impact, and bad contact input. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "energies/contact_geom.h"
+#include "energies/kernels.h"
+#include "mesh/mesh.h"
+#include "problem.h"
+#include "solvers/solver.h"
+#include "testutil.h"
+
+#define RTOL 1e-8
+
+/* |a - b| <= RTOL |b| (check values are given to 10 digits). */
+static void near(const char *what, double a, double b, double rtol) {
+  ck_assert_msg(fabs(a - b) <= rtol * fabs(b), "%s: %.12g, expected %.12g", what, a, b);
+}
+
+/* The kernels of contact_pt (ee = 0) or contact_ee (ee = 1). */
+static const lc_elem_kernel *kern(int ee) {
+  const int id = lc_energy_find(ee ? "contact_ee" : "contact_pt", 3);
+  ck_assert_int_ge(id, 0);
+  return lc_cpu_kernel(id);
+}
+
+/* The triangle T of the check values after point p: x = (p, T). */
+static void pt_pair(double px, double py, double pz, double *x) {
+  const double T[9] = {0, 0, 0, 1, 0, 0, 0, 1, 0};
+  x[0] = px, x[1] = py, x[2] = pz;
+  memcpy(x + 3, T, sizeof T);
+}
+
+/* ---- check values ---------------------------------------------------------- */
+
+START_TEST(barrier_values) {
+  double b1, b2;
+  near("b", lc_ct_barrier(0.05, 0.1, &b1, &b2), 1.732867951e-3, RTOL);
+  near("b'", b1, -0.1193147181, RTOL);
+  near("b''", b2, 6.386294361, RTOL);
+  near("b(d^2)", lc_ct_barrier(0.05 * 0.05, 0.01, &b1, NULL), 7.797905781e-5, RTOL);
+  near("d/dd b(d^2)", b1 * 2.0 * 0.05, -4.329441542e-3, RTOL);
+  /* C2 at the activation distance, +inf at contact */
+  ck_assert_double_eq(lc_ct_barrier(0.1, 0.1, &b1, &b2), 0.0);
+  ck_assert(b1 == 0.0 && b2 == 0.0);
+  const double e = 1e-7;
+  lc_ct_barrier(0.1 - e, 0.1, &b1, &b2);
+  ck_assert(fabs(b1) < 1e-12 && fabs(b2) < 1e-4);
+  ck_assert(isinf(lc_ct_barrier(0.0, 0.1, NULL, NULL)));
+  ck_assert(isinf(lc_ct_barrier(-1e-3, 0.1, NULL, NULL)));
+}
+END_TEST
+
+START_TEST(point_triangle_values) {
+  const double k[1] = {1.0}, p[2] = {0.1, 0.0};
+  double x[12], g[12];
+  /* interior: point-plane, gradient on z only */
+  pt_pair(0.25, 0.25, 0.05, x);
+  lc_ct_dist t = lc_ct_classify_pt(x);
+  ck_assert_int_eq(t.type, LC_CT_PT);
+  near("d interior", sqrt(lc_ct_d2(t, x)), 0.05, RTOL);
+  const double e = kern(0)->grad(x, k, p, g);
+  near("E interior", e, 7.797905781e-5, RTOL);
+  near("p_z", g[2], -4.32944e-3, 1e-5);
+  near("t0_z", g[5], 2.16472e-3, 1e-5);
+  near("t1_z", g[8], 1.08236e-3, 1e-5);
+  near("t2_z", g[11], 1.08236e-3, 1e-5);
+  for (int a = 0; a < 4; ++a) ck_assert(fabs(g[3 * a]) < 1e-15 && fabs(g[3 * a + 1]) < 1e-15);
+  /* edge region t0 t1: point-line */
+  pt_pair(0.5, -0.03, 0.04, x);
+  t = lc_ct_classify_pt(x);
+  ck_assert(t.type == LC_CT_PE && t.i == 0 && t.j == 1 && t.k == 2);
+  near("d edge", sqrt(lc_ct_d2(t, x)), 0.05, RTOL);
+  near("E edge", kern(0)->value(x, k, p), 7.797905781e-5, RTOL);
+  /* vertex region t0: point-point */
+  pt_pair(-0.03, -0.04, 0.0, x);
+  t = lc_ct_classify_pt(x);
+  ck_assert(t.type == LC_CT_PP && t.i == 0 && t.j == 1);
+  near("d vertex", sqrt(lc_ct_d2(t, x)), 0.05, RTOL);
+  /* inactive at d = dhat */
+  pt_pair(0.25, 0.25, 0.1, x);
+  ck_assert_double_eq(kern(0)->grad(x, k, p, g), 0.0);
+  for (int i = 0; i < 12; ++i) ck_assert_double_eq(g[i], 0.0);
+}
+END_TEST
+
+START_TEST(edge_edge_values) {
+  const double p[2] = {0.1, 0.0};
+  double x[12] = {-1, 0, 0, 1, 0, 0, 0, -1, 0.05, 0, 1, 0.05}, k[2] = {1.0, 0.0};
+  double u[3], v[3], n[3];
+  lc_ct_dist t = lc_ct_classify_ee(x);
+  ck_assert_int_eq(t.type, LC_CT_EE);
+  near("d crossing", sqrt(lc_ct_d2(t, x)), 0.05, RTOL);
+  lc_ct_sub(x + 3, x, u);
+  lc_ct_sub(x + 9, x + 6, v);
+  lc_ct_cross(u, v, n);
+  near("c crossing", lc_ct_dot(n, n), 16.0, RTOL);
+  k[1] = lc_ct_moll_eps(u, v);
+  near("eps crossing", k[1], 0.016, RTOL);
+  near("m crossing", lc_ct_mollifier(16.0, k[1]), 1.0, RTOL);
+  near("E crossing", kern(1)->value(x, k, p), 7.797905781e-5, RTOL);
+  /* nearly parallel: mollified line-line */
+  const double eb[6] = {-0.5, -0.01, 0.05, 1.5, 0.03, 0.05};
+  memcpy(x + 6, eb, sizeof eb);
+  t = lc_ct_classify_ee(x);
+  ck_assert_int_eq(t.type, LC_CT_EE);
+  near("d parallel", sqrt(lc_ct_d2(t, x)), 0.05, RTOL);
+  lc_ct_sub(x + 9, x + 6, v);
+  lc_ct_cross(u, v, n);
+  near("c parallel", lc_ct_dot(n, n), 0.0064, RTOL);
+  k[1] = lc_ct_moll_eps(u, v);
+  near("eps parallel", k[1], 0.0160064, RTOL);
+  near("m parallel", lc_ct_mollifier(0.0064, k[1]), 0.639808051, RTOL);
+  near("m b parallel", kern(1)->value(x, k, p), 4.989162901e-5, RTOL);
+}
+END_TEST
+
+START_TEST(ccd_values) {
+  double x[12], d[12] = {0};
+  pt_pair(0.25, 0.25, 0.1, x);
+  d[2] = -0.2;
+  near("ACCD", lc_ct_accd(0, x, d, 0.0, 1.0), 0.45, 1e-12);
+  /* the bound the line search sees, through the registry */
+  const lc_energy_info *in = lc_energy_get(lc_energy_find("contact_pt", 3));
+  const double k[1] = {1.0}, p[2] = {0.1, 0.0};
+  const double a = in->max_step(x, d, k, p);
+  ck_assert(a > 0.0 && a <= 0.5);
+  /* moving apart: the whole searched range is safe, never +inf */
+  d[2] = 0.2;
+  ck_assert_double_eq(in->max_step(x, d, k, p), LC_CT_ACCD_TMAX);
+  /* starting inside the thickness: no step at all */
+  ck_assert_double_eq(lc_ct_accd(0, x, d, 0.2, 1.0), 0.0);
+}
+END_TEST
+
+/* ---- finite differences next to region boundaries -------------------------- */
+
+/* Central-difference gradient and Hessian of pair (ee) at x against the
+ * kernels; tolerances relative to the largest entry. */
+static void fd_check(int ee, const double *x0, const double *k, const double *p, const char *what) {
+  const lc_elem_kernel *K = kern(ee);
+  const double h = 1e-7;
+  double g[12], H[144], x[12], gp[12], gm[12];
+  const double e = K->hess(x0, k, p, g, H);
+  ck_assert_msg(e > 0.0 && isfinite(e), "%s: pair not active (E = %g)", what, e);
+  double gmax = 0.0, hmax = 0.0;
+  for (int i = 0; i < 12; ++i) gmax = fmax(gmax, fabs(g[i]));
+  for (int i = 0; i < 144; ++i) hmax = fmax(hmax, fabs(H[i]));
+  for (int i = 0; i < 12; ++i) {
+    memcpy(x, x0, sizeof x);
+    x[i] = x0[i] + h;
+    const double ep = K->grad(x, k, p, gp);
+    x[i] = x0[i] - h;
+    const double em = K->grad(x, k, p, gm);
+    const double fd = (ep - em) / (2 * h);
+    ck_assert_msg(fabs(fd - g[i]) <= 1e-6 * gmax, "%s: g[%d] %.10g fd %.10g", what, i, g[i], fd);
+    for (int j = 0; j < 12; ++j) {
+      const double fh = (gp[j] - gm[j]) / (2 * h);
+      ck_assert_msg(fabs(fh - H[j * 12 + i]) <= 1e-5 * hmax, "%s: H[%d][%d] %.10g fd %.10g", what, j, i,
+                    H[j * 12 + i], fh);
+    }
+  }
+  for (int i = 0; i < 12; ++i)
+    for (int j = 0; j < i; ++j) ck_assert(fabs(H[i * 12 + j] - H[j * 12 + i]) <= 1e-12 * hmax);
+}
+
+START_TEST(fd_point_triangle_regions) {
+  const double k[1] = {1.3}, p[2] = {0.3, 0.01};
+  const double off = 1e-4; /* distance to the boundary; the FD step is 1e-7 */
+  /* (x, y) on each side of every boundary between the 7 regions, z = 0.12 */
+  const double pts[][2] = {
+      {-off, 0.3},         {off, 0.3},          /* t0 t2 edge | interior */
+      {0.3, -off},         {0.3, off},          /* t0 t1 edge | interior */
+      {0.5 + off, 0.5 + off}, {0.5 - off, 0.5 - off}, /* t1 t2 edge | interior */
+      {-off, -0.2},        {off, -0.2},         /* t0 vertex | t0 t1 edge */
+      {1.0 + off, -0.2},   {1.0 - off, -0.2},   /* t1 vertex | t0 t1 edge */
+      {-0.2, 1.0 + off},   {-0.2, 1.0 - off},   /* t2 vertex | t0 t2 edge */
+      {0.1, 0.1},                               /* deep interior */
+  };
+  int seen[3] = {0, 0, 0};
+  for (size_t i = 0; i < sizeof pts / sizeof pts[0]; ++i) {
+    double x[12];
+    char what[64];
+    pt_pair(pts[i][0], pts[i][1], 0.12, x);
+    seen[lc_ct_classify_pt(x).type]++;
+    snprintf(what, sizeof what, "point-triangle (%g, %g)", pts[i][0], pts[i][1]);
+    fd_check(0, x, k, p, what);
+  }
+  ck_assert(seen[LC_CT_PP] > 0 && seen[LC_CT_PE] > 0 && seen[LC_CT_PT] > 0);
+}
+END_TEST
+
+START_TEST(fd_edge_edge_regions) {
+  const double p[2] = {0.3, 0.01};
+  const double off = 1e-4;
+  /* ea = (0,0,0)-(1,0,0); eb crosses above at parameter s along ea, its
+   * own closest parameter t (ends at t = 0, 1) */
+  const double s_vals[] = {-off, off, 0.5, 1.0 - off, 1.0 + off, -0.2, 1.2};
+  const double t_ends[] = {-off, off, 0.5, 1.0 - off, 1.0 + off};
+  int seen[4] = {0, 0, 0, 0};
+  for (size_t a = 0; a < sizeof s_vals / sizeof s_vals[0]; ++a)
+    for (size_t b = 0; b < sizeof t_ends / sizeof t_ends[0]; ++b) {
+      const double s = s_vals[a], t = t_ends[b];
+      /* eb along y from y = -t to y = 1 - t, above ea at x = s, height 0.1 */
+      double x[12] = {0, 0, 0, 1, 0, 0, s, -t, 0.1, s, 1.0 - t, 0.1}, k[2] = {0.8, 0.0};
+      double u[3], v[3];
+      lc_ct_sub(x + 3, x, u);
+      lc_ct_sub(x + 9, x + 6, v);
+      k[1] = lc_ct_moll_eps(u, v);
+      char what[64];
+      const lc_ct_dist c = lc_ct_classify_ee(x);
+      seen[c.type]++;
+      if (sqrt(lc_ct_d2(c, x)) - p[1] >= sqrt(lc_ct_shat(p[0], p[1]))) continue; /* inactive */
+      snprintf(what, sizeof what, "edge-edge s %g t %g", s, t);
+      fd_check(1, x, k, p, what);
+    }
+  ck_assert(seen[LC_CT_PP] > 0 && seen[LC_CT_PE] > 0 && seen[LC_CT_EE] > 0);
+  /* nearly parallel, mollified (c < eps), and exactly parallel */
+  double x[12] = {0, 0, 0, 1, 0, 0, 0.2, 0.001, 0.1, 1.2, -0.001, 0.1}, k[2] = {1.0, 0.0};
+  double u[3], v[3], n[3];
+  lc_ct_sub(x + 3, x, u);
+  lc_ct_sub(x + 9, x + 6, v);
+  k[1] = lc_ct_moll_eps(u, v);
+  lc_ct_cross(u, v, n);
+  ck_assert(lc_ct_dot(n, n) < k[1]);
+  fd_check(1, x, k, p, "edge-edge mollified");
+  x[7] = x[10] = 0.0;
+  ck_assert_int_ne(lc_ct_classify_ee(x).type, LC_CT_EE);
+  ck_assert_double_eq(kern(1)->value(x, k, p), 0.0); /* m(0) = 0 */
+}
+END_TEST
+
+/* ---- CCD against exact impacts ---------------------------------------------- */
+
+/* Exact impact time of a point moving along -z through T at height z0:
+ * z0 / speed; ACCD must stay below it, and not be useless: above 0.7 of
+ * it (0.9 without sliding; the sliding motion makes it more cautious). */
+START_TEST(ccd_conservative_random) {
+  unsigned long long rng = 7;
+  for (int it = 0; it < 2000; ++it) {
+    double x[12], d[12];
+    pt_pair(lc_test_rand(&rng, 0.05, 0.45), lc_test_rand(&rng, 0.05, 0.45), lc_test_rand(&rng, 0.01, 0.5), x);
+    for (int i = 0; i < 12; ++i) d[i] = lc_test_rand(&rng, -0.05, 0.05);
+    d[2] = -lc_test_rand(&rng, 0.2, 2.0);
+    for (int a = 1; a < 4; ++a) d[3 * a + 2] = 0.0; /* the triangle slides in its plane */
+    const double toi = x[2] / -d[2], t = lc_ct_accd(0, x, d, 0.0, 10.0);
+    if (toi > 10.0) continue;
+    /* the point stays over T while it falls: exact impact at toi */
+    const double xs = x[0] + toi * (d[0] - d[3]), ys = x[1] + toi * (d[1] - d[4]);
+    if (xs <= 0.0 || ys <= 0.0 || xs + ys >= 1.0) continue;
+    ck_assert_msg(t < toi && t > 0.7 * toi, "ACCD %.10g, impact %.10g", t, toi);
+  }
+  /* edge-edge: eb falls onto ea, crossing at the middle */
+  double x[12] = {-1, 0, 0, 1, 0, 0, 0, -1, 0.3, 0, 1, 0.3}, d[12] = {0};
+  d[8] = d[11] = -1.0;
+  const double t = lc_ct_accd(1, x, d, 0.0, 1.0);
+  ck_assert(t < 0.3 && t > 0.25);
+  ck_assert(lc_ct_accd(1, x, d, 0.05, 1.0) < 0.25); /* thickness: stops 0.05 earlier */
+}
+END_TEST
+
+/* ---- through the engine ------------------------------------------------------ */
+
+/* One free vertex (0) above a fixed large triangle (1, 2, 3) at z = 0:
+ * contact_pt with weight kappa (dhat 0.1) plus gravity m g z (m = 1);
+ * returns the height where a Newton solve stops. */
+static double rest_height(double kappa) {
+  const double V[15] = {0, 0, 0.09, -5, -5, 0, 5, -5, 0, 0, 5, 0, 0.1, 0.1, 0.09};
+  const int32_t F[6] = {1, 2, 3, 0, 4, 1};
+  lc_mesh *m = NULL;
+  lc_problem *pr = NULL;
+  lc_solver *s = NULL;
+  lc_error err;
+  ck_assert_msg(lc_mesh_create(V, 5, F, 2, &m, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_eq(lc_problem_create(m, "cpu", &pr, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_add_variable(pr, "x", LC_LOC_VERTEX, 3, NULL, NULL, &err), LC_OK);
+  const int32_t pair[4] = {0, 1, 2, 3}, one[1] = {0}, fixed[4] = {1, 2, 3, 4};
+  const char *const names[] = {"dhat"};
+  const double dhat[] = {0.1}, mass[] = {1.0};
+  lc_term_desc c = {.energy = "contact_pt", .weight = kappa, .weight_set = 1, .elems = pair, .n_elems = 1,
+                    .n_params = 1, .param_names = names, .param_values = dhat};
+  lc_term_desc g = {.energy = "gravity", .weight = 1.0, .weight_set = 1, .elems = one, .n_elems = 1,
+                    .consts = mass};
+  ck_assert_msg(lc_problem_add_term(pr, &c, NULL, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_problem_add_term(pr, &g, NULL, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_eq(lc_problem_fix(pr, 0, 4, fixed, NULL, &err), LC_OK);
+  ck_assert_int_eq(lc_solver_create(pr, &s, &err), LC_OK);
+  lc_solve_opts o;
+  lc_solve_result r;
+  lc_solve_opts_default(&o, LC_SOLVE_NEWTON);
+  o.gtol = 1e-12;
+  o.max_iters = 100;
+  ck_assert_msg(lc_solver_solve(s, &o, &r, &err) == LC_OK, "%s", err.msg);
+  double x[15];
+  ck_assert_int_eq(lc_problem_get_variable(pr, 0, x, &err), LC_OK);
+  lc_solver_destroy(s);
+  lc_problem_destroy(pr);
+  lc_mesh_destroy(m);
+  return x[2];
+}
+
+START_TEST(resting_distance_squared_form) {
+  near("d* kappa 1e3", rest_height(1e3), 0.024511177, 1e-7);
+  near("d* kappa 1e5", rest_height(1e5), 0.093468166, 1e-7);
+}
+END_TEST
+
+/* The linear form k b(d; dhat) + m g d of the reference, by 1D Newton on
+ * the scalar barrier (its derivatives as contact_geom.h gives them). */
+START_TEST(resting_distance_linear_form) {
+  const double kap[2] = {1e3, 1e5}, want[2] = {0.083013893, 0.098203497};
+  for (int c = 0; c < 2; ++c) {
+    double d = 0.09;
+    for (int it = 0; it < 100; ++it) {
+      double b1, b2;
+      lc_ct_barrier(d, 0.1, &b1, &b2);
+      double step = (kap[c] * b1 + 9.8) / (kap[c] * b2);
+      while (d - step <= 0.0 || d - step >= 0.1) step *= 0.5;
+      d -= step;
+    }
+    near("d* linear", d, want[c], 1e-7);
+  }
+}
+END_TEST
+
+START_TEST(bad_contact_input) {
+  const double V[12] = {0, 0, 0.05, 0, 0, 0, 1, 0, 0, 0, 1, 0};
+  const int32_t F[3] = {1, 2, 3};
+  lc_mesh *m = NULL;
+  lc_problem *pr = NULL;
+  lc_error err;
+  ck_assert_int_eq(lc_mesh_create(V, 4, F, 1, &m, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_create(m, "cpu", &pr, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_add_variable(pr, "x", LC_LOC_VERTEX, 3, NULL, NULL, &err), LC_OK);
+  const int32_t bad[4] = {0, 1, 2, 7}, dup[4] = {0, 1, 2, 0};
+  lc_term_desc c = {.energy = "contact_pt", .elems = bad, .n_elems = 1};
+  ck_assert_int_eq(lc_problem_add_term(pr, &c, NULL, &err), LC_ERANGE);
+  ck_assert_msg(strstr(err.msg, "out of range") != NULL, "%s", err.msg);
+  c.elems = dup;
+  ck_assert_int_eq(lc_problem_add_term(pr, &c, NULL, &err), LC_EINVAL);
+  c.elems = NULL;
+  c.n_elems = 0;
+  ck_assert_int_eq(lc_problem_add_term(pr, &c, NULL, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "explicit element list") != NULL, "%s", err.msg);
+  ck_assert_int_eq(lc_problem_n_terms(pr), 0);
+  lc_problem_destroy(pr);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("contact");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, barrier_values);
+  tcase_add_test(tc, point_triangle_values);
+  tcase_add_test(tc, edge_edge_values);
+  tcase_add_test(tc, ccd_values);
+  tcase_add_test(tc, fd_point_triangle_regions);
+  tcase_add_test(tc, fd_edge_edge_regions);
+  tcase_add_test(tc, ccd_conservative_random);
+  tcase_add_test(tc, resting_distance_squared_form);
+  tcase_add_test(tc, resting_distance_linear_form);
+  tcase_add_test(tc, bad_contact_input);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return lc_test_run_suite(suite()); }

@@ -2,13 +2,17 @@
  * shared/reference-values.md section 1 (barrier, distance types, mollifier,
  * CCD, resting distances through a Newton solve), finite-difference checks
  * of every distance type next to the boundaries between regions, additive
- * CCD against exact times of impact, and bad contact input. */
+ * CCD against exact times of impact, the broad phase against brute force,
+ * and bad contact input. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <omp.h>
+
+#include "contact/broad.h"
 #include "energies/contact_geom.h"
 #include "energies/kernels.h"
 #include "mesh/mesh.h"
@@ -354,6 +358,146 @@ START_TEST(bad_contact_input) {
 }
 END_TEST
 
+
+/* ---- broad phase ------------------------------------------------------------- */
+
+/* Two n x n grid sheets of [0,1]^2, at z = 0 and z = gap, z jittered by
+ * +-jit: one mesh of two components (self-contact and contact between
+ * objects alike). */
+static lc_mesh *two_sheets(int n, double gap, double jit, unsigned long long *rng) {
+  const int32_t nv = 2 * n * n, nf = 4 * (n - 1) * (n - 1);
+  double *V = malloc((size_t)nv * 3 * sizeof *V);
+  int32_t *F = malloc((size_t)nf * 3 * sizeof *F), k = 0;
+  for (int l = 0; l < 2; ++l)
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {
+        double *v = V + 3 * ((int64_t)l * n * n + i * n + j);
+        v[0] = (double)j / (n - 1), v[1] = (double)i / (n - 1);
+        v[2] = l * gap + lc_test_rand(rng, -jit, jit);
+      }
+  for (int l = 0; l < 2; ++l)
+    for (int i = 0; i + 1 < n; ++i)
+      for (int j = 0; j + 1 < n; ++j) {
+        const int32_t a = l * n * n + i * n + j, b = a + 1, c = a + n, d = c + 1;
+        const int32_t t[6] = {a, b, d, a, d, c};
+        memcpy(F + 3 * k, t, sizeof t);
+        k += 2;
+      }
+  lc_mesh *m = NULL;
+  lc_error err;
+  ck_assert_msg(lc_mesh_create(V, nv, F, nf, &m, &err) == LC_OK, "%s", err.msg);
+  free(V);
+  free(F);
+  return m;
+}
+
+/* 1 if (a, b) is in the sorted pair list p[0..n). */
+static int has_pair(const int32_t *p, int64_t n, int32_t a, int32_t b) {
+  int64_t lo = 0, hi = n;
+  while (lo < hi) {
+    const int64_t mid = (lo + hi) / 2;
+    if (p[2 * mid] < a || (p[2 * mid] == a && p[2 * mid + 1] < b)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n && p[2 * lo] == a && p[2 * lo + 1] == b;
+}
+
+/* 1 if the list is strictly increasing (canonical). */
+static int sorted_pairs(const int32_t *p, int64_t n) {
+  for (int64_t i = 1; i < n; ++i)
+    if (p[2 * i - 2] > p[2 * i] || (p[2 * i - 2] == p[2 * i] && p[2 * i - 1] >= p[2 * i + 1])) return 0;
+  return 1;
+}
+
+/* Every pair closer than pad is a candidate; the list is canonical and the
+ * same with 1 and 2 threads. */
+START_TEST(broad_phase_complete_and_canonical) {
+  unsigned long long rng = 3;
+  lc_mesh *m = two_sheets(10, 0.04, 0.02, &rng);
+  const double pad = 0.03, *V = lc_mesh_V(m);
+  const int32_t *F = lc_mesh_F(m), *E = lc_mesh_edges(m);
+  lc_pairs c1, c2;
+  lc_error err;
+  omp_set_num_threads(1);
+  ck_assert_int_eq(lc_contact_candidates(m, NULL, NULL, pad, &c1, &err), LC_OK);
+  omp_set_num_threads(2);
+  ck_assert_int_eq(lc_contact_candidates(m, NULL, NULL, pad, &c2, &err), LC_OK);
+  ck_assert(c1.n_pt == c2.n_pt && c1.n_ee == c2.n_ee);
+  ck_assert(!memcmp(c1.pt, c2.pt, (size_t)c1.n_pt * 8) && !memcmp(c1.ee, c2.ee, (size_t)c1.n_ee * 8));
+  ck_assert(sorted_pairs(c1.pt, c1.n_pt) && sorted_pairs(c1.ee, c1.n_ee));
+  int64_t near_pt = 0, near_ee = 0;
+  for (int32_t v = 0; v < lc_mesh_nv(m); ++v)
+    for (int32_t f = 0; f < lc_mesh_nf(m); ++f) {
+      const int32_t *t = F + 3 * f;
+      if (t[0] == v || t[1] == v || t[2] == v) continue;
+      double x[12];
+      memcpy(x, V + 3 * v, 24);
+      for (int a = 0; a < 3; ++a) memcpy(x + 3 + 3 * a, V + 3 * t[a], 24);
+      if (lc_ct_pair_d2(0, x) >= pad * pad) continue;
+      near_pt++;
+      ck_assert_msg(has_pair(c1.pt, c1.n_pt, v, f), "vertex %d face %d missing", v, f);
+    }
+  for (int32_t a = 0; a < lc_mesh_ne(m); ++a)
+    for (int32_t b = a + 1; b < lc_mesh_ne(m); ++b) {
+      const int32_t *ea = E + 2 * a, *eb = E + 2 * b;
+      if (ea[0] == eb[0] || ea[0] == eb[1] || ea[1] == eb[0] || ea[1] == eb[1]) continue;
+      double x[12];
+      memcpy(x, V + 3 * ea[0], 24), memcpy(x + 3, V + 3 * ea[1], 24);
+      memcpy(x + 6, V + 3 * eb[0], 24), memcpy(x + 9, V + 3 * eb[1], 24);
+      if (lc_ct_pair_d2(1, x) >= pad * pad) continue;
+      near_ee++;
+      ck_assert_msg(has_pair(c1.ee, c1.n_ee, a, b), "edges %d %d missing", a, b);
+    }
+  ck_assert(near_pt > 0 && near_ee > 0); /* the sheets do come close */
+  /* no incident pairs, and the elements name the right vertices */
+  int32_t *pe = malloc((size_t)c1.n_pt * 16), *ee = malloc((size_t)c1.n_ee * 16);
+  lc_pairs_elements(m, &c1, pe, ee);
+  for (int64_t i = 0; i < c1.n_pt; ++i)
+    for (int a = 1; a < 4; ++a) ck_assert_int_ne(pe[4 * i], pe[4 * i + a]);
+  for (int64_t i = 0; i < c1.n_ee; ++i)
+    for (int a = 0; a < 2; ++a) ck_assert(ee[4 * i + a] != ee[4 * i + 2] && ee[4 * i + a] != ee[4 * i + 3]);
+  free(pe);
+  free(ee);
+  lc_pairs_free(&c1);
+  lc_pairs_free(&c2);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
+/* Point-triangle candidates between the two sheets of two_sheets. */
+static int64_t cross_pairs(const lc_mesh *m, const lc_pairs *c) {
+  const int32_t half = lc_mesh_nv(m) / 2;
+  int64_t n = 0;
+  for (int64_t i = 0; i < c->n_pt; ++i)
+    n += (c->pt[2 * i] < half) != (lc_mesh_F(m)[3 * (int64_t)c->pt[2 * i + 1]] < half);
+  return n;
+}
+
+/* A motion d sweeps the boxes: a sheet moving through the other one finds
+ * the pairs it passes; a negative padding is refused. */
+START_TEST(broad_phase_swept_and_errors) {
+  unsigned long long rng = 5;
+  lc_mesh *m = two_sheets(6, 0.5, 0.0, &rng);
+  const int32_t nv = lc_mesh_nv(m);
+  double *d = calloc((size_t)nv * 3, sizeof *d);
+  for (int32_t v = nv / 2; v < nv; ++v) d[3 * v + 2] = -1.0; /* the top sheet falls through */
+  lc_pairs c;
+  lc_error err;
+  ck_assert_int_eq(lc_contact_candidates(m, NULL, NULL, 0.01, &c, &err), LC_OK);
+  ck_assert_int_eq(cross_pairs(m, &c), 0); /* 0.5 apart: neighbours in a sheet only */
+  const int64_t n_ee_static = c.n_ee;
+  lc_pairs_free(&c);
+  ck_assert_int_eq(lc_contact_candidates(m, NULL, d, 0.01, &c, &err), LC_OK);
+  ck_assert(cross_pairs(m, &c) > 0 && c.n_ee > n_ee_static);
+  lc_pairs_free(&c);
+  ck_assert_int_eq(lc_contact_candidates(m, NULL, NULL, -1.0, &c, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "padding") != NULL, "%s", err.msg);
+  ck_assert(c.n_pt == 0 && c.pt == NULL);
+  free(d);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("contact");
   TCase *tc = tcase_create("core");
@@ -367,6 +511,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, resting_distance_squared_form);
   tcase_add_test(tc, resting_distance_linear_form);
   tcase_add_test(tc, bad_contact_input);
+  tcase_add_test(tc, broad_phase_complete_and_canonical);
+  tcase_add_test(tc, broad_phase_swept_and_errors);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,0 +1,48 @@
+/* broad.h - the contact broad phase on the CPU: the candidate pairs of a
+ * triangle mesh (self-contact and contact between its components) whose
+ * bounding boxes, swept along an optional motion and padded, overlap.
+ *
+ * Candidates are point-triangle pairs (vertex v, face f; v not a corner of
+ * f) and edge-edge pairs (edges a < b sharing no vertex), in one canonical
+ * order: sorted by (v, f) and by (a, b).  The list is the same for any
+ * number of threads, and a GPU broad phase is to produce the same list.
+ * Pad the boxes by the activation distance plus the thickness plus a
+ * margin, so that one list serves a whole line search. */
+#ifndef LC_CONTACT_BROAD_H
+#define LC_CONTACT_BROAD_H
+
+#include <stdint.h>
+
+#include "../lc_error.h"
+#include "../mesh/mesh.h"
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+/* Candidate pairs: pt[2 i] = vertex, pt[2 i + 1] = face; ee[2 i] < ee[2 i + 1]
+ * edge indices (lc_mesh_edges order). Owned by the caller: lc_pairs_free. */
+typedef struct lc_pairs {
+  int32_t *pt, *ee;
+  int64_t n_pt, n_ee;
+} lc_pairs;
+
+/* Finds the candidate pairs of mesh m at positions x (nv x 3; NULL: the
+ * rest positions), boxes swept to x + d (d NULL: no motion) and padded by
+ * pad >= 0, into *out (emptied first).  On failure *out is empty. */
+int lc_contact_candidates(const lc_mesh *m, const double *x, const double *d, double pad, lc_pairs *out,
+                          lc_error *err);
+
+/* The 4 vertices of every candidate as contact elements: pt_elems (n_pt x
+ * 4: v, f0, f1, f2) and ee_elems (n_ee x 4: a0, a1, b0, b1), caller-owned
+ * arrays of the right size. */
+void lc_pairs_elements(const lc_mesh *m, const lc_pairs *c, int32_t *pt_elems, int32_t *ee_elems);
+
+/* Frees the lists of c and empties it (c itself is the caller's). */
+void lc_pairs_free(lc_pairs *c);
+
+#if defined(__cplusplus)
+}
+#endif
+
+#endif

@@ -13,10 +13,12 @@
 #include <omp.h>
 
 #include "contact/broad.h"
+#include "contact/contact.h"
 #include "energies/contact_geom.h"
 #include "energies/kernels.h"
 #include "mesh/mesh.h"
 #include "problem.h"
+#include "solvers/dynamics.h"
 #include "solvers/solver.h"
 #include "testutil.h"
 
@@ -498,9 +500,166 @@ START_TEST(broad_phase_swept_and_errors) {
 }
 END_TEST
 
+/* ---- contact on a problem ------------------------------------------------------- */
+
+/* A fixed floor square [-2, 3]^2 at z = 0 (vertices 0-3) and k sheets of
+ * n x n vertices over [0, 1]^2, sheet l at height z0 + l gap, tilted by
+ * (tx, ty) (z += tx x + ty y). */
+static lc_mesh *floor_and_sheets(int k, int n, double z0, double gap, double tx, double ty) {
+  const int32_t nv = 4 + k * n * n, nf = 2 + 2 * k * (n - 1) * (n - 1);
+  double *V = malloc((size_t)nv * 3 * sizeof *V);
+  int32_t *F = malloc((size_t)nf * 3 * sizeof *F), f = 2;
+  const double fl[12] = {-2, -2, 0, 3, -2, 0, 3, 3, 0, -2, 3, 0};
+  const int32_t ff[6] = {0, 1, 2, 0, 2, 3};
+  memcpy(V, fl, sizeof fl);
+  memcpy(F, ff, sizeof ff);
+  for (int l = 0; l < k; ++l)
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {
+        double *v = V + 3 * (4 + (int64_t)l * n * n + i * n + j);
+        v[0] = (double)j / (n - 1), v[1] = (double)i / (n - 1);
+        v[2] = z0 + l * gap + tx * v[0] + ty * v[1];
+      }
+  for (int l = 0; l < k; ++l)
+    for (int i = 0; i + 1 < n; ++i)
+      for (int j = 0; j + 1 < n; ++j) {
+        const int32_t a = 4 + l * n * n + i * n + j, b = a + 1, c = a + n, d = c + 1;
+        const int32_t t[6] = {a, b, d, a, d, c};
+        memcpy(F + 3 * f, t, sizeof t);
+        f += 2;
+      }
+  lc_mesh *m = NULL;
+  lc_error err;
+  ck_assert_msg(lc_mesh_create(V, nv, F, nf, &m, &err) == LC_OK, "%s", err.msg);
+  free(V);
+  free(F);
+  return m;
+}
+
+/* A cloth problem on m: springs, inertia, gravity, the floor fixed; the
+ * inertia term id into *inertia. */
+static lc_problem *cloth_on(lc_mesh *m, int *inertia) {
+  lc_problem *p = NULL;
+  lc_error err;
+  ck_assert_int_eq(lc_problem_create(m, "cpu", &p, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_add_variable(p, "x", LC_LOC_VERTEX, 3, NULL, NULL, &err), LC_OK);
+  const char *const kn[] = {"k"};
+  const double kv[] = {2e3};
+  lc_term_desc sp = {.energy = "spring", .n_params = 1, .param_names = kn, .param_values = kv};
+  lc_term_desc in = {.energy = "inertia"}, gr = {.energy = "gravity"};
+  ck_assert_msg(lc_problem_add_term(p, &sp, NULL, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_problem_add_term(p, &in, inertia, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_problem_add_term(p, &gr, NULL, &err) == LC_OK, "%s", err.msg);
+  const int32_t fl[4] = {0, 1, 2, 3};
+  ck_assert_int_eq(lc_problem_fix(p, 0, 4, fl, NULL, &err), LC_OK);
+  return p;
+}
+
+/* Random drops: sheets fall onto the floor and onto each other; at every
+ * accepted state no edge crosses a face and every pair stays apart. */
+START_TEST(drops_never_interpenetrate) {
+  unsigned long long rng = 11;
+  for (int run = 0; run < 3; ++run) {
+    const double tx = lc_test_rand(&rng, -0.1, 0.1), ty = lc_test_rand(&rng, -0.1, 0.1);
+    lc_mesh *m = floor_and_sheets(2, 6, 0.15, 0.08, tx, ty);
+    int inertia = -1;
+    lc_problem *p = cloth_on(m, &inertia);
+    lc_problem_set_threads(p, 1); /* 76 vertices: threads would only wait on each other */
+    lc_error err;
+    lc_contact_opts co;
+    lc_contact_opts_default(&co);
+    co.dhat = 0.01;
+    co.kappa = 1e3;
+    lc_contact *c = NULL;
+    ck_assert_msg(lc_contact_create(p, 0, &co, &c, &err) == LC_OK, "%s", err.msg);
+    lc_dynamics *d = NULL;
+    ck_assert_msg(lc_dynamics_create(p, 0, inertia, 0.01, &d, &err) == LC_OK, "%s", err.msg);
+    lc_dynamics_set_contact(d, c);
+    const int32_t nv = lc_mesh_nv(m);
+    double *v = calloc((size_t)nv * 3, sizeof *v);
+    for (int32_t i = 4; i < nv; ++i) v[3 * i + 2] = -lc_test_rand(&rng, 1.0, 3.0) / (1 + (i >= 4 + 36));
+    ck_assert_int_eq(lc_dynamics_set_velocity(d, v, &err), LC_OK);
+    lc_solver *s = NULL;
+    ck_assert_int_eq(lc_solver_create(p, &s, &err), LC_OK);
+    lc_solve_opts o;
+    lc_solve_opts_default(&o, LC_SOLVE_NEWTON);
+    o.max_iters = 60;
+    o.gtol = 1e-5;
+    double *x = malloc((size_t)nv * 3 * sizeof *x), min_seen = INFINITY;
+    int64_t active_steps = 0, iters = 0, rounds = 0;
+    for (int step = 0; step < 200; ++step) {
+      lc_solve_result r;
+      ck_assert_msg(lc_dynamics_step(d, s, &o, &r, &err) == LC_OK, "run %d step %d: %s", run, step, err.msg);
+      iters += r.iters;
+      ck_assert_int_eq(lc_problem_get_variable(p, 0, x, &err), LC_OK);
+      int64_t hits = -1;
+      ck_assert_int_eq(lc_contact_intersections(m, x, &hits, &err), LC_OK);
+      ck_assert_msg(hits == 0, "run %d step %d: %lld crossings", run, step, (long long)hits);
+      lc_contact_stats st;
+      ck_assert_int_eq(lc_contact_stats_get(c, &st, &err), LC_OK);
+      ck_assert_msg(st.min_dist > 0.0, "run %d step %d: distance %g", run, step, st.min_dist);
+      min_seen = fmin(min_seen, st.min_dist);
+      active_steps += st.active[0] + st.active[1] + st.active[2] + st.active[3] > 0;
+      rounds += st.rounds;
+    }
+    printf("drop %d: 200 steps, %lld Newton iterations, %lld candidate lists, min distance %.3g\n", run,
+           (long long)iters, (long long)rounds, min_seen);
+    ck_assert_msg(active_steps > 50 && min_seen < co.dhat, "run %d: contact never happened (min %g)", run, min_seen);
+    for (int32_t i = 4; i < nv; ++i) ck_assert(x[3 * i + 2] > -1e-9); /* above the floor */
+    free(x);
+    free(v);
+    lc_solver_destroy(s);
+    lc_dynamics_destroy(d);
+    lc_contact_destroy(c);
+    lc_problem_destroy(p);
+    lc_mesh_destroy(m);
+  }
+}
+END_TEST
+
+/* Bad settings and bad starting states are refused and change nothing. */
+START_TEST(contact_bad_input) {
+  lc_mesh *m = floor_and_sheets(1, 3, 0.0, 0.0, 0.3, 0.0); /* the sheet crosses the floor */
+  int inertia;
+  lc_problem *p = cloth_on(m, &inertia);
+  lc_error err;
+  lc_contact_opts co;
+  lc_contact *c = (lc_contact *)&co;
+  const int n_terms = lc_problem_n_terms(p);
+  lc_contact_opts_default(&co);
+  co.dhat = -1.0;
+  ck_assert_int_eq(lc_contact_create(p, 0, &co, &c, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "dhat") != NULL, "%s", err.msg);
+  ck_assert_ptr_null(c);
+  lc_contact_opts_default(&co);
+  ck_assert_int_eq(lc_contact_create(p, 0, &co, &c, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "already intersects") != NULL, "%s", err.msg);
+  ck_assert_int_eq(lc_contact_create(p, 7, &co, &c, &err), LC_ENOTFOUND);
+  ck_assert_int_eq(lc_problem_n_terms(p), n_terms);
+  lc_problem_destroy(p);
+  lc_mesh_destroy(m);
+  /* a sheet resting 1e-4 above the floor with thickness 1e-3 */
+  m = floor_and_sheets(1, 3, 1e-4, 0.0, 0.0, 0.0);
+  p = cloth_on(m, &inertia);
+  co.dmin = 1e-3;
+  ck_assert_int_eq(lc_contact_create(p, 0, &co, &c, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "dmin") != NULL, "%s", err.msg);
+  ck_assert_int_eq(lc_problem_n_terms(p), n_terms);
+  /* and without the thickness it is accepted; destroying it removes its terms */
+  co.dmin = 0.0;
+  ck_assert_msg(lc_contact_create(p, 0, &co, &c, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_gt(lc_problem_n_terms(p), n_terms);
+  lc_contact_destroy(c);
+  ck_assert_int_eq(lc_problem_n_terms(p), n_terms);
+  lc_problem_destroy(p);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("contact");
   TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 600);
   tcase_add_test(tc, barrier_values);
   tcase_add_test(tc, point_triangle_values);
   tcase_add_test(tc, edge_edge_values);
@@ -513,6 +672,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, bad_contact_input);
   tcase_add_test(tc, broad_phase_complete_and_canonical);
   tcase_add_test(tc, broad_phase_swept_and_errors);
+  tcase_add_test(tc, contact_bad_input);
+  tcase_add_test(tc, drops_never_interpenetrate);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -34,7 +34,7 @@ static const inv_row inv_table[] = {
     {"bending", 1, 1},        {"symmetric_dirichlet", 1, 1}, {"arap", 1, 1},
     {"dirichlet", 1, 1},      {"cot_dirichlet", 1, 1}, {"area", 1, 1},
     {"sphere_param", 0, 1},   {"res_position", 0, 0}, {"res_edge_length", 1, 1},
-    {"contact_pt", 1, 1},     {"contact_ee", 1, 1},
+    {"contact_pt", 1, 1},     {"contact_ee", 1, 1},  {"contact_margin", 1, 1},
 };
 
 /* The invariance row of energy name, or NULL. */

@@ -4,8 +4,11 @@
  * sorted by their low end on the axis and each one scans forward while the
  * next box starts before its high end.  Both passes (count, then write at
  * the prefix-summed offsets) run under OpenMP; the pairs are then sorted by
- * key, so the list does not depend on the threads. */
+ * key, so the list does not depend on the threads.  The same sweep over
+ * edges and faces counts intersections (lc_contact_intersections). */
 #include "broad.h"
+
+#include "../energies/contact_geom.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +28,7 @@ typedef struct sweep {
   int64_t n;
   int axis;
   const int32_t *F, *E;
+  int edge_face; /* 1: the edge-face sweep of lc_contact_intersections (no edge-edge pairs) */
 } sweep;
 
 /* Grows box b by the positions of vertex v at x and x + d. */
@@ -82,10 +86,18 @@ static int overlap(const sbox *a, const sbox *b) {
  * vertex-face with the vertex not a corner, or two edges sharing no vertex. */
 static uint64_t pair_key(const sweep *s, const sbox *a, const sbox *b) {
   if (a->kind == 2 && b->kind == 2) {
+    if (s->edge_face) return UINT64_MAX;
     const int32_t *ea = s->E + 2 * (int64_t)a->id, *eb = s->E + 2 * (int64_t)b->id;
     if (ea[0] == eb[0] || ea[0] == eb[1] || ea[1] == eb[0] || ea[1] == eb[1]) return UINT64_MAX;
     const uint32_t lo = (uint32_t)(a->id < b->id ? a->id : b->id), hi = (uint32_t)(a->id < b->id ? b->id : a->id);
     return (uint64_t)lo << 32 | hi;
+  }
+  if (a->kind + b->kind == 3) { /* edge-face: no shared vertex */
+    const sbox *e = a->kind == 2 ? a : b, *f = a->kind == 2 ? b : a;
+    const int32_t *ev = s->E + 2 * (int64_t)e->id, *t = s->F + 3 * (int64_t)f->id;
+    for (int i = 0; i < 2; ++i)
+      if (ev[i] == t[0] || ev[i] == t[1] || ev[i] == t[2]) return UINT64_MAX;
+    return (uint64_t)(uint32_t)e->id << 32 | (uint32_t)f->id;
   }
   if (a->kind + b->kind != 1) return UINT64_MAX; /* vertex-vertex or face-face */
   const sbox *v = a->kind == 0 ? a : b, *f = a->kind == 0 ? b : a;
@@ -155,7 +167,7 @@ static int32_t *unpack(const uint64_t *keys, int64_t n) {
 
 /* The pairs of one sweep over boxes b[0..n) into *pairs, *count. */
 static int sweep_pairs(const lc_mesh *m, sbox *b, int64_t n, int32_t **pairs, int64_t *count, lc_error *err) {
-  sweep s = {b, n, 0, lc_mesh_F(m), lc_mesh_edges(m)};
+  sweep s = {b, n, 0, lc_mesh_F(m), lc_mesh_edges(m), 0};
   uint64_t *keys = NULL;
   int rc = run_sweep(&s, &keys, count, err);
   if (rc) return rc;
@@ -195,6 +207,68 @@ int lc_contact_candidates(const lc_mesh *m, const double *x, const double *d, do
   free(b);
   if (rc) lc_pairs_free(out);
   return rc;
+}
+
+/* orient3d(a, b, c, d): 6 x the signed volume of (a, b, c, d). */
+static double orient3d(const double *a, const double *b, const double *c, const double *d) {
+  double u[3], v[3], w[3], n[3];
+  lc_ct_sub(b, a, u);
+  lc_ct_sub(c, a, v);
+  lc_ct_sub(d, a, w);
+  lc_ct_cross(u, v, n);
+  return lc_ct_dot(n, w);
+}
+
+/* Largest |u|^2 over the segment and the triangle's edges. */
+static double scale2(const double *p, const double *q, const double *a, const double *b, const double *c) {
+  return fmax(fmax(lc_ct_d2_pp(p, q), lc_ct_d2_pp(a, b)), fmax(lc_ct_d2_pp(b, c), lc_ct_d2_pp(c, a)));
+}
+
+/* 1 if segment (p, q) crosses or touches triangle (a, b, c).  Signed
+ * volumes within rounding of 0 (1e-12 L^3, L the longest edge) count as 0,
+ * and a segment in the triangle's plane does not cross it. */
+static int segment_hits_triangle(const double *p, const double *q, const double *a, const double *b,
+                                 const double *c) {
+  const double L2 = scale2(p, q, a, b, c), tol = 1e-12 * L2 * sqrt(L2);
+  double o1 = orient3d(a, b, c, p), o2 = orient3d(a, b, c, q);
+  if (fabs(o1) <= tol) o1 = 0.0;
+  if (fabs(o2) <= tol) o2 = 0.0;
+  if ((o1 > 0.0 && o2 > 0.0) || (o1 < 0.0 && o2 < 0.0) || (o1 == 0.0 && o2 == 0.0)) return 0;
+  const double s1 = orient3d(p, q, a, b), s2 = orient3d(p, q, b, c), s3 = orient3d(p, q, c, a);
+  return (s1 >= 0.0 && s2 >= 0.0 && s3 >= 0.0) || (s1 <= 0.0 && s2 <= 0.0 && s3 <= 0.0);
+}
+
+/* Counts the edge-triangle crossings of m at x (edges and faces that share
+ * no vertex): 0 exactly when no two non-adjacent triangles intersect, up to
+ * coplanar overlaps, which a barrier keeps apart before they happen. */
+int lc_contact_intersections(const lc_mesh *m, const double *x, int64_t *count, lc_error *err) {
+  *count = 0;
+  if (!x) x = lc_mesh_V(m);
+  const int32_t nf = lc_mesh_nf(m), ne = lc_mesh_ne(m);
+  const int32_t *F = lc_mesh_F(m), *E = lc_mesh_edges(m);
+  const int64_t n = (int64_t)ne + nf;
+  sbox *b = malloc((size_t)(n > 0 ? n : 1) * sizeof *b);
+  if (!b) return lc_error_set(err, LC_ENOMEM, "contact intersections: out of memory for %lld boxes", (long long)n);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i)
+    b[i] = i < ne ? make_box(x, NULL, E + 2 * i, 2, 0.0, (int32_t)i, 2)
+                  : make_box(x, NULL, F + 3 * (i - ne), 3, 0.0, (int32_t)(i - ne), 1);
+  sweep s = {b, n, 0, F, E, 1};
+  uint64_t *keys = NULL;
+  int64_t nk = 0;
+  int rc = run_sweep(&s, &keys, &nk, err);
+  free(b);
+  if (rc) return rc;
+  int64_t hits = 0;
+#pragma omp parallel for schedule(static) reduction(+ : hits)
+  for (int64_t i = 0; i < nk; ++i) {
+    const int32_t *e = E + 2 * (int64_t)(keys[i] >> 32), *t = F + 3 * (int64_t)(keys[i] & 0xffffffffu);
+    hits += segment_hits_triangle(x + 3 * (int64_t)e[0], x + 3 * (int64_t)e[1], x + 3 * (int64_t)t[0],
+                                  x + 3 * (int64_t)t[1], x + 3 * (int64_t)t[2]);
+  }
+  free(keys);
+  *count = hits;
+  return LC_OK;
 }
 
 /* The 4 vertices of every candidate as contact elements. */

@@ -33,6 +33,11 @@ typedef struct lc_pairs {
 int lc_contact_candidates(const lc_mesh *m, const double *x, const double *d, double pad, lc_pairs *out,
                           lc_error *err);
 
+/* Counts the crossings of mesh edges through faces that share no vertex
+ * with them, at positions x (NULL: rest): 0 when no two non-adjacent
+ * triangles intersect (coplanar overlaps aside). */
+int lc_contact_intersections(const lc_mesh *m, const double *x, int64_t *count, lc_error *err);
+
 /* The 4 vertices of every candidate as contact elements: pt_elems (n_pt x
  * 4: v, f0, f1, f2) and ee_elems (n_ee x 4: a0, a1, b0, b1), caller-owned
  * arrays of the right size. */

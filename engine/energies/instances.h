@@ -272,5 +272,13 @@ LC_EINST_CHECK(29)
 LC_EINST_CHECK(30)
 #include LC_EINST_TEMPLATE
 
-LC_STATIC_ASSERT(LC_E_COUNT == 31,
+#define LC_EINST contact_margin_3
+#define LC_ESRC "energies/e_contact_margin.h"
+#define LC_EDIM 3
+#define LC_EN 3
+#define LC_ERESID 0
+LC_EINST_CHECK(31)
+#include LC_EINST_TEMPLATE
+
+LC_STATIC_ASSERT(LC_E_COUNT == 32,
                  "energies/instances.h: an instance of LC_ENERGY_LIST is missing");

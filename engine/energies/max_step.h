@@ -19,7 +19,8 @@ typedef enum {
   LC_BOUND_NONE = 0, /* any step keeps the element admissible */
   LC_BOUND_FLIP2 = 1,  /* a 2D triangle must not flip (det > 0) */
   LC_BOUND_CCD_PT = 2, /* a point-triangle pair must not touch (additive CCD) */
-  LC_BOUND_CCD_EE = 3  /* an edge-edge pair must not touch (additive CCD) */
+  LC_BOUND_CCD_EE = 3, /* an edge-edge pair must not touch (additive CCD) */
+  LC_BOUND_MARGIN = 4  /* a vertex stays within p[0] of its reference k[0..2] */
 } lc_step_bound;
 
 /* Smallest positive root of a t^2 + b t + c (c > 0), or +inf if none. */
@@ -44,18 +45,34 @@ LC_HD double lc_max_step_flip2(const double *x, const double *d) {
   return c > 0.0 ? lc_first_positive_root(a, b, c) : 0.0;
 }
 
+/* Largest alpha >= 0 with |x - ref + alpha d| <= r (x, ref, d: 3 values;
+ * +inf without motion, 0 when x is already beyond r). */
+LC_HD double lc_max_step_margin(const double *x, const double *d, const double *ref, double r) {
+  double e[3], ed = 0.0, ee = 0.0, dd = 0.0;
+  for (int c = 0; c < 3; ++c) {
+    e[c] = x[c] - ref[c];
+    ed += e[c] * d[c];
+    ee += e[c] * e[c];
+    dd += d[c] * d[c];
+  }
+  if (!(dd > 0.0)) return INFINITY;
+  if (!(ee < r * r)) return 0.0;
+  return (-ed + sqrt(ed * ed + dd * (r * r - ee))) / dd;
+}
+
 /* The bound of kind `bound` for one element (k: its constants, p: the
- * term's parameters: the contact bounds read the thickness p[1]).  The
+ * term's parameters: the contact bounds read the thickness p[1], the
+ * margin its reference k and radius p[0]).  The
  * contact bounds search steps up to LC_CT_ACCD_TMAX: a pair that does not
  * touch before returns LC_CT_ACCD_TMAX, never +inf, so even gradient
  * descent's growing steps stay within what was checked. */
 LC_HD double lc_max_step_elem(int bound, const double *x, const double *d, const double *k,
                               const double *p) {
-  (void)k;
   switch (bound) {
     case LC_BOUND_FLIP2: return lc_max_step_flip2(x, d);
     case LC_BOUND_CCD_PT: return lc_ct_accd(0, x, d, p[1], LC_CT_ACCD_TMAX);
     case LC_BOUND_CCD_EE: return lc_ct_accd(1, x, d, p[1], LC_CT_ACCD_TMAX);
+    case LC_BOUND_MARGIN: return lc_max_step_margin(x, d, k, p[0]);
     default: return INFINITY;
   }
 }

@@ -436,6 +436,16 @@ static double max_step_ccd_ee(const double *x, const double *d, const double *k,
   return lc_max_step_elem(LC_BOUND_CCD_EE, x, d, k, p);
 }
 
+static double max_step_margin(const double *x, const double *d, const double *k, const double *p) {
+  return lc_max_step_elem(LC_BOUND_MARGIN, x, d, k, p);
+}
+
+#define LC_SPEC_contact_margin_3                                                       \
+  .kind = LC_ELEM_VERTEX, .K = 1, .n_const = 3, .n_param = 1, .param_names = {"r"},    \
+  .param_defaults = {1e-3}, .const_doc = "x_ref(3): reference position, default the rest position", \
+  .setup = setup_pos_3, .max_step = max_step_margin, .bound = LC_BOUND_MARGIN,         \
+  .formula = "E = 0; the line search keeps |x - x_ref| <= r"
+
 #define LC_CONTACT_PARAMS_                                                             \
   .kind = LC_ELEM_LIST, .K = 4, .n_param = 2, .param_names = {"dhat", "dmin"},         \
   .param_defaults = {1e-3, 0.0}

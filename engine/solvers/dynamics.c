@@ -2,6 +2,8 @@
  * inertia constants, one minimisation per step, velocity update. */
 #include "dynamics.h"
 
+#include "../contact/contact.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@ struct lc_dynamics {
   double *k;      /* n x (1 + dim): the inertia constants */
   double *x0;     /* n x dim: x_n during a step */
   double *xt;     /* n x dim: x~ (then x_{n+1}) */
+  lc_contact *contact; /* NULL: no contact */
 };
 
 /* Checks that term is an inertia term on var covering every vertex. */
@@ -153,8 +156,8 @@ int lc_dynamics_step(lc_dynamics *d, lc_solver *s, const lc_solve_opts *o, lc_so
   if (rc) return rc;
   predict(d);
   rc = write_inertia(d, d->xt, err);
-  if (!rc) rc = initial_guess(d, err);
-  if (!rc) rc = lc_solver_solve(s, o, &res, err);
+  if (!rc && !d->contact) rc = initial_guess(d, err);
+  if (!rc) rc = d->contact ? lc_contact_solve(d->contact, s, o, &res, err) : lc_solver_solve(s, o, &res, err);
   if (!rc && res.reason == LC_STOP_INFEASIBLE)
     rc = lc_error_set(err, LC_ENUMERIC, "dynamics.step: the energy is +inf or NaN at x~ and at x_n");
   if (!rc) rc = lc_problem_get_variable(d->p, d->var, d->xt, err);
@@ -167,6 +170,9 @@ int lc_dynamics_step(lc_dynamics *d, lc_solver *s, const lc_solve_opts *o, lc_so
   if (r) *r = res;
   return rc;
 }
+
+/* Steps under contact c (NULL: none). */
+void lc_dynamics_set_contact(lc_dynamics *d, lc_contact *c) { d->contact = c; }
 
 /* The velocities (borrowed, n_vertices x D), valid until the next step or set. */
 const double *lc_dynamics_velocity(const lc_dynamics *d) { return d->v; }

@@ -57,6 +57,12 @@ int lc_dynamics_set_velocity(lc_dynamics *d, const double *v, lc_error *err);
 /* Sets the external per-vertex force (n_vertices x D, finite) or clears it (f = NULL). */
 int lc_dynamics_set_force(lc_dynamics *d, const double *f, lc_error *err);
 
+/* Steps under contact c (NULL: none; borrowed, on the same problem and
+ * variable): each step starts from x_n instead of the prediction (a jump to
+ * x~ could pass through a surface) and minimises with lc_contact_solve. */
+struct lc_contact;
+void lc_dynamics_set_contact(lc_dynamics *d, struct lc_contact *c);
+
 /* Sets the mass-proportional damping rate c >= 0 (1/s). */
 int lc_dynamics_set_damping(lc_dynamics *d, double c, lc_error *err);
 

@@ -1,0 +1,271 @@
+/* contact.c - contact on a problem (contact.h): the candidate list of the
+ * broad phase as the elements of two barrier terms, the margin term that
+ * keeps one list complete over a solve, and the solve rounds. */
+#include "contact.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../energies/contact_geom.h"
+#include "broad.h"
+
+#define DEFAULT_ROUNDS 50
+#define MARGIN_REUSE 0.9 /* a solve that moved no vertex beyond this x r ends the rounds */
+
+struct lc_contact {
+  lc_problem *p;
+  const lc_mesh *m;
+  int var;
+  int32_t nv;
+  lc_contact_opts o;
+  int t_pt, t_ee, t_margin; /* term ids, -1: none */
+  lc_pairs pairs;           /* the current candidates */
+  double *x_ref;            /* nv x 3: where they were gathered */
+  double *x;                /* nv x 3 scratch */
+  int rounds;
+};
+
+/* Fills o with the defaults. */
+void lc_contact_opts_default(lc_contact_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->dhat = 1e-3;
+  o->kappa = 1.0;
+}
+
+/* Checks the settings; resolves the margin and round defaults into *r. */
+static int check_opts(const lc_contact_opts *o, lc_contact_opts *r, lc_error *err) {
+  if (!o) return lc_error_set(err, LC_EINVAL, "contact: settings are required");
+  if (!(o->dhat > 0.0) || !isfinite(o->dhat))
+    return lc_error_set(err, LC_EINVAL, "contact: dhat must be finite and > 0 (got %g)", o->dhat);
+  if (!(o->dmin >= 0.0) || !isfinite(o->dmin))
+    return lc_error_set(err, LC_EINVAL, "contact: dmin must be finite and >= 0 (got %g)", o->dmin);
+  if (!(o->kappa > 0.0) || !isfinite(o->kappa))
+    return lc_error_set(err, LC_EINVAL, "contact: kappa must be finite and > 0 (got %g)", o->kappa);
+  if (!(o->margin >= 0.0) || !isfinite(o->margin))
+    return lc_error_set(err, LC_EINVAL, "contact: margin must be finite and >= 0 (got %g)", o->margin);
+  if (o->max_rounds < 0) return lc_error_set(err, LC_EINVAL, "contact: max_rounds must be >= 0");
+  *r = *o;
+  if (r->margin == 0.0) r->margin = r->dhat;
+  if (r->max_rounds == 0) r->max_rounds = DEFAULT_ROUNDS;
+  return LC_OK;
+}
+
+/* Checks that var of p is a 3D vertex variable over the mesh's vertices. */
+static int check_var(lc_problem *p, int var, int32_t *nv, lc_error *err) {
+  lc_var_loc loc;
+  int dim = 0;
+  if (!p) return lc_error_set(err, LC_EINVAL, "contact: problem is required");
+  if (lc_problem_var_info(p, var, &loc, &dim, nv, NULL))
+    return lc_error_set(err, LC_ENOTFOUND, "contact: no variable %d", var);
+  if (loc != LC_LOC_VERTEX || dim != 3)
+    return lc_error_set(err, LC_EINVAL, "contact: variable %d must be a vertex variable of dimension 3", var);
+  return LC_OK;
+}
+
+/* The candidates' padding: dhat + dmin + 2 r (contact.h). */
+static double padding(const lc_contact_opts *o) { return o->dhat + o->dmin + 2.0 * o->margin; }
+
+/* The 12 local values of candidate i (point-triangle or edge-edge) at x. */
+static void pair_values(const lc_contact *c, int ee, int64_t i, const double *x, double *xl) {
+  int32_t q[4];
+  lc_pairs one = {0};
+  if (ee) one.ee = c->pairs.ee + 2 * i, one.n_ee = 1;
+  else one.pt = c->pairs.pt + 2 * i, one.n_pt = 1;
+  lc_pairs_elements(c->m, &one, ee ? NULL : q, ee ? q : NULL);
+  for (int a = 0; a < 4; ++a) memcpy(xl + 3 * a, x + 3 * (int64_t)q[a], 3 * sizeof *xl);
+}
+
+/* Statistics of pair list c->pairs at x. */
+static void pair_stats(const lc_contact *c, const double *x, lc_contact_stats *st) {
+  memset(st, 0, sizeof *st);
+  st->n_pt = c->pairs.n_pt;
+  st->n_ee = c->pairs.n_ee;
+  st->min_dist = INFINITY;
+  st->rounds = c->rounds;
+  const double sh = lc_ct_shat(c->o.dhat, c->o.dmin), m2 = c->o.dmin * c->o.dmin;
+  for (int ee = 0; ee < 2; ++ee)
+    for (int64_t i = 0; i < (ee ? c->pairs.n_ee : c->pairs.n_pt); ++i) {
+      double xl[12];
+      pair_values(c, ee, i, x, xl);
+      const lc_ct_dist t = ee ? lc_ct_classify_ee(xl) : lc_ct_classify_pt(xl);
+      const double d2 = lc_ct_d2(t, xl);
+      st->min_dist = fmin(st->min_dist, sqrt(d2));
+      if (d2 - m2 < sh) st->active[t.type]++;
+    }
+}
+
+/* Adds a contact term of energy name over the n elements elems; *id = -1 when n = 0. */
+static int add_pairs(lc_contact *c, const char *name, const int32_t *elems, int64_t n, int *id, lc_error *err) {
+  static const char *const names[] = {"dhat", "dmin"};
+  *id = -1;
+  if (n == 0) return LC_OK;
+  if (n > INT32_MAX) return lc_error_set(err, LC_ERANGE, "contact: %lld candidate pairs is too many", (long long)n);
+  const double vals[2] = {c->o.dhat, c->o.dmin};
+  lc_term_desc d = {.energy = name, .var = c->var, .weight = c->o.kappa, .weight_set = 1, .elems = elems,
+                    .n_elems = (int32_t)n, .n_params = 2, .param_names = names, .param_values = vals};
+  return lc_problem_add_term(c->p, &d, id, err);
+}
+
+/* Replaces the contact terms by terms over the candidates in *pairs (taken
+ * over on success); on failure the old terms stay. */
+static int install(lc_contact *c, lc_pairs *pairs, lc_error *err) {
+  int32_t *pe = malloc((size_t)(pairs->n_pt > 0 ? pairs->n_pt : 1) * 4 * sizeof *pe);
+  int32_t *ee = malloc((size_t)(pairs->n_ee > 0 ? pairs->n_ee : 1) * 4 * sizeof *ee);
+  int t_pt = -1, t_ee = -1, rc = LC_OK;
+  if (!pe || !ee) rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for the pair elements");
+  if (!rc) lc_pairs_elements(c->m, pairs, pe, ee);
+  if (!rc) rc = add_pairs(c, "contact_pt", pe, pairs->n_pt, &t_pt, err);
+  if (!rc) rc = add_pairs(c, "contact_ee", ee, pairs->n_ee, &t_ee, err);
+  free(pe);
+  free(ee);
+  if (rc) {
+    if (t_pt >= 0) lc_problem_remove_term(c->p, t_pt, NULL);
+    return rc;
+  }
+  if (c->t_pt >= 0) lc_problem_remove_term(c->p, c->t_pt, NULL);
+  if (c->t_ee >= 0) lc_problem_remove_term(c->p, c->t_ee, NULL);
+  c->t_pt = t_pt;
+  c->t_ee = t_ee;
+  lc_pairs_free(&c->pairs);
+  c->pairs = *pairs;
+  memset(pairs, 0, sizeof *pairs);
+  return LC_OK;
+}
+
+/* Gathers the candidate list at the current state into the terms. */
+int lc_contact_update(lc_contact *c, lc_error *err) {
+  lc_pairs pairs = {0};
+  int rc = lc_problem_get_variable(c->p, c->var, c->x, err);
+  if (!rc) rc = lc_contact_candidates(c->m, c->x, NULL, padding(&c->o), &pairs, err);
+  if (!rc) rc = install(c, &pairs, err);
+  if (!rc && c->t_margin >= 0) rc = lc_problem_set_term_consts(c->p, c->t_margin, c->x, err);
+  if (!rc) memcpy(c->x_ref, c->x, (size_t)c->nv * 3 * sizeof *c->x);
+  lc_pairs_free(&pairs);
+  return rc;
+}
+
+/* Checks that the state x has no crossing and no pair within dmin. */
+static int check_start(lc_contact *c, lc_error *err) {
+  int64_t hits = 0;
+  int rc = lc_contact_intersections(c->m, c->x, &hits, err);
+  if (rc) return rc;
+  if (hits)
+    return lc_error_set(err, LC_EINVAL, "contact: the starting state already intersects (%lld edge-face crossings)",
+                        (long long)hits);
+  rc = lc_contact_candidates(c->m, c->x, NULL, padding(&c->o), &c->pairs, err);
+  if (rc) return rc;
+  lc_contact_stats st;
+  pair_stats(c, c->x, &st);
+  lc_pairs_free(&c->pairs);
+  if (!(st.min_dist > c->o.dmin))
+    return lc_error_set(err, LC_EINVAL, "contact: the starting state has a pair at distance %g <= dmin = %g",
+                        st.min_dist, c->o.dmin);
+  return LC_OK;
+}
+
+/* Adds the margin term over every vertex of the variable. */
+static int add_margin(lc_contact *c, lc_error *err) {
+  static const char *const names[] = {"r"};
+  const double r[1] = {c->o.margin};
+  lc_term_desc d = {.energy = "contact_margin", .var = c->var, .weight = 1.0, .weight_set = 1, .n_params = 1,
+                    .param_names = names, .param_values = r};
+  return lc_problem_add_term(c->p, &d, &c->t_margin, err);
+}
+
+/* Adds contact to variable var of p. */
+int lc_contact_create(lc_problem *p, int var, const lc_contact_opts *o, lc_contact **out, lc_error *err) {
+  lc_contact_opts ro;
+  int32_t nv = 0;
+  if (!out) return lc_error_set(err, LC_EINVAL, "contact: out is required");
+  *out = NULL;
+  int rc = check_opts(o, &ro, err);
+  if (!rc) rc = check_var(p, var, &nv, err);
+  if (rc) return rc;
+  lc_contact *c = calloc(1, sizeof *c);
+  if (!c) return lc_error_set(err, LC_ENOMEM, "contact: out of memory");
+  *c = (lc_contact){.p = p, .m = lc_problem_mesh(p), .var = var, .nv = nv, .o = ro, .t_pt = -1, .t_ee = -1,
+                    .t_margin = -1};
+  c->x_ref = malloc((size_t)(nv > 0 ? nv : 1) * 3 * sizeof *c->x_ref);
+  c->x = malloc((size_t)(nv > 0 ? nv : 1) * 3 * sizeof *c->x);
+  if (!c->x_ref || !c->x) rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for %d vertices", (int)nv);
+  if (!rc) rc = lc_problem_get_variable(p, var, c->x, err);
+  if (!rc) rc = check_start(c, err);
+  if (!rc) rc = add_margin(c, err);
+  if (!rc) rc = lc_contact_update(c, err);
+  if (rc) {
+    lc_contact_destroy(c);
+    return rc;
+  }
+  *out = c;
+  return LC_OK;
+}
+
+/* Removes the contact terms and frees c. */
+void lc_contact_destroy(lc_contact *c) {
+  if (!c) return;
+  const int ids[3] = {c->t_pt, c->t_ee, c->t_margin};
+  for (int i = 0; i < 3; ++i)
+    if (ids[i] >= 0) lc_problem_remove_term(c->p, ids[i], NULL);
+  lc_pairs_free(&c->pairs);
+  free(c->x_ref);
+  free(c->x);
+  free(c);
+}
+
+/* Largest |x - x_ref| over the vertices at the current state. */
+static int max_motion(lc_contact *c, double *out, lc_error *err) {
+  int rc = lc_problem_get_variable(c->p, c->var, c->x, err);
+  double m = 0.0;
+  for (int64_t v = 0; !rc && v < c->nv; ++v) {
+    double r[3];
+    lc_ct_sub(c->x + 3 * v, c->x_ref + 3 * v, r);
+    m = fmax(m, lc_ct_dot(r, r));
+  }
+  *out = sqrt(m);
+  return rc;
+}
+
+/* Adds the counts and times of round r to the sum t (the state fields: r's). */
+static void add_round(lc_solve_result *t, const lc_solve_result *r) {
+  const int iters = t->iters + r->iters;
+  const double d = t->t_deriv + r->t_deriv, l = t->t_linear + r->t_linear, s = t->t_ls + r->t_ls;
+  const double tt = t->t_total + r->t_total;
+  *t = *r;
+  t->iters = iters;
+  t->t_deriv = d, t->t_linear = l, t->t_ls = s, t->t_total = tt;
+}
+
+/* 1 if reason ends the rounds whatever the margin (the caller's limits). */
+static int final_reason(lc_stop_reason r) {
+  return r == LC_STOP_CANCELLED || r == LC_STOP_TIME || r == LC_STOP_INFEASIBLE;
+}
+
+/* Minimises under contact in rounds of one candidate list each. */
+int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc_error *err) {
+  lc_solve_result sum = {0}, one;
+  lc_solve_opts ro = *o;
+  int rc = LC_OK;
+  c->rounds = 0;
+  while (!rc && c->rounds < c->o.max_rounds) {
+    ro.max_iters = o->max_iters - sum.iters;
+    if (c->rounds > 0 && ro.max_iters <= 0) break;
+    rc = lc_contact_update(c, err);
+    if (!rc) rc = lc_solver_solve(s, &ro, &one, err);
+    if (rc) break;
+    add_round(&sum, &one);
+    c->rounds++;
+    double moved = 0.0;
+    rc = max_motion(c, &moved, err);
+    if (rc || final_reason(one.reason) || moved <= MARGIN_REUSE * c->o.margin) break;
+  }
+  if (r) *r = sum;
+  return rc;
+}
+
+/* Statistics of the current candidates at the current state. */
+int lc_contact_stats_get(lc_contact *c, lc_contact_stats *st, lc_error *err) {
+  int rc = lc_problem_get_variable(c->p, c->var, c->x, err);
+  if (!rc) pair_stats(c, c->x, st);
+  return rc;
+}

@@ -1,0 +1,76 @@
+/* contact.h - contact on a problem: the broad phase's candidate pairs
+ * become the elements of a point-triangle and an edge-edge barrier term
+ * (contact_pt, contact_ee), and a contact_margin term keeps every solve
+ * within the distance for which one candidate list is complete.
+ *
+ * The list is gathered at a reference state x_ref with padding dhat + dmin
+ * + 2 r; the margin term's step bound keeps every vertex within r of x_ref,
+ * so a pair that is not listed stays farther than dhat + dmin apart: it
+ * neither acts nor touches, and the listed pairs' CCD bounds keep the
+ * listed ones apart.  lc_contact_solve re-gathers the list and solves again
+ * whenever a solve ended with a vertex near its margin.
+ *
+ * Today the contact terms are ordinary problem terms whose element lists
+ * are replaced at each update (a pattern rebuild); sparsity outside the
+ * static pattern and the GPU broad phase are the next steps of the contact
+ * work (docs/contact.md). */
+#ifndef LC_CONTACT_H
+#define LC_CONTACT_H
+
+#include <stdint.h>
+
+#include "../problem.h"
+#include "../solvers/solver.h"
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+/* Contact settings. */
+typedef struct lc_contact_opts {
+  double dhat;   /* activation distance, > 0 */
+  double dmin;   /* thickness, >= 0 */
+  double kappa;  /* barrier stiffness (the terms' weight), > 0 */
+  double margin; /* r: how far a vertex may move per candidate list; 0: dhat */
+  int max_rounds; /* candidate lists per lc_contact_solve; 0: 50 */
+} lc_contact_opts;
+
+/* What the current candidates look like. */
+typedef struct lc_contact_stats {
+  int64_t n_pt, n_ee;         /* candidate pairs */
+  int64_t active[4];          /* active pairs by distance type (lc_ct_type: PP, PE, PT, EE) */
+  double min_dist;            /* smallest distance over the candidates (+inf: none) */
+  int rounds;                 /* candidate lists of the last lc_contact_solve */
+} lc_contact_stats;
+
+typedef struct lc_contact lc_contact;
+
+/* Fills o with the defaults: dhat 1e-3, dmin 0, kappa 1, margin 0 (= dhat). */
+void lc_contact_opts_default(lc_contact_opts *o);
+
+/* Adds contact to variable var of p (a 3D vertex variable) with settings o:
+ * checks o and that the current state has no edge through a face and no
+ * pair within dmin, then adds the margin term and gathers the first list.
+ * On failure p is unchanged and *out is NULL. */
+int lc_contact_create(lc_problem *p, int var, const lc_contact_opts *o, lc_contact **out, lc_error *err);
+
+/* Removes the contact terms from the problem and frees c. NULL is a no-op. */
+void lc_contact_destroy(lc_contact *c);
+
+/* Gathers the candidate list at the current state and makes it the contact
+ * terms' elements (x_ref := x).  On failure the old terms stay. */
+int lc_contact_update(lc_contact *c, lc_error *err);
+
+/* Minimises with solver s and options o under contact: update, solve, and
+ * again while a solve ended with a vertex beyond 0.9 r of x_ref (at most
+ * max_rounds lists).  r sums the iterations and times of the rounds. */
+int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc_error *err);
+
+/* Statistics of the current candidates at the current state. */
+int lc_contact_stats_get(lc_contact *c, lc_contact_stats *st, lc_error *err);
+
+#if defined(__cplusplus)
+}
+#endif
+
+#endif

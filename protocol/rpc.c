@@ -91,6 +91,7 @@ int lc_rpc_create(const lc_rpc_config *cfg, lc_rpc **out, lc_error *err) {
 /* Frees an object (no references left). */
 static void obj_free(rpc_obj *o) {
   lc_dynamics_destroy(o->dyn);
+  lc_contact_destroy(o->contact);
   lc_solver_destroy(o->solver);
   lc_problem_destroy(o->prob);
   lc_mesh_destroy(o->mesh);
@@ -538,6 +539,7 @@ static const rpc_method lc_rpc_methods[] = {
     {"problem.eval", rpc_m_problem_eval, OBJ_PROBLEM},
     {"problem.solve", rpc_m_problem_solve, OBJ_PROBLEM},
     {"problem.step", rpc_m_problem_step, OBJ_PROBLEM},
+    {"problem.set_contact", rpc_m_problem_set_contact, OBJ_PROBLEM},
     {"problem.cancel", m_problem_cancel, 0},
     {"problem.delete", rpc_m_problem_delete, OBJ_PROBLEM},
     {"contacts.update", m_contacts_update, 0},

@@ -8,6 +8,7 @@
 
 #include "codec.h"
 #include "rpc.h"
+#include "contact/contact.h"
 #include "solvers/dynamics.h"
 #include "solvers/solver.h"
 
@@ -25,6 +26,7 @@ typedef struct rpc_obj {
   lc_problem *prob;
   lc_solver *solver;      /* created lazily, reset on structural changes */
   lc_dynamics *dyn;       /* problem.step state, or NULL */
+  lc_contact *contact;    /* problem.set_contact state, or NULL */
   int dyn_term;           /* the inertia term dyn relies on */
   int dyn_var;            /* the variable dyn steps */
   pthread_mutex_t use;    /* held while a request uses the object */
@@ -166,5 +168,13 @@ int rpc_m_problem_solve(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
  * velocity?, damping?, return?}: implicit-Euler steps (engine/solvers/dynamics.h). */
 int rpc_m_problem_step(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
                           msgpack_packer *pk, const lc_rpc_call *call, lc_error *err);
+
+/* problem.set_contact {problem, enabled?, var, dhat, kappa?, dmin?, margin?, max_rounds?}. */
+int rpc_m_problem_set_contact(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
+                              const lc_rpc_call *call, lc_error *err);
+/* Packs the contact statistics of c as one map value. */
+int rpc_pack_contact(msgpack_packer *pk, lc_contact *c, lc_error *err);
+/* 1 (with an error in err) if term belongs to the problem's contact. */
+int rpc_contact_owns(const rpc_obj *o, int term, lc_error *err);
 
 #endif

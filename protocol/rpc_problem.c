@@ -229,6 +229,7 @@ int rpc_m_problem_remove_term(lc_rpc *r, rpc_obj *o, const msgpack_object *param
   if (!code && (term >= lc_problem_term_capacity(o->prob) ||
                 lc_problem_term_info(o->prob, (int)term, NULL, NULL, NULL, NULL, NULL) != LC_OK))
     code = RPC_FAIL(err, LC_RPC_ENOTFOUND, "no term %lld", (long long)term);
+  if (!code && rpc_contact_owns(o, (int)term, err)) code = LC_RPC_EINVAL;
   if (!code) code = rpc_ecode(lc_problem_remove_term(o->prob, (int)term, err));
   if (!code) {
     rpc_problem_changed(o);

@@ -312,10 +312,15 @@ int rpc_m_problem_solve(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
     opts.cancel = call ? call->cancel : NULL;
     memset(&res, 0, sizeof res);
     reads0 = lc_problem_host_reads(o->prob);
-    code = rpc_ecode(lc_solver_solve(o->solver, &opts, &res, err));
+    code = rpc_ecode(o->contact ? lc_contact_solve(o->contact, o->solver, &opts, &res, err)
+                                : lc_solver_solve(o->solver, &opts, &res, err));
   }
   const uint64_t syncs = lc_problem_host_reads(o->prob) - reads0;
-  if (!code) code = pack_solve_result(pk, o->prob, &res, syncs, vars, nvars, 0, err);
+  if (!code) code = pack_solve_result(pk, o->prob, &res, syncs, vars, nvars, o->contact ? 1 : 0, err);
+  if (!code && o->contact) {
+    lc_codec_pack_str(pk, "contact");
+    code = rpc_pack_contact(pk, o->contact, err);
+  }
   free(vars);
   return code;
 }
@@ -392,17 +397,22 @@ int rpc_m_problem_step(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   opts.cancel = call ? call->cancel : NULL;
   memset(&res, 0, sizeof res);
   const uint64_t reads0 = lc_problem_host_reads(o->prob);
+  if (!code) lc_dynamics_set_contact(o->dyn, o->contact);
   for (int64_t s = 0; !code && s < steps; ++s) {
     code = rpc_ecode(lc_dynamics_step(o->dyn, o->solver, &opts, &res, err));
     if (!code && opts.cancel && *opts.cancel) break;
   }
   const uint64_t syncs = lc_problem_host_reads(o->prob) - reads0;
-  if (!code) code = pack_solve_result(pk, o->prob, &res, syncs, vars, nvars, 4, err);
+  if (!code) code = pack_solve_result(pk, o->prob, &res, syncs, vars, nvars, o->contact ? 5 : 4, err);
   if (!code) {
     rpc_kv_int(pk, "steps", lc_dynamics_steps(o->dyn));
     rpc_kv_dbl(pk, "time", lc_dynamics_time(o->dyn));
     rpc_kv_dbl(pk, "kinetic", lc_dynamics_kinetic(o->dyn));
     rpc_kv_dbl(pk, "max_speed", lc_dynamics_max_speed(o->dyn));
+  }
+  if (!code && o->contact) {
+    lc_codec_pack_str(pk, "contact");
+    code = rpc_pack_contact(pk, o->contact, err);
   }
   free(vars);
   return code;

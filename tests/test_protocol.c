@@ -1078,6 +1078,137 @@ START_TEST(session_obj_and_step) {
 }
 END_TEST
 
+
+/* problem.set_contact: bad settings refused, stats reported, problem.step
+ * keeps the falling square above the floor, contact terms protected,
+ * contact disabled again. */
+START_TEST(session_contact) {
+  session s;
+  s_open(&s);
+  static const char obj[] = "v -1 -1 0\nv 2 -1 0\nv 2 2 0\nv -1 2 0\n"
+                            "v 0 0 0.05\nv 1 0 0.05\nv 1 1 0.05\nv 0 1 0.05\nf 1 2 3 4\nf 5 6 7 8\n";
+  msgpack_packer *pk = begin(&s, "mesh.load_obj");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "data");
+  msgpack_pack_bin(pk, sizeof obj - 1);
+  msgpack_pack_bin_body(pk, obj, sizeof obj - 1);
+  const int64_t mid = res_int(ok(&s), "mesh");
+  pk = begin(&s, "problem.create");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "mesh");
+  msgpack_pack_int64(pk, mid);
+  pstr(pk, "variables");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "name");
+  pstr(pk, "x");
+  pstr(pk, "dim");
+  msgpack_pack_int(pk, 3);
+  const int64_t pid = res_int(ok(&s), "problem");
+  const char *energies[3] = {"inertia", "spring", "gravity"};
+  int64_t inertia = -1;
+  for (int e = 0; e < 3; ++e) {
+    pk = begin(&s, "problem.add_term");
+    msgpack_pack_map(pk, 4);
+    pstr(pk, "problem");
+    msgpack_pack_int64(pk, pid);
+    pstr(pk, "energy");
+    pstr(pk, energies[e]);
+    pstr(pk, "var");
+    pstr(pk, "x");
+    pstr(pk, "weight");
+    msgpack_pack_double(pk, e == 0 ? 1.0 : 0.01 * 0.01);
+    const msgpack_object *res = ok(&s);
+    if (e == 0) inertia = res_int(res, "term");
+  }
+  /* bad settings: a negative dhat, no variable named */
+  pk = begin(&s, "problem.set_contact");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "dhat");
+  msgpack_pack_double(pk, -0.1);
+  fails(&s, LC_RPC_EINVAL);
+  pk = begin(&s, "problem.set_contact");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "dhat");
+  msgpack_pack_double(pk, 0.02);
+  fails(&s, LC_RPC_EPARAMS);
+  pk = begin(&s, "problem.set_contact");
+  msgpack_pack_map(pk, 4);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "dhat");
+  msgpack_pack_double(pk, 0.02);
+  pstr(pk, "kappa");
+  msgpack_pack_double(pk, 1e-2);
+  const msgpack_object *res = ok(&s);
+  ck_assert_int_gt(res_int(res, "n_pt"), 0);
+  ck_assert_double_eq_tol(res_dbl(res, "min_distance"), 0.05, 1e-12);
+  /* the contact's terms are the problem's business now */
+  pk = begin(&s, "problem.remove_term");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "term");
+  msgpack_pack_int(pk, 3); /* the margin term, added first */
+  fails(&s, LC_RPC_EINVAL);
+  pk = begin(&s, "problem.step");
+  msgpack_pack_map(pk, 7);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "h");
+  msgpack_pack_double(pk, 0.01);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "inertia_term");
+  msgpack_pack_int64(pk, inertia);
+  pstr(pk, "steps");
+  msgpack_pack_int(pk, 30);
+  pstr(pk, "velocity");
+  {
+    double v[24] = {0};
+    for (int i = 4; i < 8; ++i) v[3 * i + 2] = -1.0;
+    const int64_t sh[2] = {8, 3};
+    pack_arr(pk, "f8", 2, sh, v, sizeof v);
+  }
+  pstr(pk, "fix");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "entities");
+  msgpack_pack_array(pk, 4);
+  for (int i = 0; i < 4; ++i) msgpack_pack_int(pk, i);
+  res = ok(&s);
+  const msgpack_object *c = lc_codec_get(res, "contact");
+  ck_assert_ptr_nonnull(c);
+  const double dmin = res_dbl(c, "min_distance");
+  ck_assert_msg(dmin > 0.0 && dmin < 0.02, "min distance %g", dmin); /* it landed and stayed above */
+  const msgpack_object *act = lc_codec_get(c, "active");
+  ck_assert_int_gt(res_int(act, "pt") + res_int(act, "pe") + res_int(act, "pp") + res_int(act, "ee"), 0);
+  pk = begin(&s, "problem.set_contact");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "enabled");
+  msgpack_pack_false(pk);
+  res = ok(&s);
+  pk = begin(&s, "problem.info");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  res = ok(&s);
+  ck_assert_int_eq(lc_codec_get(res, "terms")->via.array.size, 3);
+  s_close(&s);
+}
+END_TEST
+
 /* ---- devices ------------------------------------------------------------- */
 
 /* problem.create {mesh, device}: returns the error code (0: ok) and message;
@@ -1201,6 +1332,7 @@ static Suite *protocol_suite(void) {
   tcase_add_test(tc, envelope_errors);
   tcase_add_test(tc, session_full);
   tcase_add_test(tc, session_obj_and_step);
+  tcase_add_test(tc, session_contact);
   tcase_add_test(tc, session_devices);
   suite_add_tcase(s, tc);
   return s;

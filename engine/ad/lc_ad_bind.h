@@ -44,6 +44,9 @@
 #define s_divc LC_F(divc)
 #define s_cdiv LC_F(cdiv)
 #define s_unary LC_F(unary)
+#define s_mode LC_F(mode)
+#define s_dir LC_F(dir)
+#define s_jet LC_F(jet)
 #define s_sqrt LC_F(sqrt)
 #define s_cbrt LC_F(cbrt)
 #define s_exp LC_F(exp)
@@ -100,9 +103,7 @@
 #define v3_sqnorm LC_F(v3_sqnorm)
 #define v3_norm LC_F(v3_norm)
 #define v3_normalize LC_F(v3_normalize)
-#define v3_d2_line LC_F(v3_d2_line)
-#define v3_d2_plane LC_F(v3_d2_plane)
-#define v3_d2_lines LC_F(v3_d2_lines)
+#define v3_d2_form LC_F(v3_d2_form)
 
 /* 2x2 matrices (row-major m[r][c]) */
 #define m2_make LC_F(m2_make)

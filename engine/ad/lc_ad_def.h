@@ -349,6 +349,55 @@ LC_HD LC_AD_T LC_F(hypot)(LC_AD_T a, LC_AD_T b) {
                       a.v * a.v * i3);
 }
 
+/* This type's mode (LC_AD_GRAD, LC_AD_HVP or LC_AD_HESS). */
+LC_HD int LC_F(mode)(void) { return LC_AD_MODE; }
+
+/* The directional derivative d = g.v that a carries (0 outside HVP mode). */
+LC_HD double LC_F(dir)(LC_AD_T a) {
+#if LC_AD_MODE == LC_AD_HVP
+  return a.d;
+#else
+  (void)a;
+  return 0.0;
+#endif
+}
+
+/* r = phi(x[0], ..., x[n-1]) for a function phi known only by its jet at the
+ * values of x: f0 = phi, G[n] its gradient and, as the mode needs, U[n] =
+ * Hphi xd for the directions xd[j] = dir(x[j]) (HVP) or Hp[n(n+1)/2] its
+ * packed lower Hessian (HESS); the arrays a mode does not read may be NULL.
+ * The chain rule through the derivatives that x carries. */
+LC_HD LC_AD_T LC_F(jet)(const LC_AD_T *x, int n, double f0, const double *G, const double *U,
+                        const double *Hp) {
+  LC_AD_T r = LC_F(c)(f0);
+  for (int a = 0; a < n; ++a)
+    for (int i = 0; i < LC_AD_N; ++i) r.g[i] += G[a] * x[a].g[i];
+#if LC_AD_MODE == LC_AD_HVP
+  (void)Hp;
+  for (int a = 0; a < n; ++a) {
+    r.d += G[a] * x[a].d;
+    for (int i = 0; i < LC_AD_N; ++i) r.dg[i] += G[a] * x[a].dg[i] + U[a] * x[a].g[i];
+  }
+#elif LC_AD_MODE == LC_AD_HESS
+  (void)U;
+  for (int a = 0; a < n; ++a)
+    for (int k = 0; k < LC_TRI_SIZE(LC_AD_N); ++k) r.h[k] += G[a] * x[a].h[k];
+  for (int i = 0, k = 0; i < LC_AD_N; ++i) {
+    double y[16]; /* y_b = sum_a x_a.g[i] Hphi_ab (n <= 16, as N) */
+    for (int b = 0; b < n; ++b) {
+      y[b] = 0.0;
+      for (int a = 0; a < n; ++a) y[b] += x[a].g[i] * Hp[a >= b ? LC_TRI(a, b) : LC_TRI(b, a)];
+    }
+    for (int j = 0; j <= i; ++j, ++k)
+      for (int b = 0; b < n; ++b) r.h[k] += y[b] * x[b].g[j];
+  }
+#else
+  (void)U;
+  (void)Hp;
+#endif
+  return r;
+}
+
 /* Value comparisons. */
 LC_HD int LC_F(lt)(LC_AD_T a, LC_AD_T b) { return a.v < b.v; }
 LC_HD int LC_F(le)(LC_AD_T a, LC_AD_T b) { return a.v <= b.v; }

@@ -40,6 +40,14 @@ LC_HD double lc_ad_p_unary(const double *a, double f0, double f1, double f2) {
   (void)f2;
   return f0;
 }
+/* The passive mode, no direction, and a jet's value (as lc_ad_def.h). */
+LC_HD int lc_ad_p_mode(void) { return LC_AD_PASSIVE; }
+LC_HD double lc_ad_p_dir(double a) { (void)a; return 0.0; }
+LC_HD double lc_ad_p_jet(const double *x, int n, double f0, const double *G, const double *U,
+                         const double *Hp) {
+  (void)x; (void)n; (void)G; (void)U; (void)Hp;
+  return f0;
+}
 LC_HD double lc_ad_p_powc(double a, double p) { return pow(a, p); }
 LC_HD double lc_ad_p_pow(double a, double b) { return pow(a, b); }
 LC_HD double lc_ad_p_sin(double a) { return sin(a); }

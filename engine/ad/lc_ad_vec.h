@@ -82,19 +82,14 @@ LC_HD S v3_sqnorm(V3 a) { return s_add(s_add(s_sq(a.c[0]), s_sq(a.c[1])), s_sq(a
 LC_HD S v3_norm(V3 a) { return s_sqrt(v3_sqnorm(a)); }
 /* a / |a| */
 LC_HD V3 v3_normalize(V3 a) { return v3_scale(a, s_recip(v3_norm(a))); }
-/* Squared distance of p to the line through a, b: |(a - p) x (b - p)|^2 / |b - a|^2. */
-LC_HD S v3_d2_line(V3 p, V3 a, V3 b) {
-  return s_div(v3_sqnorm(v3_cross(v3_sub(a, p), v3_sub(b, p))), v3_sqnorm(v3_sub(b, a)));
-}
-/* Squared distance of p to the plane through a, b, c: ((p - a).n)^2 / |n|^2. */
-LC_HD S v3_d2_plane(V3 p, V3 a, V3 b, V3 c) {
-  const V3 n = v3_cross(v3_sub(b, a), v3_sub(c, a));
-  return s_div(s_sq(v3_dot(v3_sub(p, a), n)), v3_sqnorm(n));
-}
-/* Squared distance of the lines through (a0, a1) and (b0, b1). */
-LC_HD S v3_d2_lines(V3 a0, V3 a1, V3 b0, V3 b1) {
-  const V3 n = v3_cross(v3_sub(a1, a0), v3_sub(b1, b0));
-  return s_div(s_sq(v3_dot(v3_sub(a0, b0), n)), v3_sqnorm(n));
+/* Squared distance of form f from contact difference vectors d[3]
+ * (contact_geom.h lc_ct_weights; differentiated by contact_jet.h):
+ * 0 |d0|^2, 1 |d0 x d1|^2 / |d1|^2, 2 (d0 . (d1 x d2))^2 / |d1 x d2|^2. */
+LC_HD S v3_d2_form(int f, const V3 *d) {
+  if (f == 0) return v3_sqnorm(d[0]);
+  if (f == 1) return s_div(v3_sqnorm(v3_cross(d[0], d[1])), v3_sqnorm(d[1]));
+  const V3 n = v3_cross(d[1], d[2]);
+  return s_div(s_sq(v3_dot(d[0], n)), v3_sqnorm(n));
 }
 
 /* ---- 2x2 matrices ------------------------------------------------------- */

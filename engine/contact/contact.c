@@ -269,3 +269,11 @@ int lc_contact_stats_get(lc_contact *c, lc_contact_stats *st, lc_error *err) {
   if (!rc) pair_stats(c, c->x, st);
   return rc;
 }
+
+/* 1 if term is one of c's terms. */
+int lc_contact_owns(const lc_contact *c, int term) {
+  return term >= 0 && (term == c->t_pt || term == c->t_ee || term == c->t_margin);
+}
+
+/* The variable c acts on. */
+int lc_contact_var(const lc_contact *c) { return c->var; }

@@ -66,6 +66,12 @@ int lc_contact_update(lc_contact *c, lc_error *err);
  * max_rounds lists).  r sums the iterations and times of the rounds. */
 int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc_error *err);
 
+/* 1 if term is one of c's terms (pairs or margin). */
+int lc_contact_owns(const lc_contact *c, int term);
+
+/* The variable c acts on. */
+int lc_contact_var(const lc_contact *c);
+
 /* Statistics of the current candidates at the current state. */
 int lc_contact_stats_get(lc_contact *c, lc_contact_stats *st, lc_error *err);
 

@@ -72,46 +72,62 @@ LC_HD double lc_ct_d2_pp(const double *p, const double *q) {
   return lc_ct_dot(r, r);
 }
 
-/* Squared distance of p to the line through e0, e1. */
-LC_HD double lc_ct_d2_pe(const double *p, const double *e0, const double *e1) {
-  double a[3], b[3], c[3], e[3];
-  lc_ct_sub(e0, p, a);
-  lc_ct_sub(e1, p, b);
-  lc_ct_cross(a, b, c);
-  lc_ct_sub(e1, e0, e);
-  return lc_ct_dot(c, c) / lc_ct_dot(e, e);
+/* The difference vectors of classification t as weights on the pair's four
+ * points, d_r = sum_a w[4 r + a] x_a (r < 3), and the form of d^2 in them,
+ * returned:
+ *   0  |d0|^2                               (PP: d0 = x_i - x_j),
+ *   1  |d0 x d1|^2 / |d1|^2                 (PE: d0 = x_i - x_j, d1 = x_k - x_j),
+ *   2  (d0 . (d1 x d2))^2 / |d1 x d2|^2     (PT: d0 = p - t0, d1 = t1 - t0,
+ *      d2 = t2 - t0; EE: d0 = ea0 - eb0, d1 = ea1 - ea0, d2 = eb1 - eb0).
+ * The energies differentiate d^2 in these 9 differences and pull the
+ * derivatives back through the weights (contact_jet.h), so no AD value is
+ * ever selected by a run-time index (on the GPU that puts the element's
+ * variables in local memory) and the AD work is on 9 variables, not 12. */
+LC_HD int lc_ct_weights(lc_ct_dist t, double *w) {
+  for (int i = 0; i < 12; ++i) w[i] = 0.0;
+  switch (t.type) {
+    case LC_CT_PP: w[t.i] = 1.0; w[t.j] = -1.0; return 0;
+    case LC_CT_PE:
+      w[t.i] = 1.0; w[t.j] = -1.0;
+      w[4 + t.k] = 1.0; w[4 + t.j] = -1.0;
+      return 1;
+    case LC_CT_PT:
+      w[0] = 1.0; w[1] = -1.0; w[4 + 2] = 1.0; w[4 + 1] = -1.0; w[8 + 3] = 1.0; w[8 + 1] = -1.0;
+      return 2;
+    default:
+      w[0] = 1.0; w[2] = -1.0; w[4 + 1] = 1.0; w[4 + 0] = -1.0; w[8 + 3] = 1.0; w[8 + 2] = -1.0;
+      return 2;
+  }
 }
 
-/* Squared distance of p to the plane through t0, t1, t2. */
-LC_HD double lc_ct_d2_pt(const double *p, const double *t0, const double *t1, const double *t2) {
-  double a[3], b[3], n[3], r[3];
-  lc_ct_sub(t1, t0, a);
-  lc_ct_sub(t2, t0, b);
-  lc_ct_cross(a, b, n);
-  lc_ct_sub(p, t0, r);
-  const double s = lc_ct_dot(r, n);
-  return s * s / lc_ct_dot(n, n);
+/* The difference vectors of weights w[12] (lc_ct_weights) at x[12]:
+ * d[3 r + c] = sum_a w[4 r + a] x[3 a + c]. */
+LC_HD void lc_ct_diffs(const double *w, const double *x, double *d) {
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c)
+      d[3 * r + c] = w[4 * r] * x[c] + w[4 * r + 1] * x[3 + c] + w[4 * r + 2] * x[6 + c] +
+                     w[4 * r + 3] * x[9 + c];
 }
 
-/* Squared distance of the lines through (a0, a1) and (b0, b1). */
-LC_HD double lc_ct_d2_ee(const double *a0, const double *a1, const double *b0, const double *b1) {
-  double u[3], v[3], n[3], r[3];
-  lc_ct_sub(a1, a0, u);
-  lc_ct_sub(b1, b0, v);
-  lc_ct_cross(u, v, n);
-  lc_ct_sub(a0, b0, r);
-  const double s = lc_ct_dot(r, n);
+/* d^2 of form f (lc_ct_weights) of the difference vectors d[9]. */
+LC_HD double lc_ct_d2_form(int f, const double *d) {
+  double n[3];
+  if (f == 0) return lc_ct_dot(d, d);
+  if (f == 1) {
+    lc_ct_cross(d, d + 3, n);
+    return lc_ct_dot(n, n) / lc_ct_dot(d + 3, d + 3);
+  }
+  lc_ct_cross(d + 3, d + 6, n);
+  const double s = lc_ct_dot(d, n);
   return s * s / lc_ct_dot(n, n);
 }
 
 /* The squared distance of type t on the pair's local values x[12]. */
 LC_HD double lc_ct_d2(lc_ct_dist t, const double *x) {
-  switch (t.type) {
-    case LC_CT_PP: return lc_ct_d2_pp(x + 3 * t.i, x + 3 * t.j);
-    case LC_CT_PE: return lc_ct_d2_pe(x + 3 * t.i, x + 3 * t.j, x + 3 * t.k);
-    case LC_CT_PT: return lc_ct_d2_pt(x, x + 3, x + 6, x + 9);
-    default: return lc_ct_d2_ee(x, x + 3, x + 6, x + 9);
-  }
+  double w[12], d[9];
+  const int f = lc_ct_weights(t, w);
+  lc_ct_diffs(w, x, d);
+  return lc_ct_d2_form(f, d);
 }
 
 /* ---- classification -------------------------------------------------------------- */

@@ -1,0 +1,81 @@
+/* rpc_contact.c - problem.set_contact: contact settings of a problem
+ * (engine/contact/contact.h), which problem.solve and problem.step then use,
+ * and the contact statistics both report. */
+#include <string.h>
+
+#include "rpc_impl.h"
+
+/* Packs the contact statistics of c as one map value. */
+int rpc_pack_contact(msgpack_packer *pk, lc_contact *c, lc_error *err) {
+  lc_contact_stats st;
+  int code = rpc_ecode(lc_contact_stats_get(c, &st, err));
+  if (code) return code;
+  static const char *const types[4] = {"pp", "pe", "pt", "ee"};
+  msgpack_pack_map(pk, 6);
+  rpc_kv_int(pk, "n_pt", st.n_pt);
+  rpc_kv_int(pk, "n_ee", st.n_ee);
+  lc_codec_pack_str(pk, "active");
+  msgpack_pack_map(pk, 4);
+  for (int t = 0; t < 4; ++t) rpc_kv_int(pk, types[t], st.active[t]);
+  rpc_kv_dbl(pk, "min_distance", st.min_dist);
+  rpc_kv_int(pk, "rounds", st.rounds);
+  rpc_kv_int(pk, "var", lc_contact_var(c));
+  return 0;
+}
+
+/* Reads the settings of problem.set_contact into o. */
+static int contact_opts(const msgpack_object *params, lc_contact_opts *o, lc_error *err) {
+  int64_t rounds = 0;
+  lc_contact_opts_default(o);
+  int code = rpc_pcode(lc_codec_get_double(params, "dhat", 1, o->dhat, &o->dhat, err));
+  if (!code) code = rpc_pcode(lc_codec_get_double(params, "kappa", 0, o->kappa, &o->kappa, err));
+  if (!code) code = rpc_pcode(lc_codec_get_double(params, "dmin", 0, o->dmin, &o->dmin, err));
+  if (!code) code = rpc_pcode(lc_codec_get_double(params, "margin", 0, o->margin, &o->margin, err));
+  if (!code) code = rpc_pcode(lc_codec_get_int(params, "max_rounds", 0, 0, 100000, 0, &rounds, err));
+  o->max_rounds = (int)rounds;
+  return code;
+}
+
+/* Replaces the problem's contact by c (NULL: none), dropping the solver. */
+static void set_contact(rpc_obj *o, lc_contact *c) {
+  lc_contact_destroy(o->contact);
+  o->contact = c;
+  if (o->dyn) lc_dynamics_set_contact(o->dyn, c);
+  rpc_problem_changed(o);
+}
+
+/* problem.set_contact {problem, enabled?: true, var (required first), dhat,
+ * kappa?, dmin?, margin?, max_rounds?} -> the contact statistics, or
+ * {enabled: false}.  A refused setting leaves the old contact as it was. */
+int rpc_m_problem_set_contact(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
+                              const lc_rpc_call *call, lc_error *err) {
+  (void)r;
+  (void)call;
+  int enabled = 1, var = o->contact ? lc_contact_var(o->contact) : -1;
+  lc_contact_opts co;
+  lc_contact *c = NULL;
+  int code = rpc_pcode(lc_codec_get_bool(params, "enabled", 1, &enabled, err));
+  if (!code && !enabled) {
+    set_contact(o, NULL);
+    msgpack_pack_map(pk, 1);
+    lc_codec_pack_str(pk, "enabled");
+    msgpack_pack_false(pk);
+    return 0;
+  }
+  if (!code && (var < 0 || lc_codec_get(params, "var"))) code = rpc_get_var(o->prob, params, "var", &var, err);
+  if (!code) code = contact_opts(params, &co, err);
+  if (!code) code = rpc_ecode(lc_contact_create(o->prob, var, &co, &c, err));
+  if (!code) {
+    set_contact(o, c);
+    code = rpc_pack_contact(pk, c, err);
+  }
+  return code;
+}
+
+/* 1 (with an error) if term belongs to the problem's contact. */
+int rpc_contact_owns(const rpc_obj *o, int term, lc_error *err) {
+  if (!o->contact || !lc_contact_owns(o->contact, term)) return 0;
+  lc_error_set(err, LC_EINVAL,
+               "term %d belongs to the problem's contact: disable it with problem.set_contact {enabled: false}", term);
+  return 1;
+}

@@ -11,15 +11,17 @@ int rpc_pack_contact(msgpack_packer *pk, lc_contact *c, lc_error *err) {
   int code = rpc_ecode(lc_contact_stats_get(c, &st, err));
   if (code) return code;
   static const char *const types[4] = {"pp", "pe", "pt", "ee"};
-  msgpack_pack_map(pk, 6);
+  msgpack_pack_map(pk, 7);
   rpc_kv_int(pk, "n_pt", st.n_pt);
   rpc_kv_int(pk, "n_ee", st.n_ee);
   lc_codec_pack_str(pk, "active");
-  msgpack_pack_map(pk, 4);
+  msgpack_pack_map(pk, 5);
   for (int t = 0; t < 4; ++t) rpc_kv_int(pk, types[t], st.active[t]);
+  rpc_kv_int(pk, "plane", st.active_plane);
   rpc_kv_dbl(pk, "min_distance", st.min_dist);
   rpc_kv_int(pk, "rounds", st.rounds);
   rpc_kv_int(pk, "var", lc_contact_var(c));
+  rpc_kv_int(pk, "planes", lc_contact_n_planes(c));
   return 0;
 }
 
@@ -36,6 +38,24 @@ static int contact_opts(const msgpack_object *params, lc_contact_opts *o, lc_err
   return code;
 }
 
+/* Adds the plane obstacles of params' "planes" ([n, 6]: o, normal) to c. */
+static int contact_planes(const msgpack_object *params, lc_contact *c, lc_error *err) {
+  lc_ndarray a = {0};
+  int code = rpc_pcode(lc_codec_get_ndarray(params, "planes", 0, LC_DT_F8, -1, 6, &a, err));
+  const double *v = a.data;
+  for (int64_t i = 0; !code && i < a.n / 6; ++i) {
+    int rc = lc_contact_add_plane(c, v + 6 * i, v + 6 * i + 3, err);
+    if (rc && err) {
+      char why[sizeof err->msg];
+      memcpy(why, err->msg, sizeof why);
+      rc = lc_error_set(err, rc, "planes[%lld]: %s", (long long)i, why);
+    }
+    code = rpc_ecode(rc);
+  }
+  lc_codec_ndarray_free(&a);
+  return code;
+}
+
 /* Replaces the problem's contact by c (NULL: none), dropping the solver. */
 static void set_contact(rpc_obj *o, lc_contact *c) {
   lc_contact_destroy(o->contact);
@@ -45,7 +65,8 @@ static void set_contact(rpc_obj *o, lc_contact *c) {
 }
 
 /* problem.set_contact {problem, enabled?: true, var (required first), dhat,
- * kappa?, dmin?, margin?, max_rounds?} -> the contact statistics, or
+ * kappa?, dmin?, margin?, max_rounds?, planes?: [[ox, oy, oz, nx, ny, nz],
+ * ...]} -> the contact statistics, or
  * {enabled: false}.  A refused setting leaves the old contact as it was. */
 int rpc_m_problem_set_contact(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
                               const lc_rpc_call *call, lc_error *err) {
@@ -65,6 +86,8 @@ int rpc_m_problem_set_contact(lc_rpc *r, rpc_obj *o, const msgpack_object *param
   if (!code && (var < 0 || lc_codec_get(params, "var"))) code = rpc_get_var(o->prob, params, "var", &var, err);
   if (!code) code = contact_opts(params, &co, err);
   if (!code) code = rpc_ecode(lc_contact_create(o->prob, var, &co, &c, err));
+  if (!code) code = contact_planes(params, c, err);
+  if (code) lc_contact_destroy(c);
   if (!code) {
     set_contact(o, c);
     code = rpc_pack_contact(pk, c, err);

@@ -656,6 +656,102 @@ START_TEST(contact_bad_input) {
 }
 END_TEST
 
+/* The plane bound: exact time to reach dmin, 10% short; tmax when moving
+ * away; 0 when already at dmin. */
+START_TEST(plane_step_values) {
+  const double o[3] = {0, 0, 0}, n[3] = {0, 0, 1}, x[3] = {0.25, 0.25, 0.1};
+  const double down[3] = {0, 0, -0.2}, up[3] = {0.3, 0, 0.1}, low[3] = {0, 0, 0.01};
+  near("plane step", lc_ct_plane_step(x, down, o, n, 0.0, 2.0), 0.45, 1e-15);
+  near("plane step dmin", lc_ct_plane_step(x, down, o, n, 0.05, 2.0), 0.9 * 0.05 / 0.2, 1e-15);
+  ck_assert(lc_ct_plane_step(x, up, o, n, 0.0, 2.0) == 2.0);
+  ck_assert(lc_ct_plane_step(low, down, o, n, 0.01, 2.0) == 0.0);
+}
+END_TEST
+
+/* A 5 x 5 sheet over [0, 1]^2 at height z0 + tx x. */
+static lc_mesh *sheet_mesh(double z0, double tx) {
+  enum { N = 5 };
+  double V[N * N * 3];
+  int32_t F[(N - 1) * (N - 1) * 6], f = 0;
+  for (int i = 0; i < N; ++i)
+    for (int j = 0; j < N; ++j) {
+      double *v = V + 3 * (i * N + j);
+      v[0] = (double)j / (N - 1), v[1] = (double)i / (N - 1), v[2] = z0 + tx * v[0];
+    }
+  for (int i = 0; i + 1 < N; ++i)
+    for (int j = 0; j + 1 < N; ++j) {
+      const int32_t a = i * N + j, b = a + 1, c = a + N, d = c + 1, t[6] = {a, b, d, a, d, c};
+      memcpy(F + 6 * f++, t, sizeof t);
+    }
+  lc_mesh *m = NULL;
+  lc_error err;
+  ck_assert_msg(lc_mesh_create(V, N * N, F, 2 * f, &m, &err) == LC_OK, "%s", err.msg);
+  return m;
+}
+
+/* A tilted sheet falls onto a plane obstacle: no vertex ever reaches the
+ * plane, it comes to rest within dhat; bad planes are refused unchanged. */
+START_TEST(plane_obstacle_drop) {
+  lc_mesh *m = sheet_mesh(0.1, 0.05);
+  lc_problem *p = NULL;
+  lc_error err;
+  ck_assert_int_eq(lc_problem_create(m, "cpu", &p, &err), LC_OK);
+  lc_problem_set_threads(p, 1);
+  ck_assert_int_eq(lc_problem_add_variable(p, "x", LC_LOC_VERTEX, 3, NULL, NULL, &err), LC_OK);
+  const char *const kn[] = {"k"};
+  const double kv[] = {2e3};
+  lc_term_desc sp = {.energy = "spring", .n_params = 1, .param_names = kn, .param_values = kv};
+  lc_term_desc in = {.energy = "inertia"}, gr = {.energy = "gravity"};
+  int inertia = -1;
+  ck_assert_int_eq(lc_problem_add_term(p, &sp, NULL, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_add_term(p, &in, &inertia, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_add_term(p, &gr, NULL, &err), LC_OK);
+  lc_contact_opts co;
+  lc_contact_opts_default(&co);
+  co.dhat = 0.01;
+  co.kappa = 1e3;
+  lc_contact *c = NULL;
+  ck_assert_msg(lc_contact_create(p, 0, &co, &c, &err) == LC_OK, "%s", err.msg);
+  const int n_terms = lc_problem_n_terms(p);
+  const double o[3] = {0, 0, 0}, zn[3] = {0, 0, 0}, n[3] = {0, 0, 2}, high[3] = {0, 0, 0.11};
+  ck_assert_int_eq(lc_contact_add_plane(c, o, zn, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "normal") != NULL, "%s", err.msg);
+  ck_assert_int_eq(lc_contact_add_plane(c, high, n, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "vertex") != NULL, "%s", err.msg);
+  ck_assert_int_eq(lc_problem_n_terms(p), n_terms);
+  ck_assert_msg(lc_contact_add_plane(c, o, n, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_eq(lc_problem_n_terms(p), n_terms + 1);
+  lc_dynamics *d = NULL;
+  ck_assert_int_eq(lc_dynamics_create(p, 0, inertia, 0.01, &d, &err), LC_OK);
+  lc_dynamics_set_contact(d, c);
+  lc_solver *s = NULL;
+  ck_assert_int_eq(lc_solver_create(p, &s, &err), LC_OK);
+  lc_solve_opts so;
+  lc_solve_opts_default(&so, LC_SOLVE_NEWTON);
+  so.max_iters = 60;
+  so.gtol = 1e-6;
+  double x[25 * 3];
+  int64_t touched = 0;
+  for (int step = 0; step < 150; ++step) {
+    lc_solve_result r;
+    ck_assert_msg(lc_dynamics_step(d, s, &so, &r, &err) == LC_OK, "step %d: %s", step, err.msg);
+    ck_assert_int_eq(lc_problem_get_variable(p, 0, x, &err), LC_OK);
+    for (int v = 0; v < 25; ++v) ck_assert_msg(x[3 * v + 2] > 0.0, "step %d: vertex %d at %g", step, v, x[3 * v + 2]);
+    lc_contact_stats st;
+    ck_assert_int_eq(lc_contact_stats_get(c, &st, &err), LC_OK);
+    touched += st.active_plane > 0;
+  }
+  ck_assert_int_gt(touched, 20);
+  for (int v = 0; v < 25; ++v) ck_assert_msg(x[3 * v + 2] < co.dhat, "vertex %d rests at %g", v, x[3 * v + 2]);
+  lc_solver_destroy(s);
+  lc_dynamics_destroy(d);
+  lc_contact_destroy(c);
+  ck_assert_int_eq(lc_problem_n_terms(p), 3); /* spring, inertia, gravity: every contact term gone */
+  lc_problem_destroy(p);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("contact");
   TCase *tc = tcase_create("core");
@@ -674,6 +770,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, broad_phase_swept_and_errors);
   tcase_add_test(tc, contact_bad_input);
   tcase_add_test(tc, drops_never_interpenetrate);
+  tcase_add_test(tc, plane_step_values);
+  tcase_add_test(tc, plane_obstacle_drop);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -35,6 +35,7 @@ static const inv_row inv_table[] = {
     {"dirichlet", 1, 1},      {"cot_dirichlet", 1, 1}, {"area", 1, 1},
     {"sphere_param", 0, 1},   {"res_position", 0, 0}, {"res_edge_length", 1, 1},
     {"contact_pt", 1, 1},     {"contact_ee", 1, 1},  {"contact_margin", 1, 1},
+    {"contact_plane", 0, 0},
 };
 
 /* The invariance row of energy name, or NULL. */
@@ -175,6 +176,22 @@ static void contact_case(ecase *c, unsigned long long *rng) {
   memcpy(c->rest, c->x, 12 * sizeof *c->rest);
 }
 
+/* An active plane contact: a random unit normal n and point o, the vertex
+ * at distance d in (dmin, dmin + dhat) from the plane, dhat = 0.6. */
+static void plane_case(ecase *c, unsigned long long *rng) {
+  double *o = c->p + 2, *n = c->p + 5, nn = 0.0, tn = 0.0, t[3];
+  for (int i = 0; i < 3; ++i) n[i] = lc_test_rand(rng, -1.0, 1.0), nn += n[i] * n[i];
+  n[2] += nn < 0.01 ? 1.0 : 0.0;
+  nn = sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+  for (int i = 0; i < 3; ++i) n[i] /= nn, o[i] = lc_test_rand(rng, -0.5, 0.5);
+  for (int i = 0; i < 3; ++i) t[i] = lc_test_rand(rng, -0.5, 0.5), tn += t[i] * n[i];
+  c->p[0] = 0.6;
+  c->p[1] = lc_test_rand(rng, 0.0, 0.05);
+  const double d = c->p[1] + lc_test_rand(rng, 0.05, 0.55);
+  for (int i = 0; i < MAXN + 4; ++i) c->x[i] = NAN;
+  for (int i = 0; i < 3; ++i) c->x[i] = c->rest[i] = o[i] + d * n[i] + t[i] - tn * n[i];
+}
+
 /* A random case of instance id: a random element of a jittered pyramid,
  * parameters near their defaults, variables = rest + noise (contact pairs:
  * contact_case). */
@@ -191,6 +208,10 @@ static void case_make(ecase *c, int id, unsigned long long *rng, double noise) {
               lc_test_rand(rng, -0.2, 0.2);
   if (c->info->kind == LC_ELEM_LIST) {
     contact_case(c, rng);
+    return;
+  }
+  if (strcmp(c->info->name, "contact_plane") == 0) {
+    plane_case(c, rng);
     return;
   }
   lc_mesh *m = pyramid(rng, 0.15);

@@ -1138,8 +1138,25 @@ START_TEST(session_contact) {
   pstr(pk, "dhat");
   msgpack_pack_double(pk, 0.02);
   fails(&s, LC_RPC_EPARAMS);
+  /* planes: one above the floor (vertices behind it), one of 5 numbers */
+  for (int bad = 0; bad < 2; ++bad) {
+    pk = begin(&s, "problem.set_contact");
+    msgpack_pack_map(pk, 4);
+    pstr(pk, "problem");
+    msgpack_pack_int64(pk, pid);
+    pstr(pk, "var");
+    pstr(pk, "x");
+    pstr(pk, "dhat");
+    msgpack_pack_double(pk, 0.02);
+    pstr(pk, "planes");
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_array(pk, bad ? 5 : 6);
+    const double pl[6] = {0, 0, 0.03, 0, 0, 1};
+    for (int i = 0; i < (bad ? 5 : 6); ++i) msgpack_pack_double(pk, pl[i]);
+    fails(&s, LC_RPC_EINVAL);
+  }
   pk = begin(&s, "problem.set_contact");
-  msgpack_pack_map(pk, 4);
+  msgpack_pack_map(pk, 5);
   pstr(pk, "problem");
   msgpack_pack_int64(pk, pid);
   pstr(pk, "var");
@@ -1148,8 +1165,14 @@ START_TEST(session_contact) {
   msgpack_pack_double(pk, 0.02);
   pstr(pk, "kappa");
   msgpack_pack_double(pk, 1e-2);
+  pstr(pk, "planes"); /* a floor plane below the floor mesh */
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_array(pk, 6);
+  const double floor_plane[6] = {0, 0, -0.5, 0, 0, 2};
+  for (int i = 0; i < 6; ++i) msgpack_pack_double(pk, floor_plane[i]);
   const msgpack_object *res = ok(&s);
   ck_assert_int_gt(res_int(res, "n_pt"), 0);
+  ck_assert_int_eq(res_int(res, "planes"), 1);
   ck_assert_double_eq_tol(res_dbl(res, "min_distance"), 0.05, 1e-12);
   /* the contact's terms are the problem's business now */
   pk = begin(&s, "problem.remove_term");

@@ -20,6 +20,9 @@ struct lc_contact {
   int32_t nv;
   lc_contact_opts o;
   int t_pt, t_ee, t_margin; /* term ids, -1: none */
+  int n_planes;
+  int t_plane[LC_CONTACT_MAX_PLANES];       /* plane obstacle term ids */
+  double plane[LC_CONTACT_MAX_PLANES][6];   /* o, unit n of each */
   lc_pairs pairs;           /* the current candidates */
   double *x_ref;            /* nv x 3: where they were gathered */
   double *x;                /* nv x 3 scratch */
@@ -92,6 +95,13 @@ static void pair_stats(const lc_contact *c, const double *x, lc_contact_stats *s
       const double d2 = lc_ct_d2(t, xl);
       st->min_dist = fmin(st->min_dist, sqrt(d2));
       if (d2 - m2 < sh) st->active[t.type]++;
+    }
+  for (int k = 0; k < c->n_planes; ++k)
+    for (int64_t v = 0; v < c->nv; ++v) {
+      const double *o = c->plane[k], *n = c->plane[k] + 3, *xv = x + 3 * v;
+      const double d = n[0] * (xv[0] - o[0]) + n[1] * (xv[1] - o[1]) + n[2] * (xv[2] - o[2]);
+      st->min_dist = fmin(st->min_dist, d);
+      if (d * d - m2 < sh) st->active_plane++;
     }
 }
 
@@ -207,6 +217,7 @@ void lc_contact_destroy(lc_contact *c) {
   const int ids[3] = {c->t_pt, c->t_ee, c->t_margin};
   for (int i = 0; i < 3; ++i)
     if (ids[i] >= 0) lc_problem_remove_term(c->p, ids[i], NULL);
+  for (int k = 0; k < c->n_planes; ++k) lc_problem_remove_term(c->p, c->t_plane[k], NULL);
   lc_pairs_free(&c->pairs);
   free(c->x_ref);
   free(c->x);
@@ -263,6 +274,54 @@ int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_sol
   return rc;
 }
 
+/* Unit normal of n into u; LC_EINVAL unless n is finite and non-zero. */
+static int unit_normal(const double *n, double *u, lc_error *err) {
+  const double l = sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
+  if (!(l > 0.0) || !isfinite(l))
+    return lc_error_set(err, LC_EINVAL, "contact: a plane normal must be finite and non-zero (got %g %g %g)", n[0],
+                        n[1], n[2]);
+  for (int i = 0; i < 3; ++i) u[i] = n[i] / l;
+  return LC_OK;
+}
+
+/* Checks that every vertex of x lies farther than dmin on the free side of plane (o, n). */
+static int check_plane_side(const lc_contact *c, const double *x, const double *o, const double *n,
+                            lc_error *err) {
+  for (int64_t v = 0; v < c->nv; ++v) {
+    const double *xv = x + 3 * v;
+    const double d = n[0] * (xv[0] - o[0]) + n[1] * (xv[1] - o[1]) + n[2] * (xv[2] - o[2]);
+    if (!(d > c->o.dmin))
+      return lc_error_set(err, LC_EINVAL,
+                          "contact: vertex %lld is at distance %g from the plane, not beyond dmin = %g on its "
+                          "normal's side",
+                          (long long)v, d, c->o.dmin);
+  }
+  return LC_OK;
+}
+
+/* Adds a plane obstacle through o with normal n. */
+int lc_contact_add_plane(lc_contact *c, const double *o, const double *n, lc_error *err) {
+  static const char *const names[8] = {"dhat", "dmin", "ox", "oy", "oz", "nx", "ny", "nz"};
+  double vals[8] = {c->o.dhat, c->o.dmin, 0, 0, 0, 0, 0, 0};
+  if (c->n_planes == LC_CONTACT_MAX_PLANES)
+    return lc_error_set(err, LC_ERANGE, "contact: at most %d planes", LC_CONTACT_MAX_PLANES);
+  for (int i = 0; i < 3; ++i)
+    if (!isfinite(o[i])) return lc_error_set(err, LC_EINVAL, "contact: a plane point must be finite");
+  int rc = unit_normal(n, vals + 5, err);
+  memcpy(vals + 2, o, 3 * sizeof *o);
+  if (!rc) rc = lc_problem_get_variable(c->p, c->var, c->x, err);
+  if (!rc) rc = check_plane_side(c, c->x, o, vals + 5, err);
+  lc_term_desc d = {.energy = "contact_plane", .var = c->var, .weight = c->o.kappa, .weight_set = 1,
+                    .n_params = 8, .param_names = names, .param_values = vals};
+  int id = -1;
+  if (!rc) rc = lc_problem_add_term(c->p, &d, &id, err);
+  if (rc) return rc;
+  c->t_plane[c->n_planes] = id;
+  memcpy(c->plane[c->n_planes], vals + 2, 6 * sizeof *vals);
+  c->n_planes++;
+  return LC_OK;
+}
+
 /* Statistics of the current candidates at the current state. */
 int lc_contact_stats_get(lc_contact *c, lc_contact_stats *st, lc_error *err) {
   int rc = lc_problem_get_variable(c->p, c->var, c->x, err);
@@ -272,8 +331,13 @@ int lc_contact_stats_get(lc_contact *c, lc_contact_stats *st, lc_error *err) {
 
 /* 1 if term is one of c's terms. */
 int lc_contact_owns(const lc_contact *c, int term) {
+  for (int k = 0; k < c->n_planes; ++k)
+    if (term == c->t_plane[k]) return 1;
   return term >= 0 && (term == c->t_pt || term == c->t_ee || term == c->t_margin);
 }
+
+/* The number of plane obstacles of c. */
+int lc_contact_n_planes(const lc_contact *c) { return c->n_planes; }
 
 /* The variable c acts on. */
 int lc_contact_var(const lc_contact *c) { return c->var; }

@@ -39,7 +39,8 @@ typedef struct lc_contact_opts {
 typedef struct lc_contact_stats {
   int64_t n_pt, n_ee;         /* candidate pairs */
   int64_t active[4];          /* active pairs by distance type (lc_ct_type: PP, PE, PT, EE) */
-  double min_dist;            /* smallest distance over the candidates (+inf: none) */
+  int64_t active_plane;       /* active vertex-plane contacts */
+  double min_dist;            /* smallest distance over the candidates and planes (+inf: none) */
   int rounds;                 /* candidate lists of the last lc_contact_solve */
 } lc_contact_stats;
 
@@ -66,9 +67,19 @@ int lc_contact_update(lc_contact *c, lc_error *err);
  * max_rounds lists).  r sums the iterations and times of the rounds. */
 int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc_error *err);
 
-/* 1 if term is one of c's terms (pairs or margin). */
+/* Most plane obstacles of one contact. */
+#define LC_CONTACT_MAX_PLANES 16
+
+/* Adds an obstacle: the plane through o[3] with normal n[3] (normalised
+ * here; its side is the free one), a contact_plane term of c's dhat, dmin
+ * and kappa over every vertex.  Every vertex must lie beyond dmin on the
+ * free side now.  On failure nothing changes. */
+int lc_contact_add_plane(lc_contact *c, const double *o, const double *n, lc_error *err);
+/* 1 if term is one of c's terms (pairs, margin or planes). */
 int lc_contact_owns(const lc_contact *c, int term);
 
+/* The number of plane obstacles of c. */
+int lc_contact_n_planes(const lc_contact *c);
 /* The variable c acts on. */
 int lc_contact_var(const lc_contact *c);
 

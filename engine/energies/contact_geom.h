@@ -130,6 +130,21 @@ LC_HD double lc_ct_d2(lc_ct_dist t, const double *x) {
   return lc_ct_d2_form(f, d);
 }
 
+/* Conservative step bound of a point x moving along d against the plane
+ * through o with unit normal n: the exact time at which n.(x - o) reaches
+ * dmin, shortened by LC_CT_ACCD_S of the gap like the ACCD bound, capped at
+ * tmax (tmax when x does not approach the plane; 0 when it is not beyond
+ * dmin now). */
+LC_HD double lc_ct_plane_step(const double *x, const double *d, const double *o, const double *n,
+                              double dmin, double tmax) {
+  const double gap = n[0] * (x[0] - o[0]) + n[1] * (x[1] - o[1]) + n[2] * (x[2] - o[2]) - dmin;
+  const double rate = n[0] * d[0] + n[1] * d[1] + n[2] * d[2];
+  if (!(gap > 0.0)) return 0.0;
+  if (!(rate < 0.0)) return tmax;
+  const double t = (1.0 - LC_CT_ACCD_S) * gap / -rate;
+  return t < tmax ? t : tmax;
+}
+
 /* ---- classification -------------------------------------------------------------- */
 
 /* Closest feature of segment (local j, k) to point (local i): PP or PE. */

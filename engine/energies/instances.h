@@ -280,5 +280,13 @@ LC_EINST_CHECK(30)
 LC_EINST_CHECK(31)
 #include LC_EINST_TEMPLATE
 
-LC_STATIC_ASSERT(LC_E_COUNT == 32,
+#define LC_EINST contact_plane_3
+#define LC_ESRC "energies/e_contact_plane.h"
+#define LC_EDIM 3
+#define LC_EN 3
+#define LC_ERESID 0
+LC_EINST_CHECK(32)
+#include LC_EINST_TEMPLATE
+
+LC_STATIC_ASSERT(LC_E_COUNT == 33,
                  "energies/instances.h: an instance of LC_ENERGY_LIST is missing");

@@ -446,6 +446,18 @@ static double max_step_margin(const double *x, const double *d, const double *k,
   .setup = setup_pos_3, .max_step = max_step_margin, .bound = LC_BOUND_MARGIN,         \
   .formula = "E = 0; the line search keeps |x - x_ref| <= r"
 
+static double max_step_plane(const double *x, const double *d, const double *k, const double *p) {
+  return lc_max_step_elem(LC_BOUND_PLANE, x, d, k, p);
+}
+
+#define LC_SPEC_contact_plane_3                                                        \
+  .kind = LC_ELEM_VERTEX, .K = 1, .n_const = 0, .n_param = 8,                          \
+  .param_names = {"dhat", "dmin", "ox", "oy", "oz", "nx", "ny", "nz"},                 \
+  .param_defaults = {1e-3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0}, .const_doc = "",        \
+  .setup = NULL, .max_step = max_step_plane, .bound = LC_BOUND_PLANE,                  \
+  .formula = "d = n.(x - o) (n unit), s = d^2 - dmin^2, E = -(s - sh)^2 ln(s/sh) for s < sh " \
+             "= (2 dmin + dhat) dhat, 0 beyond, +inf for d <= dmin"
+
 #define LC_CONTACT_PARAMS_                                                             \
   .kind = LC_ELEM_LIST, .K = 4, .n_param = 2, .param_names = {"dhat", "dmin"},         \
   .param_defaults = {1e-3, 0.0}

@@ -4,6 +4,7 @@
  * every iteration and write the result as OBJ. */
 #define _POSIX_C_SOURCE 200809L
 #include "apps.h"
+#include "../lc_time.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -16,13 +17,6 @@
 #define LC_APP_PI 3.14159265358979323846
 
 /* ---- small helpers ------------------------------------------------------ */
-
-/* Seconds on a monotonic clock. */
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Deterministic uniform number in [-1, 1) from an integer key (splitmix64). */
 static double hash_unit(unsigned long long key) {
@@ -65,7 +59,7 @@ static double *dalloc(int64_t n) { return calloc((size_t)(n > 0 ? n : 1), sizeof
 
 /* ---- names, options, scenes --------------------------------------------- */
 
-static const char *const app_names[LC_APP_COUNT] = {"cloth", "uv", "smooth", "arap", "sphere"};
+static const char *const app_names[LC_APP_COUNT] = {"cloth", "uv", "smooth", "arap", "sphere", "contact"};
 
 /* Name of an app. */
 const char *lc_app_name(lc_app_kind k) { return (unsigned)k < LC_APP_COUNT ? app_names[k] : "unknown"; }
@@ -366,7 +360,7 @@ typedef struct phase_run {
 static void emit(app_run *a, const char *phase, int iter, double E, double g, double step,
                  double speed) {
   if (!a->o->report) return;
-  const lc_app_event ev = {a->app, phase, iter, E, g, step, speed, now() - a->t0};
+  const lc_app_event ev = {a->app, phase, iter, E, g, step, speed, lc_time_now() - a->t0};
   if (a->o->report(a->o->user, &ev)) a->stop = 1;
 }
 
@@ -396,7 +390,7 @@ static lc_app_phase *phase_open(app_run *a, const char *name, double E0) {
 static int run_phase(app_run *a, lc_app_scene *s, lc_solver *sv, lc_solve_opts so,
                      const char *name, lc_error *err) {
   double E0 = NAN;
-  const double t0 = now();
+  const double t0 = lc_time_now();
   int rc = lc_problem_energy(s->p, NULL, &E0, err);
   if (rc) return rc;
   lc_app_phase *ph = phase_open(a, name, E0);
@@ -409,7 +403,7 @@ static int run_phase(app_run *a, lc_app_scene *s, lc_solver *sv, lc_solve_opts s
   ph->energy = res.energy;
   ph->gnorm = res.gnorm;
   ph->reason = res.reason;
-  ph->t = now() - t0;
+  ph->t = lc_time_now() - t0;
   if (!isfinite(res.energy)) ph->finite = 0;
   return rc;
 }
@@ -425,7 +419,7 @@ static void run_begin(app_run *a, const lc_app_opts *o, const char *app, lc_app_
   r->tutte_diff = NAN;
   r->rigid_err = NAN;
   r->roughness0 = r->roughness = NAN;
-  *a = (app_run){o, app, r, now(), 0};
+  *a = (app_run){o, app, r, lc_time_now(), 0};
 }
 
 /* Finishes a run: mesh size, convergence of the last phase, time. */
@@ -437,7 +431,7 @@ static void run_end(app_run *a, const lc_app_scene *s) {
   }
   if (a->app != app_names[LC_APP_CLOTH] && r->n_phases > 0)
     r->converged = met_tolerance(r->phase[r->n_phases - 1].reason);
-  r->t_total = now() - a->t0;
+  r->t_total = lc_time_now() - a->t0;
 }
 
 /* Current value of the scene's variable into a new array (NULL on failure). */
@@ -532,14 +526,14 @@ static int cloth_step(app_run *a, lc_app_scene *s, cloth_run *c, lc_app_phase *p
 static int cloth_loop(app_run *a, lc_app_scene *s, cloth_run *c, lc_error *err) {
   const lc_app_opts *o = a->o;
   const int budget = o->max_iters > 0 ? o->max_iters : 3000;
-  const double t0 = now();
+  const double t0 = lc_time_now();
   double W0 = 0.0, f0 = 0.0;
   int settled = 0;
   int rc = lc_dynamics_potential(c->dyn, &W0, &f0, err);
   lc_app_phase *ph = phase_open(a, "step", W0);
   while (!rc && !settled && !a->stop && ph->iters < budget) rc = cloth_step(a, s, c, ph, &settled, err);
   ph->reason = settled ? LC_STOP_GRAD : a->stop ? LC_STOP_CANCELLED : LC_STOP_MAX_ITERS;
-  ph->t = now() - t0;
+  ph->t = lc_time_now() - t0;
   a->r->converged = settled;
   return rc;
 }
@@ -660,7 +654,7 @@ int lc_app_uv(const lc_app_opts *o, lc_app_result *r, lc_error *err) {
   run_begin(&a, o, "uv", r);
   int rc = uv_setup(o, &s, &uv, &tres, err);
   if (rc) return rc;
-  uv_tutte_phase(&a, &tres, now() - a.t0);
+  uv_tutte_phase(&a, &tres, lc_time_now() - a.t0);
   r->tutte_diff = tutte_reference_diff(o, uv_mesh(o), uv, lc_mesh_nv(s.mesh));
   if (o->max_iters > 0) s.solve.max_iters = o->max_iters;
   rc = lc_solver_create(s.p, &sv, err);
@@ -1065,6 +1059,7 @@ int lc_app_run(lc_app_kind k, const lc_app_opts *o, lc_app_result *r, lc_error *
     case LC_APP_SMOOTH: return lc_app_smooth(o, r, err);
     case LC_APP_ARAP: return lc_app_arap(o, r, err);
     case LC_APP_SPHERE: return lc_app_sphere(o, r, err);
+    case LC_APP_CONTACT: return lc_app_contact(o, r, err);
     default: return lc_error_set(err, LC_EINVAL, "no app %d", (int)k);
   }
 }

@@ -20,7 +20,12 @@
  *           projection about the centroid, untangled on the sphere by Jacobi
  *           sweeps x_i <- normalize(sum of neighbours) until no face is
  *           flipped, then the sphere_param barrier minimised on the
- *           unit-sphere manifold (Newton, or L-BFGS).
+ *           unit-sphere manifold (Newton, or L-BFGS);
+ *   contact scene S1 of shared/reference-values.md: two icosphere shells
+ *           fall onto a floor plane and onto each other under contact
+ *           (engine/contact), implicit Euler; every step is checked and
+ *           recorded, frames and a picture written to opts.out_dir
+ *           (contact_scene.c).
  *
  * Nothing is printed: progress goes to opts.report.  Meshes named by
  * opts.mesh are read from opts.mesh_dir/<name>.obj. */
@@ -43,6 +48,7 @@ typedef enum {
   LC_APP_SMOOTH = 2,
   LC_APP_ARAP = 3,
   LC_APP_SPHERE = 4,
+  LC_APP_CONTACT = 5,
   LC_APP_COUNT
 } lc_app_kind;
 
@@ -78,6 +84,8 @@ typedef struct lc_app_opts {
   int dim;              /* arap: 2 (flat mesh, (x, y)) or 3; 0: 2 on the grid, 3 on a named mesh */
   int threads;          /* evaluation threads, 0: OpenMP default */
   const char *device;   /* "cpu", "cuda:N", NULL: "auto" (see device.h) */
+  double dhat, kappa;   /* contact: activation distance (0.01) and stiffness (1e3); 0: default */
+  const char *out_dir;  /* contact: frames/, steps.jsonl and final.png go here; NULL: none */
   lc_app_report_fn report;
   void *user;
 } lc_app_opts;
@@ -109,6 +117,8 @@ typedef struct lc_app_result {
   double tutte_diff;  /* uv: max |Tutte - mesh_dir/<mesh>.tutte_uv.txt| (NaN: no file) */
   double rigid_err;   /* arap rigid: max |x_i - (R p_i + t)| (NaN otherwise) */
   double roughness0, roughness; /* smooth: RMS of |x_i|/mean|x| - 1 before/after (L-BFGS result) */
+  double min_dist;    /* contact: smallest distance of any pair or vertex-plane over all steps */
+  int64_t intersections; /* contact: edge-face crossings summed over all steps (0 expected) */
   double t_total;
 } lc_app_result;
 
@@ -122,6 +132,10 @@ typedef struct lc_app_scene {
   double damping;     /* cloth: mass-proportional damping (1/s) */
   lc_solve_opts solve;/* recommended solver options (no callback set) */
 } lc_app_scene;
+
+/* Runs the contact scene S1 (contact_scene.c); converged: every step kept a
+ * positive distance and no crossing. */
+int lc_app_contact(const lc_app_opts *o, lc_app_result *r, lc_error *err);
 
 /* Fills o with the defaults (no mesh dir, no output, no report, method -1). */
 void lc_app_opts_default(lc_app_opts *o);

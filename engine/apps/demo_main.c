@@ -23,10 +23,11 @@ typedef struct demo_args {
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: locad-demo cloth|uv|smooth|arap|sphere [options]\n"
+          "usage: locad-demo cloth|uv|smooth|arap|sphere|contact [options]\n"
           "  --mesh NAME     shared mesh (uv: camelhead, sphere: spot, arap: grid if omitted)\n"
           "  --meshes DIR    directory of the shared meshes (default: LOCAD_MESHES or %s)\n"
-          "  --out FILE.obj  result OBJ (default: <app>.obj; '-' for none)\n"
+          "  --out FILE.obj  result OBJ (default: <app>.obj; '-' for none); contact: output\n"
+          "                  directory (frames/, steps.jsonl, final.png; default contact-out)\n"
           "  --n N           grid size (cloth 30, arap 20) or icosphere level (smooth 4)\n"
           "  --iters N       iteration budget per phase (cloth: time steps)\n"
           "  --tol X         tolerance (cloth: settle speed m/s; uv: ftol; others: gtol)\n"
@@ -36,6 +37,8 @@ static void usage(FILE *f) {
           "  --springs       cloth: mass-spring membrane instead of StVK\n"
           "  --rigid         arap: move both handles by one rigid motion\n"
           "  --dim D         arap: 2 (default on the grid) or 3 (default with --mesh)\n"
+          "  --dhat D        contact: activation distance (default 0.01)\n"
+          "  --kappa K       contact: barrier stiffness (default 1e3)\n"
           "  --threads N     evaluation threads\n"
           "  --device D      cpu, cuda:N or auto (default: the first usable GPU, else cpu)\n"
           "  --every K       print every K-th iteration only\n"
@@ -71,6 +74,8 @@ static int parse_option(demo_args *a, int argc, char **argv, int *i) {
   else if (!strcmp(k, "--device")) a->o.device = v;
   else if (!strcmp(k, "--dim")) a->o.dim = atoi(v);
   else if (!strcmp(k, "--h")) a->o.h = atof(v);
+  else if (!strcmp(k, "--dhat")) a->o.dhat = atof(v);
+  else if (!strcmp(k, "--kappa")) a->o.kappa = atof(v);
   else if (!strcmp(k, "--damping")) a->o.damping = atof(v);
   else if (!strcmp(k, "--every")) a->every = atoi(v) > 0 ? atoi(v) : 1;
   else if (!strcmp(k, "--method")) a->o.method = lc_solve_method_parse(v);
@@ -86,7 +91,7 @@ static int parse_args(demo_args *a, int argc, char **argv) {
   const char *env = getenv("LOCAD_MESHES");
   a->o.mesh_dir = env && *env ? env : LC_DEMO_MESH_DIR;
   if (argc < 2 || (a->app = lc_app_parse(argv[1])) < 0) return -1;
-  snprintf(a->out, sizeof a->out, "%s.obj", argv[1]);
+  snprintf(a->out, sizeof a->out, a->app == LC_APP_CONTACT ? "%s-out" : "%s.obj", argv[1]);
   for (int i = 2; i < argc; ++i)
     if (parse_option(a, argc, argv, &i)) {
       fprintf(stderr, "locad-demo: bad option '%s'\n", argv[i]);
@@ -94,6 +99,7 @@ static int parse_args(demo_args *a, int argc, char **argv) {
     }
   if (a->o.method == LC_ENOTFOUND) return -1;
   a->o.out = strcmp(a->out, "-") ? a->out : NULL;
+  if (a->app == LC_APP_CONTACT) a->o.out_dir = a->o.out, a->o.out = NULL;
   return 0;
 }
 
@@ -101,7 +107,10 @@ static int parse_args(demo_args *a, int argc, char **argv) {
 static int print_event(void *user, const lc_app_event *ev) {
   const demo_args *a = user;
   if (a->quiet || (ev->iter > 1 && ev->iter % a->every)) return 0;
-  if (!strcmp(ev->app, "cloth"))
+  if (!strcmp(ev->app, "contact"))
+    printf("%-7s step %4d  E %+.9e  min distance %.4e  newton %2.0f  vmax %.3e  t %.2fs\n", ev->app, ev->iter,
+           ev->energy, ev->gnorm, ev->step, ev->speed, ev->t);
+  else if (!strcmp(ev->app, "cloth"))
     printf("%-6s %-6s step %5d  E %+.9e  |f| %.3e  newton %2.0f  vmax %.3e  t %.2fs\n", ev->app,
            ev->phase, ev->iter, ev->energy, ev->gnorm, ev->step, ev->speed, ev->t);
   else
@@ -122,6 +131,10 @@ static void print_result(const demo_args *a, const lc_app_result *r) {
            p->finite ? "yes" : "no", p->t);
   }
   if (a->app == LC_APP_CLOTH) printf("  newton iterations %d, final max speed %.3e m/s\n", r->newton_iters, r->speed);
+  if (a->app == LC_APP_CONTACT)
+    printf("  newton iterations %d, min distance %.4e, intersections %lld\n", r->newton_iters, r->min_dist,
+           (long long)r->intersections);
+  if (a->app == LC_APP_CONTACT && a->o.out_dir) printf("  wrote %s/{frames/, steps.jsonl, final.png}\n", a->o.out_dir);
   if (a->app == LC_APP_UV) printf("  flipped %d, max |tutte - reference| %.3e\n", r->n_flipped, r->tutte_diff);
   if (a->app == LC_APP_SPHERE)
     printf("  flipped %d (radial start: %d, untangled in %d sweeps)\n", r->n_flipped, r->n_flipped0,

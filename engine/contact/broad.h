@@ -43,6 +43,11 @@ int lc_contact_intersections(const lc_mesh *m, const double *x, int64_t *count, 
  * arrays of the right size. */
 void lc_pairs_elements(const lc_mesh *m, const lc_pairs *c, int32_t *pt_elems, int32_t *ee_elems);
 
+/* Keeps, in order, the candidates of c whose distance at x (nv x 3) is
+ * below dist: the narrow phase's first cut (a box overlap is not a
+ * distance).  The arrays keep their size. */
+void lc_pairs_filter(const lc_mesh *m, const double *x, double dist, lc_pairs *c);
+
 /* Frees the lists of c and empties it (c itself is the caller's). */
 void lc_pairs_free(lc_pairs *c);
 

@@ -1,6 +1,7 @@
 /* contact.c - contact on a problem (contact.h): the candidate list of the
  * broad phase as the elements of two barrier terms, the margin term that
  * keeps one list complete over a solve, and the solve rounds. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime (lc_time.h) */
 #include "contact.h"
 
 #include <math.h>
@@ -8,10 +9,13 @@
 #include <string.h>
 
 #include "../energies/contact_geom.h"
+#include "../lc_time.h"
 #include "broad.h"
 
 #define DEFAULT_ROUNDS 50
 #define MARGIN_REUSE 0.9 /* a solve that moved no vertex beyond this x r ends the rounds */
+#define MARGIN_AHEAD 2.0 /* a solve starts with r = this x the last solve's motion (at least the margin) */
+#define MARGIN_MAX 4.0   /* r stays within this x the margin: the candidates grow with the padding dhat + 2 r */
 
 struct lc_contact {
   lc_problem *p;
@@ -26,7 +30,11 @@ struct lc_contact {
   lc_pairs pairs;           /* the current candidates */
   double *x_ref;            /* nv x 3: where they were gathered */
   double *x;                /* nv x 3 scratch */
+  double *k;                /* nv x 4: the margin term's constants (x_ref, r) */
+  double r;                 /* the current margin radius (>= o.margin) */
+  double last_motion;       /* largest vertex motion over the last lc_contact_solve */
   int rounds;
+  double t_broad, t_pattern; /* seconds in the broad phase and in installing lists, last solve */
 };
 
 /* Fills o with the defaults. */
@@ -66,8 +74,8 @@ static int check_var(lc_problem *p, int var, int32_t *nv, lc_error *err) {
   return LC_OK;
 }
 
-/* The candidates' padding: dhat + dmin + 2 r (contact.h). */
-static double padding(const lc_contact_opts *o) { return o->dhat + o->dmin + 2.0 * o->margin; }
+/* The candidates' padding: dhat + dmin + 2 r (contact.h) for the current r. */
+static double padding(const lc_contact *c) { return c->o.dhat + c->o.dmin + 2.0 * c->r; }
 
 /* The 12 local values of candidate i (point-triangle or edge-edge) at x. */
 static void pair_values(const lc_contact *c, int ee, int64_t i, const double *x, double *xl) {
@@ -86,6 +94,8 @@ static void pair_stats(const lc_contact *c, const double *x, lc_contact_stats *s
   st->n_ee = c->pairs.n_ee;
   st->min_dist = INFINITY;
   st->rounds = c->rounds;
+  st->t_broad = c->t_broad;
+  st->t_pattern = c->t_pattern;
   const double sh = lc_ct_shat(c->o.dhat, c->o.dmin), m2 = c->o.dmin * c->o.dmin;
   for (int ee = 0; ee < 2; ++ee)
     for (int64_t i = 0; i < (ee ? c->pairs.n_ee : c->pairs.n_pt); ++i) {
@@ -146,10 +156,19 @@ static int install(lc_contact *c, lc_pairs *pairs, lc_error *err) {
 /* Gathers the candidate list at the current state into the terms. */
 int lc_contact_update(lc_contact *c, lc_error *err) {
   lc_pairs pairs = {0};
+  const double t0 = lc_time_now();
   int rc = lc_problem_get_variable(c->p, c->var, c->x, err);
-  if (!rc) rc = lc_contact_candidates(c->m, c->x, NULL, padding(&c->o), &pairs, err);
+  if (!rc) rc = lc_contact_candidates(c->m, c->x, NULL, padding(c), &pairs, err);
+  if (!rc) lc_pairs_filter(c->m, c->x, padding(c), &pairs);
+  const double t1 = lc_time_now();
   if (!rc) rc = install(c, &pairs, err);
-  if (!rc && c->t_margin >= 0) rc = lc_problem_set_term_consts(c->p, c->t_margin, c->x, err);
+  c->t_broad += t1 - t0;
+  c->t_pattern += lc_time_now() - t1;
+  for (int64_t v = 0; !rc && v < c->nv; ++v) {
+    memcpy(c->k + 4 * v, c->x + 3 * v, 3 * sizeof *c->k);
+    c->k[4 * v + 3] = c->r;
+  }
+  if (!rc && c->t_margin >= 0) rc = lc_problem_set_term_consts(c->p, c->t_margin, c->k, err);
   if (!rc) memcpy(c->x_ref, c->x, (size_t)c->nv * 3 * sizeof *c->x);
   lc_pairs_free(&pairs);
   return rc;
@@ -163,7 +182,7 @@ static int check_start(lc_contact *c, lc_error *err) {
   if (hits)
     return lc_error_set(err, LC_EINVAL, "contact: the starting state already intersects (%lld edge-face crossings)",
                         (long long)hits);
-  rc = lc_contact_candidates(c->m, c->x, NULL, padding(&c->o), &c->pairs, err);
+  rc = lc_contact_candidates(c->m, c->x, NULL, padding(c), &c->pairs, err);
   if (rc) return rc;
   lc_contact_stats st;
   pair_stats(c, c->x, &st);
@@ -176,10 +195,7 @@ static int check_start(lc_contact *c, lc_error *err) {
 
 /* Adds the margin term over every vertex of the variable. */
 static int add_margin(lc_contact *c, lc_error *err) {
-  static const char *const names[] = {"r"};
-  const double r[1] = {c->o.margin};
-  lc_term_desc d = {.energy = "contact_margin", .var = c->var, .weight = 1.0, .weight_set = 1, .n_params = 1,
-                    .param_names = names, .param_values = r};
+  lc_term_desc d = {.energy = "contact_margin", .var = c->var, .weight = 1.0, .weight_set = 1};
   return lc_problem_add_term(c->p, &d, &c->t_margin, err);
 }
 
@@ -195,10 +211,11 @@ int lc_contact_create(lc_problem *p, int var, const lc_contact_opts *o, lc_conta
   lc_contact *c = calloc(1, sizeof *c);
   if (!c) return lc_error_set(err, LC_ENOMEM, "contact: out of memory");
   *c = (lc_contact){.p = p, .m = lc_problem_mesh(p), .var = var, .nv = nv, .o = ro, .t_pt = -1, .t_ee = -1,
-                    .t_margin = -1};
+                    .t_margin = -1, .r = ro.margin};
   c->x_ref = malloc((size_t)(nv > 0 ? nv : 1) * 3 * sizeof *c->x_ref);
   c->x = malloc((size_t)(nv > 0 ? nv : 1) * 3 * sizeof *c->x);
-  if (!c->x_ref || !c->x) rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for %d vertices", (int)nv);
+  c->k = malloc((size_t)(nv > 0 ? nv : 1) * 4 * sizeof *c->k);
+  if (!c->x_ref || !c->x || !c->k) rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for %d vertices", (int)nv);
   if (!rc) rc = lc_problem_get_variable(p, var, c->x, err);
   if (!rc) rc = check_start(c, err);
   if (!rc) rc = add_margin(c, err);
@@ -221,6 +238,7 @@ void lc_contact_destroy(lc_contact *c) {
   lc_pairs_free(&c->pairs);
   free(c->x_ref);
   free(c->x);
+  free(c->k);
   free(c);
 }
 
@@ -257,7 +275,10 @@ int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_sol
   lc_solve_result sum = {0}, one;
   lc_solve_opts ro = *o;
   int rc = LC_OK;
+  double total = 0.0; /* motion over the rounds (triangle inequality) */
   c->rounds = 0;
+  c->t_broad = c->t_pattern = 0.0;
+  c->r = fmin(fmax(c->o.margin, MARGIN_AHEAD * c->last_motion), MARGIN_MAX * c->o.margin);
   while (!rc && c->rounds < c->o.max_rounds) {
     ro.max_iters = o->max_iters - sum.iters;
     if (c->rounds > 0 && ro.max_iters <= 0) break;
@@ -268,8 +289,11 @@ int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_sol
     c->rounds++;
     double moved = 0.0;
     rc = max_motion(c, &moved, err);
-    if (rc || final_reason(one.reason) || moved <= MARGIN_REUSE * c->o.margin) break;
+    total += moved;
+    if (rc || final_reason(one.reason) || moved <= MARGIN_REUSE * c->r) break;
+    c->r = fmin(2.0 * c->r, MARGIN_MAX * c->o.margin); /* the margin stopped this round: allow more motion */
   }
+  c->last_motion = total;
   if (r) *r = sum;
   return rc;
 }

@@ -3,12 +3,19 @@
  * (contact_pt, contact_ee), and a contact_margin term keeps every solve
  * within the distance for which one candidate list is complete.
  *
- * The list is gathered at a reference state x_ref with padding dhat + dmin
- * + 2 r; the margin term's step bound keeps every vertex within r of x_ref,
+ * The list holds the pairs closer than dhat + dmin + 2 r at a reference
+ * state x_ref (boxes padded by that much, then the distance: a pair's
+ * distance moves by at most 2 r while its vertices move by r); the margin
+ * term's step bound keeps every vertex within r of x_ref,
  * so a pair that is not listed stays farther than dhat + dmin apart: it
  * neither acts nor touches, and the listed pairs' CCD bounds keep the
  * listed ones apart.  lc_contact_solve re-gathers the list and solves again
- * whenever a solve ended with a vertex near its margin.
+ * whenever a solve ended with a vertex near its margin.  The radius adapts:
+ * a solve starts with r = max(margin, 2 x the last solve's largest motion)
+ * (time steps move about as far as the last one) and doubles it for the
+ * next round whenever the margin stopped a round, up to 4 x margin (the
+ * candidates grow with the padding), so the margin rarely binds and
+ * Newton does not grind against it.
  *
  * Today the contact terms are ordinary problem terms whose element lists
  * are replaced at each update (a pattern rebuild); sparsity outside the
@@ -31,7 +38,7 @@ typedef struct lc_contact_opts {
   double dhat;   /* activation distance, > 0 */
   double dmin;   /* thickness, >= 0 */
   double kappa;  /* barrier stiffness (the terms' weight), > 0 */
-  double margin; /* r: how far a vertex may move per candidate list; 0: dhat */
+  double margin; /* smallest r: how far a vertex may move per candidate list; 0: dhat */
   int max_rounds; /* candidate lists per lc_contact_solve; 0: 50 */
 } lc_contact_opts;
 
@@ -42,6 +49,8 @@ typedef struct lc_contact_stats {
   int64_t active_plane;       /* active vertex-plane contacts */
   double min_dist;            /* smallest distance over the candidates and planes (+inf: none) */
   int rounds;                 /* candidate lists of the last lc_contact_solve */
+  double t_broad;             /* its seconds in the broad phase */
+  double t_pattern;           /* its seconds installing the lists as terms (pattern update) */
 } lc_contact_stats;
 
 typedef struct lc_contact lc_contact;

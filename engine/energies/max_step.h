@@ -20,7 +20,7 @@ typedef enum {
   LC_BOUND_FLIP2 = 1,  /* a 2D triangle must not flip (det > 0) */
   LC_BOUND_CCD_PT = 2, /* a point-triangle pair must not touch (additive CCD) */
   LC_BOUND_CCD_EE = 3, /* an edge-edge pair must not touch (additive CCD) */
-  LC_BOUND_MARGIN = 4, /* a vertex stays within p[0] of its reference k[0..2] */
+  LC_BOUND_MARGIN = 4, /* a vertex stays within k[3] of its reference k[0..2] */
   LC_BOUND_PLANE = 5   /* a vertex stays on the free side of plane (p[2..4], p[5..7]) beyond p[1] */
 } lc_step_bound;
 
@@ -63,7 +63,7 @@ LC_HD double lc_max_step_margin(const double *x, const double *d, const double *
 
 /* The bound of kind `bound` for one element (k: its constants, p: the
  * term's parameters: the contact bounds read the thickness p[1], the
- * margin its reference k and radius p[0]).  The
+ * margin its reference k[0..2] and radius k[3]).  The
  * contact bounds search steps up to LC_CT_ACCD_TMAX: a pair that does not
  * touch before returns LC_CT_ACCD_TMAX, never +inf, so even gradient
  * descent's growing steps stay within what was checked. */
@@ -73,7 +73,7 @@ LC_HD double lc_max_step_elem(int bound, const double *x, const double *d, const
     case LC_BOUND_FLIP2: return lc_max_step_flip2(x, d);
     case LC_BOUND_CCD_PT: return lc_ct_accd(0, x, d, p[1], LC_CT_ACCD_TMAX);
     case LC_BOUND_CCD_EE: return lc_ct_accd(1, x, d, p[1], LC_CT_ACCD_TMAX);
-    case LC_BOUND_MARGIN: return lc_max_step_margin(x, d, k, p[0]);
+    case LC_BOUND_MARGIN: return lc_max_step_margin(x, d, k, k[3]);
     case LC_BOUND_PLANE: return lc_ct_plane_step(x, d, p + 2, p + 5, p[1], LC_CT_ACCD_TMAX);
     default: return INFINITY;
   }

@@ -440,10 +440,20 @@ static double max_step_margin(const double *x, const double *d, const double *k,
   return lc_max_step_elem(LC_BOUND_MARGIN, x, d, k, p);
 }
 
+/* [x_ref(3), r]: the rest position and radius 1e-3 (contact_margin). */
+static int setup_margin(const lc_mesh *m, int32_t elem, const int32_t *ent, const double *p, double *k,
+                        char *why) {
+  (void)elem;
+  (void)p;
+  int rc = setup_pos(m, ent, 3, k, why);
+  k[3] = 1e-3;
+  return rc;
+}
+
 #define LC_SPEC_contact_margin_3                                                       \
-  .kind = LC_ELEM_VERTEX, .K = 1, .n_const = 3, .n_param = 1, .param_names = {"r"},    \
-  .param_defaults = {1e-3}, .const_doc = "x_ref(3): reference position, default the rest position", \
-  .setup = setup_pos_3, .max_step = max_step_margin, .bound = LC_BOUND_MARGIN,         \
+  .kind = LC_ELEM_VERTEX, .K = 1, .n_const = 4, .n_param = 0,                          \
+  .const_doc = "x_ref(3), r: reference position (default the rest position) and radius (default 1e-3)", \
+  .setup = setup_margin, .max_step = max_step_margin, .bound = LC_BOUND_MARGIN,        \
   .formula = "E = 0; the line search keeps |x - x_ref| <= r"
 
 static double max_step_plane(const double *x, const double *d, const double *k, const double *p) {

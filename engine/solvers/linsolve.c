@@ -17,6 +17,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "linsolve.h"
+#include "../lc_time.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -63,13 +64,6 @@ typedef struct {
 typedef void (*lin_prec)(const lc_linsolve *s, const double *r, double *z);
 
 /* ---- small helpers ------------------------------------------------------ */
-
-/* Monotonic time in seconds. */
-static double lin_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Deterministic a . b: fixed chunk partials summed in order. */
 static double lin_dot(const lc_linsolve *s, const double *a, const double *b) {
@@ -390,18 +384,18 @@ static int lin_cholmod_solve(lc_linsolve *s, const lc_csr *A, const double *b, d
   cholmod_sparse V = lin_cholmod_view(A);
   const double bnorm = sqrt(lin_dot(s, b, b));
   if (!isfinite(bnorm)) return lc_error_set(err, LC_EINVAL, "linsolve: b is not finite");
-  double t0 = lin_now();
+  double t0 = lc_time_now();
   int rc = lin_cholmod_analyze(s, A, &V, &st->analyzed, err);
-  double t1 = lin_now();
+  double t1 = lc_time_now();
   st->t_analyze = t1 - t0;
   if (rc != LC_OK) goto done;
   rc = lin_cholmod_factor(s, A, &V, o->reg, &st->reg_used, err);
-  t0 = lin_now();
+  t0 = lc_time_now();
   st->t_factor = t0 - t1;
   if (rc != LC_OK) goto done;
   rc = lin_cholmod_backsolve(s, b, x, err);
   if (rc == LC_OK) st->residual = lin_csr_residual(s, A, b, x, bnorm);
-  st->t_solve = lin_now() - t0;
+  st->t_solve = lc_time_now() - t0;
 done:
   return rc;
 }
@@ -582,9 +576,9 @@ static int lin_cg_core(lc_linsolve *s, lc_lin_op op, void *user, lin_prec prec, 
 static int lin_pcg_solve(lc_linsolve *s, const lc_csr *A, const double *b, double *x,
                          const lin_opts *o, lc_lin_stats *st, lc_error *err) {
   const int block = o->precond == LC_PRECOND_BLOCK_JACOBI && o->block > 1;
-  double t0 = lin_now();
+  double t0 = lc_time_now();
   int rc = block ? lin_setup_block(s, A, o->block, o->reg, err) : lin_setup_jacobi(s, A, o->reg, err);
-  double t1 = lin_now();
+  double t1 = lc_time_now();
   st->t_factor = t1 - t0;
   if (rc != LC_OK) goto done;
   lin_shifted op = {A, o->reg};
@@ -592,7 +586,7 @@ static int lin_pcg_solve(lc_linsolve *s, const lc_csr *A, const double *b, doubl
   rc = lin_cg_core(s, lin_csr_op, &op, block ? lin_prec_block : lin_prec_jacobi, b, x, 0, o,
                    st, err);
   if (rc == LC_OK) st->residual = lin_csr_residual(s, A, b, x, sqrt(lin_dot(s, b, b)));
-  st->t_solve = lin_now() - t1;
+  st->t_solve = lc_time_now() - t1;
 done:
   return rc;
 }
@@ -656,9 +650,9 @@ int lc_linsolve_cg(lc_linsolve *s, lc_lin_op op, void *user, const double *diag,
   if (rc != LC_OK) goto done;
   if (diag)
     for (int64_t i = 0; i < s->n; ++i) s->pre[i] = lc_lin_inv_diag(diag[i]);
-  const double t0 = lin_now();
+  const double t0 = lc_time_now();
   rc = lin_cg_core(s, op, user, diag ? lin_prec_jacobi : lin_prec_identity, b, x, 1, &lo, st, err);
-  st->t_solve = lin_now() - t0;
+  st->t_solve = lc_time_now() - t0;
 done:
   return rc;
 }

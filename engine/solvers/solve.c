@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "backend.h"
+#include "../lc_time.h"
 #include "problem_impl.h"
 #include "solver.h"
 #include "sstep.h"
@@ -42,13 +43,6 @@ struct lc_solver {
 };
 
 #define TRY(call) do { if ((rc = (call)) != LC_OK) return rc; } while (0)
-
-/* Seconds on a monotonic clock. */
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Fills o with the defaults for method. */
 void lc_solve_opts_default(lc_solve_opts *o, lc_solve_method method) {
@@ -517,7 +511,7 @@ static int run_program(lc_solver *s, const lc_solve_opts *o, lc_error *err) {
 
 /* Minimises from the problem's current state. */
 int lc_solver_solve(lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc_error *err) {
-  const double t_start = now();
+  const double t_start = lc_time_now();
   lc_backend *b = s->b;
   int rc = check_opts(s, o, err);
   if (!rc) rc = ensure_work(s, o->lbfgs_m, err);
@@ -542,7 +536,7 @@ int lc_solver_solve(lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc
     r->t_deriv = s->hs.sum_deriv;
     r->t_linear = s->hs.sum_linear;
     r->t_ls = s->hs.sum_ls;
-    r->t_total = now() - t_start;
+    r->t_total = lc_time_now() - t_start;
   }
   s->o = NULL;
   return rc;

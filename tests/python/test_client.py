@@ -253,6 +253,29 @@ def test_step(client):
     client.delete(mid)
 
 
+def test_contact_on_a_plane(client):
+    V, F = grid(6)
+    V = np.asarray(V, dtype=float).copy()
+    V[:, 2] = 0.05
+    mid = client.mesh_create(V, F)["mesh"]
+    pid = client.problem_create(mid, variables=[{"name": "x", "dim": 3}])["problem"]
+    h = 0.01
+    inertia = client.add_term(pid, "inertia", "x")["term"]
+    client.add_term(pid, "spring", "x", weight=h * h, params={"k": 100.0})
+    client.add_term(pid, "gravity", "x", weight=h * h)
+    with pytest.raises(locad.InvalidError) as e:  # the sheet lies behind this plane
+        client.set_contact(pid, var="x", dhat=0.01, planes=[[0, 0, 0.1, 0, 0, 1]])
+    assert "planes[0]" in str(e.value)
+    st = client.set_contact(pid, var="x", dhat=0.01, kappa=10.0, planes=np.array([[0, 0, 0, 0, 0, 1.0]]))
+    assert st["planes"] == 1 and abs(st["min_distance"] - 0.05) < 1e-12
+    r = client.step(pid, h=h, var="x", inertia_term=inertia, steps=40, returns=True)
+    z = r["variables"][0][:, 2]
+    assert z.min() > 0 and r["contact"]["active"]["plane"] > 0
+    assert client.set_contact(pid, enabled=False) == {"enabled": False}
+    client.delete(pid)
+    client.delete(mid)
+
+
 # -- errors ---------------------------------------------------------------------------------
 
 def test_errors(client):

@@ -536,9 +536,8 @@ static lc_mesh *floor_and_sheets(int k, int n, double z0, double gap, double tx,
   return m;
 }
 
-/* A cloth problem on m: springs, inertia, gravity, the floor fixed; the
- * inertia term id into *inertia. */
-static lc_problem *cloth_on(lc_mesh *m, int *inertia) {
+/* A cloth problem on m: springs, inertia, gravity; the inertia term id into *inertia. */
+static lc_problem *cloth_problem(lc_mesh *m, int *inertia) {
   lc_problem *p = NULL;
   lc_error err;
   ck_assert_int_eq(lc_problem_create(m, "cpu", &p, &err), LC_OK);
@@ -550,9 +549,28 @@ static lc_problem *cloth_on(lc_mesh *m, int *inertia) {
   ck_assert_msg(lc_problem_add_term(p, &sp, NULL, &err) == LC_OK, "%s", err.msg);
   ck_assert_msg(lc_problem_add_term(p, &in, inertia, &err) == LC_OK, "%s", err.msg);
   ck_assert_msg(lc_problem_add_term(p, &gr, NULL, &err) == LC_OK, "%s", err.msg);
+  return p;
+}
+
+/* cloth_problem on a floor_and_sheets mesh with the floor (vertices 0-3) fixed. */
+static lc_problem *cloth_on(lc_mesh *m, int *inertia) {
+  lc_problem *p = cloth_problem(m, inertia);
+  lc_error err;
   const int32_t fl[4] = {0, 1, 2, 3};
   ck_assert_int_eq(lc_problem_fix(p, 0, 4, fl, NULL, &err), LC_OK);
   return p;
+}
+
+/* Contact on variable 0 of p with dhat 0.01 and kappa 1e3. */
+static lc_contact *contact_on(lc_problem *p) {
+  lc_contact_opts co;
+  lc_contact_opts_default(&co);
+  co.dhat = 0.01;
+  co.kappa = 1e3;
+  lc_contact *c = NULL;
+  lc_error err;
+  ck_assert_msg(lc_contact_create(p, 0, &co, &c, &err) == LC_OK, "%s", err.msg);
+  return c;
 }
 
 /* Random drops: sheets fall onto the floor and onto each other; at every
@@ -566,12 +584,8 @@ START_TEST(drops_never_interpenetrate) {
     lc_problem *p = cloth_on(m, &inertia);
     lc_problem_set_threads(p, 1); /* 76 vertices: threads would only wait on each other */
     lc_error err;
-    lc_contact_opts co;
-    lc_contact_opts_default(&co);
-    co.dhat = 0.01;
-    co.kappa = 1e3;
-    lc_contact *c = NULL;
-    ck_assert_msg(lc_contact_create(p, 0, &co, &c, &err) == LC_OK, "%s", err.msg);
+    lc_contact *c = contact_on(p);
+    const double dhat = 0.01;
     lc_dynamics *d = NULL;
     ck_assert_msg(lc_dynamics_create(p, 0, inertia, 0.01, &d, &err) == LC_OK, "%s", err.msg);
     lc_dynamics_set_contact(d, c);
@@ -604,7 +618,7 @@ START_TEST(drops_never_interpenetrate) {
     }
     printf("drop %d: 200 steps, %lld Newton iterations, %lld candidate lists, min distance %.3g\n", run,
            (long long)iters, (long long)rounds, min_seen);
-    ck_assert_msg(active_steps > 50 && min_seen < co.dhat, "run %d: contact never happened (min %g)", run, min_seen);
+    ck_assert_msg(active_steps > 50 && min_seen < dhat, "run %d: contact never happened (min %g)", run, min_seen);
     for (int32_t i = 4; i < nv; ++i) ck_assert(x[3 * i + 2] > -1e-9); /* above the floor */
     free(x);
     free(v);
@@ -693,25 +707,12 @@ static lc_mesh *sheet_mesh(double z0, double tx) {
  * plane, it comes to rest within dhat; bad planes are refused unchanged. */
 START_TEST(plane_obstacle_drop) {
   lc_mesh *m = sheet_mesh(0.1, 0.05);
-  lc_problem *p = NULL;
-  lc_error err;
-  ck_assert_int_eq(lc_problem_create(m, "cpu", &p, &err), LC_OK);
-  lc_problem_set_threads(p, 1);
-  ck_assert_int_eq(lc_problem_add_variable(p, "x", LC_LOC_VERTEX, 3, NULL, NULL, &err), LC_OK);
-  const char *const kn[] = {"k"};
-  const double kv[] = {2e3};
-  lc_term_desc sp = {.energy = "spring", .n_params = 1, .param_names = kn, .param_values = kv};
-  lc_term_desc in = {.energy = "inertia"}, gr = {.energy = "gravity"};
   int inertia = -1;
-  ck_assert_int_eq(lc_problem_add_term(p, &sp, NULL, &err), LC_OK);
-  ck_assert_int_eq(lc_problem_add_term(p, &in, &inertia, &err), LC_OK);
-  ck_assert_int_eq(lc_problem_add_term(p, &gr, NULL, &err), LC_OK);
-  lc_contact_opts co;
-  lc_contact_opts_default(&co);
-  co.dhat = 0.01;
-  co.kappa = 1e3;
-  lc_contact *c = NULL;
-  ck_assert_msg(lc_contact_create(p, 0, &co, &c, &err) == LC_OK, "%s", err.msg);
+  lc_problem *p = cloth_problem(m, &inertia);
+  lc_problem_set_threads(p, 1);
+  lc_error err;
+  lc_contact *c = contact_on(p);
+  const double dhat = 0.01;
   const int n_terms = lc_problem_n_terms(p);
   const double o[3] = {0, 0, 0}, zn[3] = {0, 0, 0}, n[3] = {0, 0, 2}, high[3] = {0, 0, 0.11};
   ck_assert_int_eq(lc_contact_add_plane(c, o, zn, &err), LC_EINVAL);
@@ -742,7 +743,7 @@ START_TEST(plane_obstacle_drop) {
     touched += st.active_plane > 0;
   }
   ck_assert_int_gt(touched, 20);
-  for (int v = 0; v < 25; ++v) ck_assert_msg(x[3 * v + 2] < co.dhat, "vertex %d rests at %g", v, x[3 * v + 2]);
+  for (int v = 0; v < 25; ++v) ck_assert_msg(x[3 * v + 2] < dhat, "vertex %d rests at %g", v, x[3 * v + 2]);
   lc_solver_destroy(s);
   lc_dynamics_destroy(d);
   lc_contact_destroy(c);

@@ -753,6 +753,33 @@ START_TEST(plane_obstacle_drop) {
 }
 END_TEST
 
+/* lc_contact_advance: a triangle heading through a plane stops short of it
+ * (the plane bound of its body), a free triangle takes its whole motion. */
+START_TEST(advance_per_body) {
+  const double V[18] = {0, 0, 0.05, 1, 0, 0.05, 0, 1, 0.05, 3, 0, 1, 4, 0, 1, 3, 1, 1};
+  const int32_t F[6] = {0, 1, 2, 3, 4, 5};
+  lc_mesh *m = NULL;
+  lc_error err;
+  ck_assert_int_eq(lc_mesh_create(V, 6, F, 2, &m, &err), LC_OK);
+  int inertia = -1;
+  lc_problem *p = cloth_problem(m, &inertia);
+  lc_contact *c = contact_on(p);
+  const double o[3] = {0, 0, 0}, n[3] = {0, 0, 1};
+  ck_assert_int_eq(lc_contact_add_plane(c, o, n, &err), LC_OK);
+  double target[18], x[18], alpha = -1.0;
+  memcpy(target, V, sizeof V);
+  for (int v = 0; v < 6; ++v) target[3 * v + 2] -= v < 3 ? 0.1 : 0.5;
+  ck_assert_msg(lc_contact_advance(c, target, &alpha, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_eq(lc_problem_get_variable(p, 0, x, &err), LC_OK);
+  for (int v = 0; v < 3; ++v) near("held back", x[3 * v + 2], 0.05 - 0.9 * 0.05, 1e-12);
+  for (int v = 3; v < 6; ++v) near("free", x[3 * v + 2], 0.5, 1e-12);
+  near("alpha", alpha, 1.0, 1e-15);
+  lc_contact_destroy(c);
+  lc_problem_destroy(p);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("contact");
   TCase *tc = tcase_create("core");
@@ -773,6 +800,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, drops_never_interpenetrate);
   tcase_add_test(tc, plane_step_values);
   tcase_add_test(tc, plane_obstacle_drop);
+  tcase_add_test(tc, advance_per_body);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -33,9 +33,12 @@ struct lc_contact {
   double *k;                /* nv x 4: the margin term's constants (x_ref, r) */
   double r;                 /* the current margin radius (>= o.margin) */
   double last_motion;       /* largest vertex motion over the last lc_contact_solve */
+  int32_t *comp;            /* nv: connected component (smallest vertex id) of each vertex */
   int rounds;
   double t_broad, t_pattern; /* seconds in the broad phase and in installing lists, last solve */
 };
+
+static void label_components(const lc_mesh *m, int32_t nv, int32_t *comp);
 
 /* Fills o with the defaults. */
 void lc_contact_opts_default(lc_contact_opts *o) {
@@ -215,7 +218,9 @@ int lc_contact_create(lc_problem *p, int var, const lc_contact_opts *o, lc_conta
   c->x_ref = malloc((size_t)(nv > 0 ? nv : 1) * 3 * sizeof *c->x_ref);
   c->x = malloc((size_t)(nv > 0 ? nv : 1) * 3 * sizeof *c->x);
   c->k = malloc((size_t)(nv > 0 ? nv : 1) * 4 * sizeof *c->k);
-  if (!c->x_ref || !c->x || !c->k) rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for %d vertices", (int)nv);
+  c->comp = malloc((size_t)(nv > 0 ? nv : 1) * sizeof *c->comp);
+  if (c->comp) label_components(c->m, nv, c->comp);
+  if (!c->x_ref || !c->x || !c->k || !c->comp) rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for %d vertices", (int)nv);
   if (!rc) rc = lc_problem_get_variable(p, var, c->x, err);
   if (!rc) rc = check_start(c, err);
   if (!rc) rc = add_margin(c, err);
@@ -239,6 +244,7 @@ void lc_contact_destroy(lc_contact *c) {
   free(c->x_ref);
   free(c->x);
   free(c->k);
+  free(c->comp);
   free(c);
 }
 
@@ -296,6 +302,97 @@ int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_sol
   c->last_motion = total;
   if (r) *r = sum;
   return rc;
+}
+
+/* The 12 local values of the pair with vertices q[4] from the array v (nv x 3). */
+static void gather4(const double *v, const int32_t *q, double *out) {
+  for (int k = 0; k < 4; ++k) memcpy(out + 3 * k, v + 3 * (int64_t)q[k], 3 * sizeof *out);
+}
+
+/* CCD bounds along d (nv x 3) from x, each in [0, 1]: with vb != NULL, the
+ * smallest bound of every pair or plane involving each vertex into vb[nv];
+ * always the smallest of all into *all. */
+static int ccd_bounds(lc_contact *c, const double *x, const double *d, double *vb, double *all, lc_error *err) {
+  lc_pairs sw = {0};
+  double a = 1.0;
+  int rc = lc_contact_candidates(c->m, x, d, c->o.dmin, &sw, err);
+  for (int64_t v = 0; vb && v < c->nv; ++v) vb[v] = 1.0;
+  for (int ee = 0; !rc && ee < 2; ++ee)
+    for (int64_t i = 0; i < (ee ? sw.n_ee : sw.n_pt); ++i) {
+      lc_pairs one = {0};
+      int32_t q[4];
+      double xl[12], dl[12];
+      if (ee) one.ee = sw.ee + 2 * i, one.n_ee = 1;
+      else one.pt = sw.pt + 2 * i, one.n_pt = 1;
+      lc_pairs_elements(c->m, &one, ee ? NULL : q, ee ? q : NULL);
+      gather4(x, q, xl);
+      gather4(d, q, dl);
+      const double t = lc_ct_accd(ee, xl, dl, c->o.dmin, 1.0);
+      a = fmin(a, t);
+      for (int k = 0; vb && k < 4; ++k) vb[q[k]] = fmin(vb[q[k]], t);
+    }
+  for (int k = 0; !rc && k < c->n_planes; ++k)
+    for (int64_t v = 0; v < c->nv; ++v) {
+      const double t = lc_ct_plane_step(x + 3 * v, d + 3 * v, c->plane[k], c->plane[k] + 3, c->o.dmin, 1.0);
+      a = fmin(a, t);
+      if (vb) vb[v] = fmin(vb[v], t);
+    }
+  lc_pairs_free(&sw);
+  *all = a;
+  return rc;
+}
+
+/* Scales d per connected component by the smallest vertex bound vb of the
+ * component (bodies that collide with nothing keep their whole motion). */
+static void scale_components(const lc_contact *c, const double *vb, double *cb, double *d) {
+  for (int64_t v = 0; v < c->nv; ++v) cb[v] = 1.0;
+  for (int64_t v = 0; v < c->nv; ++v) cb[c->comp[v]] = fmin(cb[c->comp[v]], vb[v]);
+  for (int64_t v = 0; v < c->nv; ++v)
+    for (int k = 0; k < 3; ++k) d[3 * v + k] *= cb[c->comp[v]];
+}
+
+/* Moves the variable from its value toward target as far as CCD allows. */
+int lc_contact_advance(lc_contact *c, const double *target, double *alpha, lc_error *err) {
+  const int64_t n = (int64_t)c->nv * 3, nb = n > 0 ? n : 1;
+  double *d = malloc((size_t)nb * sizeof *d), *vb = malloc((size_t)nb * sizeof *vb), a = 0.0, E = INFINITY;
+  int rc = d && vb ? lc_problem_get_variable(c->p, c->var, c->x, err)
+                   : lc_error_set(err, LC_ENOMEM, "contact: out of memory for %d vertices", (int)c->nv);
+  for (int64_t j = 0; !rc && j < n; ++j) d[j] = target[j] - c->x[j];
+  if (!rc) rc = ccd_bounds(c, c->x, d, vb, &a, err);
+  if (!rc && a < 1.0) { /* per body, then one bound for the scaled motion */
+    scale_components(c, vb, vb + c->nv, d);
+    rc = ccd_bounds(c, c->x, d, NULL, &a, err);
+  }
+  if (!rc && a > 0.0) {
+    for (int64_t j = 0; j < n; ++j) d[j] = c->x[j] + a * d[j];
+    rc = lc_problem_set_variable(c->p, c->var, d, err);
+    if (!rc) rc = lc_problem_energy(c->p, NULL, &E, err);
+    if (!rc && !isfinite(E)) { /* another term refuses the state: stay */
+      a = 0.0;
+      rc = lc_problem_set_variable(c->p, c->var, c->x, err);
+    }
+  }
+  if (alpha) *alpha = a;
+  free(d);
+  free(vb);
+  return rc;
+}
+
+/* Labels the connected components of the mesh's vertices (faces join
+ * vertices) into comp[nv]: the smallest vertex id of each component. */
+static void label_components(const lc_mesh *m, int32_t nv, int32_t *comp) {
+  const int32_t nf = lc_mesh_nf(m), *F = lc_mesh_F(m);
+  for (int32_t v = 0; v < nv; ++v) comp[v] = v;
+  for (int pass = 1; pass;) { /* label propagation to a fixed point */
+    pass = 0;
+    for (int32_t f = 0; f < nf; ++f) {
+      const int32_t *t = F + 3 * (int64_t)f;
+      const int32_t lo = comp[t[0]] < comp[t[1]] ? (comp[t[0]] < comp[t[2]] ? comp[t[0]] : comp[t[2]])
+                                                 : (comp[t[1]] < comp[t[2]] ? comp[t[1]] : comp[t[2]]);
+      for (int k = 0; k < 3; ++k)
+        if (comp[t[k]] != lo) comp[t[k]] = lo, pass = 1;
+    }
+  }
 }
 
 /* Unit normal of n into u; LC_EINVAL unless n is finite and non-zero. */

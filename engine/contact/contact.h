@@ -84,6 +84,15 @@ int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_sol
  * and kappa over every vertex.  Every vertex must lie beyond dmin on the
  * free side now.  On failure nothing changes. */
 int lc_contact_add_plane(lc_contact *c, const double *o, const double *n, lc_error *err);
+/* Moves c's variable from its current value x toward target (nv x 3) to
+ * x + alpha (target - x), alpha in [0, 1] the largest step that CCD allows
+ * for every pair whose swept boxes meet and every plane (so no pair comes
+ * within dmin on the way), 0 if another term's energy is not finite there.
+ * The time stepper starts each step's solve there (the inertial
+ * prediction, where collisions allow), so the solve itself moves little and
+ * the margin stays small.  *alpha (may be NULL) receives the step.  On
+ * failure the variable is unchanged. */
+int lc_contact_advance(lc_contact *c, const double *target, double *alpha, lc_error *err);
 /* 1 if term is one of c's terms (pairs, margin or planes). */
 int lc_contact_owns(const lc_contact *c, int term);
 

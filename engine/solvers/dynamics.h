@@ -58,8 +58,9 @@ int lc_dynamics_set_velocity(lc_dynamics *d, const double *v, lc_error *err);
 int lc_dynamics_set_force(lc_dynamics *d, const double *f, lc_error *err);
 
 /* Steps under contact c (NULL: none; borrowed, on the same problem and
- * variable): each step starts from x_n instead of the prediction (a jump to
- * x~ could pass through a surface) and minimises with lc_contact_solve. */
+ * variable): each step starts from x_n moved toward the prediction x~ as
+ * far as CCD allows (lc_contact_advance: a plain jump to x~ could pass
+ * through a surface) and minimises with lc_contact_solve. */
 struct lc_contact;
 void lc_dynamics_set_contact(lc_dynamics *d, struct lc_contact *c);
 

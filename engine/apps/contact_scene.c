@@ -33,7 +33,7 @@
 #define S1_DENSITY 1.0      /* kg/m^2 */
 #define S1_MU 2e3           /* StVK, N/m */
 #define S1_LAMBDA 1e3
-#define S1_BEND 1e-2        /* J */
+#define S1_BEND 1.0         /* J; at 1e-2 the lower shell crumples into a cup (docs/contact.md) */
 #define S1_GRAVITY 9.81
 
 /* The scene while it runs. */
@@ -75,8 +75,9 @@ static int s1_mesh(lc_mesh **out, lc_error *err) {
 /* Adds one term of energy name with weight w and n named parameters. */
 static int s1_term(s1_run *s, const char *name, double w, int n, const char *const *pn, const double *pv, int *id,
                    lc_error *err) {
+  /* the shells' exact Hessians (see s1_setup); the contact terms are projected */
   lc_term_desc d = {.energy = name, .var = s->var, .weight = w, .weight_set = 1, .n_params = n,
-                    .param_names = pn, .param_values = pv};
+                    .param_names = pn, .param_values = pv, .no_project = 1};
   return lc_problem_add_term(s->p, &d, id, err);
 }
 
@@ -112,11 +113,12 @@ static int s1_setup(s1_run *s, const lc_app_opts *o, lc_error *err) {
   if (!rc) rc = lc_solver_create(s->p, &s->sv, err);
   lc_solve_opts_default(&s->so, LC_SOLVE_NEWTON);
   s->so.max_iters = 100;
-  /* the exact Hessian: the inertia term keeps it positive definite at this h
-   * (the solver shifts it if not), and per-element PSD projection of the
-   * compressed shells made Newton converge linearly (30 iterations a step
-   * instead of 8, measured on steps 15-20) */
-  s->so.project = 0;
+  /* the shells' terms keep their exact Hessians (no_project, s1_term): the
+   * inertia term keeps the sum positive definite at this h, and projecting
+   * the compressed shells' elements made Newton converge linearly (30
+   * iterations a step instead of 8 on steps 15-20); the contact barriers are
+   * projected (unprojected, the impact step took 91 iterations, most of them
+   * with shifted re-factorisations) */
   /* forces resolved to 1% of a vertex's weight (mean lumped area): projected
    * Newton converges linearly once elements are compressed */
   const double area = 4.0 * 3.14159265358979323846 * S1_RADIUS * S1_RADIUS * 2.0 / (s->mesh ? lc_mesh_nv(s->mesh) : 1);

@@ -279,6 +279,17 @@ static msgpack_packer *begin(session *s, const char *method) {
   return &s->pk;
 }
 
+/* Packs the key and value variables: [{name: "x", dim: 3}] of problem.create. */
+static void pack_x3_variable(msgpack_packer *pk) {
+  pstr(pk, "variables");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "name");
+  pstr(pk, "x");
+  pstr(pk, "dim");
+  msgpack_pack_int(pk, 3);
+}
+
 /* Sends the request built since begin(); returns the error code (0 = ok) and
  * sets *result to the result object (valid until the next send). */
 static int send_req(session *s, const msgpack_object **result, char *msg) {
@@ -646,13 +657,7 @@ START_TEST(session_full) {
   pstr(pk, "sheet");
   pstr(pk, "name");
   pstr(pk, "p");
-  pstr(pk, "variables");
-  msgpack_pack_array(pk, 1);
-  msgpack_pack_map(pk, 2);
-  pstr(pk, "name");
-  pstr(pk, "x");
-  pstr(pk, "dim");
-  msgpack_pack_int(pk, 3);
+  pack_x3_variable(pk);
   const msgpack_object *res = ok(&s);
   const int64_t pid = res_int(res, "problem");
   ck_assert_int_eq(res_int(res, "n_dofs"), n);
@@ -974,6 +979,52 @@ START_TEST(session_full) {
 }
 END_TEST
 
+/* Begins a problem.step request of the cloth_problem pid (h = 0.01, var
+ * "x", inertia term inertia, steps steps) whose map has n_more keys after these. */
+static msgpack_packer *begin_step(session *s, int64_t pid, int64_t inertia, int steps, int n_more) {
+  msgpack_packer *pk = begin(s, "problem.step");
+  msgpack_pack_map(pk, 5 + (uint32_t)n_more);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "h");
+  msgpack_pack_double(pk, 0.01);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "inertia_term");
+  msgpack_pack_int64(pk, inertia);
+  pstr(pk, "steps");
+  msgpack_pack_int(pk, steps);
+  return pk;
+}
+
+/* Creates a cloth problem on mesh mid over the session: variable "x" (3D),
+ * inertia (weight 1; its term id into *inertia), springs and gravity
+ * weighted h^2 (h = 0.01); returns the problem id. */
+static int64_t cloth_problem(session *s, int64_t mid, int64_t *inertia) {
+  msgpack_packer *pk = begin(s, "problem.create");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "mesh");
+  msgpack_pack_int64(pk, mid);
+  pack_x3_variable(pk);
+  const int64_t pid = res_int(ok(s), "problem");
+  const char *energies[3] = {"inertia", "spring", "gravity"};
+  for (int e = 0; e < 3; ++e) {
+    pk = begin(s, "problem.add_term");
+    msgpack_pack_map(pk, 4);
+    pstr(pk, "problem");
+    msgpack_pack_int64(pk, pid);
+    pstr(pk, "energy");
+    pstr(pk, energies[e]);
+    pstr(pk, "var");
+    pstr(pk, "x");
+    pstr(pk, "weight");
+    msgpack_pack_double(pk, e == 0 ? 1.0 : 0.01 * 0.01);
+    const msgpack_object *res = ok(s);
+    if (e == 0) *inertia = res_int(res, "term");
+  }
+  return pid;
+}
+
 START_TEST(session_obj_and_step) {
   session s;
   s_open(&s);
@@ -1003,47 +1054,9 @@ START_TEST(session_obj_and_step) {
   res_vec(res, "V", V, 12);
   ck_assert_double_eq(V[3], 1.0);
   /* a cloth problem stepped with implicit Euler: inertia + h^2-weighted springs and gravity */
-  pk = begin(&s, "problem.create");
-  msgpack_pack_map(pk, 2);
-  pstr(pk, "mesh");
-  msgpack_pack_int64(pk, mid);
-  pstr(pk, "variables");
-  msgpack_pack_array(pk, 1);
-  msgpack_pack_map(pk, 2);
-  pstr(pk, "name");
-  pstr(pk, "x");
-  pstr(pk, "dim");
-  msgpack_pack_int(pk, 3);
-  res = ok(&s);
-  const int64_t pid = res_int(res, "problem");
-  const char *energies[3] = {"inertia", "spring", "gravity"};
   int64_t inertia = -1;
-  for (int e = 0; e < 3; ++e) {
-    pk = begin(&s, "problem.add_term");
-    msgpack_pack_map(pk, 4);
-    pstr(pk, "problem");
-    msgpack_pack_int64(pk, pid);
-    pstr(pk, "energy");
-    pstr(pk, energies[e]);
-    pstr(pk, "var");
-    pstr(pk, "x");
-    pstr(pk, "weight");
-    msgpack_pack_double(pk, e == 0 ? 1.0 : 0.01 * 0.01);
-    res = ok(&s);
-    if (e == 0) inertia = res_int(res, "term");
-  }
-  pk = begin(&s, "problem.step");
-  msgpack_pack_map(pk, 7);
-  pstr(pk, "problem");
-  msgpack_pack_int64(pk, pid);
-  pstr(pk, "h");
-  msgpack_pack_double(pk, 0.01);
-  pstr(pk, "var");
-  pstr(pk, "x");
-  pstr(pk, "inertia_term");
-  msgpack_pack_int64(pk, inertia);
-  pstr(pk, "steps");
-  msgpack_pack_int(pk, 3);
+  const int64_t pid = cloth_problem(&s, mid, &inertia);
+  pk = begin_step(&s, pid, inertia, 3, 2);
   pstr(pk, "fix");
   msgpack_pack_map(pk, 2);
   pstr(pk, "var");
@@ -1093,34 +1106,8 @@ START_TEST(session_contact) {
   msgpack_pack_bin(pk, sizeof obj - 1);
   msgpack_pack_bin_body(pk, obj, sizeof obj - 1);
   const int64_t mid = res_int(ok(&s), "mesh");
-  pk = begin(&s, "problem.create");
-  msgpack_pack_map(pk, 2);
-  pstr(pk, "mesh");
-  msgpack_pack_int64(pk, mid);
-  pstr(pk, "variables");
-  msgpack_pack_array(pk, 1);
-  msgpack_pack_map(pk, 2);
-  pstr(pk, "name");
-  pstr(pk, "x");
-  pstr(pk, "dim");
-  msgpack_pack_int(pk, 3);
-  const int64_t pid = res_int(ok(&s), "problem");
-  const char *energies[3] = {"inertia", "spring", "gravity"};
   int64_t inertia = -1;
-  for (int e = 0; e < 3; ++e) {
-    pk = begin(&s, "problem.add_term");
-    msgpack_pack_map(pk, 4);
-    pstr(pk, "problem");
-    msgpack_pack_int64(pk, pid);
-    pstr(pk, "energy");
-    pstr(pk, energies[e]);
-    pstr(pk, "var");
-    pstr(pk, "x");
-    pstr(pk, "weight");
-    msgpack_pack_double(pk, e == 0 ? 1.0 : 0.01 * 0.01);
-    const msgpack_object *res = ok(&s);
-    if (e == 0) inertia = res_int(res, "term");
-  }
+  const int64_t pid = cloth_problem(&s, mid, &inertia);
   /* bad settings: a negative dhat, no variable named */
   pk = begin(&s, "problem.set_contact");
   msgpack_pack_map(pk, 3);
@@ -1182,18 +1169,7 @@ START_TEST(session_contact) {
   pstr(pk, "term");
   msgpack_pack_int(pk, 3); /* the margin term, added first */
   fails(&s, LC_RPC_EINVAL);
-  pk = begin(&s, "problem.step");
-  msgpack_pack_map(pk, 7);
-  pstr(pk, "problem");
-  msgpack_pack_int64(pk, pid);
-  pstr(pk, "h");
-  msgpack_pack_double(pk, 0.01);
-  pstr(pk, "var");
-  pstr(pk, "x");
-  pstr(pk, "inertia_term");
-  msgpack_pack_int64(pk, inertia);
-  pstr(pk, "steps");
-  msgpack_pack_int(pk, 30);
+  pk = begin_step(&s, pid, inertia, 30, 2);
   pstr(pk, "velocity");
   {
     double v[24] = {0};

@@ -508,13 +508,6 @@ static int m_problem_cancel(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   return 0;
 }
 
-/* contacts.update: reserved. */
-static int m_contacts_update(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
-                             msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
-  (void)r; (void)o; (void)params; (void)pk; (void)call;
-  return RPC_FAIL(err, LC_RPC_EMETHOD, "contacts.update is reserved and not implemented yet");
-}
-
 /* ---- dispatch ---------------------------------------------------------- */
 
 static const rpc_method lc_rpc_methods[] = {
@@ -542,7 +535,7 @@ static const rpc_method lc_rpc_methods[] = {
     {"problem.set_contact", rpc_m_problem_set_contact, OBJ_PROBLEM},
     {"problem.cancel", m_problem_cancel, 0},
     {"problem.delete", rpc_m_problem_delete, OBJ_PROBLEM},
-    {"contacts.update", m_contacts_update, 0},
+    {"contacts.update", rpc_m_contacts_update, OBJ_PROBLEM},
 };
 
 /* The method table and its length. */

@@ -102,3 +102,28 @@ int rpc_contact_owns(const rpc_obj *o, int term, lc_error *err) {
                "term %d belongs to the problem's contact: disable it with problem.set_contact {enabled: false}", term);
   return 1;
 }
+
+/* contacts.update {problem, pt?: i4[m, 2] (vertex, face), ee?: i4[k, 2]
+ * (edge, edge)} -> the contact statistics: the problem's contact takes the
+ * client's pairs instead of its broad phase (lc_contact_set_pairs).  A
+ * refused list leaves the contact as it was. */
+int rpc_m_contacts_update(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
+                          const lc_rpc_call *call, lc_error *err) {
+  (void)r;
+  (void)call;
+  lc_ndarray pt = {0}, ee = {0};
+  if (!o->contact)
+    return RPC_FAIL(err, LC_RPC_EINVAL, "contacts.update: the problem has no contact (call problem.set_contact first)");
+  int code = rpc_pcode(lc_codec_get_ndarray(params, "pt", 0, LC_DT_I4, -1, 2, &pt, err));
+  if (!code) code = rpc_pcode(lc_codec_get_ndarray(params, "ee", 0, LC_DT_I4, -1, 2, &ee, err));
+  if (!code)
+    code = rpc_ecode(lc_contact_set_pairs(o->contact, pt.n > 0 ? pt.data : NULL, pt.n > 0 ? pt.n / 2 : 0,
+                                          ee.n > 0 ? ee.data : NULL, ee.n > 0 ? ee.n / 2 : 0, err));
+  if (!code) {
+    rpc_problem_changed(o);
+    code = rpc_pack_contact(pk, o->contact, err);
+  }
+  lc_codec_ndarray_free(&pt);
+  lc_codec_ndarray_free(&ee);
+  return code;
+}

@@ -172,6 +172,8 @@ int rpc_m_problem_step(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
 /* problem.set_contact {problem, enabled?, var, dhat, kappa?, dmin?, margin?, max_rounds?}. */
 int rpc_m_problem_set_contact(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
                               const lc_rpc_call *call, lc_error *err);
+int rpc_m_contacts_update(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
+                          const lc_rpc_call *call, lc_error *err);
 /* Packs the contact statistics of c as one map value. */
 int rpc_pack_contact(msgpack_packer *pk, lc_contact *c, lc_error *err);
 /* 1 (with an error in err) if term belongs to the problem's contact. */

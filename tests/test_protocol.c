@@ -547,7 +547,7 @@ START_TEST(codec_validation) {
   fails(&s, LC_RPC_EMETHOD);
   pk = begin(&s, "contacts.update");
   msgpack_pack_map(pk, 0);
-  fails(&s, LC_RPC_EMETHOD);
+  fails(&s, LC_RPC_EPARAMS); /* no problem named */
   pk = begin(&s, "server.health");
   msgpack_pack_int(pk, 3); /* params not a map */
   fails(&s, LC_RPC_EPARAMS);
@@ -1191,6 +1191,29 @@ START_TEST(session_contact) {
   ck_assert_msg(dmin > 0.0 && dmin < 0.02, "min distance %g", dmin); /* it landed and stayed above */
   const msgpack_object *act = lc_codec_get(c, "active");
   ck_assert_int_gt(res_int(act, "pt") + res_int(act, "pe") + res_int(act, "pp") + res_int(act, "ee"), 0);
+  /* client pairs: out of range, a vertex with its own face, then one good row (twice) */
+  static const int32_t bad_pt[2][2] = {{99, 0}, {4, 2}}, good_pt[2][2] = {{4, 0}, {4, 0}};
+  for (int k = 0; k < 3; ++k) {
+    pk = begin(&s, "contacts.update");
+    msgpack_pack_map(pk, 2);
+    pstr(pk, "problem");
+    msgpack_pack_int64(pk, pid);
+    pstr(pk, "pt");
+    msgpack_pack_array(pk, k < 2 ? 1 : 2);
+    for (int i = 0; i < (k < 2 ? 1 : 2); ++i) {
+      const int32_t *row = k < 2 ? bad_pt[k] : good_pt[i];
+      msgpack_pack_array(pk, 2);
+      msgpack_pack_int(pk, row[0]);
+      msgpack_pack_int(pk, row[1]);
+    }
+    if (k < 2) {
+      fails(&s, LC_RPC_EINVAL);
+      continue;
+    }
+    res = ok(&s);
+    ck_assert_int_eq(res_int(res, "n_pt"), 1);
+    ck_assert_int_eq(res_int(res, "n_ee"), 0);
+  }
   pk = begin(&s, "problem.set_contact");
   msgpack_pack_map(pk, 2);
   pstr(pk, "problem");

@@ -15,6 +15,7 @@
 #define DEFAULT_ROUNDS 50
 #define MARGIN_REUSE 0.9 /* a solve that moved no vertex beyond this x r ends the rounds */
 #define MARGIN_AHEAD 2.0 /* a solve starts with r = this x the last solve's motion (at least the margin) */
+#define MANUAL_R 1e150   /* the margin radius with a client's list: never binding (r^2 finite) */
 #define MARGIN_MAX 4.0   /* r stays within this x the margin: the candidates grow with the padding dhat + 2 r */
 
 struct lc_contact {
@@ -34,6 +35,7 @@ struct lc_contact {
   double r;                 /* the current margin radius (>= o.margin) */
   double last_motion;       /* largest vertex motion over the last lc_contact_solve */
   int32_t *comp;            /* nv: connected component (smallest vertex id) of each vertex */
+  int manual;               /* the pairs are the client's (lc_contact_set_pairs): no broad phase */
   int rounds;
   double t_broad, t_pattern; /* seconds in the broad phase and in installing lists, last solve */
 };
@@ -161,10 +163,11 @@ int lc_contact_update(lc_contact *c, lc_error *err) {
   lc_pairs pairs = {0};
   const double t0 = lc_time_now();
   int rc = lc_problem_get_variable(c->p, c->var, c->x, err);
-  if (!rc) rc = lc_contact_candidates(c->m, c->x, NULL, padding(c), &pairs, err);
-  if (!rc) lc_pairs_filter(c->m, c->x, padding(c), &pairs);
+  if (c->manual) c->r = MANUAL_R; /* the client's list: no margin to keep */
+  if (!rc && !c->manual) rc = lc_contact_candidates(c->m, c->x, NULL, padding(c), &pairs, err);
+  if (!rc && !c->manual) lc_pairs_filter(c->m, c->x, padding(c), &pairs);
   const double t1 = lc_time_now();
-  if (!rc) rc = install(c, &pairs, err);
+  if (!rc && !c->manual) rc = install(c, &pairs, err);
   c->t_broad += t1 - t0;
   c->t_pattern += lc_time_now() - t1;
   for (int64_t v = 0; !rc && v < c->nv; ++v) {
@@ -284,7 +287,7 @@ int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_sol
   double total = 0.0; /* motion over the rounds (triangle inequality) */
   c->rounds = 0;
   c->t_broad = c->t_pattern = 0.0;
-  c->r = fmin(fmax(c->o.margin, MARGIN_AHEAD * c->last_motion), MARGIN_MAX * c->o.margin);
+  c->r = c->manual ? MANUAL_R : fmin(fmax(c->o.margin, MARGIN_AHEAD * c->last_motion), MARGIN_MAX * c->o.margin);
   while (!rc && c->rounds < c->o.max_rounds) {
     ro.max_iters = o->max_iters - sum.iters;
     if (c->rounds > 0 && ro.max_iters <= 0) break;
@@ -393,6 +396,92 @@ static void label_components(const lc_mesh *m, int32_t nv, int32_t *comp) {
         if (comp[t[k]] != lo) comp[t[k]] = lo, pass = 1;
     }
   }
+}
+
+/* Row-wise order of int32 pairs, for qsort. */
+static int pair_cmp(const void *a, const void *b) {
+  const int32_t *x = a, *y = b;
+  return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : x[1] != y[1] ? (x[1] < y[1] ? -1 : 1) : 0;
+}
+
+/* Sorts the n rows of q and drops repeats; returns the count left. */
+static int64_t sort_unique(int32_t *q, int64_t n) {
+  int64_t k = 0;
+  qsort(q, (size_t)n, 2 * sizeof *q, pair_cmp);
+  for (int64_t i = 0; i < n; ++i)
+    if (k == 0 || pair_cmp(q + 2 * (k - 1), q + 2 * i)) q[2 * k] = q[2 * i], q[2 * k + 1] = q[2 * i + 1], ++k;
+  return k;
+}
+
+/* Checks client point-triangle rows (vertex, face): in range, the vertex not a corner. */
+static int check_pt_rows(const lc_contact *c, const int32_t *pt, int64_t n, lc_error *err) {
+  const int32_t nf = lc_mesh_nf(c->m), *F = lc_mesh_F(c->m);
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v = pt[2 * i], f = pt[2 * i + 1];
+    if (v < 0 || v >= c->nv || f < 0 || f >= nf)
+      return lc_error_set(err, LC_ERANGE, "contact: pt row %lld (%d, %d) is out of range (%d vertices, %d faces)",
+                          (long long)i, v, f, (int)c->nv, (int)nf);
+    const int32_t *t = F + 3 * (int64_t)f;
+    if (v == t[0] || v == t[1] || v == t[2])
+      return lc_error_set(err, LC_EINVAL, "contact: pt row %lld: vertex %d is a corner of face %d", (long long)i, v, f);
+  }
+  return LC_OK;
+}
+
+/* Checks client edge-edge rows: in range, two edges without a common vertex; orders each row. */
+static int check_ee_rows(const lc_contact *c, int32_t *ee, int64_t n, lc_error *err) {
+  const int32_t ne = lc_mesh_ne(c->m), *E = lc_mesh_edges(c->m);
+  for (int64_t i = 0; i < n; ++i) {
+    int32_t a = ee[2 * i], b = ee[2 * i + 1];
+    if (a < 0 || a >= ne || b < 0 || b >= ne)
+      return lc_error_set(err, LC_ERANGE, "contact: ee row %lld (%d, %d) is out of range (%d edges)", (long long)i,
+                          a, b, (int)ne);
+    const int32_t *u = E + 2 * (int64_t)a, *w = E + 2 * (int64_t)b;
+    if (u[0] == w[0] || u[0] == w[1] || u[1] == w[0] || u[1] == w[1])
+      return lc_error_set(err, LC_EINVAL, "contact: ee row %lld: edges %d and %d share a vertex", (long long)i, a, b);
+    if (a > b) ee[2 * i] = b, ee[2 * i + 1] = a;
+  }
+  return LC_OK;
+}
+
+/* Replaces the candidate list by the client's pairs. */
+int lc_contact_set_pairs(lc_contact *c, const int32_t *pt, int64_t n_pt, const int32_t *ee, int64_t n_ee,
+                         lc_error *err) {
+  lc_pairs q = {0};
+  lc_contact_stats st;
+  int rc = n_pt < 0 || n_ee < 0 || (n_pt && !pt) || (n_ee && !ee)
+               ? lc_error_set(err, LC_EINVAL, "contact: pair counts must be >= 0 with their arrays")
+               : LC_OK;
+  q.pt = malloc((size_t)(n_pt > 0 ? n_pt : 1) * 2 * sizeof *q.pt);
+  q.ee = malloc((size_t)(n_ee > 0 ? n_ee : 1) * 2 * sizeof *q.ee);
+  if (!rc && (!q.pt || !q.ee)) rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for the pairs");
+  if (!rc) {
+    if (n_pt) memcpy(q.pt, pt, (size_t)n_pt * 2 * sizeof *pt);
+    if (n_ee) memcpy(q.ee, ee, (size_t)n_ee * 2 * sizeof *ee);
+    rc = check_pt_rows(c, q.pt, n_pt, err);
+  }
+  if (!rc) rc = check_ee_rows(c, q.ee, n_ee, err);
+  if (!rc) {
+    q.n_pt = sort_unique(q.pt, n_pt);
+    q.n_ee = sort_unique(q.ee, n_ee);
+    rc = lc_problem_get_variable(c->p, c->var, c->x, err);
+  }
+  if (!rc) {
+    lc_contact tmp = *c; /* the distances of the new list, before anything changes */
+    tmp.pairs = q;
+    tmp.n_planes = 0;
+    pair_stats(&tmp, c->x, &st);
+    if (!(st.min_dist > c->o.dmin))
+      rc = lc_error_set(err, LC_EINVAL, "contact: a supplied pair is at distance %g <= dmin = %g now", st.min_dist,
+                        c->o.dmin);
+  }
+  if (!rc) rc = install(c, &q, err);
+  if (!rc) {
+    c->manual = 1;
+    rc = lc_contact_update(c, err);
+  }
+  lc_pairs_free(&q);
+  return rc;
 }
 
 /* Unit normal of n into u; LC_EINVAL unless n is finite and non-zero. */

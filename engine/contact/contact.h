@@ -76,6 +76,16 @@ int lc_contact_update(lc_contact *c, lc_error *err);
  * max_rounds lists).  r sums the iterations and times of the rounds. */
 int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc_error *err);
 
+/* Replaces the broad phase by the client's pairs: pt[n_pt x 2] rows
+ * (vertex, face), ee[n_ee x 2] rows (edge, edge) in lc_mesh_edges order
+ * (sorted, repeats dropped).  From then on the list stays as given (no
+ * margin, one round per solve) until the contact is created again; CCD
+ * still bounds every step, for the listed pairs only.  Refuses rows out of
+ * range, a vertex paired with its own face, edges sharing a vertex, and a
+ * pair within dmin now; on failure nothing changes. */
+int lc_contact_set_pairs(lc_contact *c, const int32_t *pt, int64_t n_pt, const int32_t *ee, int64_t n_ee,
+                         lc_error *err);
+
 /* Most plane obstacles of one contact. */
 #define LC_CONTACT_MAX_PLANES 16
 

@@ -308,8 +308,8 @@ def test_errors(client):
     with pytest.raises(locad.MethodError) as e:
         client.call("mesh.frobnicate")
     assert code(e) == 2
-    with pytest.raises(locad.MethodError):
-        client.call("contacts.update")
+    with pytest.raises(locad.ParamsError):
+        client.call("contacts.update")  # no problem named
     with pytest.raises(locad.NotFoundError) as e:
         client.eval(987654)
     assert code(e) == 4

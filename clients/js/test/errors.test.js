@@ -56,7 +56,7 @@ test('wrong dtypes and shapes on problem methods answer INVAL', T, async () => {
 
 test('unknown methods and ids', T, async () => {
   await rejectsWith(c.call('no.such.method'), ErrorCode.METHOD);
-  await rejectsWith(c.call('contacts.update'), ErrorCode.METHOD);
+  await rejectsWith(c.call('contacts.update'), ErrorCode.PARAMS);
   await rejectsWith(c.evaluate(987654), ErrorCode.NOTFOUND);
   await rejectsWith(c.problemCreate({ mesh: 'nope' }), ErrorCode.NOTFOUND);
   await rejectsWith(c.getVariable(problem, 'y'), ErrorCode.NOTFOUND);

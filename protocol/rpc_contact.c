@@ -11,7 +11,7 @@ int rpc_pack_contact(msgpack_packer *pk, lc_contact *c, lc_error *err) {
   int code = rpc_ecode(lc_contact_stats_get(c, &st, err));
   if (code) return code;
   static const char *const types[4] = {"pp", "pe", "pt", "ee"};
-  msgpack_pack_map(pk, 7);
+  msgpack_pack_map(pk, 8);
   rpc_kv_int(pk, "n_pt", st.n_pt);
   rpc_kv_int(pk, "n_ee", st.n_ee);
   lc_codec_pack_str(pk, "active");
@@ -22,6 +22,7 @@ int rpc_pack_contact(msgpack_packer *pk, lc_contact *c, lc_error *err) {
   rpc_kv_int(pk, "rounds", st.rounds);
   rpc_kv_int(pk, "var", lc_contact_var(c));
   rpc_kv_int(pk, "planes", lc_contact_n_planes(c));
+  rpc_kv_dbl(pk, "kappa", lc_contact_kappa(c));
   return 0;
 }
 
@@ -56,6 +57,14 @@ static int contact_planes(const msgpack_object *params, lc_contact *c, lc_error 
   return code;
 }
 
+/* Adaptive stiffness when params hold "adaptive_mass" (the mean vertex mass). */
+static int contact_adaptive(const msgpack_object *params, lc_contact *c, lc_error *err) {
+  double m = 0.0;
+  int code = rpc_pcode(lc_codec_get_double(params, "adaptive_mass", 0, 0.0, &m, err));
+  if (!code && lc_codec_get(params, "adaptive_mass")) code = rpc_ecode(lc_contact_set_adaptive(c, m, err));
+  return code;
+}
+
 /* Replaces the problem's contact by c (NULL: none), dropping the solver. */
 static void set_contact(rpc_obj *o, lc_contact *c) {
   lc_contact_destroy(o->contact);
@@ -66,7 +75,7 @@ static void set_contact(rpc_obj *o, lc_contact *c) {
 
 /* problem.set_contact {problem, enabled?: true, var (required first), dhat,
  * kappa?, dmin?, margin?, max_rounds?, planes?: [[ox, oy, oz, nx, ny, nz],
- * ...]} -> the contact statistics, or
+ * ...], adaptive_mass?} -> the contact statistics (with kappa), or
  * {enabled: false}.  A refused setting leaves the old contact as it was. */
 int rpc_m_problem_set_contact(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
                               const lc_rpc_call *call, lc_error *err) {
@@ -87,6 +96,7 @@ int rpc_m_problem_set_contact(lc_rpc *r, rpc_obj *o, const msgpack_object *param
   if (!code) code = contact_opts(params, &co, err);
   if (!code) code = rpc_ecode(lc_contact_create(o->prob, var, &co, &c, err));
   if (!code) code = contact_planes(params, c, err);
+  if (!code) code = contact_adaptive(params, c, err);
   if (code) lc_contact_destroy(c);
   if (!code) {
     set_contact(o, c);

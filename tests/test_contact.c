@@ -780,6 +780,54 @@ START_TEST(advance_per_body) {
 }
 END_TEST
 
+/* Adaptive stiffness: kappa_min from the formula, kappa0 within its bounds
+ * once the sheet touches the plane, and the drop stays above the plane. */
+START_TEST(adaptive_kappa_drop) {
+  lc_mesh *m = sheet_mesh(0.1, 0.05);
+  int inertia = -1;
+  lc_problem *p = cloth_problem(m, &inertia);
+  lc_problem_set_threads(p, 1);
+  lc_error err;
+  lc_contact *c = contact_on(p);
+  const double o[3] = {0, 0, 0}, n[3] = {0, 0, 1}, mbar = 0.04;
+  ck_assert_int_eq(lc_contact_add_plane(c, o, n, &err), LC_OK);
+  ck_assert_int_eq(lc_contact_set_adaptive(c, -1.0, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "mass") != NULL, "%s", err.msg);
+  ck_assert_msg(lc_contact_set_adaptive(c, mbar, &err) == LC_OK, "%s", err.msg);
+  const double diag = sqrt(2.0 + 0.05 * 0.05), d0 = 1e-16 * diag * diag;
+  double b1, b2;
+  lc_ct_barrier(d0, lc_ct_shat(0.01, 0.0), &b1, &b2);
+  const double kmin = 1e11 * mbar / (4.0 * d0 * b2);
+  near("kappa_min", lc_contact_kappa(c), kmin, 1e-12);
+  lc_dynamics *d = NULL;
+  ck_assert_int_eq(lc_dynamics_create(p, 0, inertia, 0.01, &d, &err), LC_OK);
+  lc_dynamics_set_contact(d, c);
+  lc_solver *s = NULL;
+  ck_assert_int_eq(lc_solver_create(p, &s, &err), LC_OK);
+  lc_solve_opts so;
+  lc_solve_opts_default(&so, LC_SOLVE_NEWTON);
+  so.max_iters = 60;
+  so.gtol = 1e-6;
+  double x[25 * 3];
+  for (int step = 0; step < 100; ++step) {
+    lc_solve_result r;
+    ck_assert_msg(lc_dynamics_step(d, s, &so, &r, &err) == LC_OK, "step %d: %s", step, err.msg);
+    ck_assert_int_eq(lc_problem_get_variable(p, 0, x, &err), LC_OK);
+    for (int v = 0; v < 25; ++v) ck_assert_msg(x[3 * v + 2] > 0.0, "step %d: vertex %d at %g", step, v, x[3 * v + 2]);
+  }
+  const double k = lc_contact_kappa(c);
+  ck_assert_msg(k >= kmin * (1 - 1e-12) && k <= 100.0 * kmin * (1 + 1e-12), "kappa %g not in [%g, %g]", k, kmin,
+                100 * kmin);
+  for (int v = 0; v < 25; ++v) ck_assert_msg(x[3 * v + 2] < 0.01, "vertex %d rests at %g", v, x[3 * v + 2]);
+  printf("adaptive kappa: kappa_min %.4g, kappa after the drop %.4g\n", kmin, k);
+  lc_solver_destroy(s);
+  lc_dynamics_destroy(d);
+  lc_contact_destroy(c);
+  lc_problem_destroy(p);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("contact");
   TCase *tc = tcase_create("core");
@@ -801,6 +849,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, plane_step_values);
   tcase_add_test(tc, plane_obstacle_drop);
   tcase_add_test(tc, advance_per_body);
+  tcase_add_test(tc, adaptive_kappa_drop);
   suite_add_tcase(s, tc);
   return s;
 }

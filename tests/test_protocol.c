@@ -1125,6 +1125,17 @@ START_TEST(session_contact) {
   pstr(pk, "dhat");
   msgpack_pack_double(pk, 0.02);
   fails(&s, LC_RPC_EPARAMS);
+  pk = begin(&s, "problem.set_contact"); /* a negative mass for adaptive stiffness */
+  msgpack_pack_map(pk, 4);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "dhat");
+  msgpack_pack_double(pk, 0.02);
+  pstr(pk, "adaptive_mass");
+  msgpack_pack_double(pk, -1.0);
+  fails(&s, LC_RPC_EINVAL);
   /* planes: one above the floor (vertices behind it), one of 5 numbers */
   for (int bad = 0; bad < 2; ++bad) {
     pk = begin(&s, "problem.set_contact");
@@ -1160,6 +1171,7 @@ START_TEST(session_contact) {
   const msgpack_object *res = ok(&s);
   ck_assert_int_gt(res_int(res, "n_pt"), 0);
   ck_assert_int_eq(res_int(res, "planes"), 1);
+  ck_assert_double_eq_tol(res_dbl(res, "kappa"), 1e-2, 1e-15);
   ck_assert_double_eq_tol(res_dbl(res, "min_distance"), 0.05, 1e-12);
   /* the contact's terms are the problem's business now */
   pk = begin(&s, "problem.remove_term");

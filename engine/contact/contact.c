@@ -36,6 +36,8 @@ struct lc_contact {
   double last_motion;       /* largest vertex motion over the last lc_contact_solve */
   int32_t *comp;            /* nv: connected component (smallest vertex id) of each vertex */
   int manual;               /* the pairs are the client's (lc_contact_set_pairs): no broad phase */
+  int adaptive, kappa_set;  /* adaptive stiffness on; kappa0 taken from the gradients */
+  double kappa_min, kappa_max, diag, prev_min; /* its bounds, scene diagonal, last minimum distance */
   int rounds;
   double t_broad, t_pattern; /* seconds in the broad phase and in installing lists, last solve */
 };
@@ -279,6 +281,88 @@ static int final_reason(lc_stop_reason r) {
   return r == LC_STOP_CANCELLED || r == LC_STOP_TIME || r == LC_STOP_INFEASIBLE;
 }
 
+/* Sets the weight of every pair and plane term to kappa. */
+static int set_kappa(lc_contact *c, double kappa, lc_error *err) {
+  int rc = LC_OK;
+  c->o.kappa = kappa;
+  if (c->t_pt >= 0) rc = lc_problem_set_term_weight(c->p, c->t_pt, kappa, err);
+  if (!rc && c->t_ee >= 0) rc = lc_problem_set_term_weight(c->p, c->t_ee, kappa, err);
+  for (int k = 0; !rc && k < c->n_planes; ++k) rc = lc_problem_set_term_weight(c->p, c->t_plane[k], kappa, err);
+  return rc;
+}
+
+/* Gradient g (n_dofs) of the problem with the contact terms weighted kappa. */
+static int gradient_at(lc_contact *c, double kappa, double *g, lc_error *err) {
+  double E = 0.0;
+  int rc = set_kappa(c, kappa, err);
+  if (!rc) rc = lc_problem_gradient(c->p, NULL, &E, g, err);
+  return rc;
+}
+
+/* kappa0 = clamp(-gB.gE / |gB|^2, kappa_min, kappa_max) over the free DOFs
+ * (kappa_min while no pair acts); marks kappa as set once a pair acts. */
+static int kappa_initial(lc_contact *c, lc_error *err) {
+  const int64_t n = lc_problem_n_dofs(c->p);
+  double *gE = malloc((size_t)(n > 0 ? n : 1) * sizeof *gE), *g1 = malloc((size_t)(n > 0 ? n : 1) * sizeof *g1);
+  double bb = 0.0, be = 0.0;
+  int rc = gE && g1 ? gradient_at(c, 0.0, gE, err) : lc_error_set(err, LC_ENOMEM, "contact: out of memory");
+  if (!rc) rc = gradient_at(c, 1.0, g1, err);
+  const uint8_t *fixed = lc_problem_fixed(c->p);
+  for (int64_t j = 0; !rc && j < n; ++j) {
+    const double gb = fixed[j] ? 0.0 : g1[j] - gE[j];
+    bb += gb * gb;
+    be += gb * (fixed[j] ? 0.0 : gE[j]);
+  }
+  double k = c->kappa_min;
+  if (!rc && bb > 0.0) {
+    k = fmin(fmax(-be / bb, c->kappa_min), c->kappa_max);
+    c->kappa_set = 1;
+  }
+  const int rc2 = set_kappa(c, k, rc ? NULL : err);
+  free(gE);
+  free(g1);
+  return rc ? rc : rc2;
+}
+
+/* After a solve: doubles kappa (up to kappa_max) while the minimum distance
+ * is below 1e-9 diag and still decreasing. */
+static int kappa_after(lc_contact *c, lc_error *err) {
+  lc_contact_stats st;
+  int rc = lc_contact_stats_get(c, &st, err);
+  if (rc) return rc;
+  if (st.min_dist < 1e-9 * c->diag && st.min_dist < c->prev_min && c->o.kappa < c->kappa_max)
+    rc = set_kappa(c, fmin(2.0 * c->o.kappa, c->kappa_max), err);
+  c->prev_min = st.min_dist;
+  return rc;
+}
+
+/* Turns on adaptive stiffness with mean vertex mass mbar. */
+int lc_contact_set_adaptive(lc_contact *c, double mbar, lc_error *err) {
+  if (!(mbar > 0.0) || !isfinite(mbar))
+    return lc_error_set(err, LC_EINVAL, "contact: the mean vertex mass must be finite and > 0 (got %g)", mbar);
+  int rc = lc_problem_get_variable(c->p, c->var, c->x, err);
+  if (rc) return rc;
+  double lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY}, d2 = 0.0, b1, b2;
+  for (int64_t v = 0; v < c->nv; ++v)
+    for (int k = 0; k < 3; ++k) lo[k] = fmin(lo[k], c->x[3 * v + k]), hi[k] = fmax(hi[k], c->x[3 * v + k]);
+  for (int k = 0; k < 3 && c->nv > 0; ++k) d2 += (hi[k] - lo[k]) * (hi[k] - lo[k]);
+  const double diag = sqrt(d2), d0 = (1e-8 * diag + c->o.dmin) * (1e-8 * diag + c->o.dmin);
+  const double s0 = d0 - c->o.dmin * c->o.dmin, sh = lc_ct_shat(c->o.dhat, c->o.dmin);
+  lc_ct_barrier(s0, sh, &b1, &b2);
+  if (!(diag > 0.0) || !(b2 > 0.0) || !isfinite(b2))
+    return lc_error_set(err, LC_EINVAL, "contact: adaptive stiffness needs a scene of positive size");
+  c->diag = diag;
+  c->kappa_min = 1e11 * mbar / (4.0 * d0 * b2);
+  c->kappa_max = 100.0 * c->kappa_min;
+  c->adaptive = 1;
+  c->kappa_set = 0;
+  c->prev_min = INFINITY;
+  return set_kappa(c, c->kappa_min, err);
+}
+
+/* The current stiffness (the contact terms' weight). */
+double lc_contact_kappa(const lc_contact *c) { return c->o.kappa; }
+
 /* Minimises under contact in rounds of one candidate list each. */
 int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc_error *err) {
   lc_solve_result sum = {0}, one;
@@ -292,6 +376,7 @@ int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_sol
     ro.max_iters = o->max_iters - sum.iters;
     if (c->rounds > 0 && ro.max_iters <= 0) break;
     rc = lc_contact_update(c, err);
+    if (!rc && c->adaptive && !c->kappa_set) rc = kappa_initial(c, err);
     if (!rc) rc = lc_solver_solve(s, &ro, &one, err);
     if (rc) break;
     add_round(&sum, &one);
@@ -303,6 +388,7 @@ int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_sol
     c->r = fmin(2.0 * c->r, MARGIN_MAX * c->o.margin); /* the margin stopped this round: allow more motion */
   }
   c->last_motion = total;
+  if (!rc && c->adaptive && c->kappa_set) rc = kappa_after(c, err);
   if (r) *r = sum;
   return rc;
 }

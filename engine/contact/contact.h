@@ -86,6 +86,18 @@ int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_sol
 int lc_contact_set_pairs(lc_contact *c, const int32_t *pt, int64_t n_pt, const int32_t *ee, int64_t n_ee,
                          lc_error *err);
 
+/* Adaptive stiffness (shared/reference-values.md section 1) for mean vertex
+ * mass mbar > 0 (of the inertia term): kappa_min = 1e11 mbar / (4 d0
+ * b''(d0)), d0 = (1e-8 diag + dmin)^2 (diag: the current bounding box),
+ * kappa_max = 100 kappa_min; kappa starts at kappa_min; the first solve in
+ * which a pair or plane acts sets kappa0 = clamp(-gB.gE / |gB|^2) from the
+ * gradients of the barrier and of the rest; after each solve kappa doubles
+ * (up to kappa_max) while the minimum distance is below 1e-9 diag and still
+ * decreasing.  On failure nothing changes. */
+int lc_contact_set_adaptive(lc_contact *c, double mbar, lc_error *err);
+/* The current stiffness kappa. */
+double lc_contact_kappa(const lc_contact *c);
+
 /* Most plane obstacles of one contact. */
 #define LC_CONTACT_MAX_PLANES 16
 

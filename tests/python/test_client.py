@@ -271,6 +271,8 @@ def test_contact_on_a_plane(client):
     r = client.step(pid, h=h, var="x", inertia_term=inertia, steps=40, returns=True)
     z = r["variables"][0][:, 2]
     assert z.min() > 0 and r["contact"]["active"]["plane"] > 0
+    st = client.set_contact(pid, var="x", dhat=0.01, adaptive_mass=0.03, planes=[[0, 0, -1, 0, 0, 1]])
+    assert st["kappa"] > 0 and st["planes"] == 1
     assert client.set_contact(pid, enabled=False) == {"enabled": False}
     client.delete(pid)
     client.delete(mid)

@@ -286,23 +286,26 @@ void lc_pairs_elements(const lc_mesh *m, const lc_pairs *c, int32_t *pt_elems, i
   }
 }
 
-/* The 12 local values at x of the pair with vertices q[4]. */
-static void pair_local(const double *x, const int32_t *q, double *xl) {
+/* The vertices q[4] of candidate i of c's pt (ee = 0) or ee list and their 12 values at x. */
+void lc_pairs_local(const lc_mesh *m, const lc_pairs *c, int ee, int64_t i, const double *x, int32_t *q,
+                    double *xl) {
+  lc_pairs one = {0};
+  if (ee) one.ee = c->ee + 2 * i, one.n_ee = 1;
+  else one.pt = c->pt + 2 * i, one.n_pt = 1;
+  lc_pairs_elements(m, &one, ee ? NULL : q, ee ? q : NULL);
   for (int a = 0; a < 4; ++a) memcpy(xl + 3 * a, x + 3 * (int64_t)q[a], 3 * sizeof *xl);
 }
 
-/* Keeps the pairs of one list (pt: ee = 0) closer than dist at x, in order; returns how many. */
-static int64_t filter_list(const lc_mesh *m, const double *x, double dist, int ee, int32_t *list, int64_t n) {
+/* Keeps the pairs of one list of c (pt: ee = 0) closer than dist at x, in order; returns how many. */
+static int64_t filter_list(const lc_mesh *m, const double *x, double dist, int ee, lc_pairs *c) {
   const double d2 = dist * dist;
+  int32_t *list = ee ? c->ee : c->pt;
+  const int64_t n = ee ? c->n_ee : c->n_pt;
   int64_t k = 0;
   for (int64_t i = 0; i < n; ++i) {
-    lc_pairs one = {0};
     int32_t q[4];
     double xl[12];
-    if (ee) one.ee = list + 2 * i, one.n_ee = 1;
-    else one.pt = list + 2 * i, one.n_pt = 1;
-    lc_pairs_elements(m, &one, ee ? NULL : q, ee ? q : NULL);
-    pair_local(x, q, xl);
+    lc_pairs_local(m, c, ee, i, x, q, xl);
     if (!(lc_ct_pair_d2(ee, xl) < d2)) continue;
     list[2 * k] = list[2 * i], list[2 * k + 1] = list[2 * i + 1];
     ++k;
@@ -312,8 +315,8 @@ static int64_t filter_list(const lc_mesh *m, const double *x, double dist, int e
 
 /* Keeps the candidates of c closer than dist at x. */
 void lc_pairs_filter(const lc_mesh *m, const double *x, double dist, lc_pairs *c) {
-  c->n_pt = filter_list(m, x, dist, 0, c->pt, c->n_pt);
-  c->n_ee = filter_list(m, x, dist, 1, c->ee, c->n_ee);
+  c->n_pt = filter_list(m, x, dist, 0, c);
+  c->n_ee = filter_list(m, x, dist, 1, c);
 }
 
 /* Frees the lists of c and empties it. */

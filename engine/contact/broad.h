@@ -43,6 +43,11 @@ int lc_contact_intersections(const lc_mesh *m, const double *x, int64_t *count, 
  * arrays of the right size. */
 void lc_pairs_elements(const lc_mesh *m, const lc_pairs *c, int32_t *pt_elems, int32_t *ee_elems);
 
+/* The 4 vertices q of candidate i of c (ee: its edge-edge list, else its
+ * point-triangle list), in element order, and their 12 values xl at x. */
+void lc_pairs_local(const lc_mesh *m, const lc_pairs *c, int ee, int64_t i, const double *x, int32_t *q,
+                    double *xl);
+
 /* Keeps, in order, the candidates of c whose distance at x (nv x 3) is
  * below dist: the narrow phase's first cut (a box overlap is not a
  * distance).  The arrays keep their size. */

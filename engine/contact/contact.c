@@ -84,16 +84,6 @@ static int check_var(lc_problem *p, int var, int32_t *nv, lc_error *err) {
 /* The candidates' padding: dhat + dmin + 2 r (contact.h) for the current r. */
 static double padding(const lc_contact *c) { return c->o.dhat + c->o.dmin + 2.0 * c->r; }
 
-/* The 12 local values of candidate i (point-triangle or edge-edge) at x. */
-static void pair_values(const lc_contact *c, int ee, int64_t i, const double *x, double *xl) {
-  int32_t q[4];
-  lc_pairs one = {0};
-  if (ee) one.ee = c->pairs.ee + 2 * i, one.n_ee = 1;
-  else one.pt = c->pairs.pt + 2 * i, one.n_pt = 1;
-  lc_pairs_elements(c->m, &one, ee ? NULL : q, ee ? q : NULL);
-  for (int a = 0; a < 4; ++a) memcpy(xl + 3 * a, x + 3 * (int64_t)q[a], 3 * sizeof *xl);
-}
-
 /* Statistics of pair list c->pairs at x. */
 static void pair_stats(const lc_contact *c, const double *x, lc_contact_stats *st) {
   memset(st, 0, sizeof *st);
@@ -106,8 +96,9 @@ static void pair_stats(const lc_contact *c, const double *x, lc_contact_stats *s
   const double sh = lc_ct_shat(c->o.dhat, c->o.dmin), m2 = c->o.dmin * c->o.dmin;
   for (int ee = 0; ee < 2; ++ee)
     for (int64_t i = 0; i < (ee ? c->pairs.n_ee : c->pairs.n_pt); ++i) {
+      int32_t q[4];
       double xl[12];
-      pair_values(c, ee, i, x, xl);
+      lc_pairs_local(c->m, &c->pairs, ee, i, x, q, xl);
       const lc_ct_dist t = ee ? lc_ct_classify_ee(xl) : lc_ct_classify_pt(xl);
       const double d2 = lc_ct_d2(t, xl);
       st->min_dist = fmin(st->min_dist, sqrt(d2));
@@ -115,8 +106,7 @@ static void pair_stats(const lc_contact *c, const double *x, lc_contact_stats *s
     }
   for (int k = 0; k < c->n_planes; ++k)
     for (int64_t v = 0; v < c->nv; ++v) {
-      const double *o = c->plane[k], *n = c->plane[k] + 3, *xv = x + 3 * v;
-      const double d = n[0] * (xv[0] - o[0]) + n[1] * (xv[1] - o[1]) + n[2] * (xv[2] - o[2]);
+      const double d = lc_ct_plane_dist(x + 3 * v, c->plane[k], c->plane[k] + 3);
       st->min_dist = fmin(st->min_dist, d);
       if (d * d - m2 < sh) st->active_plane++;
     }
@@ -393,11 +383,6 @@ int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_sol
   return rc;
 }
 
-/* The 12 local values of the pair with vertices q[4] from the array v (nv x 3). */
-static void gather4(const double *v, const int32_t *q, double *out) {
-  for (int k = 0; k < 4; ++k) memcpy(out + 3 * k, v + 3 * (int64_t)q[k], 3 * sizeof *out);
-}
-
 /* CCD bounds along d (nv x 3) from x, each in [0, 1]: with vb != NULL, the
  * smallest bound of every pair or plane involving each vertex into vb[nv];
  * always the smallest of all into *all. */
@@ -408,14 +393,10 @@ static int ccd_bounds(lc_contact *c, const double *x, const double *d, double *v
   for (int64_t v = 0; vb && v < c->nv; ++v) vb[v] = 1.0;
   for (int ee = 0; !rc && ee < 2; ++ee)
     for (int64_t i = 0; i < (ee ? sw.n_ee : sw.n_pt); ++i) {
-      lc_pairs one = {0};
       int32_t q[4];
       double xl[12], dl[12];
-      if (ee) one.ee = sw.ee + 2 * i, one.n_ee = 1;
-      else one.pt = sw.pt + 2 * i, one.n_pt = 1;
-      lc_pairs_elements(c->m, &one, ee ? NULL : q, ee ? q : NULL);
-      gather4(x, q, xl);
-      gather4(d, q, dl);
+      lc_pairs_local(c->m, &sw, ee, i, x, q, xl);
+      lc_pairs_local(c->m, &sw, ee, i, d, q, dl);
       const double t = lc_ct_accd(ee, xl, dl, c->o.dmin, 1.0);
       a = fmin(a, t);
       for (int k = 0; vb && k < 4; ++k) vb[q[k]] = fmin(vb[q[k]], t);
@@ -467,21 +448,25 @@ int lc_contact_advance(lc_contact *c, const double *target, double *alpha, lc_er
   return rc;
 }
 
+/* The root of v in the union-find forest comp (path halving). */
+static int32_t comp_root(int32_t *comp, int32_t v) {
+  while (comp[v] != v) v = comp[v] = comp[comp[v]];
+  return v;
+}
+
 /* Labels the connected components of the mesh's vertices (faces join
- * vertices) into comp[nv]: the smallest vertex id of each component. */
+ * vertices) into comp[nv]: the smallest vertex id of each component
+ * (union-find, near-linear in the faces). */
 static void label_components(const lc_mesh *m, int32_t nv, int32_t *comp) {
   const int32_t nf = lc_mesh_nf(m), *F = lc_mesh_F(m);
   for (int32_t v = 0; v < nv; ++v) comp[v] = v;
-  for (int pass = 1; pass;) { /* label propagation to a fixed point */
-    pass = 0;
-    for (int32_t f = 0; f < nf; ++f) {
-      const int32_t *t = F + 3 * (int64_t)f;
-      const int32_t lo = comp[t[0]] < comp[t[1]] ? (comp[t[0]] < comp[t[2]] ? comp[t[0]] : comp[t[2]])
-                                                 : (comp[t[1]] < comp[t[2]] ? comp[t[1]] : comp[t[2]]);
-      for (int k = 0; k < 3; ++k)
-        if (comp[t[k]] != lo) comp[t[k]] = lo, pass = 1;
+  for (int64_t f = 0; f < nf; ++f)
+    for (int k = 1; k < 3; ++k) {
+      const int32_t a = comp_root(comp, F[3 * f]), b = comp_root(comp, F[3 * f + k]);
+      if (a < b) comp[b] = a; /* the smaller id stays the root */
+      else if (b < a) comp[a] = b;
     }
-  }
+  for (int32_t v = 0; v < nv; ++v) comp[v] = comp_root(comp, v);
 }
 
 /* Row-wise order of int32 pairs, for qsort. */
@@ -584,8 +569,7 @@ static int unit_normal(const double *n, double *u, lc_error *err) {
 static int check_plane_side(const lc_contact *c, const double *x, const double *o, const double *n,
                             lc_error *err) {
   for (int64_t v = 0; v < c->nv; ++v) {
-    const double *xv = x + 3 * v;
-    const double d = n[0] * (xv[0] - o[0]) + n[1] * (xv[1] - o[1]) + n[2] * (xv[2] - o[2]);
+    const double d = lc_ct_plane_dist(x + 3 * v, o, n);
     if (!(d > c->o.dmin))
       return lc_error_set(err, LC_EINVAL,
                           "contact: vertex %lld is at distance %g from the plane, not beyond dmin = %g on its "

@@ -130,6 +130,11 @@ LC_HD double lc_ct_d2(lc_ct_dist t, const double *x) {
   return lc_ct_d2_form(f, d);
 }
 
+/* Signed distance n.(x - o) of x from the plane through o with unit normal n. */
+LC_HD double lc_ct_plane_dist(const double *x, const double *o, const double *n) {
+  return n[0] * (x[0] - o[0]) + n[1] * (x[1] - o[1]) + n[2] * (x[2] - o[2]);
+}
+
 /* Conservative step bound of a point x moving along d against the plane
  * through o with unit normal n: the exact time at which n.(x - o) reaches
  * dmin, shortened by LC_CT_ACCD_S of the gap like the ACCD bound, capped at
@@ -137,7 +142,7 @@ LC_HD double lc_ct_d2(lc_ct_dist t, const double *x) {
  * dmin now). */
 LC_HD double lc_ct_plane_step(const double *x, const double *d, const double *o, const double *n,
                               double dmin, double tmax) {
-  const double gap = n[0] * (x[0] - o[0]) + n[1] * (x[1] - o[1]) + n[2] * (x[2] - o[2]) - dmin;
+  const double gap = lc_ct_plane_dist(x, o, n) - dmin;
   const double rate = n[0] * d[0] + n[1] * d[1] + n[2] * d[2];
   if (!(gap > 0.0)) return 0.0;
   if (!(rate < 0.0)) return tmax;

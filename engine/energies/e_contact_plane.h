@@ -13,7 +13,8 @@
 LC_HD S LC_EFN(LC_EINST)(const S *x, const double *k, const double *p) {
   (void)k;
   const double *o = p + 2, *n = p + 5;
-  const double dv = n[0] * (s_v(x[0]) - o[0]) + n[1] * (s_v(x[1]) - o[1]) + n[2] * (s_v(x[2]) - o[2]);
+  const double xv[3] = {s_v(x[0]), s_v(x[1]), s_v(x[2])};
+  const double dv = lc_ct_plane_dist(xv, o, n);
   const double sh = lc_ct_shat(p[0], p[1]), m2 = p[1] * p[1];
   if (!(dv > p[1])) return s_c(INFINITY);
   if (dv * dv - m2 >= sh) return s_c(0.0); /* inactive */

@@ -1125,6 +1125,11 @@ START_TEST(session_contact) {
   pstr(pk, "dhat");
   msgpack_pack_double(pk, 0.02);
   fails(&s, LC_RPC_EPARAMS);
+  pk = begin(&s, "contacts.update"); /* no contact yet */
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  fails(&s, LC_RPC_EINVAL);
   pk = begin(&s, "problem.set_contact"); /* a negative mass for adaptive stiffness */
   msgpack_pack_map(pk, 4);
   pstr(pk, "problem");
@@ -1203,6 +1208,17 @@ START_TEST(session_contact) {
   ck_assert_msg(dmin > 0.0 && dmin < 0.02, "min distance %g", dmin); /* it landed and stayed above */
   const msgpack_object *act = lc_codec_get(c, "active");
   ck_assert_int_gt(res_int(act, "pt") + res_int(act, "pe") + res_int(act, "pp") + res_int(act, "ee"), 0);
+  pk = begin(&s, "contacts.update"); /* pt not an array */
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "pt");
+  pstr(pk, "4 0");
+  {
+    char msg[256] = "";
+    const int code = send_req(&s, NULL, msg);
+    ck_assert_msg(code == LC_RPC_EPARAMS || code == LC_RPC_EINVAL, "pt as a string: code %d (%s)", code, msg);
+  }
   /* client pairs: out of range, a vertex with its own face, then one good row (twice) */
   static const int32_t bad_pt[2][2] = {{99, 0}, {4, 2}}, good_pt[2][2] = {{4, 0}, {4, 0}};
   for (int k = 0; k < 3; ++k) {

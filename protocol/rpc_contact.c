@@ -11,7 +11,7 @@ int rpc_pack_contact(msgpack_packer *pk, lc_contact *c, lc_error *err) {
   int code = rpc_ecode(lc_contact_stats_get(c, &st, err));
   if (code) return code;
   static const char *const types[4] = {"pp", "pe", "pt", "ee"};
-  msgpack_pack_map(pk, 8);
+  msgpack_pack_map(pk, 9);
   rpc_kv_int(pk, "n_pt", st.n_pt);
   rpc_kv_int(pk, "n_ee", st.n_ee);
   lc_codec_pack_str(pk, "active");
@@ -23,6 +23,11 @@ int rpc_pack_contact(msgpack_packer *pk, lc_contact *c, lc_error *err) {
   rpc_kv_int(pk, "var", lc_contact_var(c));
   rpc_kv_int(pk, "planes", lc_contact_n_planes(c));
   rpc_kv_dbl(pk, "kappa", lc_contact_kappa(c));
+  lc_codec_pack_str(pk, "friction");
+  msgpack_pack_map(pk, 3);
+  rpc_kv_dbl(pk, "mu", lc_contact_mu(c));
+  rpc_kv_int(pk, "pairs", st.friction_pairs);
+  rpc_kv_int(pk, "planes", st.friction_planes);
   return 0;
 }
 
@@ -35,6 +40,8 @@ static int contact_opts(const msgpack_object *params, lc_contact_opts *o, lc_err
   if (!code) code = rpc_pcode(lc_codec_get_double(params, "dmin", 0, o->dmin, &o->dmin, err));
   if (!code) code = rpc_pcode(lc_codec_get_double(params, "margin", 0, o->margin, &o->margin, err));
   if (!code) code = rpc_pcode(lc_codec_get_int(params, "max_rounds", 0, 0, 100000, 0, &rounds, err));
+  if (!code) code = rpc_pcode(lc_codec_get_double(params, "friction", 0, o->mu, &o->mu, err));
+  if (!code) code = rpc_pcode(lc_codec_get_double(params, "friction_eps", 0, o->eps_v, &o->eps_v, err));
   o->max_rounds = (int)rounds;
   return code;
 }
@@ -75,7 +82,7 @@ static void set_contact(rpc_obj *o, lc_contact *c) {
 
 /* problem.set_contact {problem, enabled?: true, var (required first), dhat,
  * kappa?, dmin?, margin?, max_rounds?, planes?: [[ox, oy, oz, nx, ny, nz],
- * ...], adaptive_mass?} -> the contact statistics (with kappa), or
+ * ...], adaptive_mass?, friction?: mu, friction_eps?: eps_v} -> the contact statistics (with kappa), or
  * {enabled: false}.  A refused setting leaves the old contact as it was. */
 int rpc_m_problem_set_contact(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
                               const lc_rpc_call *call, lc_error *err) {

@@ -35,7 +35,7 @@ static const inv_row inv_table[] = {
     {"dirichlet", 1, 1},      {"cot_dirichlet", 1, 1}, {"area", 1, 1},
     {"sphere_param", 0, 1},   {"res_position", 0, 0}, {"res_edge_length", 1, 1},
     {"contact_pt", 1, 1},     {"contact_ee", 1, 1},  {"contact_margin", 1, 1},
-    {"contact_plane", 0, 0},
+    {"contact_plane", 0, 0},  {"friction_pair", 0, 0}, {"friction_point", 0, 0},
 };
 
 /* The invariance row of energy name, or NULL. */
@@ -176,6 +176,37 @@ static void contact_case(ecase *c, unsigned long long *rng) {
   memcpy(c->rest, c->x, 12 * sizeof *c->rest);
 }
 
+/* A lagged friction element: random closest-point weights (point-triangle
+ * barycentrics or edge-edge line parameters, summing to 0), a random unit
+ * normal, mu lambda and eps, and a start c such that the tangential
+ * displacement falls below or beyond eps (both branches of f0). */
+static void friction_case(ecase *c, unsigned long long *rng) {
+  const int pair = strcmp(c->info->name, "friction_pair") == 0;
+  double *n = c->k + (pair ? 4 : 0), *c0 = c->k + (pair ? 7 : 3), nn = 0.0;
+  for (int i = 0; i < MAXN + 4; ++i) c->x[i] = NAN;
+  for (int i = 0; i < c->N; ++i) c->x[i] = lc_test_rand(rng, -1.0, 1.0);
+  if (pair) {
+    const double a = lc_test_rand(rng, 0.0, 1.0), b = lc_test_rand(rng, 0.0, 1.0 - a);
+    const double s = lc_test_rand(rng, 0.0, 1.0), t = lc_test_rand(rng, 0.0, 1.0);
+    const double pt[4] = {1.0, -(1.0 - a - b), -a, -b}, ee[4] = {1.0 - s, s, -(1.0 - t), -t};
+    memcpy(c->k, lc_test_rand(rng, 0, 1) < 0.5 ? pt : ee, sizeof pt);
+  }
+  for (int i = 0; i < 3; ++i) n[i] = lc_test_rand(rng, -1.0, 1.0), nn += n[i] * n[i];
+  for (int i = 0; i < 3; ++i) n[i] /= sqrt(nn);
+  c->p[0] = lc_test_rand(rng, 0.05, 0.5);
+  const double slide = c->p[0] * lc_test_rand(rng, 0.1, 3.0); /* |u| relative to eps */
+  double v[3] = {0, 0, 0}, u[3], un = 0.0;
+  for (int a = 0; a < c->info->K; ++a)
+    for (int j = 0; j < 3; ++j) v[j] += (pair ? c->k[a] : 1.0) * c->x[3 * a + j];
+  for (int j = 0; j < 3; ++j) u[j] = lc_test_rand(rng, -1.0, 1.0);
+  const double un0 = u[0] * n[0] + u[1] * n[1] + u[2] * n[2];
+  for (int j = 0; j < 3; ++j) u[j] -= un0 * n[j], un += u[j] * u[j];
+  const double off = lc_test_rand(rng, -0.3, 0.3); /* normal offsets do not count */
+  for (int j = 0; j < 3; ++j) c0[j] = v[j] - slide * u[j] / sqrt(un) - off * n[j];
+  c->k[pair ? 10 : 6] = lc_test_rand(rng, 0.5, 2.0);
+  memcpy(c->rest, c->x, (size_t)c->N * sizeof *c->rest);
+}
+
 /* An active plane contact: a random unit normal n and point o, the vertex
  * at distance d in (dmin, dmin + dhat) from the plane, dhat = 0.6. */
 static void plane_case(ecase *c, unsigned long long *rng) {
@@ -206,6 +237,10 @@ static void case_make(ecase *c, int id, unsigned long long *rng, double noise) {
   for (int i = 0; i < c->info->n_param; ++i)
     c->p[i] = c->info->param_defaults[i] * lc_test_rand(rng, 0.7, 1.3) +
               lc_test_rand(rng, -0.2, 0.2);
+  if (strncmp(c->info->name, "friction_", 9) == 0) {
+    friction_case(c, rng);
+    return;
+  }
   if (c->info->kind == LC_ELEM_LIST) {
     contact_case(c, rng);
     return;

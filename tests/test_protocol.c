@@ -1158,8 +1158,23 @@ START_TEST(session_contact) {
     for (int i = 0; i < (bad ? 5 : 6); ++i) msgpack_pack_double(pk, pl[i]);
     fails(&s, LC_RPC_EINVAL);
   }
+  for (int bad = 0; bad < 2; ++bad) { /* a negative friction coefficient, a zero friction_eps */
+    pk = begin(&s, "problem.set_contact");
+    msgpack_pack_map(pk, 4);
+    pstr(pk, "problem");
+    msgpack_pack_int64(pk, pid);
+    pstr(pk, "var");
+    pstr(pk, "x");
+    pstr(pk, "dhat");
+    msgpack_pack_double(pk, 0.02);
+    pstr(pk, bad ? "friction_eps" : "friction");
+    msgpack_pack_double(pk, bad ? 0.0 : -0.5);
+    char msg[256] = "";
+    ck_assert_int_eq(send_req(&s, NULL, msg), LC_RPC_EINVAL);
+    ck_assert_msg(strstr(msg, bad ? "eps_v" : "mu") != NULL, "%s", msg);
+  }
   pk = begin(&s, "problem.set_contact");
-  msgpack_pack_map(pk, 5);
+  msgpack_pack_map(pk, 6);
   pstr(pk, "problem");
   msgpack_pack_int64(pk, pid);
   pstr(pk, "var");
@@ -1168,6 +1183,8 @@ START_TEST(session_contact) {
   msgpack_pack_double(pk, 0.02);
   pstr(pk, "kappa");
   msgpack_pack_double(pk, 1e-2);
+  pstr(pk, "friction");
+  msgpack_pack_double(pk, 0.3);
   pstr(pk, "planes"); /* a floor plane below the floor mesh */
   msgpack_pack_array(pk, 1);
   msgpack_pack_array(pk, 6);
@@ -1178,6 +1195,7 @@ START_TEST(session_contact) {
   ck_assert_int_eq(res_int(res, "planes"), 1);
   ck_assert_double_eq_tol(res_dbl(res, "kappa"), 1e-2, 1e-15);
   ck_assert_double_eq_tol(res_dbl(res, "min_distance"), 0.05, 1e-12);
+  ck_assert_double_eq_tol(res_dbl(lc_codec_get(res, "friction"), "mu"), 0.3, 1e-15);
   /* the contact's terms are the problem's business now */
   pk = begin(&s, "problem.remove_term");
   msgpack_pack_map(pk, 2);
@@ -1208,6 +1226,7 @@ START_TEST(session_contact) {
   ck_assert_msg(dmin > 0.0 && dmin < 0.02, "min distance %g", dmin); /* it landed and stayed above */
   const msgpack_object *act = lc_codec_get(c, "active");
   ck_assert_int_gt(res_int(act, "pt") + res_int(act, "pe") + res_int(act, "pp") + res_int(act, "ee"), 0);
+  ck_assert_int_gt(res_int(lc_codec_get(c, "friction"), "pairs"), 0); /* resting: friction acts */
   pk = begin(&s, "contacts.update"); /* pt not an array */
   msgpack_pack_map(pk, 2);
   pstr(pk, "problem");

@@ -11,36 +11,7 @@
 #include "../energies/contact_geom.h"
 #include "../lc_time.h"
 #include "broad.h"
-
-#define DEFAULT_ROUNDS 50
-#define MARGIN_REUSE 0.9 /* a solve that moved no vertex beyond this x r ends the rounds */
-#define MARGIN_AHEAD 2.0 /* a solve starts with r = this x the last solve's motion (at least the margin) */
-#define MANUAL_R 1e150   /* the margin radius with a client's list: never binding (r^2 finite) */
-#define MARGIN_MAX 4.0   /* r stays within this x the margin: the candidates grow with the padding dhat + 2 r */
-
-struct lc_contact {
-  lc_problem *p;
-  const lc_mesh *m;
-  int var;
-  int32_t nv;
-  lc_contact_opts o;
-  int t_pt, t_ee, t_margin; /* term ids, -1: none */
-  int n_planes;
-  int t_plane[LC_CONTACT_MAX_PLANES];       /* plane obstacle term ids */
-  double plane[LC_CONTACT_MAX_PLANES][6];   /* o, unit n of each */
-  lc_pairs pairs;           /* the current candidates */
-  double *x_ref;            /* nv x 3: where they were gathered */
-  double *x;                /* nv x 3 scratch */
-  double *k;                /* nv x 4: the margin term's constants (x_ref, r) */
-  double r;                 /* the current margin radius (>= o.margin) */
-  double last_motion;       /* largest vertex motion over the last lc_contact_solve */
-  int32_t *comp;            /* nv: connected component (smallest vertex id) of each vertex */
-  int manual;               /* the pairs are the client's (lc_contact_set_pairs): no broad phase */
-  int adaptive, kappa_set;  /* adaptive stiffness on; kappa0 taken from the gradients */
-  double kappa_min, kappa_max, diag, prev_min; /* its bounds, scene diagonal, last minimum distance */
-  int rounds;
-  double t_broad, t_pattern; /* seconds in the broad phase and in installing lists, last solve */
-};
+#include "contact_impl.h"
 
 static void label_components(const lc_mesh *m, int32_t nv, int32_t *comp);
 
@@ -49,6 +20,7 @@ void lc_contact_opts_default(lc_contact_opts *o) {
   memset(o, 0, sizeof *o);
   o->dhat = 1e-3;
   o->kappa = 1.0;
+  o->eps_v = 1e-3;
 }
 
 /* Checks the settings; resolves the margin and round defaults into *r. */
@@ -63,6 +35,10 @@ static int check_opts(const lc_contact_opts *o, lc_contact_opts *r, lc_error *er
   if (!(o->margin >= 0.0) || !isfinite(o->margin))
     return lc_error_set(err, LC_EINVAL, "contact: margin must be finite and >= 0 (got %g)", o->margin);
   if (o->max_rounds < 0) return lc_error_set(err, LC_EINVAL, "contact: max_rounds must be >= 0");
+  if (!(o->mu >= 0.0) || !isfinite(o->mu))
+    return lc_error_set(err, LC_EINVAL, "contact: the friction coefficient mu must be finite and >= 0 (got %g)", o->mu);
+  if (!(o->eps_v > 0.0) || !isfinite(o->eps_v))
+    return lc_error_set(err, LC_EINVAL, "contact: friction eps_v must be finite and > 0 (got %g)", o->eps_v);
   *r = *o;
   if (r->margin == 0.0) r->margin = r->dhat;
   if (r->max_rounds == 0) r->max_rounds = DEFAULT_ROUNDS;
@@ -93,6 +69,8 @@ static void pair_stats(const lc_contact *c, const double *x, lc_contact_stats *s
   st->rounds = c->rounds;
   st->t_broad = c->t_broad;
   st->t_pattern = c->t_pattern;
+  st->friction_pairs = c->n_fr_pair;
+  st->friction_planes = c->n_fr_point;
   const double sh = lc_ct_shat(c->o.dhat, c->o.dmin), m2 = c->o.dmin * c->o.dmin;
   for (int ee = 0; ee < 2; ++ee)
     for (int64_t i = 0; i < (ee ? c->pairs.n_ee : c->pairs.n_pt); ++i) {
@@ -209,7 +187,7 @@ int lc_contact_create(lc_problem *p, int var, const lc_contact_opts *o, lc_conta
   lc_contact *c = calloc(1, sizeof *c);
   if (!c) return lc_error_set(err, LC_ENOMEM, "contact: out of memory");
   *c = (lc_contact){.p = p, .m = lc_problem_mesh(p), .var = var, .nv = nv, .o = ro, .t_pt = -1, .t_ee = -1,
-                    .t_margin = -1, .r = ro.margin};
+                    .t_margin = -1, .r = ro.margin, .t_fr_pair = -1, .t_fr_point = -1};
   c->x_ref = malloc((size_t)(nv > 0 ? nv : 1) * 3 * sizeof *c->x_ref);
   c->x = malloc((size_t)(nv > 0 ? nv : 1) * 3 * sizeof *c->x);
   c->k = malloc((size_t)(nv > 0 ? nv : 1) * 4 * sizeof *c->k);
@@ -231,6 +209,7 @@ int lc_contact_create(lc_problem *p, int var, const lc_contact_opts *o, lc_conta
 /* Removes the contact terms and frees c. */
 void lc_contact_destroy(lc_contact *c) {
   if (!c) return;
+  lc_contact_friction_clear(c);
   const int ids[3] = {c->t_pt, c->t_ee, c->t_margin};
   for (int i = 0; i < 3; ++i)
     if (ids[i] >= 0) lc_problem_remove_term(c->p, ids[i], NULL);
@@ -613,11 +592,15 @@ int lc_contact_stats_get(lc_contact *c, lc_contact_stats *st, lc_error *err) {
 int lc_contact_owns(const lc_contact *c, int term) {
   for (int k = 0; k < c->n_planes; ++k)
     if (term == c->t_plane[k]) return 1;
-  return term >= 0 && (term == c->t_pt || term == c->t_ee || term == c->t_margin);
+  return term >= 0 && (term == c->t_pt || term == c->t_ee || term == c->t_margin || term == c->t_fr_pair ||
+                       term == c->t_fr_point);
 }
 
 /* The number of plane obstacles of c. */
 int lc_contact_n_planes(const lc_contact *c) { return c->n_planes; }
+
+/* The friction coefficient of c. */
+double lc_contact_mu(const lc_contact *c) { return c->o.mu; }
 
 /* The variable c acts on. */
 int lc_contact_var(const lc_contact *c) { return c->var; }

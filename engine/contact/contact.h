@@ -40,6 +40,8 @@ typedef struct lc_contact_opts {
   double kappa;  /* barrier stiffness (the terms' weight), > 0 */
   double margin; /* smallest r: how far a vertex may move per candidate list; 0: dhat */
   int max_rounds; /* candidate lists per lc_contact_solve; 0: 50 */
+  double mu;     /* friction coefficient, >= 0 (0: no friction) */
+  double eps_v;  /* friction: the sliding speed below which it ramps (static friction), > 0 */
 } lc_contact_opts;
 
 /* What the current candidates look like. */
@@ -51,11 +53,14 @@ typedef struct lc_contact_stats {
   int rounds;                 /* candidate lists of the last lc_contact_solve */
   double t_broad;             /* its seconds in the broad phase */
   double t_pattern;           /* its seconds installing the lists as terms (pattern update) */
+  int64_t friction_pairs;     /* pairs under lagged friction (lc_contact_friction_lag) */
+  int64_t friction_planes;    /* vertex-plane contacts under lagged friction */
 } lc_contact_stats;
 
 typedef struct lc_contact lc_contact;
 
-/* Fills o with the defaults: dhat 1e-3, dmin 0, kappa 1, margin 0 (= dhat). */
+/* Fills o with the defaults: dhat 1e-3, dmin 0, kappa 1, margin 0 (= dhat),
+ * mu 0, eps_v 1e-3. */
 void lc_contact_opts_default(lc_contact_opts *o);
 
 /* Adds contact to variable var of p (a 3D vertex variable) with settings o:
@@ -115,11 +120,26 @@ int lc_contact_add_plane(lc_contact *c, const double *o, const double *n, lc_err
  * the margin stays small.  *alpha (may be NULL) receives the step.  On
  * failure the variable is unchanged. */
 int lc_contact_advance(lc_contact *c, const double *target, double *alpha, lc_error *err);
-/* 1 if term is one of c's terms (pairs, margin or planes). */
+/* Lagged friction (IPC; docs/contact.md) for a time step of length h > 0
+ * from the current state x_n: every listed pair and plane contact acting
+ * at x_n (distance below dhat) gets a friction element with its normal
+ * force lambda = kappa w m |db/dd| (barrier, pair weight and mollifier at
+ * x_n), its closest points and normal there, weight mu lambda and the
+ * smooth Coulomb ramp eps = eps_v h in sliding displacement.  They act
+ * until lc_contact_friction_clear (the time stepper lags at the start of a
+ * step and clears at its end).  A no-op with mu = 0.  On failure no
+ * friction term is left. */
+int lc_contact_friction_lag(lc_contact *c, double h, lc_error *err);
+/* Removes the lagged friction terms; a no-op without them. */
+void lc_contact_friction_clear(lc_contact *c);
+
+/* 1 if term is one of c's terms (pairs, margin, planes or friction). */
 int lc_contact_owns(const lc_contact *c, int term);
 
 /* The number of plane obstacles of c. */
 int lc_contact_n_planes(const lc_contact *c);
+/* The friction coefficient mu of c (0: none). */
+double lc_contact_mu(const lc_contact *c);
 /* The variable c acts on. */
 int lc_contact_var(const lc_contact *c);
 

@@ -319,4 +319,74 @@ LC_HD double lc_ct_accd(int ee, const double *x, const double *d, double dmin, d
   return t; /* not reached for a finite motion: the distance test ends the loop */
 }
 
+/* ---- lagged friction ---------------------------------------------------------------- */
+
+/* The closest points of classification t on the pair's values x[12] as
+ * weights w[4] on its points: sum_a w[a] x_a is the vector from the
+ * closest point of the second feature (triangle, edge b, or the point's
+ * partner) to that of the first (the point, edge a); w sums to 0.  Line
+ * parameters are those of the type's closed form (point-line: the
+ * projection on the line; point-plane: the barycentrics of the projection;
+ * line-line: the closest points of the lines), so they match d^2. */
+LC_HD void lc_ct_closest_weights(lc_ct_dist t, const double *x, double *w) {
+  double e[3], r[3], f[3];
+  for (int a = 0; a < 4; ++a) w[a] = 0.0;
+  if (t.type == LC_CT_PP) {
+    w[t.i] = 1.0;
+    w[t.j] = -1.0;
+  } else if (t.type == LC_CT_PE) {
+    lc_ct_sub(x + 3 * t.k, x + 3 * t.j, e);
+    lc_ct_sub(x + 3 * t.i, x + 3 * t.j, r);
+    const double ee = lc_ct_dot(e, e), al = ee > 0.0 ? lc_ct_dot(r, e) / ee : 0.0;
+    w[t.i] = 1.0;
+    w[t.j] = -(1.0 - al);
+    w[t.k] = -al;
+  } else { /* PT: p - (t0 + b1 e1 + b2 e2); EE: (ea0 + s u) - (eb0 + t v) */
+    const int pt = t.type == LC_CT_PT;
+    lc_ct_sub(x + (pt ? 6 : 3), x + (pt ? 3 : 0), e);  /* e1 | u */
+    lc_ct_sub(x + 9, x + (pt ? 3 : 6), f);             /* e2 | v */
+    lc_ct_sub(x, x + (pt ? 3 : 6), r);                 /* p - t0 | ea0 - eb0 */
+    if (!pt) f[0] = -f[0], f[1] = -f[1], f[2] = -f[2]; /* EE: f = -v */
+    const double a = lc_ct_dot(e, e), b = lc_ct_dot(e, f), c = lc_ct_dot(f, f);
+    const double re = lc_ct_dot(r, e), rf = lc_ct_dot(r, f), det = a * c - b * b;
+    double s1 = 0.0, s2 = 0.0; /* minimise |r - s1 e - s2 f| (PT) or |r + s1 e + s2 f| (EE) */
+    if (det > 0.0) {
+      s1 = (c * re - b * rf) / det;
+      s2 = (a * rf - b * re) / det;
+    }
+    if (pt) {
+      w[0] = 1.0;
+      w[1] = -(1.0 - s1 - s2);
+      w[2] = -s1;
+      w[3] = -s2;
+    } else { /* s = -s1 on u, t = s2 on v (f = -v) */
+      const double s = -s1, tt = -s2;
+      w[0] = 1.0 - s;
+      w[1] = s;
+      w[2] = -(1.0 - tt);
+      w[3] = -tt;
+    }
+  }
+}
+
+/* The friction mollifier f0 (IPC) of y = sqrt(s) as a function of the
+ * squared tangential displacement s >= 0 (negative rounding counts as 0),
+ * with its first and second derivatives in s into *g1, *g2:
+ *   f0(y) = -y^3 / (3 eps^2) + y^2 / eps + eps / 3 for y < eps, y beyond
+ * (f0' = f1, the smooth Coulomb ramp 2y/eps - y^2/eps^2, 1 beyond; C2 at
+ * eps).  At s = 0 g2 is taken as 0: its term multiplies the outer product
+ * of grad s, which vanishes there as fast as g2 grows. */
+LC_HD double lc_ct_friction_f0(double s, double eps, double *g1, double *g2) {
+  const double y = s > 0.0 ? sqrt(s) : 0.0;
+  if (y >= eps) {
+    *g1 = 0.5 / y;
+    *g2 = -0.25 / (s * y);
+    return y;
+  }
+  const double e2 = eps * eps;
+  *g1 = 1.0 / eps - 0.5 * y / e2;
+  *g2 = y > 0.0 ? -0.25 / (e2 * y) : 0.0;
+  return (s > 0.0 ? s : 0.0) * (1.0 / eps - y / (3.0 * e2)) + eps / 3.0;
+}
+
 #endif

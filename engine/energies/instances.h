@@ -288,5 +288,21 @@ LC_EINST_CHECK(31)
 LC_EINST_CHECK(32)
 #include LC_EINST_TEMPLATE
 
-LC_STATIC_ASSERT(LC_E_COUNT == 33,
+#define LC_EINST friction_pair_3
+#define LC_ESRC "energies/e_friction_pair.h"
+#define LC_EDIM 3
+#define LC_EN 12
+#define LC_ERESID 0
+LC_EINST_CHECK(33)
+#include LC_EINST_TEMPLATE
+
+#define LC_EINST friction_point_3
+#define LC_ESRC "energies/e_friction_point.h"
+#define LC_EDIM 3
+#define LC_EN 3
+#define LC_ERESID 0
+LC_EINST_CHECK(34)
+#include LC_EINST_TEMPLATE
+
+LC_STATIC_ASSERT(LC_E_COUNT == 35,
                  "energies/instances.h: an instance of LC_ENERGY_LIST is missing");

@@ -468,6 +468,53 @@ static double max_step_plane(const double *x, const double *d, const double *k, 
   .formula = "d = n.(x - o) (n unit), s = d^2 - dmin^2, E = -(s - sh)^2 ln(s/sh) for s < sh " \
              "= (2 dmin + dhat) dhat, 0 beyond, +inf for d <= dmin"
 
+/* friction_pair default: lagged at the rest state as a point-triangle pair
+ * (closest points, normal, c), with no force (mu lambda = 0). */
+static int setup_friction_pair(const lc_mesh *m, int32_t elem, const int32_t *ent, const double *p, double *k,
+                               char *why) {
+  (void)elem;
+  (void)p;
+  double x[12];
+  int rc = check_verts(m, ent, 4, why);
+  if (rc) return rc;
+  for (int a = 0; a < 4; ++a) memcpy(x + 3 * a, rest_pos(m, ent[a]), 3 * sizeof *x);
+  lc_ct_closest_weights(lc_ct_classify_pt(x), x, k);
+  for (int j = 0; j < 3; ++j) k[7 + j] = k[0] * x[j] + k[1] * x[3 + j] + k[2] * x[6 + j] + k[3] * x[9 + j];
+  const double l = sqrt(lc_ct_dot(k + 7, k + 7));
+  for (int j = 0; j < 3; ++j) k[4 + j] = l > 0.0 ? k[7 + j] / l : (j == 2);
+  k[10] = 0.0;
+  return LC_OK;
+}
+
+/* friction_point default: normal +z, lagged at the rest position, no force. */
+static int setup_friction_point(const lc_mesh *m, int32_t elem, const int32_t *ent, const double *p, double *k,
+                                char *why) {
+  (void)elem;
+  (void)p;
+  int rc = check_verts(m, ent, 1, why);
+  if (rc) return rc;
+  k[0] = k[1] = 0.0, k[2] = 1.0;
+  memcpy(k + 3, rest_pos(m, ent[0]), 3 * sizeof *k);
+  k[6] = 0.0;
+  return LC_OK;
+}
+
+#define LC_SPEC_friction_pair_3                                                        \
+  .kind = LC_ELEM_LIST, .K = 4, .n_const = 11, .n_param = 1, .param_names = {"eps"},   \
+  .param_defaults = {1e-5}, .setup = setup_friction_pair,                              \
+  .const_doc = "w(4): closest-point weights; n(3): unit normal; c(3): sum w x at the step's " \
+               "start; mu_lambda: friction coefficient x lagged normal force (default: the " \
+               "rest state as a point-triangle pair, mu_lambda 0)",                    \
+  .formula = "v = sum w_a x_a - c, s = |v|^2 - (n.v)^2, E = mu_lambda f0(sqrt(s)), f0(y) = " \
+             "-y^3/(3 eps^2) + y^2/eps + eps/3 for y < eps, else y"
+#define LC_SPEC_friction_point_3                                                       \
+  .kind = LC_ELEM_VERTEX, .K = 1, .n_const = 7, .n_param = 1, .param_names = {"eps"},  \
+  .param_defaults = {1e-5}, .setup = setup_friction_point,                             \
+  .const_doc = "n(3): obstacle unit normal; c(3): the vertex at the step's start; "    \
+               "mu_lambda: friction coefficient x lagged normal force (default: +z, the " \
+               "rest position, mu_lambda 0)",                                          \
+  .formula = "v = x - c, s = |v|^2 - (n.v)^2, E = mu_lambda f0(sqrt(s)) (as friction_pair)"
+
 #define LC_CONTACT_PARAMS_                                                             \
   .kind = LC_ELEM_LIST, .K = 4, .n_param = 2, .param_names = {"dhat", "dmin"},         \
   .param_defaults = {1e-3, 0.0}

@@ -69,7 +69,9 @@ typedef enum { LC_LOC_VERTEX = 0, LC_LOC_FACE = 1 } lc_var_loc;
   X(contact_pt_3, "contact_pt", 3)                          \
   X(contact_ee_3, "contact_ee", 3)                          \
   X(contact_margin_3, "contact_margin", 3)                  \
-  X(contact_plane_3, "contact_plane", 3)
+  X(contact_plane_3, "contact_plane", 3)                    \
+  X(friction_pair_3, "friction_pair", 3)                    \
+  X(friction_point_3, "friction_point", 3)
 
 #define LC_ENERGY_ENUM_(inst, name, dim) LC_CAT(LC_E_, inst),
 typedef enum {

@@ -157,8 +157,10 @@ int lc_dynamics_step(lc_dynamics *d, lc_solver *s, const lc_solve_opts *o, lc_so
   predict(d);
   rc = write_inertia(d, d->xt, err);
   if (!rc && !d->contact) rc = initial_guess(d, err);
+  if (!rc && d->contact) rc = lc_contact_friction_lag(d->contact, d->h, err); /* at x_n */
   if (!rc && d->contact && d->dim == 3) rc = lc_contact_advance(d->contact, d->xt, NULL, err);
   if (!rc) rc = d->contact ? lc_contact_solve(d->contact, s, o, &res, err) : lc_solver_solve(s, o, &res, err);
+  if (d->contact) lc_contact_friction_clear(d->contact); /* friction lives for one step */
   if (!rc && res.reason == LC_STOP_INFEASIBLE)
     rc = lc_error_set(err, LC_ENUMERIC, "dynamics.step: the energy is +inf or NaN at x~ and at x_n");
   if (!rc) rc = lc_problem_get_variable(d->p, d->var, d->xt, err);

@@ -1,0 +1,151 @@
+/* friction.c - lagged friction on a contact (contact.h, IPC: Li et al.
+ * 2020, section 5): at the start of a time step every acting pair and
+ * plane contact fixes its normal force, closest points and normal; the
+ * friction terms (friction_pair, friction_point: e_friction_*.h) then
+ * dissipate the tangential part of the step's relative displacement with
+ * the smooth Coulomb ramp f1 of width eps_v h.  The terms are ordinary
+ * problem terms with explicit elements, evaluated by the same element code
+ * on every backend. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../energies/contact_geom.h"
+#include "contact_impl.h"
+
+#define FR_PAIR_K 11  /* friction_pair constants: w(4), n(3), c(3), mu lambda */
+#define FR_POINT_K 7  /* friction_point constants: n(3), c(3), mu lambda */
+
+/* Growable element and constant arrays of one friction term. */
+typedef struct fr_list {
+  int32_t *elems;
+  double *k;
+  int64_t n, cap;
+  int K, nk;
+} fr_list;
+
+/* Appends one element (K entities, nk constants); LC_ENOMEM on failure. */
+static int fr_push(fr_list *l, const int32_t *ent, const double *k) {
+  if (l->n == l->cap) {
+    const int64_t cap = l->cap ? 2 * l->cap : 64;
+    int32_t *e = realloc(l->elems, (size_t)cap * (size_t)l->K * sizeof *e);
+    if (e) l->elems = e;
+    double *kk = e ? realloc(l->k, (size_t)cap * (size_t)l->nk * sizeof *kk) : NULL;
+    if (kk) l->k = kk;
+    if (!e || !kk) return LC_ENOMEM;
+    l->cap = cap;
+  }
+  memcpy(l->elems + l->n * l->K, ent, (size_t)l->K * sizeof *ent);
+  memcpy(l->k + l->n * l->nk, k, (size_t)l->nk * sizeof *k);
+  l->n++;
+  return LC_OK;
+}
+
+/* The normal force kappa m |db/dd| of a contact at squared distance d2
+ * (0 when it does not act), for mollifier value moll. */
+static double normal_force(const lc_contact *c, double d2, double moll) {
+  const double sh = lc_ct_shat(c->o.dhat, c->o.dmin), s = d2 - c->o.dmin * c->o.dmin;
+  double b1 = 0.0;
+  if (!(s > 0.0) || !(s < sh)) return 0.0;
+  lc_ct_barrier(s, sh, &b1, NULL);
+  return c->o.kappa * moll * fabs(b1) * 2.0 * sqrt(d2);
+}
+
+/* The mollifier of edge-edge pair q (vertices) at local values xl. */
+static double pair_mollifier(const lc_contact *c, const int32_t *q, const double *xl) {
+  const double *V = lc_mesh_V(c->m);
+  double ua[3], ub[3], u[3], v[3], n[3];
+  lc_ct_sub(V + 3 * (int64_t)q[1], V + 3 * (int64_t)q[0], ua);
+  lc_ct_sub(V + 3 * (int64_t)q[3], V + 3 * (int64_t)q[2], ub);
+  lc_ct_sub(xl + 3, xl, u);
+  lc_ct_sub(xl + 9, xl + 6, v);
+  lc_ct_cross(u, v, n);
+  return lc_ct_mollifier(lc_ct_dot(n, n), lc_ct_moll_eps(ua, ub));
+}
+
+/* Friction elements of the listed pairs acting at x into l. */
+static int lag_pairs(const lc_contact *c, const double *x, fr_list *l) {
+  int rc = LC_OK;
+  for (int ee = 0; !rc && ee < 2; ++ee)
+    for (int64_t i = 0; !rc && i < (ee ? c->pairs.n_ee : c->pairs.n_pt); ++i) {
+      int32_t q[4];
+      double xl[12], k[FR_PAIR_K];
+      lc_pairs_local(c->m, &c->pairs, ee, i, x, q, xl);
+      const lc_ct_dist t = ee ? lc_ct_classify_ee(xl) : lc_ct_classify_pt(xl);
+      const double d2 = lc_ct_d2(t, xl);
+      const double lam = normal_force(c, d2, ee ? pair_mollifier(c, q, xl) : 1.0);
+      if (!(lam > 0.0)) continue;
+      lc_ct_closest_weights(t, xl, k);
+      for (int j = 0; j < 3; ++j)
+        k[7 + j] = k[0] * xl[j] + k[1] * xl[3 + j] + k[2] * xl[6 + j] + k[3] * xl[9 + j];
+      const double len = sqrt(lc_ct_dot(k + 7, k + 7));
+      if (!(len > 0.0)) continue; /* no normal: the pair is at distance 0, which no state reaches */
+      for (int j = 0; j < 3; ++j) k[4 + j] = k[7 + j] / len;
+      k[10] = c->o.mu * lam;
+      rc = fr_push(l, q, k);
+    }
+  return rc;
+}
+
+/* Friction elements of the plane contacts acting at x into l. */
+static int lag_planes(const lc_contact *c, const double *x, fr_list *l) {
+  int rc = LC_OK;
+  for (int p = 0; !rc && p < c->n_planes; ++p)
+    for (int32_t v = 0; !rc && v < c->nv; ++v) {
+      const double d = lc_ct_plane_dist(x + 3 * (int64_t)v, c->plane[p], c->plane[p] + 3);
+      const double lam = d > 0.0 ? normal_force(c, d * d, 1.0) : 0.0;
+      if (!(lam > 0.0)) continue;
+      double k[FR_POINT_K];
+      memcpy(k, c->plane[p] + 3, 3 * sizeof *k);
+      memcpy(k + 3, x + 3 * (int64_t)v, 3 * sizeof *k);
+      k[6] = c->o.mu * lam;
+      rc = fr_push(l, &v, k);
+    }
+  return rc;
+}
+
+/* Adds a friction term of energy name over l's elements (none: *id = -1). */
+static int add_friction(lc_contact *c, const char *name, const fr_list *l, double eps, int *id, lc_error *err) {
+  static const char *const names[1] = {"eps"};
+  *id = -1;
+  if (l->n == 0) return LC_OK;
+  if (l->n > INT32_MAX)
+    return lc_error_set(err, LC_ERANGE, "contact: %lld friction contacts is too many", (long long)l->n);
+  lc_term_desc d = {.energy = name, .var = c->var, .weight = 1.0, .weight_set = 1, .elems = l->elems,
+                    .n_elems = (int32_t)l->n, .n_params = 1, .param_names = names, .param_values = &eps,
+                    .consts = l->k};
+  return lc_problem_add_term(c->p, &d, id, err);
+}
+
+/* Lags friction at the current state for a step of length h. */
+int lc_contact_friction_lag(lc_contact *c, double h, lc_error *err) {
+  fr_list pairs = {.K = 4, .nk = FR_PAIR_K}, points = {.K = 1, .nk = FR_POINT_K};
+  lc_contact_friction_clear(c);
+  if (!(h > 0.0) || !isfinite(h)) return lc_error_set(err, LC_EINVAL, "contact: friction needs a step h > 0 (got %g)", h);
+  if (c->o.mu == 0.0) return LC_OK;
+  int rc = lc_problem_get_variable(c->p, c->var, c->x, err);
+  if (!rc && (lag_pairs(c, c->x, &pairs) || lag_planes(c, c->x, &points)))
+    rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for the friction elements");
+  const double eps = c->o.eps_v * h;
+  if (!rc) rc = add_friction(c, "friction_pair", &pairs, eps, &c->t_fr_pair, err);
+  if (!rc) rc = add_friction(c, "friction_point", &points, eps, &c->t_fr_point, err);
+  if (!rc) {
+    c->n_fr_pair = pairs.n;
+    c->n_fr_point = points.n;
+  } else {
+    lc_contact_friction_clear(c);
+  }
+  free(pairs.elems);
+  free(pairs.k);
+  free(points.elems);
+  free(points.k);
+  return rc;
+}
+
+/* Removes the lagged friction terms. */
+void lc_contact_friction_clear(lc_contact *c) {
+  if (!c) return;
+  if (c->t_fr_pair >= 0) lc_problem_remove_term(c->p, c->t_fr_pair, NULL);
+  if (c->t_fr_point >= 0) lc_problem_remove_term(c->p, c->t_fr_point, NULL);
+  c->t_fr_pair = c->t_fr_point = -1;
+}

@@ -817,6 +817,88 @@ START_TEST(adaptive_kappa_drop) {
 }
 END_TEST
 
+/* Static mesh obstacles are still vertices (every DOF fixed): their own
+ * pairs never enter the list and their own crossings do not refuse the
+ * contact, while a free sheet dropped on them never passes through. */
+START_TEST(static_mesh_obstacle) {
+  lc_error err;
+  /* two fixed triangles crossing each other, one free triangle far away */
+  const double V[27] = {0, 0, 0, 1, 0, 0, 0, 1, 0, 0.2, 0.2, -0.5, 0.2, 0.2, 0.5, 0.8, 0.2, 0, 5, 5, 5, 6, 5, 5, 5, 6, 5};
+  const int32_t F[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, obst[6] = {0, 1, 2, 3, 4, 5};
+  lc_mesh *mx = NULL;
+  ck_assert_int_eq(lc_mesh_create(V, 9, F, 3, &mx, &err), LC_OK);
+  int inertia = -1;
+  lc_problem *p = cloth_problem(mx, &inertia);
+  lc_contact_opts co;
+  lc_contact_opts_default(&co);
+  co.dhat = 0.01;
+  lc_contact *c = NULL;
+  ck_assert_int_eq(lc_contact_create(p, 0, &co, &c, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "intersects") != NULL, "%s", err.msg);
+  ck_assert_int_eq(lc_problem_fix(p, 0, 6, obst, NULL, &err), LC_OK);
+  ck_assert_msg(lc_contact_create(p, 0, &co, &c, &err) == LC_OK, "a crossing static obstacle: %s", err.msg);
+  lc_contact_destroy(c);
+  lc_problem_destroy(p);
+  lc_mesh_destroy(mx);
+  /* the floor and two sheets 4 mm apart fixed (an obstacle with pairs of its own), a third sheet free */
+  lc_mesh *m = floor_and_sheets(3, 6, 0.003, 0.004, 0.0, 0.0);
+  p = cloth_problem(m, &inertia);
+  lc_problem_set_threads(p, 1);
+  const int32_t nv = lc_mesh_nv(m);
+  double *x = malloc((size_t)nv * 3 * sizeof *x), *v = calloc((size_t)nv * 3, sizeof *v);
+  ck_assert_int_eq(lc_problem_get_variable(p, 0, x, &err), LC_OK);
+  for (int32_t i = 4 + 72; i < nv; ++i) x[3 * i + 2] += 0.2, v[3 * i + 2] = -2.0;
+  ck_assert_int_eq(lc_problem_set_variable(p, 0, x, &err), LC_OK);
+  lc_contact *loose = contact_on(p); /* nothing fixed: the obstacle's own pairs are listed */
+  lc_contact_stats st0, st;
+  ck_assert_int_eq(lc_contact_stats_get(loose, &st0, &err), LC_OK);
+  lc_contact_destroy(loose);
+  int32_t *fixed = malloc((size_t)(4 + 72) * sizeof *fixed);
+  for (int32_t i = 0; i < 4 + 72; ++i) fixed[i] = i;
+  ck_assert_int_eq(lc_problem_fix(p, 0, 4 + 72, fixed, NULL, &err), LC_OK);
+  c = contact_on(p);
+  ck_assert_int_eq(lc_contact_stats_get(c, &st, &err), LC_OK);
+  ck_assert_msg(st0.n_pt + st0.n_ee > 1000 && st.n_pt + st.n_ee == 0, "pairs %lld loose, %lld with the obstacle still",
+                (long long)(st0.n_pt + st0.n_ee), (long long)(st.n_pt + st.n_ee));
+  lc_dynamics *d = NULL;
+  ck_assert_int_eq(lc_dynamics_create(p, 0, inertia, 0.01, &d, &err), LC_OK);
+  lc_dynamics_set_contact(d, c);
+  ck_assert_int_eq(lc_dynamics_set_velocity(d, v, &err), LC_OK);
+  lc_solver *s = NULL;
+  ck_assert_int_eq(lc_solver_create(p, &s, &err), LC_OK);
+  lc_solve_opts o;
+  lc_solve_opts_default(&o, LC_SOLVE_NEWTON);
+  o.max_iters = 60;
+  o.gtol = 1e-5;
+  int64_t touching = 0;
+  for (int step = 0; step < 60; ++step) {
+    lc_solve_result r;
+    ck_assert_msg(lc_dynamics_step(d, s, &o, &r, &err) == LC_OK, "step %d: %s", step, err.msg);
+    ck_assert_int_eq(lc_problem_get_variable(p, 0, x, &err), LC_OK);
+    int64_t hits = -1;
+    ck_assert_int_eq(lc_contact_intersections(m, x, &hits, &err), LC_OK);
+    ck_assert_msg(hits == 0, "step %d: %lld crossings", step, (long long)hits);
+    ck_assert_int_eq(lc_contact_stats_get(c, &st, &err), LC_OK);
+    ck_assert_msg(st.min_dist > 0.0, "step %d: distance %g", step, st.min_dist);
+    touching += st.active[0] + st.active[1] + st.active[2] + st.active[3] > 0;
+  }
+  for (int i = 1; i < 5; ++i) /* the free sheet's interior rests on the upper fixed sheet (its rim may drape) */
+    for (int j = 1; j < 5; ++j) {
+      const int32_t q = 4 + 72 + 6 * i + j;
+      ck_assert_msg(x[3 * q + 2] > 0.007, "vertex %d at %g", q, x[3 * q + 2]);
+    }
+  ck_assert_int_gt(touching, 10);
+  free(fixed);
+  free(x);
+  free(v);
+  lc_solver_destroy(s);
+  lc_dynamics_destroy(d);
+  lc_contact_destroy(c);
+  lc_problem_destroy(p);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("contact");
   TCase *tc = tcase_create("core");
@@ -839,6 +921,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, plane_obstacle_drop);
   tcase_add_test(tc, advance_per_body);
   tcase_add_test(tc, adaptive_kappa_drop);
+  tcase_add_test(tc, static_mesh_obstacle);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -19,7 +19,8 @@ typedef struct sbox {
   double lo[3], hi[3];
   double key;   /* lo on the sweep axis (the sort key) */
   int32_t id;   /* vertex, face or edge index */
-  int32_t kind; /* 0: vertex, 1: face, 2: edge */
+  int16_t kind; /* 0: vertex, 1: face, 2: edge */
+  int16_t still; /* 1: every vertex of the primitive is still (a static obstacle) */
 } sbox;
 
 /* What a sweep sorts and scans. */
@@ -40,15 +41,18 @@ static void box_add(sbox *b, const double *x, const double *d, int32_t v) {
   }
 }
 
-/* The padded box of the k vertices vs[0..k) of a primitive. */
+/* The padded box of the k vertices vs[0..k) of a primitive; still: the
+ * per-vertex mask of static vertices (NULL: none). */
 static sbox make_box(const double *x, const double *d, const int32_t *vs, int k, double pad, int32_t id,
-                     int32_t kind) {
+                     int kind, const uint8_t *still) {
   sbox b;
   for (int c = 0; c < 3; ++c) b.lo[c] = INFINITY, b.hi[c] = -INFINITY;
   for (int a = 0; a < k; ++a) box_add(&b, x, d, vs[a]);
   for (int c = 0; c < 3; ++c) b.lo[c] -= pad, b.hi[c] += pad;
   b.id = id;
-  b.kind = kind;
+  b.kind = (int16_t)kind;
+  b.still = still != NULL;
+  for (int a = 0; still && a < k; ++a) b.still = (int16_t)(b.still && still[vs[a]]);
   return b;
 }
 
@@ -85,6 +89,7 @@ static int overlap(const sbox *a, const sbox *b) {
 /* The pair key of boxes a, b if they form a candidate (else UINT64_MAX):
  * vertex-face with the vertex not a corner, or two edges sharing no vertex. */
 static uint64_t pair_key(const sweep *s, const sbox *a, const sbox *b) {
+  if (a->still && b->still) return UINT64_MAX; /* two static primitives: nothing moves */
   if (a->kind == 2 && b->kind == 2) {
     if (s->edge_face) return UINT64_MAX;
     const int32_t *ea = s->E + 2 * (int64_t)a->id, *eb = s->E + 2 * (int64_t)b->id;
@@ -183,6 +188,12 @@ static int sweep_pairs(const lc_mesh *m, sbox *b, int64_t n, int32_t **pairs, in
 /* Finds the candidate pairs of m at x swept along d, padded by pad. */
 int lc_contact_candidates(const lc_mesh *m, const double *x, const double *d, double pad, lc_pairs *out,
                           lc_error *err) {
+  return lc_contact_candidates_still(m, x, d, pad, NULL, out, err);
+}
+
+/* As lc_contact_candidates, without the pairs whose vertices are all still. */
+int lc_contact_candidates_still(const lc_mesh *m, const double *x, const double *d, double pad,
+                                const uint8_t *still, lc_pairs *out, lc_error *err) {
   memset(out, 0, sizeof *out);
   if (!m) return lc_error_set(err, LC_EINVAL, "contact broad phase: no mesh");
   if (!(pad >= 0.0) || !isfinite(pad))
@@ -196,12 +207,13 @@ int lc_contact_candidates(const lc_mesh *m, const double *x, const double *d, do
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < npt; ++i) {
     const int32_t v = (int32_t)i;
-    b[i] = i < nv ? make_box(x, d, &v, 1, pad, v, 0) : make_box(x, d, F + 3 * (i - nv), 3, pad, (int32_t)(i - nv), 1);
+    b[i] = i < nv ? make_box(x, d, &v, 1, pad, v, 0, still)
+                  : make_box(x, d, F + 3 * (i - nv), 3, pad, (int32_t)(i - nv), 1, still);
   }
   int rc = sweep_pairs(m, b, npt, &out->pt, &out->n_pt, err);
   if (!rc) {
 #pragma omp parallel for schedule(static)
-    for (int32_t e = 0; e < ne; ++e) b[e] = make_box(x, d, E + 2 * (int64_t)e, 2, pad, e, 2);
+    for (int32_t e = 0; e < ne; ++e) b[e] = make_box(x, d, E + 2 * (int64_t)e, 2, pad, e, 2, still);
     rc = sweep_pairs(m, b, ne, &out->ee, &out->n_ee, err);
   }
   free(b);
@@ -242,6 +254,12 @@ static int segment_hits_triangle(const double *p, const double *q, const double 
  * no vertex): 0 exactly when no two non-adjacent triangles intersect, up to
  * coplanar overlaps, which a barrier keeps apart before they happen. */
 int lc_contact_intersections(const lc_mesh *m, const double *x, int64_t *count, lc_error *err) {
+  return lc_contact_intersections_still(m, x, NULL, count, err);
+}
+
+/* As lc_contact_intersections, without crossings of two static primitives. */
+int lc_contact_intersections_still(const lc_mesh *m, const double *x, const uint8_t *still, int64_t *count,
+                                   lc_error *err) {
   *count = 0;
   if (!x) x = lc_mesh_V(m);
   const int32_t nf = lc_mesh_nf(m), ne = lc_mesh_ne(m);
@@ -251,8 +269,8 @@ int lc_contact_intersections(const lc_mesh *m, const double *x, int64_t *count, 
   if (!b) return lc_error_set(err, LC_ENOMEM, "contact intersections: out of memory for %lld boxes", (long long)n);
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i)
-    b[i] = i < ne ? make_box(x, NULL, E + 2 * i, 2, 0.0, (int32_t)i, 2)
-                  : make_box(x, NULL, F + 3 * (i - ne), 3, 0.0, (int32_t)(i - ne), 1);
+    b[i] = i < ne ? make_box(x, NULL, E + 2 * i, 2, 0.0, (int32_t)i, 2, still)
+                  : make_box(x, NULL, F + 3 * (i - ne), 3, 0.0, (int32_t)(i - ne), 1, still);
   sweep s = {b, n, 0, F, E, 1};
   uint64_t *keys = NULL;
   int64_t nk = 0;

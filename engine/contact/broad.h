@@ -33,10 +33,21 @@ typedef struct lc_pairs {
 int lc_contact_candidates(const lc_mesh *m, const double *x, const double *d, double pad, lc_pairs *out,
                           lc_error *err);
 
+/* As lc_contact_candidates, leaving out every pair whose primitives' vertices
+ * are all still (still[v] != 0: a static obstacle's vertex; still NULL:
+ * none): such a pair never moves, so it neither acts on the solve nor needs
+ * CCD, and a large static obstacle adds none of its own pairs. */
+int lc_contact_candidates_still(const lc_mesh *m, const double *x, const double *d, double pad,
+                                const uint8_t *still, lc_pairs *out, lc_error *err);
+
 /* Counts the crossings of mesh edges through faces that share no vertex
  * with them, at positions x (NULL: rest): 0 when no two non-adjacent
  * triangles intersect (coplanar overlaps aside). */
 int lc_contact_intersections(const lc_mesh *m, const double *x, int64_t *count, lc_error *err);
+/* As lc_contact_intersections, without crossings between two still
+ * primitives (still as for lc_contact_candidates_still). */
+int lc_contact_intersections_still(const lc_mesh *m, const double *x, const uint8_t *still, int64_t *count,
+                                   lc_error *err);
 
 /* The 4 vertices of every candidate as contact elements: pt_elems (n_pt x
  * 4: v, f0, f1, f2) and ee_elems (n_ee x 4: a0, a1, b0, b1), caller-owned

@@ -57,6 +57,20 @@ static int check_var(lc_problem *p, int var, int32_t *nv, lc_error *err) {
   return LC_OK;
 }
 
+/* Marks the still vertices (every DOF fixed: static obstacles) into c->still. */
+static void mark_still(lc_contact *c) {
+  int64_t off = 0;
+  lc_var_loc loc;
+  int dim = 0;
+  int32_t n = 0;
+  const uint8_t *fixed = lc_problem_fixed(c->p);
+  lc_problem_var_info(c->p, c->var, &loc, &dim, &n, &off);
+  for (int64_t v = 0; v < c->nv; ++v) {
+    const uint8_t *f = fixed + off + 3 * v;
+    c->still[v] = f[0] && f[1] && f[2];
+  }
+}
+
 /* The candidates' padding: dhat + dmin + 2 r (contact.h) for the current r. */
 static double padding(const lc_contact *c) { return c->o.dhat + c->o.dmin + 2.0 * c->r; }
 
@@ -134,7 +148,8 @@ int lc_contact_update(lc_contact *c, lc_error *err) {
   const double t0 = lc_time_now();
   int rc = lc_problem_get_variable(c->p, c->var, c->x, err);
   if (c->manual) c->r = MANUAL_R; /* the client's list: no margin to keep */
-  if (!rc && !c->manual) rc = lc_contact_candidates(c->m, c->x, NULL, padding(c), &pairs, err);
+  if (!c->manual) mark_still(c);
+  if (!rc && !c->manual) rc = lc_contact_candidates_still(c->m, c->x, NULL, padding(c), c->still, &pairs, err);
   if (!rc && !c->manual) lc_pairs_filter(c->m, c->x, padding(c), &pairs);
   const double t1 = lc_time_now();
   if (!rc && !c->manual) rc = install(c, &pairs, err);
@@ -153,12 +168,13 @@ int lc_contact_update(lc_contact *c, lc_error *err) {
 /* Checks that the state x has no crossing and no pair within dmin. */
 static int check_start(lc_contact *c, lc_error *err) {
   int64_t hits = 0;
-  int rc = lc_contact_intersections(c->m, c->x, &hits, err);
+  mark_still(c);
+  int rc = lc_contact_intersections_still(c->m, c->x, c->still, &hits, err);
   if (rc) return rc;
   if (hits)
     return lc_error_set(err, LC_EINVAL, "contact: the starting state already intersects (%lld edge-face crossings)",
                         (long long)hits);
-  rc = lc_contact_candidates(c->m, c->x, NULL, padding(c), &c->pairs, err);
+  rc = lc_contact_candidates_still(c->m, c->x, NULL, padding(c), c->still, &c->pairs, err);
   if (rc) return rc;
   lc_contact_stats st;
   pair_stats(c, c->x, &st);
@@ -192,8 +208,9 @@ int lc_contact_create(lc_problem *p, int var, const lc_contact_opts *o, lc_conta
   c->x = malloc((size_t)(nv > 0 ? nv : 1) * 3 * sizeof *c->x);
   c->k = malloc((size_t)(nv > 0 ? nv : 1) * 4 * sizeof *c->k);
   c->comp = malloc((size_t)(nv > 0 ? nv : 1) * sizeof *c->comp);
+  c->still = calloc((size_t)(nv > 0 ? nv : 1), sizeof *c->still);
   if (c->comp) label_components(c->m, nv, c->comp);
-  if (!c->x_ref || !c->x || !c->k || !c->comp) rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for %d vertices", (int)nv);
+  if (!c->x_ref || !c->x || !c->k || !c->comp || !c->still) rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for %d vertices", (int)nv);
   if (!rc) rc = lc_problem_get_variable(p, var, c->x, err);
   if (!rc) rc = check_start(c, err);
   if (!rc) rc = add_margin(c, err);
@@ -219,6 +236,7 @@ void lc_contact_destroy(lc_contact *c) {
   free(c->x);
   free(c->k);
   free(c->comp);
+  free(c->still);
   free(c);
 }
 
@@ -368,7 +386,8 @@ int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_sol
 static int ccd_bounds(lc_contact *c, const double *x, const double *d, double *vb, double *all, lc_error *err) {
   lc_pairs sw = {0};
   double a = 1.0;
-  int rc = lc_contact_candidates(c->m, x, d, c->o.dmin, &sw, err);
+  mark_still(c);
+  int rc = lc_contact_candidates_still(c->m, x, d, c->o.dmin, c->still, &sw, err);
   for (int64_t v = 0; vb && v < c->nv; ++v) vb[v] = 1.0;
   for (int ee = 0; !rc && ee < 2; ++ee)
     for (int64_t i = 0; i < (ee ? sw.n_ee : sw.n_pt); ++i) {

@@ -30,6 +30,7 @@ struct lc_contact {
   double r;                 /* the current margin radius (>= o.margin) */
   double last_motion;       /* largest vertex motion over the last lc_contact_solve */
   int32_t *comp;            /* nv: connected component (smallest vertex id) of each vertex */
+  uint8_t *still;           /* nv: 1 where every DOF of the vertex is fixed (a static obstacle) */
   int manual;               /* the pairs are the client's (lc_contact_set_pairs): no broad phase */
   int adaptive, kappa_set;  /* adaptive stiffness on; kappa0 taken from the gradients */
   double kappa_min, kappa_max, diag, prev_min; /* its bounds, scene diagonal, last minimum distance */

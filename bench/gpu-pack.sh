@@ -19,9 +19,11 @@
 # Prints the sizes and fails if the archive plus the working tree that travels
 # with it exceed 64 MiB.  Build first, e.g.:
 #   cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=clang \
-#         -DCMAKE_CUDA_ARCHITECTURES=90
+#         -DCMAKE_CUDA_ARCHITECTURES=90 -DLOCAD_ENGINE_SHARED=ON
+# (LOCAD_ENGINE_SHARED: the kernels travel once, in liblocad_engine.so, not
+# in each of the 8 programs: a static build packs ~61 MiB, close to the limit)
 #   cmake --build build-gpu -j --target locad-bench locad-bench-frame locad-bench-solve test_cuda \
-#         test_cuda_solve test_cuda_linsolve test_cuda_solver test_server locad
+#         test_cuda_linsolve test_cuda_solver test_server locad
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -eq 1 ] || { echo "usage: bench/gpu-pack.sh BUILD_DIR" >&2; exit 2; }
@@ -93,6 +95,7 @@ for e in "${exes[@]}"; do
 done | sort -u | while read -r name path; do
   if [[ "$name" =~ $system ]]; then continue; fi
   cp -L "$path" "$libs/$name"
+  strip --strip-unneeded "$libs/$name" 2>/dev/null || true # a library strip cannot read travels as it is
 done
 missing=$(for e in "${exes[@]}"; do ldd "$bin/$(basename "$e")"; done | grep -c 'not found' || true)
 [ "$missing" -eq 0 ] || { echo "gpu-pack: ldd reports missing libraries" >&2; exit 1; }

@@ -170,6 +170,8 @@ static int build_adjacency(const lc_problem *p, int var, adjacency *adj) {
     if (!t || t->var != var) continue;
     for (int64_t i = 0; i < (int64_t)t->n_elem * t->K; ++i) cnt[t->ent[i] + 1] += t->K - 1;
   }
+  if (p->rsv_var == var && p->rsv_ent)
+    for (int64_t i = 0; i < p->n_rsv * p->rsv_K; ++i) cnt[p->rsv_ent[i] + 1] += p->rsv_K - 1;
   for (int32_t a = 0; a < n; ++a) cnt[a + 1] += cnt[a];
   int32_t *idx = malloc((size_t)cnt[n] * sizeof *idx + 1), *fill = malloc((size_t)n * sizeof *fill + 1);
   if (!idx || !fill) { free(idx); free(fill); free(cnt); return LC_ENOMEM; }
@@ -183,6 +185,12 @@ static int build_adjacency(const lc_problem *p, int var, adjacency *adj) {
         for (int j = 0; j < t->K; ++j)
           if (i != j) idx[fill[en[i]]++] = en[j];
     }
+  }
+  for (int64_t e = 0; p->rsv_var == var && p->rsv_ent && e < p->n_rsv; ++e) {
+    const int32_t *en = p->rsv_ent + e * p->rsv_K;
+    for (int i = 0; i < p->rsv_K; ++i)
+      for (int j = 0; j < p->rsv_K; ++j)
+        if (i != j) idx[fill[en[i]]++] = en[j];
   }
   /* sort and compact each row */
   int32_t w = 0;
@@ -245,6 +253,46 @@ static int fill_slots(lc_problem *p, int var, const adjacency *adj) {
           t->slots[(int64_t)e * KK + i * t->K + j] = find_sorted(row, len, en[j]) * D;
       }
     }
+  }
+  return LC_OK;
+}
+
+/* The block offset (entity position x D) of entity b in the Hessian row of
+ * entity a of variable v, or -1 when the pattern has no such block. */
+static int32_t find_block(const lc_problem *p, const lc_variable *v, int32_t a, int32_t b) {
+  const int D = v->dim;
+  const int64_t row = v->off + (int64_t)a * D;
+  const int32_t lo = p->rowptr[row], n = (p->rowptr[row + 1] - lo) / D;
+  const int32_t want = (int32_t)(v->off + (int64_t)b * D);
+  int32_t l = 0, h = n - 1;
+  while (l <= h) {
+    const int32_t mid = l + (h - l) / 2, c = p->col[lo + (int64_t)mid * D];
+    if (c == want) return mid * D;
+    if (c < want) l = mid + 1;
+    else h = mid - 1;
+  }
+  return -1;
+}
+
+/* Fills t's slots from the current pattern when it holds every coupling. */
+int lc_pattern_term_slots(const lc_problem *p, lc_term *t) {
+  const lc_variable *v = &p->vars[t->var];
+  const int KK = t->K * t->K;
+  free(t->slots);
+  t->slots = malloc((size_t)t->n_elem * KK * sizeof *t->slots + 1);
+  if (!t->slots) return LC_ENOMEM;
+  for (int32_t e = 0; e < t->n_elem; ++e) {
+    const int32_t *en = t->ent + (int64_t)e * t->K;
+    for (int i = 0; i < t->K; ++i)
+      for (int j = 0; j < t->K; ++j) {
+        const int32_t s = find_block(p, v, en[i], en[j]);
+        if (s < 0) {
+          free(t->slots);
+          t->slots = NULL;
+          return LC_ENOTFOUND;
+        }
+        t->slots[(int64_t)e * KK + i * t->K + j] = s;
+      }
   }
   return LC_OK;
 }

@@ -45,6 +45,7 @@ void lc_problem_destroy(lc_problem *p) {
   free(p->x);
   free(p->fixed);
   free(p->partials);
+  free(p->rsv_ent);
   lc_mesh_destroy(p->mesh);
   free(p);
 }
@@ -452,6 +453,80 @@ int lc_problem_remove_term(lc_problem *p, int term, lc_error *err) {
   p->terms[term] = NULL;
   p->n_live_terms--;
   p->gen_terms++;
+  lc_pattern_invalidate(p);
+  return LC_OK;
+}
+
+/* Builds term t as a copy of term o's energy, variable, weight, projection
+ * and parameters over n >= 0 new elements (constants given or from the
+ * setup), coloured. */
+static int rebuild_term(const lc_problem *p, const lc_term *o, const int32_t *elems, int32_t n,
+                        const double *consts, lc_term *t, lc_error *err) {
+  const lc_variable *v = &p->vars[o->var];
+  *t = (lc_term){.energy = o->energy, .info = o->info, .kern = o->kern, .var = o->var, .weight = o->weight,
+                 .project = o->project, .K = o->K, .D = o->D, .N = o->N, .n_const = o->n_const,
+                 .n_resid = o->n_resid, .n_elem = n};
+  memcpy(t->params, o->params, sizeof t->params);
+  t->ent = malloc((size_t)n * t->K * sizeof *t->ent + 1);
+  if (!t->ent) return lc_error_set(err, LC_ENOMEM, "replace_elements: out of memory");
+  if (n) memcpy(t->ent, elems, (size_t)n * t->K * sizeof *t->ent);
+  int rc = check_elements(t, v, err);
+  const lc_term_desc d = {.elems = elems, .n_elems = n, .consts = consts};
+  if (!rc && !consts && t->n_const && !t->info->setup)
+    rc = lc_error_set(err, LC_EINVAL, "energy '%s' needs constants", t->info->name);
+  if (!rc) rc = load_consts(p, t, &d, err);
+  if (!rc) rc = lc_term_color(t, v->n, err);
+  return rc;
+}
+
+/* Replaces the elements of a term, keeping the pattern when it holds them. */
+int lc_problem_replace_elements(lc_problem *p, int term, const int32_t *elems, int32_t n, const double *consts,
+                                int *kept, lc_error *err) {
+  if (kept) *kept = 0;
+  int rc = check_term(p, term, err);
+  if (rc) return rc;
+  if (n < 0 || (n > 0 && !elems))
+    return lc_error_set(err, LC_EINVAL, "replace_elements: %d elements without a list", (int)n);
+  lc_term *t = calloc(1, sizeof *t), *o = p->terms[term];
+  rc = t ? rebuild_term(p, o, elems, n, consts, t, err) : lc_error_set(err, LC_ENOMEM, "replace_elements: out of memory");
+  const int keep = !rc && p->hess_valid && t->n_resid == 0;
+  const int slots_rc = keep ? lc_pattern_term_slots(p, t) : LC_ENOTFOUND;
+  if (!rc && slots_rc == LC_ENOMEM) rc = lc_error_set(err, LC_ENOMEM, "replace_elements: out of memory");
+  if (rc) {
+    lc_term_free(t);
+    return rc;
+  }
+  p->terms[term] = t;
+  lc_term_free(o);
+  p->gen_terms++;
+  if (slots_rc == LC_OK) {
+    if (kept) *kept = 1;
+  } else {
+    lc_pattern_invalidate(p);
+  }
+  return LC_OK;
+}
+
+/* Sets the pattern reserve of variable var. */
+int lc_problem_reserve_pattern(lc_problem *p, int var, int K, const int32_t *elems, int64_t n, lc_error *err) {
+  int rc = check_var(p, var, err);
+  if (rc) return rc;
+  if (K < 1 || K > LC_ENERGY_MAX_K || n < 0 || (n > 0 && !elems))
+    return lc_error_set(err, LC_EINVAL, "reserve_pattern: K must be in [1, %d] and n >= 0 with a list",
+                        LC_ENERGY_MAX_K);
+  for (int64_t i = 0; i < n * K; ++i)
+    if (elems[i] < 0 || elems[i] >= p->vars[var].n)
+      return lc_error_set(err, LC_ERANGE, "reserve_pattern: entity %d out of range [0, %d)", elems[i],
+                          p->vars[var].n);
+  int32_t *e = malloc((size_t)(n * K) * sizeof *e + 1);
+  if (!e) return lc_error_set(err, LC_ENOMEM, "reserve_pattern: out of memory");
+  if (n) memcpy(e, elems, (size_t)(n * K) * sizeof *e);
+  free(p->rsv_ent);
+  p->rsv_ent = n ? e : NULL;
+  if (!n) free(e);
+  p->n_rsv = n;
+  p->rsv_var = var;
+  p->rsv_K = K;
   lc_pattern_invalidate(p);
   return LC_OK;
 }

@@ -138,6 +138,24 @@ int lc_problem_add_term(lc_problem *p, const lc_term_desc *d, int *term, lc_erro
 /* Removes term `term`. */
 int lc_problem_remove_term(lc_problem *p, int term, lc_error *err);
 
+/* Replaces the elements of term `term` by n >= 0 new ones (n x K entities
+ * in elems; constants n x n_const, or NULL for the setup's), keeping its
+ * energy, weight, parameters and projection flag.  When the current Hessian
+ * pattern already holds every coupling of the new elements it is kept
+ * (*kept = 1, may be NULL): no rebuild, and a direct solver keeps its
+ * symbolic factorisation; otherwise it is rebuilt at the next assembly.
+ * A term may be left with no elements (it then contributes nothing).  On
+ * failure the term is unchanged. */
+int lc_problem_replace_elements(lc_problem *p, int term, const int32_t *elems, int32_t n, const double *consts,
+                                int *kept, lc_error *err);
+
+/* Makes the Hessian pattern of variable var hold the couplings of n
+ * entity tuples (n x K in elems, copied) whatever the terms, replacing any
+ * earlier reserve (n = 0 drops it): a superset pattern that element lists
+ * changing inside it (lc_problem_replace_elements) keep.  The pattern is
+ * rebuilt at the next assembly.  On failure nothing changes. */
+int lc_problem_reserve_pattern(lc_problem *p, int var, int K, const int32_t *elems, int64_t n, lc_error *err);
+
 /* Replaces the per-element constants of a term (n_elems x n_const, element
  * order as given when the term was added). */
 int lc_problem_set_term_consts(lc_problem *p, int term, const double *consts, lc_error *err);

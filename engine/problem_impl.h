@@ -92,6 +92,11 @@ struct lc_problem {
   double *st_x, *st_v, *st_g, *st_hv, *st_r, *st_E;
   int64_t st_n, st_nres;
   uint64_t st_xgen;     /* gen_x of the state in st_x (0: none) */
+  /* pattern reserve (lc_problem_reserve_pattern): entity tuples whose
+     couplings the Hessian pattern holds whether or not a term has them */
+  int32_t *rsv_ent;     /* n_rsv x rsv_K entities of variable rsv_var */
+  int64_t n_rsv;
+  int rsv_var, rsv_K;
 };
 
 /* Bookkeeping of a backend's element Hessian cache (lc_eval_req.cache):
@@ -153,6 +158,11 @@ int lc_pattern_build_jacobian(lc_problem *p, lc_error *err);
 
 /* Drops both patterns (terms or variables changed). */
 void lc_pattern_invalidate(lc_problem *p);
+
+/* Fills t's slots from the current Hessian pattern when every coupling of
+ * its elements is in it: LC_OK; else LC_ENOTFOUND (slots freed) or
+ * LC_ENOMEM.  The pattern must be valid and t stored on one variable. */
+int lc_pattern_term_slots(const lc_problem *p, lc_term *t);
 
 /* The element loop's view of term t with the problem's host arrays; a
  * device backend replaces the array pointers with its own copies. */

@@ -261,6 +261,65 @@ START_TEST(test_determinism) {
 }
 END_TEST
 
+/* Element lists replaced inside the pattern keep it (same arrays, no
+ * rebuild); outside it they rebuild it; a reserve makes a superset pattern
+ * that later lists fit; every assembly matches the dense sum of the terms
+ * as they are; a bad list changes nothing. */
+START_TEST(test_replace_elements) {
+  small s;
+  lc_error err;
+  lc_csr H;
+  int kept = -1;
+  small_make(&s, 5, 7);
+  static const int32_t a[] = {0, 12, 3, 20, 5, 24}, b[] = {3, 20}, c[] = {3, 20, 1, 23}, d[] = {2, 22, 4, 15},
+                       bad[] = {0, 99};
+  add_term(s.p, "stvk", 1.0, NULL, 0);
+  const int sp = add_term(s.p, "spring", 2.0, a, 3);
+  ref_term t[2] = {{"stvk", lc_mesh_F(s.m), lc_mesh_nf(s.m), 1.0, 1}, {"spring", a, 3, 2.0, 1}};
+  compare_with_dense(&s, t, 2, 1);
+  ck_assert_int_eq(lc_problem_hessian(s.p, NULL, 1, NULL, NULL, &H, &err), LC_OK);
+  const int32_t *rp = H.rowptr, *col = H.col;
+  const int64_t nnz = H.nnz;
+  /* a subset of the couplings: the pattern stays */
+  ck_assert_int_eq(lc_problem_replace_elements(s.p, sp, b, 1, NULL, &kept, &err), LC_OK);
+  ck_assert_int_eq(kept, 1);
+  t[1] = (ref_term){"spring", b, 1, 2.0, 1};
+  compare_with_dense(&s, t, 2, 1);
+  ck_assert_int_eq(lc_problem_hessian(s.p, NULL, 1, NULL, NULL, &H, &err), LC_OK);
+  ck_assert(H.rowptr == rp && H.col == col && H.nnz == nnz);
+  /* a bad list: refused, the term as it was */
+  ck_assert_int_eq(lc_problem_replace_elements(s.p, sp, bad, 1, NULL, &kept, &err), LC_ERANGE);
+  ck_assert_int_eq(lc_problem_replace_elements(s.p, sp, NULL, 2, NULL, &kept, &err), LC_EINVAL);
+  compare_with_dense(&s, t, 2, 1);
+  /* a new coupling (1, 23): rebuilt */
+  ck_assert_int_eq(lc_problem_replace_elements(s.p, sp, c, 2, NULL, &kept, &err), LC_OK);
+  ck_assert_int_eq(kept, 0);
+  t[1] = (ref_term){"spring", c, 2, 2.0, 1};
+  compare_with_dense(&s, t, 2, 1);
+  ck_assert_int_eq(lc_problem_hessian(s.p, NULL, 1, NULL, NULL, &H, &err), LC_OK);
+  ck_assert_int_eq(H.nnz, nnz - 2 * 2 * 9 + 2 * 9); /* (0,12), (5,24) gone, (1,23) new */
+  /* a reserve of (2, 22), (4, 15): the pattern grows by them, then holds a list of them */
+  ck_assert_int_eq(lc_problem_reserve_pattern(s.p, 0, 0, d, 2, &err), LC_EINVAL);
+  ck_assert_int_eq(lc_problem_reserve_pattern(s.p, 0, 2, bad, 1, &err), LC_ERANGE);
+  ck_assert_int_eq(lc_problem_reserve_pattern(s.p, 0, 2, d, 2, &err), LC_OK);
+  compare_with_dense(&s, t, 2, 1);
+  ck_assert_int_eq(lc_problem_hessian(s.p, NULL, 1, NULL, NULL, &H, &err), LC_OK);
+  const int64_t nnz2 = H.nnz;
+  ck_assert_int_eq(nnz2, nnz - 2 * 2 * 9 + 2 * 9 + 2 * 2 * 9);
+  ck_assert_int_eq(lc_problem_replace_elements(s.p, sp, d, 2, NULL, &kept, &err), LC_OK);
+  ck_assert_int_eq(kept, 1);
+  t[1] = (ref_term){"spring", d, 2, 2.0, 1};
+  compare_with_dense(&s, t, 2, 1);
+  /* no elements: the term contributes nothing, the pattern stays */
+  ck_assert_int_eq(lc_problem_replace_elements(s.p, sp, NULL, 0, NULL, &kept, &err), LC_OK);
+  ck_assert_int_eq(kept, 1);
+  compare_with_dense(&s, t, 1, 1);
+  ck_assert_int_eq(lc_problem_hessian(s.p, NULL, 1, NULL, NULL, &H, &err), LC_OK);
+  ck_assert_int_eq(H.nnz, nnz2);
+  small_free(&s);
+}
+END_TEST
+
 START_TEST(test_pattern_size) {
   lc_workload w;
   lc_error err;
@@ -385,6 +444,7 @@ static Suite *assembly_suite(void) {
   tcase_add_test(tc, test_jacobian_fd);
   tcase_add_test(tc, test_determinism);
   tcase_add_test(tc, test_pattern_size);
+  tcase_add_test(tc, test_replace_elements);
   tcase_add_test(tc, test_errors);
   tcase_add_test(tc, test_check_w1);
   tcase_add_test(tc, test_check_w2);

@@ -84,6 +84,8 @@ static void pair_stats(const lc_contact *c, const double *x, lc_contact_stats *s
   st->t_broad = c->t_broad;
   st->t_pattern = c->t_pattern;
   st->friction_pairs = c->n_fr_pair;
+  st->lists_kept = c->kept;
+  st->reserves = c->reserves;
   st->friction_planes = c->n_fr_point;
   const double sh = lc_ct_shat(c->o.dhat, c->o.dmin), m2 = c->o.dmin * c->o.dmin;
   for (int ee = 0; ee < 2; ++ee)
@@ -109,37 +111,83 @@ static int add_pairs(lc_contact *c, const char *name, const int32_t *elems, int6
   static const char *const names[] = {"dhat", "dmin"};
   *id = -1;
   if (n == 0) return LC_OK;
-  if (n > INT32_MAX) return lc_error_set(err, LC_ERANGE, "contact: %lld candidate pairs is too many", (long long)n);
   const double vals[2] = {c->o.dhat, c->o.dmin};
   lc_term_desc d = {.energy = name, .var = c->var, .weight = c->o.kappa, .weight_set = 1, .elems = elems,
                     .n_elems = (int32_t)n, .n_params = 2, .param_names = names, .param_values = vals};
   return lc_problem_add_term(c->p, &d, id, err);
 }
 
-/* Replaces the contact terms by terms over the candidates in *pairs (taken
- * over on success); on failure the old terms stay. */
-static int install(lc_contact *c, lc_pairs *pairs, lc_error *err) {
-  int32_t *pe = malloc((size_t)(pairs->n_pt > 0 ? pairs->n_pt : 1) * 4 * sizeof *pe);
-  int32_t *ee = malloc((size_t)(pairs->n_ee > 0 ? pairs->n_ee : 1) * 4 * sizeof *ee);
-  int t_pt = -1, t_ee = -1, rc = LC_OK;
-  if (!pe || !ee) rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for the pair elements");
-  if (!rc) lc_pairs_elements(c->m, pairs, pe, ee);
-  if (!rc) rc = add_pairs(c, "contact_pt", pe, pairs->n_pt, &t_pt, err);
-  if (!rc) rc = add_pairs(c, "contact_ee", ee, pairs->n_ee, &t_ee, err);
+/* Makes the n elements the pair term *id of energy name: replaced in place
+ * when the term exists (the pattern kept when it holds them: *kept), else
+ * a new term (*kept = 0 unless n = 0). */
+static int put_pairs(lc_contact *c, const char *name, const int32_t *elems, int64_t n, int *id, int *kept,
+                     lc_error *err) {
+  *kept = n == 0;
+  if (n > INT32_MAX) return lc_error_set(err, LC_ERANGE, "contact: %lld candidate pairs is too many", (long long)n);
+  if (*id >= 0) return lc_problem_replace_elements(c->p, *id, elems, (int32_t)n, NULL, kept, err);
+  return add_pairs(c, name, elems, n, id, err);
+}
+
+/* The elements (n x 4) of pair list q into *pe, *ee (malloc'ed). */
+static int pair_elements(const lc_contact *c, const lc_pairs *q, int32_t **pe, int32_t **ee, lc_error *err) {
+  *pe = malloc((size_t)(q->n_pt > 0 ? q->n_pt : 1) * 4 * sizeof **pe);
+  *ee = malloc((size_t)(q->n_ee > 0 ? q->n_ee : 1) * 4 * sizeof **ee);
+  if (!*pe || !*ee) return lc_error_set(err, LC_ENOMEM, "contact: out of memory for the pair elements");
+  lc_pairs_elements(c->m, q, *pe, *ee);
+  return LC_OK;
+}
+
+/* Reserves in the Hessian pattern the couplings of the pairs closer than
+ * RESERVE_PAD x the padding at the current state c->x, so that the next
+ * lists, gathered as the state moves on, fit the pattern and keep the
+ * direct solver's symbolic factorisation (a superset pattern). */
+static int reserve_pairs(lc_contact *c, lc_error *err) {
+  lc_pairs q = {0};
+  int32_t *pe = NULL, *ee = NULL, *all = NULL;
+  const double pad = RESERVE_PAD * padding(c);
+  int rc = lc_contact_candidates_still(c->m, c->x, NULL, pad, c->still, &q, err);
+  if (!rc) lc_pairs_filter(c->m, c->x, pad, &q);
+  if (!rc) rc = pair_elements(c, &q, &pe, &ee, err);
+  const int64_t n = q.n_pt + q.n_ee;
+  if (!rc && !(all = malloc((size_t)(n > 0 ? n : 1) * 4 * sizeof *all)))
+    rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for the pattern reserve");
+  if (!rc) {
+    if (q.n_pt) memcpy(all, pe, (size_t)q.n_pt * 4 * sizeof *all);
+    if (q.n_ee) memcpy(all + 4 * q.n_pt, ee, (size_t)q.n_ee * 4 * sizeof *all);
+    rc = lc_problem_reserve_pattern(c->p, c->var, 4, all, n, err);
+  }
+  if (!rc) c->reserves++;
   free(pe);
   free(ee);
-  if (rc) {
-    if (t_pt >= 0) lc_problem_remove_term(c->p, t_pt, NULL);
-    return rc;
+  free(all);
+  lc_pairs_free(&q);
+  return rc;
+}
+
+/* Makes the candidates in *pairs (taken over on success) the elements of
+ * the contact terms; a list that does not fit the pattern grows its
+ * reserve.  On failure the old list stays. */
+static int install(lc_contact *c, lc_pairs *pairs, lc_error *err) {
+  int32_t *pe = NULL, *ee = NULL, *ope = NULL, *oee = NULL;
+  int kept_pt = 1, kept_ee = 1, k = 0;
+  int rc = pair_elements(c, pairs, &pe, &ee, err);
+  if (!rc) rc = put_pairs(c, "contact_pt", pe, pairs->n_pt, &c->t_pt, &kept_pt, err);
+  if (!rc) {
+    rc = put_pairs(c, "contact_ee", ee, pairs->n_ee, &c->t_ee, &kept_ee, err);
+    if (rc && pair_elements(c, &c->pairs, &ope, &oee, NULL) == LC_OK) /* the old point-triangle list back */
+      put_pairs(c, "contact_pt", ope, c->pairs.n_pt, &c->t_pt, &k, NULL);
   }
-  if (c->t_pt >= 0) lc_problem_remove_term(c->p, c->t_pt, NULL);
-  if (c->t_ee >= 0) lc_problem_remove_term(c->p, c->t_ee, NULL);
-  c->t_pt = t_pt;
-  c->t_ee = t_ee;
+  free(pe);
+  free(ee);
+  free(ope);
+  free(oee);
+  if (rc) return rc;
   lc_pairs_free(&c->pairs);
   c->pairs = *pairs;
   memset(pairs, 0, sizeof *pairs);
-  return LC_OK;
+  if (kept_pt && kept_ee) c->kept++;
+  else if (!c->manual) rc = reserve_pairs(c, err);
+  return rc;
 }
 
 /* Gathers the candidate list at the current state into the terms. */
@@ -231,6 +279,7 @@ void lc_contact_destroy(lc_contact *c) {
   for (int i = 0; i < 3; ++i)
     if (ids[i] >= 0) lc_problem_remove_term(c->p, ids[i], NULL);
   for (int k = 0; k < c->n_planes; ++k) lc_problem_remove_term(c->p, c->t_plane[k], NULL);
+  if (c->reserves) lc_problem_reserve_pattern(c->p, c->var, 4, NULL, 0, NULL);
   lc_pairs_free(&c->pairs);
   free(c->x_ref);
   free(c->x);
@@ -544,11 +593,11 @@ int lc_contact_set_pairs(lc_contact *c, const int32_t *pt, int64_t n_pt, const i
       rc = lc_error_set(err, LC_EINVAL, "contact: a supplied pair is at distance %g <= dmin = %g now", st.min_dist,
                         c->o.dmin);
   }
+  const int was_manual = c->manual;
+  c->manual = 1; /* the client's list: no reserve from the broad phase */
   if (!rc) rc = install(c, &q, err);
-  if (!rc) {
-    c->manual = 1;
-    rc = lc_contact_update(c, err);
-  }
+  if (rc) c->manual = was_manual;
+  else rc = lc_contact_update(c, err);
   lc_pairs_free(&q);
   return rc;
 }

@@ -17,10 +17,13 @@
  * candidates grow with the padding), so the margin rarely binds and
  * Newton does not grind against it.
  *
- * Today the contact terms are ordinary problem terms whose element lists
- * are replaced at each update (a pattern rebuild); sparsity outside the
- * static pattern and the GPU broad phase are the next steps of the contact
- * work (docs/contact.md). */
+ * Each list replaces the elements of the two pair terms in place
+ * (lc_problem_replace_elements).  The Hessian pattern holds a reserve: the
+ * pairs within twice the padding when it was last made
+ * (lc_problem_reserve_pattern), so later lists usually fit it and a direct
+ * solver keeps its symbolic factorisation; a list that does not fit makes a
+ * new reserve (one rebuild).  The GPU broad phase is the next step of the
+ * contact work (docs/contact.md). */
 #ifndef LC_CONTACT_H
 #define LC_CONTACT_H
 
@@ -55,6 +58,8 @@ typedef struct lc_contact_stats {
   double t_pattern;           /* its seconds installing the lists as terms (pattern update) */
   int64_t friction_pairs;     /* pairs under lagged friction (lc_contact_friction_lag) */
   int64_t friction_planes;    /* vertex-plane contacts under lagged friction */
+  int64_t lists_kept;         /* lists installed so far within the Hessian pattern (no rebuild) */
+  int64_t reserves;           /* pattern reserves so far (each a pattern rebuild and analysis) */
 } lc_contact_stats;
 
 typedef struct lc_contact lc_contact;

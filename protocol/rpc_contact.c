@@ -11,7 +11,7 @@ int rpc_pack_contact(msgpack_packer *pk, lc_contact *c, lc_error *err) {
   int code = rpc_ecode(lc_contact_stats_get(c, &st, err));
   if (code) return code;
   static const char *const types[4] = {"pp", "pe", "pt", "ee"};
-  msgpack_pack_map(pk, 9);
+  msgpack_pack_map(pk, 10);
   rpc_kv_int(pk, "n_pt", st.n_pt);
   rpc_kv_int(pk, "n_ee", st.n_ee);
   lc_codec_pack_str(pk, "active");
@@ -28,6 +28,10 @@ int rpc_pack_contact(msgpack_packer *pk, lc_contact *c, lc_error *err) {
   rpc_kv_dbl(pk, "mu", lc_contact_mu(c));
   rpc_kv_int(pk, "pairs", st.friction_pairs);
   rpc_kv_int(pk, "planes", st.friction_planes);
+  lc_codec_pack_str(pk, "pattern");
+  msgpack_pack_map(pk, 2);
+  rpc_kv_int(pk, "kept", st.lists_kept);
+  rpc_kv_int(pk, "rebuilds", st.pattern_rebuilds);
   return 0;
 }
 
@@ -42,6 +46,7 @@ static int contact_opts(const msgpack_object *params, lc_contact_opts *o, lc_err
   if (!code) code = rpc_pcode(lc_codec_get_int(params, "max_rounds", 0, 0, 100000, 0, &rounds, err));
   if (!code) code = rpc_pcode(lc_codec_get_double(params, "friction", 0, o->mu, &o->mu, err));
   if (!code) code = rpc_pcode(lc_codec_get_double(params, "friction_eps", 0, o->eps_v, &o->eps_v, err));
+  if (!code) code = rpc_pcode(lc_codec_get_double(params, "pattern_reserve", 0, o->reserve, &o->reserve, err));
   o->max_rounds = (int)rounds;
   return code;
 }
@@ -82,7 +87,7 @@ static void set_contact(rpc_obj *o, lc_contact *c) {
 
 /* problem.set_contact {problem, enabled?: true, var (required first), dhat,
  * kappa?, dmin?, margin?, max_rounds?, planes?: [[ox, oy, oz, nx, ny, nz],
- * ...], adaptive_mass?, friction?: mu, friction_eps?: eps_v} -> the contact statistics (with kappa), or
+ * ...], adaptive_mass?, friction?: mu, friction_eps?: eps_v, pattern_reserve?} -> the contact statistics (with kappa), or
  * {enabled: false}.  A refused setting leaves the old contact as it was. */
 int rpc_m_problem_set_contact(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
                               const lc_rpc_call *call, lc_error *err) {

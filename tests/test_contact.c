@@ -584,7 +584,13 @@ START_TEST(drops_never_interpenetrate) {
     lc_problem *p = cloth_on(m, &inertia);
     lc_problem_set_threads(p, 1); /* 76 vertices: threads would only wait on each other */
     lc_error err;
-    lc_contact *c = contact_on(p);
+    lc_contact_opts co; /* run 1 with a pattern reserve of 2 x the padding */
+    lc_contact_opts_default(&co);
+    co.dhat = 0.01;
+    co.kappa = 1e3;
+    co.reserve = run == 1 ? 2.0 : 0.0;
+    lc_contact *c = NULL;
+    ck_assert_msg(lc_contact_create(p, 0, &co, &c, &err) == LC_OK, "%s", err.msg);
     const double dhat = 0.01;
     lc_dynamics *d = NULL;
     ck_assert_msg(lc_dynamics_create(p, 0, inertia, 0.01, &d, &err) == LC_OK, "%s", err.msg);
@@ -616,8 +622,14 @@ START_TEST(drops_never_interpenetrate) {
       active_steps += st.active[0] + st.active[1] + st.active[2] + st.active[3] > 0;
       rounds += st.rounds;
     }
-    printf("drop %d: 200 steps, %lld Newton iterations, %lld candidate lists, min distance %.3g\n", run,
-           (long long)iters, (long long)rounds, min_seen);
+    lc_contact_stats fin;
+    ck_assert_int_eq(lc_contact_stats_get(c, &fin, &err), LC_OK);
+    printf("drop %d: 200 steps, %lld Newton iterations, %lld candidate lists (%lld kept the pattern, %lld rebuilt "
+           "it), min distance %.3g\n",
+           run, (long long)iters, (long long)rounds, (long long)fin.lists_kept, (long long)fin.pattern_rebuilds,
+           min_seen);
+    ck_assert_int_eq(fin.lists_kept + fin.pattern_rebuilds, rounds + 1); /* + the list of lc_contact_create */
+    ck_assert_int_gt(fin.lists_kept, 0);
     ck_assert_msg(active_steps > 50 && min_seen < dhat, "run %d: contact never happened (min %g)", run, min_seen);
     for (int32_t i = 4; i < nv; ++i) ck_assert(x[3 * i + 2] > -1e-9); /* above the floor */
     free(x);

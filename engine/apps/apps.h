@@ -85,6 +85,7 @@ typedef struct lc_app_opts {
   int threads;          /* evaluation threads, 0: OpenMP default */
   const char *device;   /* "cpu", "cuda:N", NULL: "auto" (see device.h) */
   double dhat, kappa;   /* contact: activation distance (0.01) and stiffness (1e3); 0: default */
+  double reserve;       /* contact: Hessian pattern reserve (lc_contact_opts.reserve); 0: none */
   const char *out_dir;  /* contact: frames/, steps.jsonl and final.png go here; NULL: none */
   lc_app_report_fn report;
   void *user;

@@ -101,6 +101,7 @@ static int s1_setup(s1_run *s, const lc_app_opts *o, lc_error *err) {
   lc_contact_opts_default(&co);
   co.dhat = o->dhat > 0.0 ? o->dhat : S1_DHAT;
   co.kappa = o->kappa > 0.0 ? o->kappa : S1_KAPPA;
+  co.reserve = o->reserve;
   int rc = s1_mesh(&s->mesh, err);
   if (!rc) rc = lc_problem_create(s->mesh, o->device, &s->p, err);
   if (!rc) lc_problem_set_threads(s->p, o->threads);

@@ -39,6 +39,7 @@ static void usage(FILE *f) {
           "  --dim D         arap: 2 (default on the grid) or 3 (default with --mesh)\n"
           "  --dhat D        contact: activation distance (default 0.01)\n"
           "  --kappa K       contact: barrier stiffness (default 1e3)\n"
+          "  --reserve R     contact: Hessian pattern reserve, x the list padding (0: none, default)\n"
           "  --threads N     evaluation threads\n"
           "  --device D      cpu, cuda:N or auto (default: the first usable GPU, else cpu)\n"
           "  --every K       print every K-th iteration only\n"
@@ -76,6 +77,7 @@ static int parse_option(demo_args *a, int argc, char **argv, int *i) {
   else if (!strcmp(k, "--h")) a->o.h = atof(v);
   else if (!strcmp(k, "--dhat")) a->o.dhat = atof(v);
   else if (!strcmp(k, "--kappa")) a->o.kappa = atof(v);
+  else if (!strcmp(k, "--reserve")) a->o.reserve = atof(v);
   else if (!strcmp(k, "--damping")) a->o.damping = atof(v);
   else if (!strcmp(k, "--every")) a->every = atoi(v) > 0 ? atoi(v) : 1;
   else if (!strcmp(k, "--method")) a->o.method = lc_solve_method_parse(v);

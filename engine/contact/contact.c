@@ -37,6 +37,8 @@ static int check_opts(const lc_contact_opts *o, lc_contact_opts *r, lc_error *er
   if (o->max_rounds < 0) return lc_error_set(err, LC_EINVAL, "contact: max_rounds must be >= 0");
   if (!(o->mu >= 0.0) || !isfinite(o->mu))
     return lc_error_set(err, LC_EINVAL, "contact: the friction coefficient mu must be finite and >= 0 (got %g)", o->mu);
+  if (!(o->reserve == 0.0 || o->reserve >= 1.0) || !isfinite(o->reserve))
+    return lc_error_set(err, LC_EINVAL, "contact: the pattern reserve must be 0 or >= 1 (got %g)", o->reserve);
   if (!(o->eps_v > 0.0) || !isfinite(o->eps_v))
     return lc_error_set(err, LC_EINVAL, "contact: friction eps_v must be finite and > 0 (got %g)", o->eps_v);
   *r = *o;
@@ -85,7 +87,7 @@ static void pair_stats(const lc_contact *c, const double *x, lc_contact_stats *s
   st->t_pattern = c->t_pattern;
   st->friction_pairs = c->n_fr_pair;
   st->lists_kept = c->kept;
-  st->reserves = c->reserves;
+  st->pattern_rebuilds = c->rebuilds;
   st->friction_planes = c->n_fr_point;
   const double sh = lc_ct_shat(c->o.dhat, c->o.dmin), m2 = c->o.dmin * c->o.dmin;
   for (int ee = 0; ee < 2; ++ee)
@@ -138,13 +140,13 @@ static int pair_elements(const lc_contact *c, const lc_pairs *q, int32_t **pe, i
 }
 
 /* Reserves in the Hessian pattern the couplings of the pairs closer than
- * RESERVE_PAD x the padding at the current state c->x, so that the next
+ * o.reserve x the padding at the current state c->x, so that the next
  * lists, gathered as the state moves on, fit the pattern and keep the
  * direct solver's symbolic factorisation (a superset pattern). */
 static int reserve_pairs(lc_contact *c, lc_error *err) {
   lc_pairs q = {0};
   int32_t *pe = NULL, *ee = NULL, *all = NULL;
-  const double pad = RESERVE_PAD * padding(c);
+  const double pad = c->o.reserve * padding(c);
   int rc = lc_contact_candidates_still(c->m, c->x, NULL, pad, c->still, &q, err);
   if (!rc) lc_pairs_filter(c->m, c->x, pad, &q);
   if (!rc) rc = pair_elements(c, &q, &pe, &ee, err);
@@ -156,7 +158,7 @@ static int reserve_pairs(lc_contact *c, lc_error *err) {
     if (q.n_ee) memcpy(all + 4 * q.n_pt, ee, (size_t)q.n_ee * 4 * sizeof *all);
     rc = lc_problem_reserve_pattern(c->p, c->var, 4, all, n, err);
   }
-  if (!rc) c->reserves++;
+  if (!rc && n > c->pat_pairs) c->pat_pairs = n;
   free(pe);
   free(ee);
   free(all);
@@ -185,8 +187,18 @@ static int install(lc_contact *c, lc_pairs *pairs, lc_error *err) {
   lc_pairs_free(&c->pairs);
   c->pairs = *pairs;
   memset(pairs, 0, sizeof *pairs);
-  if (kept_pt && kept_ee) c->kept++;
-  else if (!c->manual) rc = reserve_pairs(c, err);
+  const int64_t n = c->pairs.n_pt + c->pairs.n_ee;
+  if (kept_pt && kept_ee && !(n < PATTERN_SHRINK * (double)c->pat_pairs)) {
+    c->kept++;
+  } else if (kept_pt && kept_ee) { /* the pattern holds far more pairs than the list: back to the exact one */
+    c->pat_pairs = n;
+    c->rebuilds++;
+    rc = lc_problem_reserve_pattern(c->p, c->var, 4, NULL, 0, err);
+  } else { /* rebuilt from the terms at the next assembly, with a reserve if asked for */
+    c->pat_pairs = n;
+    c->rebuilds++;
+    if (!c->manual && c->o.reserve > 0.0) rc = reserve_pairs(c, err);
+  }
   return rc;
 }
 
@@ -279,7 +291,7 @@ void lc_contact_destroy(lc_contact *c) {
   for (int i = 0; i < 3; ++i)
     if (ids[i] >= 0) lc_problem_remove_term(c->p, ids[i], NULL);
   for (int k = 0; k < c->n_planes; ++k) lc_problem_remove_term(c->p, c->t_plane[k], NULL);
-  if (c->reserves) lc_problem_reserve_pattern(c->p, c->var, 4, NULL, 0, NULL);
+  if (c->o.reserve > 0.0) lc_problem_reserve_pattern(c->p, c->var, 4, NULL, 0, NULL);
   lc_pairs_free(&c->pairs);
   free(c->x_ref);
   free(c->x);

@@ -18,11 +18,12 @@
  * Newton does not grind against it.
  *
  * Each list replaces the elements of the two pair terms in place
- * (lc_problem_replace_elements).  The Hessian pattern holds a reserve: the
- * pairs within twice the padding when it was last made
- * (lc_problem_reserve_pattern), so later lists usually fit it and a direct
- * solver keeps its symbolic factorisation; a list that does not fit makes a
- * new reserve (one rebuild).  The GPU broad phase is the next step of the
+ * (lc_problem_replace_elements): a list that fits the current Hessian
+ * pattern keeps it (and a direct solver's symbolic factorisation) unless it
+ * has shrunk below 0.8 x the pairs the pattern was made for; otherwise the
+ * pattern is rebuilt, optionally with a reserve of the pairs within
+ * o.reserve x the padding (lc_problem_reserve_pattern), a superset pattern
+ * that later lists fit.  The GPU broad phase is the next step of the
  * contact work (docs/contact.md). */
 #ifndef LC_CONTACT_H
 #define LC_CONTACT_H
@@ -45,6 +46,8 @@ typedef struct lc_contact_opts {
   int max_rounds; /* candidate lists per lc_contact_solve; 0: 50 */
   double mu;     /* friction coefficient, >= 0 (0: no friction) */
   double eps_v;  /* friction: the sliding speed below which it ramps (static friction), > 0 */
+  double reserve; /* 0, or >= 1: a rebuilt Hessian pattern also holds the pairs within this x the
+                     padding (a superset pattern that later lists fit; docs/contact.md) */
 } lc_contact_opts;
 
 /* What the current candidates look like. */
@@ -59,7 +62,7 @@ typedef struct lc_contact_stats {
   int64_t friction_pairs;     /* pairs under lagged friction (lc_contact_friction_lag) */
   int64_t friction_planes;    /* vertex-plane contacts under lagged friction */
   int64_t lists_kept;         /* lists installed so far within the Hessian pattern (no rebuild) */
-  int64_t reserves;           /* pattern reserves so far (each a pattern rebuild and analysis) */
+  int64_t pattern_rebuilds;   /* lists so far that rebuilt it (did not fit, or it had grown too large) */
 } lc_contact_stats;
 
 typedef struct lc_contact lc_contact;

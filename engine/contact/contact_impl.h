@@ -11,7 +11,7 @@
 #define MARGIN_REUSE 0.9 /* a solve that moved no vertex beyond this x r ends the rounds */
 #define MARGIN_AHEAD 2.0 /* a solve starts with r = this x the last solve's motion (at least the margin) */
 #define MANUAL_R 1e150   /* the margin radius with a client's list: never binding (r^2 finite) */
-#define RESERVE_PAD 2.0  /* the pattern reserve holds the pairs within this x the padding */
+#define PATTERN_SHRINK 0.8 /* a list below this x the pairs of the pattern rebuilds it exactly */
 #define MARGIN_MAX 4.0   /* r stays within this x the margin: the candidates grow with the padding dhat + 2 r */
 
 struct lc_contact {
@@ -39,7 +39,8 @@ struct lc_contact {
   double t_broad, t_pattern; /* seconds in the broad phase and in installing lists, last solve */
   int t_fr_pair, t_fr_point;  /* lagged friction term ids (pairs, plane contacts), -1: none */
   int64_t n_fr_pair, n_fr_point; /* their elements at the last lag */
-  int64_t kept, reserves;   /* lists that kept the pattern; pattern reserves made (each a rebuild) */
+  int64_t kept, rebuilds;   /* lists that kept the Hessian pattern; lists that rebuilt it */
+  int64_t pat_pairs;        /* pairs the current pattern was made for (list or reserve) */
 };
 
 #endif

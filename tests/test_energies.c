@@ -36,6 +36,7 @@ static const inv_row inv_table[] = {
     {"sphere_param", 0, 1},   {"res_position", 0, 0}, {"res_edge_length", 1, 1},
     {"contact_pt", 1, 1},     {"contact_ee", 1, 1},  {"contact_margin", 1, 1},
     {"contact_plane", 0, 0},  {"friction_pair", 0, 0}, {"friction_point", 0, 0},
+    {"ff_smooth", 0, 0},      {"ff_curl", 0, 0},     {"ff_close", 0, 0},    {"ff_barrier", 0, 0},
 };
 
 /* The invariance row of energy name, or NULL. */
@@ -108,6 +109,7 @@ static int32_t elem_count(const lc_mesh *m, lc_elem_kind kind) {
     case LC_ELEM_EDGE: return lc_mesh_ne(m);
     case LC_ELEM_FACE: return lc_mesh_nf(m);
     case LC_ELEM_FLAP: return lc_mesh_nflaps(m);
+    case LC_ELEM_FACE_PAIR: return lc_mesh_nflaps(m);
     default: return 0;
   }
 }
@@ -119,6 +121,7 @@ static void elem_ents(const lc_mesh *m, lc_elem_kind kind, int32_t e, int32_t *e
     case LC_ELEM_EDGE: memcpy(ent, lc_mesh_edges(m) + 2 * e, 2 * sizeof *ent); break;
     case LC_ELEM_FACE: memcpy(ent, lc_mesh_F(m) + 3 * e, 3 * sizeof *ent); break;
     case LC_ELEM_FLAP: memcpy(ent, lc_mesh_flaps(m) + 4 * e, 4 * sizeof *ent); break;
+    case LC_ELEM_FACE_PAIR: memcpy(ent, lc_mesh_face_pairs(m) + 2 * e, 2 * sizeof *ent); break;
     default: break;
   }
 }
@@ -207,6 +210,31 @@ static void friction_case(ecase *c, unsigned long long *rng) {
   memcpy(c->rest, c->x, (size_t)c->N * sizeof *c->rest);
 }
 
+/* A frame-field case (face variables, D = 4): an element of a jittered
+ * pyramid (a face pair, or one face) with its setup constants, a random
+ * reference for ff_close, and random fields; for ff_barrier a field with
+ * Im(beta conj(alpha)) in (0, 1.2 s), inside and beyond the barrier's reach. */
+static void ff_case(ecase *c, unsigned long long *rng) {
+  lc_mesh *m = pyramid(rng, 0.15);
+  const int32_t n = c->info->kind == LC_ELEM_FACE_PAIR ? lc_mesh_nflaps(m) : lc_mesh_nf(m);
+  ck_assert_int_gt(n, 0);
+  const int32_t e = (int32_t)lc_test_rand(rng, 0, n);
+  case_setup(c, m, e);
+  lc_mesh_destroy(m);
+  for (int i = 0; i < MAXN + 4; ++i) c->x[i] = NAN;
+  for (int i = 0; i < c->N; ++i) c->x[i] = lc_test_rand(rng, -1.0, 1.0);
+  if (strcmp(c->info->name, "ff_close") == 0)
+    for (int i = 0; i < 4; ++i) c->k[i] = lc_test_rand(rng, -1.0, 1.0);
+  if (strcmp(c->info->name, "ff_barrier") == 0) { /* w > 0; beta = i rho alpha + a little of alpha */
+    c->p[1] = lc_test_rand(rng, 0.05, 0.3);
+    const double rho = lc_test_rand(rng, 0.05, 1.2) * c->p[0] / (c->x[0] * c->x[0] + c->x[1] * c->x[1]);
+    const double mu = lc_test_rand(rng, -0.5, 0.5);
+    c->x[2] = -rho * c->x[1] + mu * c->x[0];
+    c->x[3] = rho * c->x[0] + mu * c->x[1];
+  }
+  memcpy(c->rest, c->x, (size_t)c->N * sizeof *c->rest);
+}
+
 /* An active plane contact: a random unit normal n and point o, the vertex
  * at distance d in (dmin, dmin + dhat) from the plane, dhat = 0.6. */
 static void plane_case(ecase *c, unsigned long long *rng) {
@@ -237,6 +265,10 @@ static void case_make(ecase *c, int id, unsigned long long *rng, double noise) {
   for (int i = 0; i < c->info->n_param; ++i)
     c->p[i] = c->info->param_defaults[i] * lc_test_rand(rng, 0.7, 1.3) +
               lc_test_rand(rng, -0.2, 0.2);
+  if (c->info->loc == LC_LOC_FACE) {
+    ff_case(c, rng);
+    return;
+  }
   if (strncmp(c->info->name, "friction_", 9) == 0) {
     friction_case(c, rng);
     return;
@@ -346,7 +378,7 @@ static void check_resid(const ecase *c, int seed) {
   ck_assert_msg((c->kern->resid != NULL) == (m > 0), "%s: residual kernel presence", c->info->inst);
   if (m == 0) return;
   double r[LC_ENERGY_MAX_RESID], J[LC_ENERGY_MAX_RESID * MAXN], Jf[LC_ENERGY_MAX_RESID * MAXN];
-  double rp[LC_ENERGY_MAX_RESID], rm[LC_ENERGY_MAX_RESID], Jd[MAXN], xp[MAXN + 4], xm[MAXN + 4];
+  double rp[LC_ENERGY_MAX_RESID], rm[LC_ENERGY_MAX_RESID], Jd[LC_ENERGY_MAX_RESID * MAXN], xp[MAXN + 4], xm[MAXN + 4];
   const double h = fd_step(c);
   c->kern->resid(c->x, c->k, c->p, r, J);
   for (int j = 0; j < N; ++j) {

@@ -89,6 +89,11 @@
 #define v2_norm LC_F(v2_norm)
 #define v2_normalize LC_F(v2_normalize)
 
+/* complex numbers as 2-vectors */
+#define cx_mul LC_F(cx_mul)
+#define cx_mulc LC_F(cx_mulc)
+#define cx_sq LC_F(cx_sq)
+
 /* 3-vectors */
 #define v3_make LC_F(v3_make)
 #define v3_c LC_F(v3_c)

@@ -38,6 +38,20 @@ LC_HD S v2_norm(V2 a) { return s_sqrt(v2_sqnorm(a)); }
 /* a / |a| */
 LC_HD V2 v2_normalize(V2 a) { return v2_scale(a, s_recip(v2_norm(a))); }
 
+/* ---- complex numbers as 2-vectors (re, im) ------------------------------- */
+
+/* a b */
+LC_HD V2 cx_mul(V2 a, V2 b) {
+  return v2_make(s_sub(s_mul(a.c[0], b.c[0]), s_mul(a.c[1], b.c[1])),
+                 s_add(s_mul(a.c[0], b.c[1]), s_mul(a.c[1], b.c[0])));
+}
+/* a (cr + i ci) for a constant */
+LC_HD V2 cx_mulc(V2 a, double cr, double ci) {
+  return v2_make(s_sub(s_mulc(a.c[0], cr), s_mulc(a.c[1], ci)), s_add(s_mulc(a.c[0], ci), s_mulc(a.c[1], cr)));
+}
+/* a^2 */
+LC_HD V2 cx_sq(V2 a) { return v2_make(s_sub(s_sq(a.c[0]), s_sq(a.c[1])), s_mulc(s_mul(a.c[0], a.c[1]), 2.0)); }
+
 /* ---- 3-vectors ---------------------------------------------------------- */
 
 /* (x, y, z) */

@@ -304,5 +304,37 @@ LC_EINST_CHECK(33)
 LC_EINST_CHECK(34)
 #include LC_EINST_TEMPLATE
 
-LC_STATIC_ASSERT(LC_E_COUNT == 35,
+#define LC_EINST ff_smooth_4
+#define LC_ESRC "energies/e_ff_smooth.h"
+#define LC_EDIM 4
+#define LC_EN 8
+#define LC_ERESID 4
+LC_EINST_CHECK(35)
+#include LC_EINST_TEMPLATE
+
+#define LC_EINST ff_curl_4
+#define LC_ESRC "energies/e_ff_curl.h"
+#define LC_EDIM 4
+#define LC_EN 8
+#define LC_ERESID 3
+LC_EINST_CHECK(36)
+#include LC_EINST_TEMPLATE
+
+#define LC_EINST ff_close_4
+#define LC_ESRC "energies/e_ff_close.h"
+#define LC_EDIM 4
+#define LC_EN 4
+#define LC_ERESID 4
+LC_EINST_CHECK(37)
+#include LC_EINST_TEMPLATE
+
+#define LC_EINST ff_barrier_4
+#define LC_ESRC "energies/e_ff_barrier.h"
+#define LC_EDIM 4
+#define LC_EN 4
+#define LC_ERESID 1
+LC_EINST_CHECK(38)
+#include LC_EINST_TEMPLATE
+
+LC_STATIC_ASSERT(LC_E_COUNT == 39,
                  "energies/instances.h: an instance of LC_ENERGY_LIST is missing");

@@ -21,7 +21,8 @@ typedef enum {
   LC_BOUND_CCD_PT = 2, /* a point-triangle pair must not touch (additive CCD) */
   LC_BOUND_CCD_EE = 3, /* an edge-edge pair must not touch (additive CCD) */
   LC_BOUND_MARGIN = 4, /* a vertex stays within k[3] of its reference k[0..2] */
-  LC_BOUND_PLANE = 5   /* a vertex stays on the free side of plane (p[2..4], p[5..7]) beyond p[1] */
+  LC_BOUND_PLANE = 5,  /* a vertex stays on the free side of plane (p[2..4], p[5..7]) beyond p[1] */
+  LC_BOUND_FF_ORIENT = 6 /* a frame field's Im(beta conj(alpha)) stays > 0 (x = Re a, Im a, Re b, Im b) */
 } lc_step_bound;
 
 /* Smallest positive root of a t^2 + b t + c (c > 0), or +inf if none. */
@@ -43,6 +44,16 @@ LC_HD double lc_max_step_flip2(const double *x, const double *d) {
   const double c = e1x * e2y - e1y * e2x;
   const double b = e1x * f2y + f1x * e2y - e1y * f2x - f1y * e2x;
   const double a = f1x * f2y - f1y * f2x;
+  return c > 0.0 ? lc_first_positive_root(a, b, c) : 0.0;
+}
+
+/* Orientation bound of a face's frame field x = (Re alpha, Im alpha, Re
+ * beta, Im beta) moving along d: the first root of Im(beta conj(alpha)),
+ * a quadratic in the step (0 when it is not positive now). */
+LC_HD double lc_max_step_ff_orient(const double *x, const double *d) {
+  const double c = x[3] * x[0] - x[2] * x[1];
+  const double b = d[3] * x[0] + x[3] * d[0] - d[2] * x[1] - x[2] * d[1];
+  const double a = d[3] * d[0] - d[2] * d[1];
   return c > 0.0 ? lc_first_positive_root(a, b, c) : 0.0;
 }
 
@@ -75,6 +86,7 @@ LC_HD double lc_max_step_elem(int bound, const double *x, const double *d, const
     case LC_BOUND_CCD_EE: return lc_ct_accd(1, x, d, p[1], LC_CT_ACCD_TMAX);
     case LC_BOUND_MARGIN: return lc_max_step_margin(x, d, k, k[3]);
     case LC_BOUND_PLANE: return lc_ct_plane_step(x, d, p + 2, p + 5, p[1], LC_CT_ACCD_TMAX);
+    case LC_BOUND_FF_ORIENT: return lc_max_step_ff_orient(x, d);
     default: return INFINITY;
   }
 }

@@ -515,6 +515,116 @@ static int setup_friction_point(const lc_mesh *m, int32_t elem, const int32_t *e
                "rest position, mu_lambda 0)",                                          \
   .formula = "v = x - c, s = |v|^2 - (n.v)^2, E = mu_lambda f0(sqrt(s)) (as friction_pair)"
 
+/* ---- frame fields (face variables, D = 4; reference-values.md section 2) ---- */
+
+/* The frame (b1, b2) of face f of m's rest mesh: b1 = normalize(x1 - x0),
+ * n = normalize(b1 x (x2 - x0)), b2 = n x b1. */
+static void face_frame(const lc_mesh *m, int32_t f, double *b1, double *b2) {
+  const int32_t *t = lc_mesh_F(m) + 3 * (int64_t)f;
+  double e2[3], n[3];
+  r3_sub(rest_pos(m, t[1]), rest_pos(m, t[0]), b1);
+  r3_sub(rest_pos(m, t[2]), rest_pos(m, t[0]), e2);
+  const double l = r3_norm(b1);
+  for (int c = 0; c < 3; ++c) b1[c] /= l;
+  r3_cross(b1, e2, n);
+  const double ln = r3_norm(n);
+  for (int c = 0; c < 3; ++c) n[c] /= ln;
+  r3_cross(n, b1, b2);
+}
+
+/* ebar_f, ebar_g (Re, Im each, into e[4]) of the edge shared by faces
+ * ent[0] and ent[1]: the conjugate of the unit edge direction in each
+ * face's frame. */
+static int edge_conj_dirs(const lc_mesh *m, const int32_t *ent, double *e, char *why) {
+  const int32_t nf = lc_mesh_nf(m);
+  if (ent[0] < 0 || ent[0] >= nf || ent[1] < 0 || ent[1] >= nf) {
+    snprintf(why, 128, "face index out of range [0, %ld)", (long)nf);
+    return LC_ERANGE;
+  }
+  const int32_t *f = lc_mesh_F(m) + 3 * (int64_t)ent[0], *g = lc_mesh_F(m) + 3 * (int64_t)ent[1];
+  int32_t sh[2], n = 0;
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j)
+      if (f[i] == g[j] && n < 2) sh[n++] = f[i];
+  if (n != 2 || ent[0] == ent[1]) {
+    snprintf(why, 128, "faces %ld and %ld share no edge", (long)ent[0], (long)ent[1]);
+    return LC_EINVAL;
+  }
+  double u[3], b1[3], b2[3];
+  r3_sub(rest_pos(m, sh[1]), rest_pos(m, sh[0]), u);
+  const double l = r3_norm(u);
+  for (int c = 0; c < 3; ++c) u[c] /= l;
+  for (int k = 0; k < 2; ++k) {
+    face_frame(m, ent[k], b1, b2);
+    e[2 * k] = r3_dot(b1, u);
+    e[2 * k + 1] = -r3_dot(b2, u);
+  }
+  return LC_OK;
+}
+
+/* [t]: the transport ebar_f / ebar_g (ff_smooth). */
+static int setup_ff_smooth(const lc_mesh *m, int32_t elem, const int32_t *ent, const double *p, double *k,
+                           char *why) {
+  (void)elem;
+  (void)p;
+  double e[4];
+  int rc = edge_conj_dirs(m, ent, e, why);
+  if (rc) return rc;
+  const double d = e[2] * e[2] + e[3] * e[3];
+  k[0] = (e[0] * e[2] + e[1] * e[3]) / d;
+  k[1] = (e[1] * e[2] - e[0] * e[3]) / d;
+  return LC_OK;
+}
+
+/* [ebar_f, ebar_g] (ff_curl). */
+static int setup_ff_curl(const lc_mesh *m, int32_t elem, const int32_t *ent, const double *p, double *k,
+                         char *why) {
+  (void)elem;
+  (void)p;
+  return edge_conj_dirs(m, ent, k, why);
+}
+
+/* [0, 0, 0, 0]: the reference field (ff_close); the caller sets it. */
+static int setup_ff_close(const lc_mesh *m, int32_t elem, const int32_t *ent, const double *p, double *k,
+                          char *why) {
+  (void)elem;
+  (void)p;
+  if (ent[0] < 0 || ent[0] >= lc_mesh_nf(m)) {
+    snprintf(why, 128, "face index %ld out of range [0, %ld)", (long)ent[0], (long)lc_mesh_nf(m));
+    return LC_ERANGE;
+  }
+  k[0] = k[1] = k[2] = k[3] = 0.0;
+  return LC_OK;
+}
+
+static double max_step_ff_orient(const double *x, const double *d, const double *k, const double *p) {
+  return lc_max_step_elem(LC_BOUND_FF_ORIENT, x, d, k, p);
+}
+
+#define LC_SPEC_ff_smooth_4                                                            \
+  .kind = LC_ELEM_FACE_PAIR, .loc = LC_LOC_FACE, .K = 2, .n_const = 2, .n_resid = 4,   \
+  .n_param = 0, .const_doc = "t(2): transport ebar_f / ebar_g across the shared edge (rest mesh)", \
+  .setup = setup_ff_smooth,                                                            \
+  .formula = "C0 = a^2 b^2, C2 = -(a^2 + b^2) per face (a = x0 + i x1, b = x2 + i x3); r = "  \
+             "(C0_f t^4 - C0_g, C2_f t^2 - C2_g) (Re, Im)"
+#define LC_SPEC_ff_curl_4                                                              \
+  .kind = LC_ELEM_FACE_PAIR, .loc = LC_LOC_FACE, .K = 2, .n_const = 4, .n_resid = 3,   \
+  .n_param = 2, .param_names = {"wc", "wq"}, .param_defaults = {100.0, 10.0},          \
+  .const_doc = "ebar_f(2), ebar_g(2): conjugate edge direction in each face's frame", \
+  .setup = setup_ff_curl,                                                              \
+  .formula = "a = Re(alpha ebar), b = Re(beta ebar); r = (wc (a_f^2 b_f^2 - a_g^2 b_g^2), "  \
+             "sqrt(wc) (c2_f - c2_g), sqrt(wq) ((b_f^2 - a_f^2) a_g b_g - (b_g^2 - a_g^2) a_f b_f))"
+#define LC_SPEC_ff_close_4                                                             \
+  .kind = LC_ELEM_VERTEX, .loc = LC_LOC_FACE, .K = 1, .n_const = 4, .n_resid = 4,      \
+  .n_param = 0, .const_doc = "ref(4): the reference alpha, beta (default 0)",          \
+  .setup = setup_ff_close, .formula = "r = (alpha - alpha_ref, beta - beta_ref) (Re, Im)"
+#define LC_SPEC_ff_barrier_4                                                           \
+  .kind = LC_ELEM_VERTEX, .loc = LC_LOC_FACE, .K = 1, .n_const = 0, .n_resid = 1,      \
+  .n_param = 2, .param_names = {"s", "w"}, .param_defaults = {0.9, 0.1}, .const_doc = "", \
+  .setup = NULL, .max_step = max_step_ff_orient, .bound = LC_BOUND_FF_ORIENT,          \
+  .formula = "x = Im(beta conj(alpha)); r = sqrt(w) (1/g - 1), g = x^3/s^3 - 3x^2/s^2 + 3x/s, " \
+             "for 0 < x < s; 0 beyond; +inf for x <= 0"
+
 #define LC_CONTACT_PARAMS_                                                             \
   .kind = LC_ELEM_LIST, .K = 4, .n_param = 2, .param_names = {"dhat", "dmin"},         \
   .param_defaults = {1e-3, 0.0}
@@ -530,8 +640,9 @@ static int setup_friction_point(const lc_mesh *m, int32_t elem, const int32_t *e
   .formula = "as contact_pt on the edge-edge distance, times m(c) = (2 - c/eps) c/eps for " \
              "c = |ua x ub|^2 < eps"
 
+/* .loc defaults to LC_LOC_VERTEX (0); face energies set it in their spec. */
 #define LC_ENERGY_ENTRY_(inst_, name_, dim_)                                           \
-  {.inst = #inst_, .name = name_, .loc = LC_LOC_VERTEX, .dim = (dim_), LC_CAT(LC_SPEC_, inst_)},
+  {.inst = #inst_, .name = name_, .dim = (dim_), LC_CAT(LC_SPEC_, inst_)},
 
 static const lc_energy_info lc_energies[] = {LC_ENERGY_LIST(LC_ENERGY_ENTRY_)};
 

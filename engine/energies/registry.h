@@ -71,7 +71,11 @@ typedef enum { LC_LOC_VERTEX = 0, LC_LOC_FACE = 1 } lc_var_loc;
   X(contact_margin_3, "contact_margin", 3)                  \
   X(contact_plane_3, "contact_plane", 3)                    \
   X(friction_pair_3, "friction_pair", 3)                    \
-  X(friction_point_3, "friction_point", 3)
+  X(friction_point_3, "friction_point", 3)                  \
+  X(ff_smooth_4, "ff_smooth", 4)                            \
+  X(ff_curl_4, "ff_curl", 4)                                \
+  X(ff_close_4, "ff_close", 4)                              \
+  X(ff_barrier_4, "ff_barrier", 4)
 
 #define LC_ENERGY_ENUM_(inst, name, dim) LC_CAT(LC_E_, inst),
 typedef enum {

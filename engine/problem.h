@@ -138,6 +138,11 @@ int lc_problem_add_term(lc_problem *p, const lc_term_desc *d, int *term, lc_erro
 /* Removes term `term`. */
 int lc_problem_remove_term(lc_problem *p, int term, lc_error *err);
 
+/* The weighted energy of term `term` alone at x (n_dofs; NULL: the state)
+ * into *E, summed on the host in stored element order with the CPU element
+ * kernels (a diagnostic: per-term figures for reports and tests). */
+int lc_problem_term_energy(lc_problem *p, int term, const double *x, double *E, lc_error *err);
+
 /* Replaces the elements of term `term` by n >= 0 new ones (n x K entities
  * in elems; constants n x n_const, or NULL for the setup's), keeping its
  * energy, weight, parameters and projection flag.  When the current Hessian

@@ -174,6 +174,42 @@ START_TEST(bad_elements) {
 }
 END_TEST
 
+/* Collects the unweighted smoothness of every iteration. */
+static int collect(void *user, const lc_app_event *ev) {
+  double *sm = user;
+  if (ev->iter >= 1 && ev->iter <= 60) sm[ev->iter] = ev->smooth;
+  return 0;
+}
+
+/* The frame-field app on cheburashka, 60 iterations of the reference
+ * schedule: no face with Im(beta conj alpha) <= 0, every energy finite, and
+ * the smoothness energy lower at the end of every 5-iteration block (one
+ * w_s) than at its start. */
+START_TEST(cheburashka_60_iterations) {
+  lc_app_opts o;
+  lc_app_result r;
+  lc_error err;
+  double sm[61];
+  for (int i = 0; i < 61; ++i) sm[i] = NAN;
+  lc_app_opts_default(&o);
+  o.mesh_dir = lc_test_mesh_dir();
+  o.device = "cpu";
+  o.report = collect;
+  o.user = sm;
+  ck_assert_msg(lc_app_frames(&o, &r, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_eq(r.nf, 13334);
+  ck_assert_int_eq(r.phase[0].iters, 60);
+  ck_assert_int_eq(r.n_flipped, 0);
+  ck_assert(r.phase[0].finite && r.converged);
+  ck_assert_double_lt(r.phase[0].energy, 0.05 * r.phase[0].energy0);
+  for (int b = 0; b < 12; ++b)
+    ck_assert_msg(sm[5 * b + 5] < sm[5 * b + 1], "block %d: smoothness %.9g at iteration %d, %.9g at %d", b,
+                  sm[5 * b + 1], 5 * b + 1, sm[5 * b + 5], 5 * b + 5);
+  printf("frames: 60 iterations in %.2f s, energy %.6g -> %.6g\n", r.phase[0].t, r.phase[0].energy0,
+         r.phase[0].energy);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("frames");
   TCase *tc = tcase_create("terms");
@@ -184,6 +220,10 @@ static Suite *suite(void) {
   tcase_add_test(tc, orientation_step_bound);
   tcase_add_test(tc, bad_elements);
   suite_add_tcase(s, tc);
+  TCase *app = tcase_create("app");
+  tcase_set_timeout(app, 600);
+  tcase_add_test(app, cheburashka_60_iterations);
+  suite_add_tcase(s, app);
   return s;
 }
 

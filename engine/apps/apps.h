@@ -49,6 +49,7 @@ typedef enum {
   LC_APP_ARAP = 3,
   LC_APP_SPHERE = 4,
   LC_APP_CONTACT = 5,
+  LC_APP_FRAMES = 6,
   LC_APP_COUNT
 } lc_app_kind;
 
@@ -62,6 +63,8 @@ typedef struct lc_app_event {
   double step;        /* accepted line-search step (cloth: Newton iterations) */
   double speed;       /* cloth: max vertex speed (m/s); else 0 */
   double t;           /* seconds since the app started */
+  double smooth;      /* frames: the smoothness residuals' 1/2 |r|^2 (unweighted by w_s) */
+  double curl;        /* frames: the curl term's energy */
 } lc_app_event;
 
 /* Report callback: return non-zero to stop the app after this event. */
@@ -86,7 +89,8 @@ typedef struct lc_app_opts {
   const char *device;   /* "cpu", "cuda:N", NULL: "auto" (see device.h) */
   double dhat, kappa;   /* contact: activation distance (0.01) and stiffness (1e3); 0: default */
   double reserve;       /* contact: Hessian pattern reserve (lc_contact_opts.reserve); 0: none */
-  const char *out_dir;  /* contact: frames/, steps.jsonl and final.png go here; NULL: none */
+  const char *out_dir;  /* contact: frames/, steps.jsonl and final.png go here; frames:
+                           field.rawfield, iters.jsonl, final.png; NULL: none */
   lc_app_report_fn report;
   void *user;
 } lc_app_opts;
@@ -137,6 +141,17 @@ typedef struct lc_app_scene {
 /* Runs the contact scene S1 (contact_scene.c); converged: every step kept a
  * positive distance and no crossing. */
 int lc_app_contact(const lc_app_opts *o, lc_app_result *r, lc_error *err);
+
+/* Runs the frame-field app (frames.c): integrable PolyVector field on
+ * <mesh_dir>/<mesh>.obj from <mesh>.rawfield (default cheburashka), 60
+ * Gauss-Newton iterations of the reference schedule (max_iters overrides);
+ * n_flipped: faces whose Im(beta conj(alpha)) <= 0 at the end; converged:
+ * none and every energy finite.  With out_dir: field.rawfield,
+ * iters.jsonl and final.png there. */
+int lc_app_frames(const lc_app_opts *o, lc_app_result *r, lc_error *err);
+
+/* Creates directory path unless it exists. */
+int lc_app_make_dir(const char *path, lc_error *err);
 
 /* Fills o with the defaults (no mesh dir, no output, no report, method -1). */
 void lc_app_opts_default(lc_app_opts *o);

@@ -141,9 +141,8 @@ static void s1_free(s1_run *s) {
 }
 
 /* Creates directory path unless it exists. */
-static int make_dir(const char *path, lc_error *err) {
-  if (mkdir(path, 0777) && errno != EEXIST)
-    return lc_error_set(err, LC_EIO, "contact demo: cannot create directory %s", path);
+int lc_app_make_dir(const char *path, lc_error *err) {
+  if (mkdir(path, 0777) && errno != EEXIST) return lc_error_set(err, LC_EIO, "cannot create directory %s", path);
   return LC_OK;
 }
 
@@ -153,8 +152,8 @@ static int s1_open_out(s1_run *s, const lc_app_opts *o, lc_error *err) {
   char path[3200];
   snprintf(s->dir, sizeof s->dir, "%s", o->out_dir);
   snprintf(path, sizeof path, "%s/frames", s->dir);
-  int rc = make_dir(s->dir, err);
-  if (!rc) rc = make_dir(path, err);
+  int rc = lc_app_make_dir(s->dir, err);
+  if (!rc) rc = lc_app_make_dir(path, err);
   snprintf(path, sizeof path, "%s/steps.jsonl", s->dir);
   if (!rc && !(s->rec = fopen(path, "w"))) rc = lc_error_set(err, LC_EIO, "contact demo: cannot write %s", path);
   return rc;
@@ -208,7 +207,7 @@ static int s1_step(s1_run *s, const lc_app_opts *o, int step, lc_app_result *res
   rc = s1_frame(s, step, err);
   if (!rc && o->report) {
     const lc_app_event ev = {"contact", "step", step, E, st.min_dist, (double)r.iters, lc_dynamics_max_speed(s->dyn),
-                             lc_time_now() - t0};
+                             lc_time_now() - t0, 0.0, 0.0};
     if (o->report(o->user, &ev)) res->phase[0].reason = LC_STOP_CANCELLED;
   }
   return rc;

@@ -23,11 +23,14 @@ typedef struct demo_args {
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: locad-demo cloth|uv|smooth|arap|sphere|contact [options]\n"
-          "  --mesh NAME     shared mesh (uv: camelhead, sphere: spot, arap: grid if omitted)\n"
+          "usage: locad-demo cloth|uv|smooth|arap|sphere|contact|frames [options]\n"
+          "  --mesh NAME     shared mesh (uv: camelhead, sphere: spot, frames: cheburashka, arap:\n"
+          "                  grid if omitted)\n"
           "  --meshes DIR    directory of the shared meshes (default: LOCAD_MESHES or %s)\n"
           "  --out FILE.obj  result OBJ (default: <app>.obj; '-' for none); contact: output\n"
-          "                  directory (frames/, steps.jsonl, final.png; default contact-out)\n"
+          "                  directory (frames/, steps.jsonl, final.png; default contact-out);\n"
+          "                  frames: output directory (field.rawfield, iters.jsonl, final.png;\n"
+          "                  default frames-out)\n"
           "  --n N           grid size (cloth 30, arap 20) or icosphere level (smooth 4)\n"
           "  --iters N       iteration budget per phase (cloth: time steps)\n"
           "  --tol X         tolerance (cloth: settle speed m/s; uv: ftol; others: gtol)\n"
@@ -93,7 +96,8 @@ static int parse_args(demo_args *a, int argc, char **argv) {
   const char *env = getenv("LOCAD_MESHES");
   a->o.mesh_dir = env && *env ? env : LC_DEMO_MESH_DIR;
   if (argc < 2 || (a->app = lc_app_parse(argv[1])) < 0) return -1;
-  snprintf(a->out, sizeof a->out, a->app == LC_APP_CONTACT ? "%s-out" : "%s.obj", argv[1]);
+  const int dir_out = a->app == LC_APP_CONTACT || a->app == LC_APP_FRAMES;
+  snprintf(a->out, sizeof a->out, dir_out ? "%s-out" : "%s.obj", argv[1]);
   for (int i = 2; i < argc; ++i)
     if (parse_option(a, argc, argv, &i)) {
       fprintf(stderr, "locad-demo: bad option '%s'\n", argv[i]);
@@ -101,7 +105,7 @@ static int parse_args(demo_args *a, int argc, char **argv) {
     }
   if (a->o.method == LC_ENOTFOUND) return -1;
   a->o.out = strcmp(a->out, "-") ? a->out : NULL;
-  if (a->app == LC_APP_CONTACT) a->o.out_dir = a->o.out, a->o.out = NULL;
+  if (dir_out) a->o.out_dir = a->o.out, a->o.out = NULL;
   return 0;
 }
 
@@ -112,6 +116,9 @@ static int print_event(void *user, const lc_app_event *ev) {
   if (!strcmp(ev->app, "contact"))
     printf("%-7s step %4d  E %+.9e  min distance %.4e  newton %2.0f  vmax %.3e  t %.2fs\n", ev->app, ev->iter,
            ev->energy, ev->gnorm, ev->step, ev->speed, ev->t);
+  else if (!strcmp(ev->app, "frames"))
+    printf("%-6s gn  it %3d  E %.9e  smoothness %.6e  curl %.6e  |g| %.3e  t %.2fs\n", ev->app, ev->iter,
+           ev->energy, ev->smooth, ev->curl, ev->gnorm, ev->t);
   else if (!strcmp(ev->app, "cloth"))
     printf("%-6s %-6s step %5d  E %+.9e  |f| %.3e  newton %2.0f  vmax %.3e  t %.2fs\n", ev->app,
            ev->phase, ev->iter, ev->energy, ev->gnorm, ev->step, ev->speed, ev->t);
@@ -137,6 +144,9 @@ static void print_result(const demo_args *a, const lc_app_result *r) {
     printf("  newton iterations %d, min distance %.4e, intersections %lld\n", r->newton_iters, r->min_dist,
            (long long)r->intersections);
   if (a->app == LC_APP_CONTACT && a->o.out_dir) printf("  wrote %s/{frames/, steps.jsonl, final.png}\n", a->o.out_dir);
+  if (a->app == LC_APP_FRAMES) printf("  faces with Im(beta conj alpha) <= 0: %d\n", r->n_flipped);
+  if (a->app == LC_APP_FRAMES && a->o.out_dir)
+    printf("  wrote %s/{field.rawfield, iters.jsonl, final.png}\n", a->o.out_dir);
   if (a->app == LC_APP_UV) printf("  flipped %d, max |tutte - reference| %.3e\n", r->n_flipped, r->tutte_diff);
   if (a->app == LC_APP_SPHERE)
     printf("  flipped %d (radial start: %d, untangled in %d sweeps)\n", r->n_flipped, r->n_flipped0,

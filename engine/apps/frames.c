@@ -130,6 +130,7 @@ static int ff_setup(ff_run *s, const lc_app_opts *o, lc_error *err) {
   lc_solve_opts_default(&s->so, LC_SOLVE_GAUSS_NEWTON);
   s->so.max_iters = 1;
   s->so.gtol = 0.0; /* the schedule, not a tolerance, ends the run */
+
   return rc;
 }
 
@@ -308,8 +309,9 @@ int lc_app_frames(const lc_app_opts *o, lc_app_result *r, lc_error *err) {
     r->phase[0].finite &= isfinite(sr.energy);
     if (s.rec)
       fprintf(s.rec, "{\"iter\": %d, \"energy\": %.10e, \"smoothness\": %.10e, \"curl\": %.10e, \"w_s\": %.6g, "
-                     "\"min_orientation\": %.6e, \"t\": %.4f}\n",
-              k, sr.energy, ev.smooth, ev.curl, ws, mo, ev.t);
+                     "\"min_orientation\": %.6e, \"t\": %.4f, \"time\": {\"derivatives\": %.6f, \"linear\": %.6f, "
+                     "\"line_search\": %.6f, \"iteration\": %.6f}}\n",
+              k, sr.energy, ev.smooth, ev.curl, ws, mo, ev.t, sr.t_deriv, sr.t_linear, sr.t_ls, sr.t_total);
     if (o->report && o->report(o->user, &ev)) r->phase[0].reason = LC_STOP_CANCELLED;
   }
   r->phase[0].t = lc_time_now() - t0; /* the solve; outputs not counted */

@@ -69,9 +69,13 @@ def render(path, X, F):
     fig = plt.figure(figsize=(6, 6))
     ax = fig.add_subplot(projection="3d")
     nf = len(F)
-    colors = ["tab:blue"] * (nf // 2) + ["tab:orange"] * (nf - nf // 2)
+    base = np.array([[0.12, 0.47, 0.71]] * (nf // 2) + [[1.0, 0.5, 0.05]] * (nf - nf // 2))
     tri = X[:, [0, 2, 1]][F]  # y up
-    ax.add_collection3d(Poly3DCollection(tri, facecolors=colors, edgecolors="none", shade=True))
+    nrm = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    nrm /= np.linalg.norm(nrm, axis=1)[:, None]
+    light = np.array([0.4, -0.6, 0.7]) / np.linalg.norm([0.4, -0.6, 0.7])
+    shade = np.clip(0.45 + 0.55 * np.abs(nrm @ light), 0, 1)  # flat shading (matplotlib 3.6 has no shade=)
+    ax.add_collection3d(Poly3DCollection(tri, facecolors=base * shade[:, None], edgecolors="none"))
     ax.add_collection3d(Poly3DCollection([[[-1.5, -1.5, 0], [1.5, -1.5, 0], [1.5, 1.5, 0], [-1.5, 1.5, 0]]],
                                          facecolors="0.8"))
     ax.set_xlim(-1.2, 1.2), ax.set_ylim(-1.2, 1.2), ax.set_zlim(0, 2.4)

@@ -308,6 +308,11 @@ class Client:
                          weight=weight, elements=elements, params=params, consts=consts,
                          project=project)
 
+    def set_term(self, problem, term, weight=None, consts=None, timeout=None):
+        """problem.set_term: a new weight and/or per-element constants (n_elems×n_const)."""
+        return self.call("problem.set_term", timeout, problem=problem, term=term, weight=weight,
+                         consts=consts)
+
     def remove_term(self, problem, term, timeout=None):
         """problem.remove_term."""
         return self.call("problem.remove_term", timeout, problem=problem, term=term)

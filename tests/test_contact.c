@@ -573,6 +573,24 @@ static lc_contact *contact_on(lc_problem *p) {
   return c;
 }
 
+/* One time step of d (solver s, options o) under contact c, checked: no
+ * edge crosses a face of p's mesh and every pair stays apart.  The state
+ * goes to x, the statistics to *st; returns the Newton iterations.  tag
+ * names the step in messages. */
+static int checked_step(lc_problem *p, lc_dynamics *d, lc_solver *s, const lc_solve_opts *o, lc_contact *c,
+                        double *x, lc_contact_stats *st, int tag) {
+  lc_error err;
+  lc_solve_result r;
+  int64_t hits = -1;
+  ck_assert_msg(lc_dynamics_step(d, s, o, &r, &err) == LC_OK, "step %d: %s", tag, err.msg);
+  ck_assert_int_eq(lc_problem_get_variable(p, 0, x, &err), LC_OK);
+  ck_assert_int_eq(lc_contact_intersections(lc_problem_mesh(p), x, &hits, &err), LC_OK);
+  ck_assert_msg(hits == 0, "step %d: %lld crossings", tag, (long long)hits);
+  ck_assert_int_eq(lc_contact_stats_get(c, st, &err), LC_OK);
+  ck_assert_msg(st->min_dist > 0.0, "step %d: distance %g", tag, st->min_dist);
+  return r.iters;
+}
+
 /* Random drops: sheets fall onto the floor and onto each other; at every
  * accepted state no edge crosses a face and every pair stays apart. */
 START_TEST(drops_never_interpenetrate) {
@@ -608,16 +626,8 @@ START_TEST(drops_never_interpenetrate) {
     double *x = malloc((size_t)nv * 3 * sizeof *x), min_seen = INFINITY;
     int64_t active_steps = 0, iters = 0, rounds = 0;
     for (int step = 0; step < 200; ++step) {
-      lc_solve_result r;
-      ck_assert_msg(lc_dynamics_step(d, s, &o, &r, &err) == LC_OK, "run %d step %d: %s", run, step, err.msg);
-      iters += r.iters;
-      ck_assert_int_eq(lc_problem_get_variable(p, 0, x, &err), LC_OK);
-      int64_t hits = -1;
-      ck_assert_int_eq(lc_contact_intersections(m, x, &hits, &err), LC_OK);
-      ck_assert_msg(hits == 0, "run %d step %d: %lld crossings", run, step, (long long)hits);
       lc_contact_stats st;
-      ck_assert_int_eq(lc_contact_stats_get(c, &st, &err), LC_OK);
-      ck_assert_msg(st.min_dist > 0.0, "run %d step %d: distance %g", run, step, st.min_dist);
+      iters += checked_step(p, d, s, &o, c, x, &st, 1000 * run + step);
       min_seen = fmin(min_seen, st.min_dist);
       active_steps += st.active[0] + st.active[1] + st.active[2] + st.active[3] > 0;
       rounds += st.rounds;
@@ -884,14 +894,7 @@ START_TEST(static_mesh_obstacle) {
   o.gtol = 1e-5;
   int64_t touching = 0;
   for (int step = 0; step < 60; ++step) {
-    lc_solve_result r;
-    ck_assert_msg(lc_dynamics_step(d, s, &o, &r, &err) == LC_OK, "step %d: %s", step, err.msg);
-    ck_assert_int_eq(lc_problem_get_variable(p, 0, x, &err), LC_OK);
-    int64_t hits = -1;
-    ck_assert_int_eq(lc_contact_intersections(m, x, &hits, &err), LC_OK);
-    ck_assert_msg(hits == 0, "step %d: %lld crossings", step, (long long)hits);
-    ck_assert_int_eq(lc_contact_stats_get(c, &st, &err), LC_OK);
-    ck_assert_msg(st.min_dist > 0.0, "step %d: distance %g", step, st.min_dist);
+    checked_step(p, d, s, &o, c, x, &st, step);
     touching += st.active[0] + st.active[1] + st.active[2] + st.active[3] > 0;
   }
   for (int i = 1; i < 5; ++i) /* the free sheet's interior rests on the upper fixed sheet (its rim may drape) */

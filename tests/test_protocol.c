@@ -1092,6 +1092,20 @@ START_TEST(session_obj_and_step) {
 END_TEST
 
 
+/* Begins problem.set_contact on problem pid, variable "x", dhat 0.02,
+ * with room for n_more further key-value pairs. */
+static msgpack_packer *begin_contact(session *s, int64_t pid, int n_more) {
+  msgpack_packer *pk = begin(s, "problem.set_contact");
+  msgpack_pack_map(pk, 3 + n_more);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "dhat");
+  msgpack_pack_double(pk, 0.02);
+  return pk;
+}
+
 /* problem.set_contact: bad settings refused, stats reported, problem.step
  * keeps the falling square above the floor, contact terms protected,
  * contact disabled again. */
@@ -1130,27 +1144,13 @@ START_TEST(session_contact) {
   pstr(pk, "problem");
   msgpack_pack_int64(pk, pid);
   fails(&s, LC_RPC_EINVAL);
-  pk = begin(&s, "problem.set_contact"); /* a negative mass for adaptive stiffness */
-  msgpack_pack_map(pk, 4);
-  pstr(pk, "problem");
-  msgpack_pack_int64(pk, pid);
-  pstr(pk, "var");
-  pstr(pk, "x");
-  pstr(pk, "dhat");
-  msgpack_pack_double(pk, 0.02);
+  pk = begin_contact(&s, pid, 1); /* a negative mass for adaptive stiffness */
   pstr(pk, "adaptive_mass");
   msgpack_pack_double(pk, -1.0);
   fails(&s, LC_RPC_EINVAL);
   /* planes: one above the floor (vertices behind it), one of 5 numbers */
   for (int bad = 0; bad < 2; ++bad) {
-    pk = begin(&s, "problem.set_contact");
-    msgpack_pack_map(pk, 4);
-    pstr(pk, "problem");
-    msgpack_pack_int64(pk, pid);
-    pstr(pk, "var");
-    pstr(pk, "x");
-    pstr(pk, "dhat");
-    msgpack_pack_double(pk, 0.02);
+    pk = begin_contact(&s, pid, 1);
     pstr(pk, "planes");
     msgpack_pack_array(pk, 1);
     msgpack_pack_array(pk, bad ? 5 : 6);
@@ -1159,28 +1159,14 @@ START_TEST(session_contact) {
     fails(&s, LC_RPC_EINVAL);
   }
   for (int bad = 0; bad < 2; ++bad) { /* a negative friction coefficient, a zero friction_eps */
-    pk = begin(&s, "problem.set_contact");
-    msgpack_pack_map(pk, 4);
-    pstr(pk, "problem");
-    msgpack_pack_int64(pk, pid);
-    pstr(pk, "var");
-    pstr(pk, "x");
-    pstr(pk, "dhat");
-    msgpack_pack_double(pk, 0.02);
+    pk = begin_contact(&s, pid, 1);
     pstr(pk, bad ? "friction_eps" : "friction");
     msgpack_pack_double(pk, bad ? 0.0 : -0.5);
     char msg[256] = "";
     ck_assert_int_eq(send_req(&s, NULL, msg), LC_RPC_EINVAL);
     ck_assert_msg(strstr(msg, bad ? "eps_v" : "mu") != NULL, "%s", msg);
   }
-  pk = begin(&s, "problem.set_contact");
-  msgpack_pack_map(pk, 6);
-  pstr(pk, "problem");
-  msgpack_pack_int64(pk, pid);
-  pstr(pk, "var");
-  pstr(pk, "x");
-  pstr(pk, "dhat");
-  msgpack_pack_double(pk, 0.02);
+  pk = begin_contact(&s, pid, 3);
   pstr(pk, "kappa");
   msgpack_pack_double(pk, 1e-2);
   pstr(pk, "friction");

@@ -210,6 +210,29 @@ START_TEST(cheburashka_60_iterations) {
 }
 END_TEST
 
+/* Constrained faces: several are accepted (3 iterations run), one out of
+ * range is refused with a reason. */
+START_TEST(constrained_faces) {
+  lc_app_opts o;
+  lc_app_result r;
+  lc_error err;
+  const int32_t good[3] = {0, 4000, 13333}, bad[2] = {5, 13334};
+  lc_app_opts_default(&o);
+  o.mesh_dir = lc_test_mesh_dir();
+  o.device = "cpu";
+  o.max_iters = 3;
+  o.constrain = good;
+  o.n_constrain = 3;
+  ck_assert_msg(lc_app_frames(&o, &r, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_eq(r.phase[0].iters, 3);
+  ck_assert_int_eq(r.n_flipped, 0);
+  o.constrain = bad;
+  o.n_constrain = 2;
+  ck_assert_int_eq(lc_app_frames(&o, &r, &err), LC_ERANGE);
+  ck_assert_msg(strstr(err.msg, "13334") != NULL, "%s", err.msg);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("frames");
   TCase *tc = tcase_create("terms");
@@ -223,6 +246,7 @@ static Suite *suite(void) {
   TCase *app = tcase_create("app");
   tcase_set_timeout(app, 600);
   tcase_add_test(app, cheburashka_60_iterations);
+  tcase_add_test(app, constrained_faces);
   suite_add_tcase(s, app);
   return s;
 }

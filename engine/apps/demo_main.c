@@ -18,8 +18,25 @@ typedef struct demo_args {
   int every;     /* print the first and every k-th iteration */
   int quiet;
   char out[4096];
+  int32_t faces[256];   /* --constrain */
   lc_app_opts o;
 } demo_args;
+
+/* Parses a comma-separated list of face indices into a->faces (at most
+ * 256); returns 0 on success. */
+static int parse_faces(demo_args *a, const char *v) {
+  int32_t n = 0;
+  for (const char *p = v; *p && n < 256;) {
+    char *end = NULL;
+    const long f = strtol(p, &end, 10);
+    if (end == p || f < 0 || f > INT32_MAX || (*end && *end != ',')) return -1;
+    a->faces[n++] = (int32_t)f;
+    p = *end ? end + 1 : end;
+  }
+  a->o.constrain = a->faces;
+  a->o.n_constrain = n;
+  return n > 0 ? 0 : -1;
+}
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -43,6 +60,7 @@ static void usage(FILE *f) {
           "  --dhat D        contact: activation distance (default 0.01)\n"
           "  --kappa K       contact: barrier stiffness (default 1e3)\n"
           "  --reserve R     contact: Hessian pattern reserve, x the list padding (0: none, default)\n"
+          "  --constrain L   frames: comma-separated constrained faces (default 0)\n"
           "  --threads N     evaluation threads\n"
           "  --device D      cpu, cuda:N or auto (default: the first usable GPU, else cpu)\n"
           "  --every K       print every K-th iteration only\n"
@@ -81,6 +99,7 @@ static int parse_option(demo_args *a, int argc, char **argv, int *i) {
   else if (!strcmp(k, "--dhat")) a->o.dhat = atof(v);
   else if (!strcmp(k, "--kappa")) a->o.kappa = atof(v);
   else if (!strcmp(k, "--reserve")) a->o.reserve = atof(v);
+  else if (!strcmp(k, "--constrain")) return parse_faces(a, v);
   else if (!strcmp(k, "--damping")) a->o.damping = atof(v);
   else if (!strcmp(k, "--every")) a->every = atoi(v) > 0 ? atoi(v) : 1;
   else if (!strcmp(k, "--method")) a->o.method = lc_solve_method_parse(v);

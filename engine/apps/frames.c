@@ -3,7 +3,8 @@
  * (meshes/<mesh>.rawfield, default cheburashka) becomes one face variable
  * of dimension 4 (alpha, beta as complex numbers in each face's frame); the
  * problem holds ff_smooth and ff_curl over every interior edge, ff_close on
- * the constrained face (face 0, weight 100, the input field) and on the
+ * the constrained faces (opts.constrain, default face 0; weight 100, the
+ * input field) and on the
  * others (weight 1e-3, the previous iterate), and ff_barrier on every
  * face.  Gauss-Newton runs the reference schedule: one iteration at a time,
  * the free references moved to the iterate after each, w_s x 0.8 every 5.
@@ -37,7 +38,10 @@ typedef struct ff_run {
   double *x;        /* nf x 4: the field */
   double *frame;    /* nf x 6: b1, b2 of each face */
   double *kfree;    /* (nf - 1) x 4: the free faces' references */
-  int32_t *free_f;  /* the free faces (all but face 0) */
+  int32_t *free_f;  /* the free faces (all but the constrained ones), n_free of them */
+  int32_t *fix_f;   /* the constrained faces, n_fix of them */
+  int32_t n_free, n_fix;
+  double *kfix;     /* n_fix x 4: their references (the input field) */
   FILE *rec;
   char dir[3072];
 } ff_run;
@@ -97,6 +101,32 @@ static int ff_term(ff_run *s, const char *name, double w, const int32_t *elems, 
   return lc_problem_add_term(s->p, &d, id, err);
 }
 
+/* The fields of faces f[0..n) of x (nf x 4) into k (n x 4). */
+static void gather(const double *x, const int32_t *f, int32_t n, double *k) {
+  for (int32_t i = 0; i < n; ++i) memcpy(k + 4 * (int64_t)i, x + 4 * (int64_t)f[i], 4 * sizeof *k);
+}
+
+/* The constrained faces (o->constrain, default face 0) and the free ones,
+ * each in ascending order; refuses a face out of range or all faces. */
+static int split_faces(ff_run *s, const lc_app_opts *o, lc_error *err) {
+  static const int32_t face0 = 0;
+  const int32_t *c = o->n_constrain > 0 ? o->constrain : &face0;
+  const int32_t nc = o->n_constrain > 0 ? o->n_constrain : 1;
+  memset(s->fix_f, 0, (size_t)s->nf * sizeof *s->fix_f); /* as flags first */
+  for (int32_t i = 0; i < nc; ++i) {
+    if (c[i] < 0 || c[i] >= s->nf)
+      return lc_error_set(err, LC_ERANGE, "frames: constrained face %d out of range [0, %d)", (int)c[i], (int)s->nf);
+    s->fix_f[c[i]] = 1;
+  }
+  s->n_fix = s->n_free = 0;
+  for (int32_t f = 0; f < s->nf; ++f)
+    if (!s->fix_f[f]) s->free_f[s->n_free++] = f;
+  for (int32_t f = 0; f < s->nf; ++f)
+    if (s->fix_f[f]) s->fix_f[s->n_fix++] = f; /* n_fix <= f: the flags ahead are still unread */
+  if (s->n_free == 0) return lc_error_set(err, LC_EINVAL, "frames: every face is constrained");
+  return LC_OK;
+}
+
 /* Loads the mesh and field and builds the problem and solver. */
 static int ff_setup(ff_run *s, const lc_app_opts *o, lc_error *err) {
   const char *name = o->mesh ? o->mesh : "cheburashka", *dir = o->mesh_dir ? o->mesh_dir : ".";
@@ -109,22 +139,25 @@ static int ff_setup(ff_run *s, const lc_app_opts *o, lc_error *err) {
   s->x = malloc((size_t)s->nf * 4 * sizeof *s->x);
   s->frame = malloc((size_t)s->nf * 6 * sizeof *s->frame);
   s->kfree = malloc((size_t)s->nf * 4 * sizeof *s->kfree);
+  s->kfix = malloc((size_t)s->nf * 4 * sizeof *s->kfix);
   s->free_f = malloc((size_t)s->nf * sizeof *s->free_f);
-  if (!s->x || !s->frame || !s->kfree || !s->free_f) return lc_error_set(err, LC_ENOMEM, "frames: out of memory");
+  s->fix_f = malloc((size_t)s->nf * sizeof *s->fix_f);
+  if (!s->x || !s->frame || !s->kfree || !s->kfix || !s->free_f || !s->fix_f)
+    return lc_error_set(err, LC_ENOMEM, "frames: out of memory");
   face_frames(s->mesh, s->frame);
   snprintf(path, sizeof path, "%s/%s.rawfield", dir, name);
   rc = read_rawfield(path, s->mesh, s->frame, s->x, err);
-  for (int32_t f = 1; f < s->nf; ++f) s->free_f[f - 1] = f;
-  memcpy(s->kfree, s->x + 4, (size_t)(s->nf - 1) * 4 * sizeof *s->kfree);
-  const int32_t fixed = 0;
+  if (!rc) rc = split_faces(s, o, err);
+  gather(s->x, s->fix_f, s->n_fix, s->kfix);
+  gather(s->x, s->free_f, s->n_free, s->kfree);
   s->ws = 1.0;
   if (!rc) rc = lc_problem_create(s->mesh, o->device, &s->p, err);
   if (!rc && o->threads > 0) lc_problem_set_threads(s->p, o->threads);
   if (!rc) rc = lc_problem_add_variable(s->p, "field", LC_LOC_FACE, 4, s->x, NULL, err);
   if (!rc) rc = ff_term(s, "ff_smooth", s->ws, NULL, 0, NULL, &s->t_smooth, err);
   if (!rc) rc = ff_term(s, "ff_curl", 1.0, NULL, 0, NULL, &s->t_curl, err);
-  if (!rc) rc = ff_term(s, "ff_close", FF_W_FIXED, &fixed, 1, s->x, &s->t_fixed, err);
-  if (!rc) rc = ff_term(s, "ff_close", FF_W_FREE, s->free_f, s->nf - 1, s->kfree, &s->t_free, err);
+  if (!rc) rc = ff_term(s, "ff_close", FF_W_FIXED, s->fix_f, s->n_fix, s->kfix, &s->t_fixed, err);
+  if (!rc) rc = ff_term(s, "ff_close", FF_W_FREE, s->free_f, s->n_free, s->kfree, &s->t_free, err);
   if (!rc) rc = ff_term(s, "ff_barrier", 1.0, NULL, 0, NULL, &s->t_bar, err);
   if (!rc) rc = lc_solver_create(s->p, &s->sv, err);
   lc_solve_opts_default(&s->so, LC_SOLVE_GAUSS_NEWTON);
@@ -153,7 +186,7 @@ static int ff_iter(ff_run *s, int k, lc_app_event *ev, lc_solve_result *r, lc_er
   if (!rc) rc = lc_problem_get_variable(s->p, 0, s->x, err);
   if (!rc) rc = lc_problem_term_energy(s->p, s->t_smooth, NULL, &es, err);
   if (!rc) rc = lc_problem_term_energy(s->p, s->t_curl, NULL, &ec, err);
-  memcpy(s->kfree, s->x + 4, (size_t)(s->nf - 1) * 4 * sizeof *s->kfree);
+  gather(s->x, s->free_f, s->n_free, s->kfree);
   if (!rc) rc = lc_problem_set_term_consts(s->p, s->t_free, s->kfree, err);
   *ev = (lc_app_event){.app = "frames", .phase = "gauss_newton", .iter = k, .energy = r->energy, .gnorm = r->gnorm,
                        .smooth = es / s->ws, .curl = ec};
@@ -279,6 +312,8 @@ static void ff_free(ff_run *s) {
   free(s->frame);
   free(s->kfree);
   free(s->free_f);
+  free(s->fix_f);
+  free(s->kfix);
 }
 
 /* Runs the frame-field app. */

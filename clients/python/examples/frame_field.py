@@ -6,7 +6,8 @@ residuals on every interior edge, closeness and barrier residuals on every face,
 Gauss-Newton iterations of the reference schedule (references moved to the iterate after each
 iteration, w_s x 0.8 every 5). Writes field.rawfield, iters.jsonl and final.png into --out.
 
-    /usr/bin/python3 clients/python/examples/frame_field.py [-a ADDRESS] [--iters 60] [--out DIR]
+    /usr/bin/python3 clients/python/examples/frame_field.py [-a ADDRESS] [--iters 60] [--constrain 0,..]
+                                                            [--out DIR]
 
 The same run is in-process as `build/engine/locad-demo frames`.
 """
@@ -111,27 +112,30 @@ def main():
     ap.add_argument("--meshes", default=os.environ.get("LOCAD_MESHES", os.path.join(HERE, "..", "..", "..", "..",
                                                                                  "shared", "meshes")))
     ap.add_argument("--iters", type=int, default=60)
+    ap.add_argument("--constrain", default="0", help="comma-separated constrained faces (default 0)")
     ap.add_argument("--out", default="frame-field")
     args = ap.parse_args()
     V, F = read_obj(os.path.join(args.meshes, "cheburashka.obj"))
     b1, b2, n = frames(V, F)
     x = read_rawfield(os.path.join(args.meshes, "cheburashka.rawfield"), b1, b2)
     os.makedirs(args.out, exist_ok=True)
-    ws, free = 1.0, np.arange(1, len(F), dtype=np.int32)
+    fixed = np.unique(np.array([int(t) for t in args.constrain.split(",")], dtype=np.int32))
+    if fixed.min() < 0 or fixed.max() >= len(F):
+        sys.exit("--constrain: faces must be in [0, %d)" % len(F))
+    ws, free = 1.0, np.setdiff1d(np.arange(len(F), dtype=np.int32), fixed)
     with locad.Client(args.address, timeout=600) as c, open(os.path.join(args.out, "iters.jsonl"), "w") as rec:
         mid = c.mesh_create(V, F)["mesh"]
         pid = c.problem_create(mid, variables=[{"name": "field", "dim": 4, "loc": "face", "init": x}])["problem"]
         smooth = c.add_term(pid, "ff_smooth", "field", weight=ws)["term"]
         c.add_term(pid, "ff_curl", "field")
-        c.add_term(pid, "ff_close", "field", weight=100.0, elements=np.array([[0]], dtype=np.int32),
-                   consts=x[:1])
-        close = c.add_term(pid, "ff_close", "field", weight=1e-3, elements=free[:, None], consts=x[1:])["term"]
+        c.add_term(pid, "ff_close", "field", weight=100.0, elements=fixed[:, None], consts=x[fixed])
+        close = c.add_term(pid, "ff_close", "field", weight=1e-3, elements=free[:, None], consts=x[free])["term"]
         c.add_term(pid, "ff_barrier", "field")
         t0 = time.perf_counter()
         for k in range(1, args.iters + 1):
             r = c.solve(pid, method="gauss_newton", options={"max_iters": 1, "gtol": 0}, returns=["field"])
             x = r["variables"][0]
-            c.set_term(pid, close, consts=x[1:])
+            c.set_term(pid, close, consts=x[free])
             im = x[:, 3] * x[:, 0] - x[:, 2] * x[:, 1]
             rec.write(json.dumps({"iter": k, "energy": r["energy"], "w_s": ws, "min_orientation": float(im.min()),
                                   "seconds": time.perf_counter() - t0}) + "\n")

@@ -89,6 +89,7 @@ typedef struct lc_app_opts {
   const char *device;   /* "cpu", "cuda:N", NULL: "auto" (see device.h) */
   double dhat, kappa;   /* contact: activation distance (0.01) and stiffness (1e3); 0: default */
   double reserve;       /* contact: Hessian pattern reserve (lc_contact_opts.reserve); 0: none */
+  double mu;            /* contact: friction coefficient (lc_contact_opts.mu); 0: none */
   const int32_t *constrain; /* frames: the constrained faces (n_constrain; 0: face 0) */
   int32_t n_constrain;
   const char *out_dir;  /* contact: frames/, steps.jsonl and final.png go here; frames:

@@ -102,6 +102,7 @@ static int s1_setup(s1_run *s, const lc_app_opts *o, lc_error *err) {
   co.dhat = o->dhat > 0.0 ? o->dhat : S1_DHAT;
   co.kappa = o->kappa > 0.0 ? o->kappa : S1_KAPPA;
   co.reserve = o->reserve;
+  co.mu = o->mu;
   int rc = s1_mesh(&s->mesh, err);
   if (!rc) rc = lc_problem_create(s->mesh, o->device, &s->p, err);
   if (!rc) lc_problem_set_threads(s->p, o->threads);
@@ -166,11 +167,14 @@ static void s1_record(s1_run *s, int step, const lc_solve_result *r, const lc_co
   fprintf(s->rec,
           "{\"step\": %d, \"t\": %.4f, \"newton\": %d, \"energy\": %.10e, \"min_distance\": %.6e, "
           "\"intersections\": %lld, \"active\": {\"pp\": %lld, \"pe\": %lld, \"pt\": %lld, \"ee\": %lld, "
-          "\"plane\": %lld}, \"candidates\": {\"pt\": %lld, \"ee\": %lld}, \"lists\": %d, \"time\": {\"step\": %.6f, "
+          "\"plane\": %lld}, \"candidates\": {\"pt\": %lld, \"ee\": %lld}, \"lists\": %d, "
+          "\"friction\": {\"pairs\": %lld, \"planes\": %lld}, \"pattern\": {\"kept\": %lld, \"rebuilds\": %lld}, "
+          "\"time\": {\"step\": %.6f, "
           "\"broad\": %.6f, \"pattern\": %.6f, \"derivatives\": %.6f, \"linear\": %.6f, \"line_search\": %.6f}}\n",
           step, lc_dynamics_time(s->dyn), r->iters, E, st->min_dist, (long long)hits, (long long)st->active[0],
           (long long)st->active[1], (long long)st->active[2], (long long)st->active[3], (long long)st->active_plane,
-          (long long)st->n_pt, (long long)st->n_ee, st->rounds, t_step, st->t_broad, st->t_pattern, r->t_deriv,
+          (long long)st->n_pt, (long long)st->n_ee, st->rounds, (long long)st->friction_pairs,
+          (long long)st->friction_planes, (long long)st->lists_kept, (long long)st->pattern_rebuilds, t_step, st->t_broad, st->t_pattern, r->t_deriv,
           r->t_linear, r->t_ls);
 }
 

@@ -60,6 +60,7 @@ static void usage(FILE *f) {
           "  --dhat D        contact: activation distance (default 0.01)\n"
           "  --kappa K       contact: barrier stiffness (default 1e3)\n"
           "  --reserve R     contact: Hessian pattern reserve, x the list padding (0: none, default)\n"
+          "  --friction MU   contact: friction coefficient (default 0: none)\n"
           "  --constrain L   frames: comma-separated constrained faces (default 0)\n"
           "  --threads N     evaluation threads\n"
           "  --device D      cpu, cuda:N or auto (default: the first usable GPU, else cpu)\n"
@@ -99,6 +100,7 @@ static int parse_option(demo_args *a, int argc, char **argv, int *i) {
   else if (!strcmp(k, "--dhat")) a->o.dhat = atof(v);
   else if (!strcmp(k, "--kappa")) a->o.kappa = atof(v);
   else if (!strcmp(k, "--reserve")) a->o.reserve = atof(v);
+  else if (!strcmp(k, "--friction")) a->o.mu = atof(v);
   else if (!strcmp(k, "--constrain")) return parse_faces(a, v);
   else if (!strcmp(k, "--damping")) a->o.damping = atof(v);
   else if (!strcmp(k, "--every")) a->every = atoi(v) > 0 ? atoi(v) : 1;

@@ -92,6 +92,7 @@ def main():
     ap.add_argument("-a", "--address", default=os.environ.get("LOCAD_ADDRESS", "127.0.0.1:7878"))
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--out", default="contact-drop")
+    ap.add_argument("--friction", type=float, default=0.0, help="friction coefficient (default 0: none)")
     args = ap.parse_args()
     V, F = scene()
     h, area = 0.01, 2 * 4 * np.pi * 0.25 / len(V)
@@ -104,7 +105,7 @@ def main():
         c.add_term(pid, "bending", "x", weight=h * h, params={"k": 1.0}, project=False)
         inertia = c.add_term(pid, "inertia", "x", params={"density": 1.0})["term"]
         c.add_term(pid, "gravity", "x", weight=h * h, params={"gx": 0, "gy": -9.81, "gz": 0, "density": 1.0})
-        c.set_contact(pid, var="x", dhat=0.01, kappa=1e3, planes=[[0, 0, 0, 0, 1, 0]])
+        c.set_contact(pid, var="x", dhat=0.01, kappa=1e3, planes=[[0, 0, 0, 0, 1, 0]], friction=args.friction)
         options = {"max_iters": 100, "gtol": 1e-2 * h * h * area * 9.81}
         X = V
         for k in range(1, args.steps + 1):

@@ -573,6 +573,15 @@ static lc_contact *contact_on(lc_problem *p) {
   return c;
 }
 
+/* Destroys a stepping run's handles (the contact before its problem). */
+static void free_run(lc_solver *s, lc_dynamics *d, lc_contact *c, lc_problem *p, lc_mesh *m) {
+  lc_solver_destroy(s);
+  lc_dynamics_destroy(d);
+  lc_contact_destroy(c);
+  lc_problem_destroy(p);
+  lc_mesh_destroy(m);
+}
+
 /* One time step of d (solver s, options o) under contact c, checked: no
  * edge crosses a face of p's mesh and every pair stays apart.  The state
  * goes to x, the statistics to *st; returns the Newton iterations.  tag
@@ -644,11 +653,7 @@ START_TEST(drops_never_interpenetrate) {
     for (int32_t i = 4; i < nv; ++i) ck_assert(x[3 * i + 2] > -1e-9); /* above the floor */
     free(x);
     free(v);
-    lc_solver_destroy(s);
-    lc_dynamics_destroy(d);
-    lc_contact_destroy(c);
-    lc_problem_destroy(p);
-    lc_mesh_destroy(m);
+    free_run(s, d, c, p, m);
   }
 }
 END_TEST
@@ -906,11 +911,7 @@ START_TEST(static_mesh_obstacle) {
   free(fixed);
   free(x);
   free(v);
-  lc_solver_destroy(s);
-  lc_dynamics_destroy(d);
-  lc_contact_destroy(c);
-  lc_problem_destroy(p);
-  lc_mesh_destroy(m);
+  free_run(s, d, c, p, m);
 }
 END_TEST
 

@@ -573,6 +573,21 @@ static lc_contact *contact_on(lc_problem *p) {
   return c;
 }
 
+/* Starts a stepping run on p under contact c: implicit Euler (h = 0.01,
+ * inertia term `inertia`) from velocities v, a solver, Newton options
+ * (60 iterations, gtol 1e-5). */
+static void start_run(lc_problem *p, lc_contact *c, int inertia, const double *v, lc_dynamics **d, lc_solver **s,
+                      lc_solve_opts *o) {
+  lc_error err;
+  ck_assert_msg(lc_dynamics_create(p, 0, inertia, 0.01, d, &err) == LC_OK, "%s", err.msg);
+  lc_dynamics_set_contact(*d, c);
+  ck_assert_int_eq(lc_dynamics_set_velocity(*d, v, &err), LC_OK);
+  ck_assert_int_eq(lc_solver_create(p, s, &err), LC_OK);
+  lc_solve_opts_default(o, LC_SOLVE_NEWTON);
+  o->max_iters = 60;
+  o->gtol = 1e-5;
+}
+
 /* Destroys a stepping run's handles (the contact before its problem). */
 static void free_run(lc_solver *s, lc_dynamics *d, lc_contact *c, lc_problem *p, lc_mesh *m) {
   lc_solver_destroy(s);
@@ -619,19 +634,13 @@ START_TEST(drops_never_interpenetrate) {
     lc_contact *c = NULL;
     ck_assert_msg(lc_contact_create(p, 0, &co, &c, &err) == LC_OK, "%s", err.msg);
     const double dhat = 0.01;
-    lc_dynamics *d = NULL;
-    ck_assert_msg(lc_dynamics_create(p, 0, inertia, 0.01, &d, &err) == LC_OK, "%s", err.msg);
-    lc_dynamics_set_contact(d, c);
     const int32_t nv = lc_mesh_nv(m);
     double *v = calloc((size_t)nv * 3, sizeof *v);
     for (int32_t i = 4; i < nv; ++i) v[3 * i + 2] = -lc_test_rand(&rng, 1.0, 3.0) / (1 + (i >= 4 + 36));
-    ck_assert_int_eq(lc_dynamics_set_velocity(d, v, &err), LC_OK);
+    lc_dynamics *d = NULL;
     lc_solver *s = NULL;
-    ck_assert_int_eq(lc_solver_create(p, &s, &err), LC_OK);
     lc_solve_opts o;
-    lc_solve_opts_default(&o, LC_SOLVE_NEWTON);
-    o.max_iters = 60;
-    o.gtol = 1e-5;
+    start_run(p, c, inertia, v, &d, &s, &o);
     double *x = malloc((size_t)nv * 3 * sizeof *x), min_seen = INFINITY;
     int64_t active_steps = 0, iters = 0, rounds = 0;
     for (int step = 0; step < 200; ++step) {
@@ -888,15 +897,9 @@ START_TEST(static_mesh_obstacle) {
   ck_assert_msg(st0.n_pt + st0.n_ee > 1000 && st.n_pt + st.n_ee == 0, "pairs %lld loose, %lld with the obstacle still",
                 (long long)(st0.n_pt + st0.n_ee), (long long)(st.n_pt + st.n_ee));
   lc_dynamics *d = NULL;
-  ck_assert_int_eq(lc_dynamics_create(p, 0, inertia, 0.01, &d, &err), LC_OK);
-  lc_dynamics_set_contact(d, c);
-  ck_assert_int_eq(lc_dynamics_set_velocity(d, v, &err), LC_OK);
   lc_solver *s = NULL;
-  ck_assert_int_eq(lc_solver_create(p, &s, &err), LC_OK);
   lc_solve_opts o;
-  lc_solve_opts_default(&o, LC_SOLVE_NEWTON);
-  o.max_iters = 60;
-  o.gtol = 1e-5;
+  start_run(p, c, inertia, v, &d, &s, &o);
   int64_t touching = 0;
   for (int step = 0; step < 60; ++step) {
     checked_step(p, d, s, &o, c, x, &st, step);

@@ -626,11 +626,12 @@ START_TEST(drops_never_interpenetrate) {
     lc_problem *p = cloth_on(m, &inertia);
     lc_problem_set_threads(p, 1); /* 76 vertices: threads would only wait on each other */
     lc_error err;
-    lc_contact_opts co; /* run 1 with a pattern reserve of 2 x the padding */
+    lc_contact_opts co; /* run 1 with a pattern reserve of 2 x the padding, run 2 with friction */
     lc_contact_opts_default(&co);
     co.dhat = 0.01;
     co.kappa = 1e3;
     co.reserve = run == 1 ? 2.0 : 0.0;
+    co.mu = run == 2 ? 0.3 : 0.0;
     lc_contact *c = NULL;
     ck_assert_msg(lc_contact_create(p, 0, &co, &c, &err) == LC_OK, "%s", err.msg);
     const double dhat = 0.01;
@@ -642,13 +643,14 @@ START_TEST(drops_never_interpenetrate) {
     lc_solve_opts o;
     start_run(p, c, inertia, v, &d, &s, &o);
     double *x = malloc((size_t)nv * 3 * sizeof *x), min_seen = INFINITY;
-    int64_t active_steps = 0, iters = 0, rounds = 0;
+    int64_t active_steps = 0, iters = 0, rounds = 0, fric_pairs = 0;
     for (int step = 0; step < 200; ++step) {
       lc_contact_stats st;
       iters += checked_step(p, d, s, &o, c, x, &st, 1000 * run + step);
       min_seen = fmin(min_seen, st.min_dist);
       active_steps += st.active[0] + st.active[1] + st.active[2] + st.active[3] > 0;
       rounds += st.rounds;
+      fric_pairs += st.friction_pairs;
     }
     lc_contact_stats fin;
     ck_assert_int_eq(lc_contact_stats_get(c, &fin, &err), LC_OK);
@@ -658,6 +660,7 @@ START_TEST(drops_never_interpenetrate) {
            min_seen);
     ck_assert_int_eq(fin.lists_kept + fin.pattern_rebuilds, rounds + 1); /* + the list of lc_contact_create */
     ck_assert_int_gt(fin.lists_kept, 0);
+    ck_assert_msg((fric_pairs > 0) == (run == 2), "run %d: %lld pair-steps under friction", run, (long long)fric_pairs);
     ck_assert_msg(active_steps > 50 && min_seen < dhat, "run %d: contact never happened (min %g)", run, min_seen);
     for (int32_t i = 4; i < nv; ++i) ck_assert(x[3 * i + 2] > -1e-9); /* above the floor */
     free(x);

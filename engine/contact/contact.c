@@ -286,7 +286,7 @@ int lc_contact_create(lc_problem *p, int var, const lc_contact_opts *o, lc_conta
 /* Removes the contact terms and frees c. */
 void lc_contact_destroy(lc_contact *c) {
   if (!c) return;
-  lc_contact_friction_clear(c);
+  lc_contact_friction_remove(c);
   const int ids[3] = {c->t_pt, c->t_ee, c->t_margin};
   for (int i = 0; i < 3; ++i)
     if (ids[i] >= 0) lc_problem_remove_term(c->p, ids[i], NULL);

@@ -135,10 +135,13 @@ int lc_contact_advance(lc_contact *c, const double *target, double *alpha, lc_er
  * x_n), its closest points and normal there, weight mu lambda and the
  * smooth Coulomb ramp eps = eps_v h in sliding displacement.  They act
  * until lc_contact_friction_clear (the time stepper lags at the start of a
- * step and clears at its end).  A no-op with mu = 0.  On failure no
- * friction term is left. */
+ * step and clears at its end).  The two friction terms are made once and
+ * their elements replaced at each lag, so a list inside the Hessian
+ * pattern keeps it.  A no-op with mu = 0.  On failure no friction term is
+ * left. */
 int lc_contact_friction_lag(lc_contact *c, double h, lc_error *err);
-/* Removes the lagged friction terms; a no-op without them. */
+/* Empties the lagged friction terms: they stay, with no elements and no
+ * energy, until the next lag; a no-op without them. */
 void lc_contact_friction_clear(lc_contact *c);
 
 /* 1 if term is one of c's terms (pairs, margin, planes or friction). */

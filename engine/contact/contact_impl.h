@@ -39,8 +39,12 @@ struct lc_contact {
   double t_broad, t_pattern; /* seconds in the broad phase and in installing lists, last solve */
   int t_fr_pair, t_fr_point;  /* lagged friction term ids (pairs, plane contacts), -1: none */
   int64_t n_fr_pair, n_fr_point; /* their elements at the last lag */
+  double fr_eps;            /* their ramp eps_v h */
   int64_t kept, rebuilds;   /* lists that kept the Hessian pattern; lists that rebuilt it */
   int64_t pat_pairs;        /* pairs the current pattern was made for (list or reserve) */
 };
+
+/* Removes the friction terms altogether (friction.c). */
+void lc_contact_friction_remove(lc_contact *c);
 
 #endif

@@ -104,13 +104,18 @@ static int lag_planes(const lc_contact *c, const double *x, fr_list *l) {
   return rc;
 }
 
-/* Adds a friction term of energy name over l's elements (none: *id = -1). */
-static int add_friction(lc_contact *c, const char *name, const fr_list *l, double eps, int *id, lc_error *err) {
+/* Makes l's elements those of friction term *id of energy name with ramp
+ * eps: replaced in place while the term exists with the same eps (the
+ * Hessian pattern kept when it holds them: a pair's friction couples the
+ * same vertices as the pair), else a new term (none while l is empty). */
+static int put_friction(lc_contact *c, const char *name, const fr_list *l, double eps, int *id, lc_error *err) {
   static const char *const names[1] = {"eps"};
-  *id = -1;
-  if (l->n == 0) return LC_OK;
   if (l->n > INT32_MAX)
     return lc_error_set(err, LC_ERANGE, "contact: %lld friction contacts is too many", (long long)l->n);
+  if (*id >= 0 && eps == c->fr_eps) return lc_problem_replace_elements(c->p, *id, l->elems, (int32_t)l->n, l->k, NULL, err);
+  if (*id >= 0) lc_problem_remove_term(c->p, *id, NULL); /* another step length: another eps */
+  *id = -1;
+  if (l->n == 0) return LC_OK;
   lc_term_desc d = {.energy = name, .var = c->var, .weight = 1.0, .weight_set = 1, .elems = l->elems,
                     .n_elems = (int32_t)l->n, .n_params = 1, .param_names = names, .param_values = &eps,
                     .consts = l->k};
@@ -127,13 +132,14 @@ int lc_contact_friction_lag(lc_contact *c, double h, lc_error *err) {
   if (!rc && (lag_pairs(c, c->x, &pairs) || lag_planes(c, c->x, &points)))
     rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for the friction elements");
   const double eps = c->o.eps_v * h;
-  if (!rc) rc = add_friction(c, "friction_pair", &pairs, eps, &c->t_fr_pair, err);
-  if (!rc) rc = add_friction(c, "friction_point", &points, eps, &c->t_fr_point, err);
+  if (!rc) rc = put_friction(c, "friction_pair", &pairs, eps, &c->t_fr_pair, err);
+  if (!rc) rc = put_friction(c, "friction_point", &points, eps, &c->t_fr_point, err);
   if (!rc) {
+    c->fr_eps = eps;
     c->n_fr_pair = pairs.n;
     c->n_fr_point = points.n;
   } else {
-    lc_contact_friction_clear(c);
+    lc_contact_friction_remove(c);
   }
   free(pairs.elems);
   free(pairs.k);
@@ -142,8 +148,20 @@ int lc_contact_friction_lag(lc_contact *c, double h, lc_error *err) {
   return rc;
 }
 
-/* Removes the lagged friction terms. */
+/* Empties the lagged friction terms (they stay, with no elements, so the
+ * Hessian pattern stays too). */
 void lc_contact_friction_clear(lc_contact *c) {
+  if (!c) return;
+  int *ids[2] = {&c->t_fr_pair, &c->t_fr_point};
+  for (int i = 0; i < 2; ++i)
+    if (*ids[i] >= 0 && lc_problem_replace_elements(c->p, *ids[i], NULL, 0, NULL, NULL, NULL) != LC_OK) {
+      lc_problem_remove_term(c->p, *ids[i], NULL); /* out of memory: drop it instead */
+      *ids[i] = -1;
+    }
+}
+
+/* Removes the friction terms altogether (lc_contact_destroy, failures). */
+void lc_contact_friction_remove(lc_contact *c) {
   if (!c) return;
   if (c->t_fr_pair >= 0) lc_problem_remove_term(c->p, c->t_fr_pair, NULL);
   if (c->t_fr_point >= 0) lc_problem_remove_term(c->p, c->t_fr_point, NULL);

@@ -24,8 +24,9 @@ int rpc_pack_contact(msgpack_packer *pk, lc_contact *c, lc_error *err) {
   rpc_kv_int(pk, "planes", lc_contact_n_planes(c));
   rpc_kv_dbl(pk, "kappa", lc_contact_kappa(c));
   lc_codec_pack_str(pk, "friction");
-  msgpack_pack_map(pk, 3);
+  msgpack_pack_map(pk, 4);
   rpc_kv_dbl(pk, "mu", lc_contact_mu(c));
+  rpc_kv_int(pk, "iters", lc_contact_friction_iters(c));
   rpc_kv_int(pk, "pairs", st.friction_pairs);
   rpc_kv_int(pk, "planes", st.friction_planes);
   lc_codec_pack_str(pk, "pattern");
@@ -47,6 +48,9 @@ static int contact_opts(const msgpack_object *params, lc_contact_opts *o, lc_err
   if (!code) code = rpc_pcode(lc_codec_get_double(params, "friction", 0, o->mu, &o->mu, err));
   if (!code) code = rpc_pcode(lc_codec_get_double(params, "friction_eps", 0, o->eps_v, &o->eps_v, err));
   if (!code) code = rpc_pcode(lc_codec_get_double(params, "pattern_reserve", 0, o->reserve, &o->reserve, err));
+  int64_t fi = 0;
+  if (!code) code = rpc_pcode(lc_codec_get_int(params, "friction_iters", 0, 0, 100, 0, &fi, err));
+  o->friction_iters = (int)fi;
   o->max_rounds = (int)rounds;
   return code;
 }
@@ -87,7 +91,7 @@ static void set_contact(rpc_obj *o, lc_contact *c) {
 
 /* problem.set_contact {problem, enabled?: true, var (required first), dhat,
  * kappa?, dmin?, margin?, max_rounds?, planes?: [[ox, oy, oz, nx, ny, nz],
- * ...], adaptive_mass?, friction?: mu, friction_eps?: eps_v, pattern_reserve?} -> the contact statistics (with kappa), or
+ * ...], adaptive_mass?, friction?: mu, friction_eps?: eps_v, friction_iters?, pattern_reserve?} -> the contact statistics (with kappa), or
  * {enabled: false}.  A refused setting leaves the old contact as it was. */
 int rpc_m_problem_set_contact(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
                               const lc_rpc_call *call, lc_error *err) {

@@ -118,12 +118,13 @@ static void add_term(lc_problem *p, const char *energy, double w, const char *na
   ck_assert_msg(lc_problem_add_term(p, &t, id, &err) == LC_OK, "%s: %s", energy, err.msg);
 }
 
-/* Builds the sheet on the plane tilted by th with friction mu. */
-static void sheet_make(sheet *sh, double th, double mu) {
+/* Builds the sheet on the plane tilted by th with friction mu, at height
+ * d0 above it, lagging friction iters times per step. */
+static void sheet_make_at(sheet *sh, double th, double mu, double d0, int iters) {
   lc_error err;
   int inertia = -1;
   memset(sh, 0, sizeof *sh);
-  sh->m = tilted_sheet(th, 0.005);
+  sh->m = tilted_sheet(th, d0);
   ck_assert_int_eq(lc_problem_create(sh->m, "cpu", &sh->p, &err), LC_OK);
   lc_problem_set_threads(sh->p, 1);
   ck_assert_int_eq(lc_problem_add_variable(sh->p, "x", LC_LOC_VERTEX, 3, NULL, NULL, &err), LC_OK);
@@ -135,6 +136,7 @@ static void sheet_make(sheet *sh, double th, double mu) {
   co.dhat = 0.01;
   co.kappa = 1.0;
   co.mu = mu;
+  co.friction_iters = iters;
   ck_assert_msg(lc_contact_create(sh->p, 0, &co, &sh->c, &err) == LC_OK, "%s", err.msg);
   const double o[3] = {0, 0, 0}, n[3] = {-sin(th), 0, cos(th)};
   ck_assert_msg(lc_contact_add_plane(sh->c, o, n, &err) == LC_OK, "%s", err.msg);
@@ -145,6 +147,9 @@ static void sheet_make(sheet *sh, double th, double mu) {
   sh->so.max_iters = 100;
   sh->so.gtol = 1e-9;
 }
+
+/* Builds the sheet 5 mm above the plane, one friction lag per step. */
+static void sheet_make(sheet *sh, double th, double mu) { sheet_make_at(sh, th, mu, 0.005, 1); }
 
 /* Steps n times; every vertex stays on the plane's free side. */
 static void sheet_steps(sheet *sh, int n, double th) {
@@ -242,6 +247,33 @@ START_TEST(incline_sticks_or_slides) {
 }
 END_TEST
 
+/* A sheet lands within one step while sliding at 1 m/s: lagged once at
+ * x_n (still in the air) the landing step has no friction; lagged again at
+ * the iterate (friction_iters = 3) the landing already slows it, and no
+ * friction ever reverses the motion. */
+START_TEST(friction_iterations_at_impact) {
+  double speed[2];
+  const int iters[2] = {1, 3};
+  for (int t = 0; t < 2; ++t) {
+    sheet sh;
+    lc_error err;
+    sheet_make_at(&sh, 0.0, 0.5, 0.012, iters[t]);
+    double v[NV * 3] = {0};
+    for (int i = 0; i < NV; ++i) v[3 * i] = 1.0, v[3 * i + 2] = -1.5;
+    ck_assert_int_eq(lc_dynamics_set_velocity(sh.d, v, &err), LC_OK);
+    sheet_steps(&sh, 1, 0.0);
+    lc_contact_stats st;
+    ck_assert_int_eq(lc_contact_stats_get(sh.c, &st, &err), LC_OK);
+    ck_assert_int_gt(st.active_plane, 0); /* landed */
+    speed[t] = sheet_speed(&sh, 0.0);
+    sheet_free(&sh);
+  }
+  printf("landing step at 1 m/s: speed %.5f with one lag, %.5f with three\n", speed[0], speed[1]);
+  ck_assert_msg(fabs(speed[0] - 1.0) < 1e-6, "one lag at x_n (in the air): no friction, speed %g", speed[0]);
+  ck_assert_msg(speed[1] < 0.99 && speed[1] > 0.0, "three lags: speed %g", speed[1]);
+}
+END_TEST
+
 /* Bad friction settings are refused with a reason; lagging needs h > 0. */
 START_TEST(friction_bad_input) {
   sheet sh;
@@ -254,6 +286,10 @@ START_TEST(friction_bad_input) {
   ck_assert_int_eq(lc_contact_create(sh.p, 0, &co, &c, &err), LC_EINVAL);
   ck_assert_msg(strstr(err.msg, "mu") != NULL, "%s", err.msg);
   co.mu = 0.1;
+  co.friction_iters = -1;
+  ck_assert_int_eq(lc_contact_create(sh.p, 0, &co, &c, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "friction_iters") != NULL, "%s", err.msg);
+  co.friction_iters = 0;
   co.eps_v = 0.0;
   ck_assert_int_eq(lc_contact_create(sh.p, 0, &co, &c, &err), LC_EINVAL);
   ck_assert_msg(strstr(err.msg, "eps_v") != NULL, "%s", err.msg);
@@ -283,6 +319,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, friction_f0_values);
   tcase_add_test(tc, slide_decelerates_at_mu_g);
   tcase_add_test(tc, incline_sticks_or_slides);
+  tcase_add_test(tc, friction_iterations_at_impact);
   tcase_add_test(tc, friction_bad_input);
   suite_add_tcase(s, tc);
   return s;

@@ -1166,6 +1166,15 @@ START_TEST(session_contact) {
     ck_assert_int_eq(send_req(&s, NULL, msg), LC_RPC_EINVAL);
     ck_assert_msg(strstr(msg, bad ? "eps_v" : "mu") != NULL, "%s", msg);
   }
+  pk = begin_contact(&s, pid, 1); /* friction iterations out of range */
+  pstr(pk, "friction_iters");
+  msgpack_pack_int(pk, 1000);
+  {
+    char msg[256] = "";
+    const int code = send_req(&s, NULL, msg);
+    ck_assert_msg((code == LC_RPC_EPARAMS || code == LC_RPC_EINVAL) && strstr(msg, "friction_iters"), "%d %s", code,
+                  msg);
+  }
   pk = begin_contact(&s, pid, 3);
   pstr(pk, "kappa");
   msgpack_pack_double(pk, 1e-2);

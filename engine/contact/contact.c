@@ -39,6 +39,8 @@ static int check_opts(const lc_contact_opts *o, lc_contact_opts *r, lc_error *er
     return lc_error_set(err, LC_EINVAL, "contact: the friction coefficient mu must be finite and >= 0 (got %g)", o->mu);
   if (!(o->reserve == 0.0 || o->reserve >= 1.0) || !isfinite(o->reserve))
     return lc_error_set(err, LC_EINVAL, "contact: the pattern reserve must be 0 or >= 1 (got %g)", o->reserve);
+  if (o->friction_iters < 0 || o->friction_iters > 100)
+    return lc_error_set(err, LC_EINVAL, "contact: friction_iters must be in [0, 100] (got %d)", o->friction_iters);
   if (!(o->eps_v > 0.0) || !isfinite(o->eps_v))
     return lc_error_set(err, LC_EINVAL, "contact: friction eps_v must be finite and > 0 (got %g)", o->eps_v);
   *r = *o;
@@ -681,6 +683,9 @@ int lc_contact_n_planes(const lc_contact *c) { return c->n_planes; }
 
 /* The friction coefficient of c. */
 double lc_contact_mu(const lc_contact *c) { return c->o.mu; }
+
+/* Friction lags per time step. */
+int lc_contact_friction_iters(const lc_contact *c) { return c->o.friction_iters > 0 ? c->o.friction_iters : 1; }
 
 /* The variable c acts on. */
 int lc_contact_var(const lc_contact *c) { return c->var; }

@@ -46,6 +46,7 @@ typedef struct lc_contact_opts {
   int max_rounds; /* candidate lists per lc_contact_solve; 0: 50 */
   double mu;     /* friction coefficient, >= 0 (0: no friction) */
   double eps_v;  /* friction: the sliding speed below which it ramps (static friction), > 0 */
+  int friction_iters; /* friction lags (and solves) per time step, >= 0 (0: 1) */
   double reserve; /* 0, or >= 1: a rebuilt Hessian pattern also holds the pairs within this x the
                      padding (a superset pattern that later lists fit; docs/contact.md) */
 } lc_contact_opts;
@@ -140,6 +141,13 @@ int lc_contact_advance(lc_contact *c, const double *target, double *alpha, lc_er
  * pattern keeps it.  A no-op with mu = 0.  On failure no friction term is
  * left. */
 int lc_contact_friction_lag(lc_contact *c, double h, lc_error *err);
+/* Lags friction again within a step: normal forces, closest points and
+ * normals at the current iterate, relative displacements still from the
+ * step's start x0 (nv x 3).  The time stepper solves again after it,
+ * opts.friction_iters - 1 times per step (IPC's friction iterations), so a
+ * contact that starts or ends within the step feels its own normal force.
+ * On failure no friction term is left. */
+int lc_contact_friction_relag(lc_contact *c, const double *x0, double h, lc_error *err);
 /* Empties the lagged friction terms: they stay, with no elements and no
  * energy, until the next lag; a no-op without them. */
 void lc_contact_friction_clear(lc_contact *c);
@@ -151,6 +159,8 @@ int lc_contact_owns(const lc_contact *c, int term);
 int lc_contact_n_planes(const lc_contact *c);
 /* The friction coefficient mu of c (0: none). */
 double lc_contact_mu(const lc_contact *c);
+/* Friction lags per time step (>= 1). */
+int lc_contact_friction_iters(const lc_contact *c);
 /* The variable c acts on. */
 int lc_contact_var(const lc_contact *c);
 

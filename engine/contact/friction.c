@@ -63,32 +63,39 @@ static double pair_mollifier(const lc_contact *c, const int32_t *q, const double
   return lc_ct_mollifier(lc_ct_dot(n, n), lc_ct_moll_eps(ua, ub));
 }
 
-/* Friction elements of the listed pairs acting at x into l. */
-static int lag_pairs(const lc_contact *c, const double *x, fr_list *l) {
+/* Friction elements of the listed pairs acting at x into l: normal force,
+ * closest points and normal at x, the offset c = sum w x0 at the step's
+ * start x0 (x0 = x for the first lag of a step). */
+static int lag_pairs(const lc_contact *c, const double *x, const double *x0, fr_list *l) {
   int rc = LC_OK;
   for (int ee = 0; !rc && ee < 2; ++ee)
     for (int64_t i = 0; !rc && i < (ee ? c->pairs.n_ee : c->pairs.n_pt); ++i) {
       int32_t q[4];
-      double xl[12], k[FR_PAIR_K];
+      double xl[12], x0l[12], k[FR_PAIR_K];
       lc_pairs_local(c->m, &c->pairs, ee, i, x, q, xl);
+      lc_pairs_local(c->m, &c->pairs, ee, i, x0, q, x0l);
       const lc_ct_dist t = ee ? lc_ct_classify_ee(xl) : lc_ct_classify_pt(xl);
       const double d2 = lc_ct_d2(t, xl);
       const double lam = normal_force(c, d2, ee ? pair_mollifier(c, q, xl) : 1.0);
       if (!(lam > 0.0)) continue;
+      double dv[3];
       lc_ct_closest_weights(t, xl, k);
-      for (int j = 0; j < 3; ++j)
-        k[7 + j] = k[0] * xl[j] + k[1] * xl[3 + j] + k[2] * xl[6 + j] + k[3] * xl[9 + j];
-      const double len = sqrt(lc_ct_dot(k + 7, k + 7));
+      for (int j = 0; j < 3; ++j) {
+        dv[j] = k[0] * xl[j] + k[1] * xl[3 + j] + k[2] * xl[6 + j] + k[3] * xl[9 + j];
+        k[7 + j] = k[0] * x0l[j] + k[1] * x0l[3 + j] + k[2] * x0l[6 + j] + k[3] * x0l[9 + j];
+      }
+      const double len = sqrt(lc_ct_dot(dv, dv));
       if (!(len > 0.0)) continue; /* no normal: the pair is at distance 0, which no state reaches */
-      for (int j = 0; j < 3; ++j) k[4 + j] = k[7 + j] / len;
+      for (int j = 0; j < 3; ++j) k[4 + j] = dv[j] / len;
       k[10] = c->o.mu * lam;
       rc = fr_push(l, q, k);
     }
   return rc;
 }
 
-/* Friction elements of the plane contacts acting at x into l. */
-static int lag_planes(const lc_contact *c, const double *x, fr_list *l) {
+/* Friction elements of the plane contacts acting at x into l (offsets
+ * from the step's start x0, as lag_pairs). */
+static int lag_planes(const lc_contact *c, const double *x, const double *x0, fr_list *l) {
   int rc = LC_OK;
   for (int p = 0; !rc && p < c->n_planes; ++p)
     for (int32_t v = 0; !rc && v < c->nv; ++v) {
@@ -97,7 +104,7 @@ static int lag_planes(const lc_contact *c, const double *x, fr_list *l) {
       if (!(lam > 0.0)) continue;
       double k[FR_POINT_K];
       memcpy(k, c->plane[p] + 3, 3 * sizeof *k);
-      memcpy(k + 3, x + 3 * (int64_t)v, 3 * sizeof *k);
+      memcpy(k + 3, x0 + 3 * (int64_t)v, 3 * sizeof *k);
       k[6] = c->o.mu * lam;
       rc = fr_push(l, &v, k);
     }
@@ -122,14 +129,15 @@ static int put_friction(lc_contact *c, const char *name, const fr_list *l, doubl
   return lc_problem_add_term(c->p, &d, id, err);
 }
 
-/* Lags friction at the current state for a step of length h. */
-int lc_contact_friction_lag(lc_contact *c, double h, lc_error *err) {
+/* Lags friction at state x with offsets from x0 (both nv x 3) for a step
+ * of length h. */
+static int lag_at(lc_contact *c, const double *x, const double *x0, double h, lc_error *err) {
   fr_list pairs = {.K = 4, .nk = FR_PAIR_K}, points = {.K = 1, .nk = FR_POINT_K};
   lc_contact_friction_clear(c);
   if (!(h > 0.0) || !isfinite(h)) return lc_error_set(err, LC_EINVAL, "contact: friction needs a step h > 0 (got %g)", h);
   if (c->o.mu == 0.0) return LC_OK;
-  int rc = lc_problem_get_variable(c->p, c->var, c->x, err);
-  if (!rc && (lag_pairs(c, c->x, &pairs) || lag_planes(c, c->x, &points)))
+  int rc = LC_OK;
+  if (lag_pairs(c, x, x0, &pairs) || lag_planes(c, x, x0, &points))
     rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for the friction elements");
   const double eps = c->o.eps_v * h;
   if (!rc) rc = put_friction(c, "friction_pair", &pairs, eps, &c->t_fr_pair, err);
@@ -146,6 +154,19 @@ int lc_contact_friction_lag(lc_contact *c, double h, lc_error *err) {
   free(points.elems);
   free(points.k);
   return rc;
+}
+
+/* Lags friction at the current state for a step of length h. */
+int lc_contact_friction_lag(lc_contact *c, double h, lc_error *err) {
+  int rc = lc_problem_get_variable(c->p, c->var, c->x, err);
+  return rc ? rc : lag_at(c, c->x, c->x, h, err);
+}
+
+/* Lags again at the current iterate, offsets still from the step's start x0. */
+int lc_contact_friction_relag(lc_contact *c, const double *x0, double h, lc_error *err) {
+  if (!x0) return lc_error_set(err, LC_EINVAL, "contact: friction relag needs the step's start");
+  int rc = lc_problem_get_variable(c->p, c->var, c->x, err);
+  return rc ? rc : lag_at(c, c->x, x0, h, err);
 }
 
 /* Empties the lagged friction terms (they stay, with no elements, so the

@@ -147,6 +147,25 @@ static void update_velocity(lc_dynamics *d) {
     }
 }
 
+/* IPC's friction iterations: friction lagged again at the iterate (offsets
+ * from x_n) and the step solved again, lc_contact_friction_iters - 1
+ * times (none without friction); iterations and times add up in *res. */
+static int friction_rounds(lc_dynamics *d, lc_solver *s, const lc_solve_opts *o, lc_solve_result *res,
+                           lc_error *err) {
+  int rc = LC_OK;
+  const int n = lc_contact_mu(d->contact) > 0.0 ? lc_contact_friction_iters(d->contact) : 1;
+  for (int k = 1; !rc && k < n && res->reason != LC_STOP_INFEASIBLE; ++k) {
+    lc_solve_result r = {0};
+    rc = lc_contact_friction_relag(d->contact, d->x0, d->h, err);
+    if (!rc) rc = lc_contact_solve(d->contact, s, o, &r, err);
+    if (rc) break;
+    r.iters += res->iters;
+    r.t_deriv += res->t_deriv, r.t_linear += res->t_linear, r.t_ls += res->t_ls, r.t_total += res->t_total;
+    *res = r;
+  }
+  return rc;
+}
+
 /* Advances one implicit-Euler step with solver s and options o (r may be NULL). */
 int lc_dynamics_step(lc_dynamics *d, lc_solver *s, const lc_solve_opts *o, lc_solve_result *r,
                      lc_error *err) {
@@ -160,6 +179,7 @@ int lc_dynamics_step(lc_dynamics *d, lc_solver *s, const lc_solve_opts *o, lc_so
   if (!rc && d->contact) rc = lc_contact_friction_lag(d->contact, d->h, err); /* at x_n */
   if (!rc && d->contact && d->dim == 3) rc = lc_contact_advance(d->contact, d->xt, NULL, err);
   if (!rc) rc = d->contact ? lc_contact_solve(d->contact, s, o, &res, err) : lc_solver_solve(s, o, &res, err);
+  if (!rc && d->contact) rc = friction_rounds(d, s, o, &res, err);
   if (d->contact) lc_contact_friction_clear(d->contact); /* friction lives for one step */
   if (!rc && res.reason == LC_STOP_INFEASIBLE)
     rc = lc_error_set(err, LC_ENUMERIC, "dynamics.step: the energy is +inf or NaN at x~ and at x_n");

@@ -338,19 +338,22 @@ class Client:
 
     def set_contact(self, problem, var=None, dhat=None, kappa=None, dmin=None, margin=None,
                     max_rounds=None, planes=None, adaptive_mass=None, friction=None,
-                    friction_eps=None, pattern_reserve=None, enabled=None, timeout=None):
+                    friction_eps=None, friction_iters=None, pattern_reserve=None, enabled=None,
+                    timeout=None):
         """problem.set_contact: contact on vertex variable ``var`` (barrier pairs with activation
         distance ``dhat``, stiffness ``kappa``, thickness ``dmin``; ``planes`` an (n, 6) array of
         point and normal rows; ``adaptive_mass`` the mean vertex mass for adaptive stiffness;
         ``friction`` the coefficient mu of lagged friction in steps, ramped below sliding speed
-        ``friction_eps``; ``pattern_reserve`` a superset Hessian pattern, in multiples of the
+        ``friction_eps``, lagged ``friction_iters`` times per step; ``pattern_reserve`` a
+        superset Hessian pattern, in multiples of the
         list padding); ``enabled=False`` removes it.  Returns the contact statistics {n_pt, n_ee,
         active, min_distance, rounds, var, planes, kappa, friction, pattern}; solve and step
         then use it."""
         return self.call("problem.set_contact", timeout, problem=problem, var=var, dhat=dhat,
                          kappa=kappa, dmin=dmin, margin=margin, max_rounds=max_rounds,
                          planes=planes, adaptive_mass=adaptive_mass, friction=friction,
-                         friction_eps=friction_eps, pattern_reserve=pattern_reserve,
+                         friction_eps=friction_eps, friction_iters=friction_iters,
+                         pattern_reserve=pattern_reserve,
                          enabled=enabled)
 
     def problem_info(self, problem, timeout=None):

@@ -3,9 +3,11 @@
  * plane contact fixes its normal force, closest points and normal; the
  * friction terms (friction_pair, friction_point: e_friction_*.h) then
  * dissipate the tangential part of the step's relative displacement with
- * the smooth Coulomb ramp f1 of width eps_v h.  The terms are ordinary
- * problem terms with explicit elements, evaluated by the same element code
- * on every backend. */
+ * the smooth Coulomb ramp f1 of width eps_v h; friction iterations lag
+ * again at the step's iterate (displacements still from the start).  The
+ * two terms are ordinary problem terms with explicit elements, made once
+ * and their elements replaced at each lag (emptied between steps), so the
+ * Hessian pattern stays; the same element code runs on every backend. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

@@ -181,24 +181,41 @@ int lc_problem_jacobian(lc_problem *p, const double *x, double *r, lc_csr *J, lc
   return rc;
 }
 
+/* The N local values of element s (stored order) of term t from v (n_dofs) into vl. */
+static void gather_local(const lc_problem *p, const lc_term *t, int32_t s, const double *v, double *vl) {
+  const int32_t *en = t->ent + (int64_t)s * t->K;
+  const double *base = v + p->vars[t->var].off;
+  for (int a = 0; a < t->K; ++a) memcpy(vl + a * t->D, base + (int64_t)en[a] * t->D, (size_t)t->D * sizeof *vl);
+}
+
 /* Step bound of term t: the smallest element bound along d (host). */
 static double term_max_step(const lc_problem *p, const lc_term *t, const double *x, const double *d) {
-  const int64_t off = p->vars[t->var].off;
   double amax = INFINITY;
 #pragma omp parallel for schedule(static) reduction(min : amax)
   for (int32_t s = 0; s < t->n_elem; ++s) {
     double xl[LC_ENERGY_MAX_N], dl[LC_ENERGY_MAX_N];
-    const int32_t *en = t->ent + (int64_t)s * t->K;
-    for (int a = 0; a < t->K; ++a)
-      for (int k = 0; k < t->D; ++k) {
-        const int64_t dof = off + (int64_t)en[a] * t->D + k;
-        xl[a * t->D + k] = x[dof];
-        dl[a * t->D + k] = d[dof];
-      }
+    gather_local(p, t, s, x, xl);
+    gather_local(p, t, s, d, dl);
     const double a = t->info->max_step(xl, dl, t->consts + (int64_t)s * t->n_const, t->params);
     if (a < amax) amax = a;
   }
   return amax;
+}
+
+/* The weighted energy of one term at x (NULL: the state), on the host
+ * with the CPU element kernels, in stored element order. */
+int lc_problem_term_energy(lc_problem *p, int term, const double *x, double *E, lc_error *err) {
+  if (term < 0 || term >= p->n_term_slots || !p->terms[term])
+    return lc_error_set(err, LC_ENOTFOUND, "no term with id %d", term);
+  const lc_term *t = p->terms[term];
+  const double *xs = state(p, x);
+  double sum = 0.0, xl[LC_ENERGY_MAX_N];
+  for (int32_t s = 0; s < t->n_elem; ++s) {
+    gather_local(p, t, s, xs, xl);
+    sum += t->kern->value(xl, t->consts + (int64_t)s * t->n_const, t->params);
+  }
+  *E = t->weight * sum;
+  return LC_OK;
 }
 
 /* Largest admissible step along d from x, over all terms with a bound. */

@@ -159,39 +159,43 @@ static void isort(int32_t *a, int32_t n) {
   }
 }
 
-/* Builds the adjacency of variable var from all terms on it. */
+/* Counts into cnt[entity + 1] the couplings of n tuples ent (n x K). */
+static void count_tuples(int32_t *cnt, const int32_t *ent, int64_t n, int K) {
+  for (int64_t i = 0; i < n * K; ++i) cnt[ent[i] + 1] += K - 1;
+}
+
+/* Writes the couplings of n tuples ent (n x K) at fill[entity] into idx. */
+static void fill_tuples(int32_t *idx, int32_t *fill, const int32_t *ent, int64_t n, int K) {
+  for (int64_t e = 0; e < n; ++e) {
+    const int32_t *en = ent + e * K;
+    for (int i = 0; i < K; ++i)
+      for (int j = 0; j < K; ++j)
+        if (i != j) idx[fill[en[i]]++] = en[j];
+  }
+}
+
+/* Builds the adjacency of variable var from all terms on it and the
+ * pattern reserve (lc_problem_reserve_pattern). */
 static int build_adjacency(const lc_problem *p, int var, adjacency *adj) {
   const int32_t n = p->vars[var].n;
+  const int rsv = p->rsv_var == var && p->rsv_ent;
   int32_t *cnt = calloc((size_t)n + 1, sizeof *cnt);
   if (!cnt) return LC_ENOMEM;
   for (int32_t a = 0; a < n; ++a) cnt[a + 1] = 1;
   for (int ti = 0; ti < p->n_term_slots; ++ti) {
     const lc_term *t = p->terms[ti];
-    if (!t || t->var != var) continue;
-    for (int64_t i = 0; i < (int64_t)t->n_elem * t->K; ++i) cnt[t->ent[i] + 1] += t->K - 1;
+    if (t && t->var == var) count_tuples(cnt, t->ent, t->n_elem, t->K);
   }
-  if (p->rsv_var == var && p->rsv_ent)
-    for (int64_t i = 0; i < p->n_rsv * p->rsv_K; ++i) cnt[p->rsv_ent[i] + 1] += p->rsv_K - 1;
+  if (rsv) count_tuples(cnt, p->rsv_ent, p->n_rsv, p->rsv_K);
   for (int32_t a = 0; a < n; ++a) cnt[a + 1] += cnt[a];
   int32_t *idx = malloc((size_t)cnt[n] * sizeof *idx + 1), *fill = malloc((size_t)n * sizeof *fill + 1);
   if (!idx || !fill) { free(idx); free(fill); free(cnt); return LC_ENOMEM; }
   for (int32_t a = 0; a < n; ++a) { idx[cnt[a]] = a; fill[a] = cnt[a] + 1; }
   for (int ti = 0; ti < p->n_term_slots; ++ti) {
     const lc_term *t = p->terms[ti];
-    if (!t || t->var != var) continue;
-    for (int32_t e = 0; e < t->n_elem; ++e) {
-      const int32_t *en = t->ent + (int64_t)e * t->K;
-      for (int i = 0; i < t->K; ++i)
-        for (int j = 0; j < t->K; ++j)
-          if (i != j) idx[fill[en[i]]++] = en[j];
-    }
+    if (t && t->var == var) fill_tuples(idx, fill, t->ent, t->n_elem, t->K);
   }
-  for (int64_t e = 0; p->rsv_var == var && p->rsv_ent && e < p->n_rsv; ++e) {
-    const int32_t *en = p->rsv_ent + e * p->rsv_K;
-    for (int i = 0; i < p->rsv_K; ++i)
-      for (int j = 0; j < p->rsv_K; ++j)
-        if (i != j) idx[fill[en[i]]++] = en[j];
-  }
+  if (rsv) fill_tuples(idx, fill, p->rsv_ent, p->n_rsv, p->rsv_K);
   /* sort and compact each row */
   int32_t w = 0;
   for (int32_t a = 0; a < n; ++a) {

@@ -518,34 +518,15 @@ int lc_problem_reserve_pattern(lc_problem *p, int var, int K, const int32_t *ele
     if (elems[i] < 0 || elems[i] >= p->vars[var].n)
       return lc_error_set(err, LC_ERANGE, "reserve_pattern: entity %d out of range [0, %d)", elems[i],
                           p->vars[var].n);
-  int32_t *e = malloc((size_t)(n * K) * sizeof *e + 1);
-  if (!e) return lc_error_set(err, LC_ENOMEM, "reserve_pattern: out of memory");
+  int32_t *e = n ? malloc((size_t)(n * K) * sizeof *e) : NULL;
+  if (n && !e) return lc_error_set(err, LC_ENOMEM, "reserve_pattern: out of memory");
   if (n) memcpy(e, elems, (size_t)(n * K) * sizeof *e);
   free(p->rsv_ent);
-  p->rsv_ent = n ? e : NULL;
-  if (!n) free(e);
+  p->rsv_ent = e;
   p->n_rsv = n;
   p->rsv_var = var;
   p->rsv_K = K;
   lc_pattern_invalidate(p);
-  return LC_OK;
-}
-
-/* The weighted energy of one term at x (NULL: the state), on the host. */
-int lc_problem_term_energy(lc_problem *p, int term, const double *x, double *E, lc_error *err) {
-  int rc = check_term(p, term, err);
-  if (rc) return rc;
-  const lc_term *t = p->terms[term];
-  const lc_variable *v = &p->vars[t->var];
-  const double *xs = x ? x : p->x;
-  double sum = 0.0, xl[LC_ENERGY_MAX_N];
-  for (int32_t e = 0; e < t->n_elem; ++e) {
-    const int32_t *en = t->ent + (int64_t)e * t->K;
-    for (int a = 0; a < t->K; ++a)
-      memcpy(xl + a * t->D, xs + v->off + (int64_t)en[a] * t->D, (size_t)t->D * sizeof *xl);
-    sum += t->kern->value(xl, t->consts + (int64_t)e * t->n_const, t->params);
-  }
-  *E = t->weight * sum;
   return LC_OK;
 }
 

@@ -46,20 +46,9 @@ typedef struct ff_run {
   char dir[3072];
 } ff_run;
 
-/* The frame (b1, b2) of every face of m into fr (nf x 6). */
+/* The rest frame (b1, b2) of every face of m into fr (nf x 6). */
 static void face_frames(const lc_mesh *m, double *fr) {
-  const double *V = lc_mesh_V(m);
-  const int32_t *F = lc_mesh_F(m);
-  for (int32_t f = 0; f < lc_mesh_nf(m); ++f) {
-    const double *p0 = V + 3 * (int64_t)F[3 * f], *p1 = V + 3 * (int64_t)F[3 * f + 1], *p2 = V + 3 * (int64_t)F[3 * f + 2];
-    double *b1 = fr + 6 * (int64_t)f, *b2 = b1 + 3, e[3], n[3], l = 0.0, ln = 0.0;
-    for (int i = 0; i < 3; ++i) b1[i] = p1[i] - p0[i], e[i] = p2[i] - p0[i], l += b1[i] * b1[i];
-    for (int i = 0; i < 3; ++i) b1[i] /= sqrt(l);
-    n[0] = b1[1] * e[2] - b1[2] * e[1], n[1] = b1[2] * e[0] - b1[0] * e[2], n[2] = b1[0] * e[1] - b1[1] * e[0];
-    for (int i = 0; i < 3; ++i) ln += n[i] * n[i];
-    for (int i = 0; i < 3; ++i) n[i] /= sqrt(ln);
-    b2[0] = n[1] * b1[2] - n[2] * b1[1], b2[1] = n[2] * b1[0] - n[0] * b1[2], b2[2] = n[0] * b1[1] - n[1] * b1[0];
-  }
+  for (int32_t f = 0; f < lc_mesh_nf(m); ++f) lc_mesh_face_frame(m, f, fr + 6 * (int64_t)f, fr + 6 * (int64_t)f + 3);
 }
 
 /* Reads a rawfield (header "N nf", then nf rows of 3N numbers) for m into x

@@ -517,21 +517,6 @@ static int setup_friction_point(const lc_mesh *m, int32_t elem, const int32_t *e
 
 /* ---- frame fields (face variables, D = 4; reference-values.md section 2) ---- */
 
-/* The frame (b1, b2) of face f of m's rest mesh: b1 = normalize(x1 - x0),
- * n = normalize(b1 x (x2 - x0)), b2 = n x b1. */
-static void face_frame(const lc_mesh *m, int32_t f, double *b1, double *b2) {
-  const int32_t *t = lc_mesh_F(m) + 3 * (int64_t)f;
-  double e2[3], n[3];
-  r3_sub(rest_pos(m, t[1]), rest_pos(m, t[0]), b1);
-  r3_sub(rest_pos(m, t[2]), rest_pos(m, t[0]), e2);
-  const double l = r3_norm(b1);
-  for (int c = 0; c < 3; ++c) b1[c] /= l;
-  r3_cross(b1, e2, n);
-  const double ln = r3_norm(n);
-  for (int c = 0; c < 3; ++c) n[c] /= ln;
-  r3_cross(n, b1, b2);
-}
-
 /* ebar_f, ebar_g (Re, Im each, into e[4]) of the edge shared by faces
  * ent[0] and ent[1]: the conjugate of the unit edge direction in each
  * face's frame. */
@@ -555,7 +540,7 @@ static int edge_conj_dirs(const lc_mesh *m, const int32_t *ent, double *e, char 
   const double l = r3_norm(u);
   for (int c = 0; c < 3; ++c) u[c] /= l;
   for (int k = 0; k < 2; ++k) {
-    face_frame(m, ent[k], b1, b2);
+    lc_mesh_face_frame(m, ent[k], b1, b2);
     e[2 * k] = r3_dot(b1, u);
     e[2 * k + 1] = -r3_dot(b2, u);
   }

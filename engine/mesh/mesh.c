@@ -412,6 +412,31 @@ int32_t lc_mesh_nflaps(const lc_mesh *m) { return m ? m->nflap : 0; }
 /* Vertex positions, nv x 3. */
 const double *lc_mesh_V(const lc_mesh *m) { return m ? m->V : NULL; }
 
+/* u x v into w. */
+static void cross3(const double *u, const double *v, double *w) {
+  w[0] = u[1] * v[2] - u[2] * v[1];
+  w[1] = u[2] * v[0] - u[0] * v[2];
+  w[2] = u[0] * v[1] - u[1] * v[0];
+}
+
+/* u / |u| in place. */
+static void normalize3(double *u) {
+  const double l = sqrt(u[0] * u[0] + u[1] * u[1] + u[2] * u[2]);
+  for (int c = 0; c < 3; ++c) u[c] /= l;
+}
+
+/* The rest frame (b1, b2) of face f. */
+void lc_mesh_face_frame(const lc_mesh *m, int32_t f, double *b1, double *b2) {
+  const int32_t *t = m->F + 3 * (int64_t)f;
+  const double *p0 = m->V + 3 * (int64_t)t[0], *p1 = m->V + 3 * (int64_t)t[1], *p2 = m->V + 3 * (int64_t)t[2];
+  double e2[3], n[3];
+  for (int c = 0; c < 3; ++c) b1[c] = p1[c] - p0[c], e2[c] = p2[c] - p0[c];
+  normalize3(b1);
+  cross3(b1, e2, n);
+  normalize3(n);
+  cross3(n, b1, b2);
+}
+
 /* Faces, nf x 3. */
 const int32_t *lc_mesh_F(const lc_mesh *m) { return m ? m->F : NULL; }
 

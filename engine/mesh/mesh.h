@@ -66,6 +66,10 @@ int32_t lc_mesh_nflaps(const lc_mesh *m);
 
 /* Borrowed views of the arrays described above; valid while m lives. */
 const double *lc_mesh_V(const lc_mesh *m);
+/* The rest frame of face f (0 <= f < nf) into b1[3], b2[3]: b1 = normalize(
+ * p1 - p0), n = normalize(b1 x (p2 - p0)), b2 = n x b1 (the frame of a face
+ * variable's complex numbers: energies/e_ff_*.h). */
+void lc_mesh_face_frame(const lc_mesh *m, int32_t f, double *b1, double *b2);
 const int32_t *lc_mesh_F(const lc_mesh *m);
 const int32_t *lc_mesh_edges(const lc_mesh *m);
 const int32_t *lc_mesh_edge_faces(const lc_mesh *m);

@@ -46,6 +46,7 @@ static int check_opts(const lc_contact_opts *o, lc_contact_opts *r, lc_error *er
   *r = *o;
   if (r->margin == 0.0) r->margin = r->dhat;
   if (r->max_rounds == 0) r->max_rounds = DEFAULT_ROUNDS;
+  if (r->friction_iters == 0) r->friction_iters = 1;
   return LC_OK;
 }
 
@@ -147,22 +148,18 @@ static int pair_elements(const lc_contact *c, const lc_pairs *q, int32_t **pe, i
  * direct solver's symbolic factorisation (a superset pattern). */
 static int reserve_pairs(lc_contact *c, lc_error *err) {
   lc_pairs q = {0};
-  int32_t *pe = NULL, *ee = NULL, *all = NULL;
+  int32_t *all = NULL;
   const double pad = c->o.reserve * padding(c);
   int rc = lc_contact_candidates_still(c->m, c->x, NULL, pad, c->still, &q, err);
   if (!rc) lc_pairs_filter(c->m, c->x, pad, &q);
-  if (!rc) rc = pair_elements(c, &q, &pe, &ee, err);
   const int64_t n = q.n_pt + q.n_ee;
   if (!rc && !(all = malloc((size_t)(n > 0 ? n : 1) * 4 * sizeof *all)))
     rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for the pattern reserve");
   if (!rc) {
-    if (q.n_pt) memcpy(all, pe, (size_t)q.n_pt * 4 * sizeof *all);
-    if (q.n_ee) memcpy(all + 4 * q.n_pt, ee, (size_t)q.n_ee * 4 * sizeof *all);
+    lc_pairs_elements(c->m, &q, all, all + 4 * q.n_pt); /* point-triangle rows, then edge-edge */
     rc = lc_problem_reserve_pattern(c->p, c->var, 4, all, n, err);
   }
   if (!rc && n > c->pat_pairs) c->pat_pairs = n;
-  free(pe);
-  free(ee);
   free(all);
   lc_pairs_free(&q);
   return rc;
@@ -190,18 +187,15 @@ static int install(lc_contact *c, lc_pairs *pairs, lc_error *err) {
   c->pairs = *pairs;
   memset(pairs, 0, sizeof *pairs);
   const int64_t n = c->pairs.n_pt + c->pairs.n_ee;
-  if (kept_pt && kept_ee && !(n < PATTERN_SHRINK * (double)c->pat_pairs)) {
+  const int fits = kept_pt && kept_ee;
+  if (fits && !(n < PATTERN_SHRINK * (double)c->pat_pairs)) {
     c->kept++;
-  } else if (kept_pt && kept_ee) { /* the pattern holds far more pairs than the list: back to the exact one */
-    c->pat_pairs = n;
-    c->rebuilds++;
-    rc = lc_problem_reserve_pattern(c->p, c->var, 4, NULL, 0, err);
-  } else { /* rebuilt from the terms at the next assembly, with a reserve if asked for */
-    c->pat_pairs = n;
-    c->rebuilds++;
-    if (!c->manual && c->o.reserve > 0.0) rc = reserve_pairs(c, err);
+    return LC_OK;
   }
-  return rc;
+  c->pat_pairs = n;
+  c->rebuilds++;
+  if (fits) return lc_problem_reserve_pattern(c->p, c->var, 4, NULL, 0, err); /* shrunk: back to the exact one */
+  return !c->manual && c->o.reserve > 0.0 ? reserve_pairs(c, err) : LC_OK; /* rebuilt at the next assembly */
 }
 
 /* Gathers the candidate list at the current state into the terms. */
@@ -316,16 +310,6 @@ static int max_motion(lc_contact *c, double *out, lc_error *err) {
   return rc;
 }
 
-/* Adds the counts and times of round r to the sum t (the state fields: r's). */
-static void add_round(lc_solve_result *t, const lc_solve_result *r) {
-  const int iters = t->iters + r->iters;
-  const double d = t->t_deriv + r->t_deriv, l = t->t_linear + r->t_linear, s = t->t_ls + r->t_ls;
-  const double tt = t->t_total + r->t_total;
-  *t = *r;
-  t->iters = iters;
-  t->t_deriv = d, t->t_linear = l, t->t_ls = s, t->t_total = tt;
-}
-
 /* 1 if reason ends the rounds whatever the margin (the caller's limits). */
 static int final_reason(lc_stop_reason r) {
   return r == LC_STOP_CANCELLED || r == LC_STOP_TIME || r == LC_STOP_INFEASIBLE;
@@ -429,7 +413,7 @@ int lc_contact_solve(lc_contact *c, lc_solver *s, const lc_solve_opts *o, lc_sol
     if (!rc && c->adaptive && !c->kappa_set) rc = kappa_initial(c, err);
     if (!rc) rc = lc_solver_solve(s, &ro, &one, err);
     if (rc) break;
-    add_round(&sum, &one);
+    lc_solve_result_add(&sum, &one);
     c->rounds++;
     double moved = 0.0;
     rc = max_motion(c, &moved, err);
@@ -685,7 +669,7 @@ int lc_contact_n_planes(const lc_contact *c) { return c->n_planes; }
 double lc_contact_mu(const lc_contact *c) { return c->o.mu; }
 
 /* Friction lags per time step. */
-int lc_contact_friction_iters(const lc_contact *c) { return c->o.friction_iters > 0 ? c->o.friction_iters : 1; }
+int lc_contact_friction_iters(const lc_contact *c) { return c->o.friction_iters; }
 
 /* The variable c acts on. */
 int lc_contact_var(const lc_contact *c) { return c->var; }

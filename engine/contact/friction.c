@@ -132,12 +132,14 @@ static int put_friction(lc_contact *c, const char *name, const fr_list *l, doubl
 }
 
 /* Lags friction at state x with offsets from x0 (both nv x 3) for a step
- * of length h. */
+ * of length h: the terms' elements are replaced by the new ones. */
 static int lag_at(lc_contact *c, const double *x, const double *x0, double h, lc_error *err) {
   fr_list pairs = {.K = 4, .nk = FR_PAIR_K}, points = {.K = 1, .nk = FR_POINT_K};
-  lc_contact_friction_clear(c);
-  if (!(h > 0.0) || !isfinite(h)) return lc_error_set(err, LC_EINVAL, "contact: friction needs a step h > 0 (got %g)", h);
-  if (c->o.mu == 0.0) return LC_OK;
+  if (!(h > 0.0) || !isfinite(h)) {
+    lc_contact_friction_clear(c);
+    return lc_error_set(err, LC_EINVAL, "contact: friction needs a step h > 0 (got %g)", h);
+  }
+  if (c->o.mu == 0.0) return LC_OK; /* no terms were ever made */
   int rc = LC_OK;
   if (lag_pairs(c, x, x0, &pairs) || lag_planes(c, x, x0, &points))
     rc = lc_error_set(err, LC_ENOMEM, "contact: out of memory for the friction elements");

@@ -158,10 +158,7 @@ static int friction_rounds(lc_dynamics *d, lc_solver *s, const lc_solve_opts *o,
     lc_solve_result r = {0};
     rc = lc_contact_friction_relag(d->contact, d->x0, d->h, err);
     if (!rc) rc = lc_contact_solve(d->contact, s, o, &r, err);
-    if (rc) break;
-    r.iters += res->iters;
-    r.t_deriv += res->t_deriv, r.t_linear += res->t_linear, r.t_ls += res->t_ls, r.t_total += res->t_total;
-    *res = r;
+    if (!rc) lc_solve_result_add(res, &r);
   }
   return rc;
 }

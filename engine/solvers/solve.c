@@ -542,6 +542,16 @@ int lc_solver_solve(lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc
   return rc;
 }
 
+/* Adds solve r to *sum (iterations and times; the rest is r's). */
+void lc_solve_result_add(lc_solve_result *sum, const lc_solve_result *r) {
+  const int iters = sum->iters + r->iters;
+  const double d = sum->t_deriv + r->t_deriv, l = sum->t_linear + r->t_linear, ls = sum->t_ls + r->t_ls;
+  const double tt = sum->t_total + r->t_total;
+  *sum = *r;
+  sum->iters = iters;
+  sum->t_deriv = d, sum->t_linear = l, sum->t_ls = ls, sum->t_total = tt;
+}
+
 /* Name of a stop reason. */
 const char *lc_stop_reason_name(lc_stop_reason r) {
   static const char *const names[] = {"none", "gradient", "decrement", "ftol", "max_iters",

@@ -110,6 +110,10 @@ void lc_solver_destroy(lc_solver *s);
 /* Minimises from the problem's current state; see the header comment. */
 int lc_solver_solve(lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc_error *err);
 
+/* Adds solve r to *sum as a later part of one solve: iterations and times
+ * add up, the rest (reason, energy, gnorm) is r's. */
+void lc_solve_result_add(lc_solve_result *sum, const lc_solve_result *r);
+
 /* Name of a stop reason, for logs and the protocol. */
 const char *lc_stop_reason_name(lc_stop_reason r);
 

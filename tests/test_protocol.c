@@ -1166,14 +1166,15 @@ START_TEST(session_contact) {
     ck_assert_int_eq(send_req(&s, NULL, msg), LC_RPC_EINVAL);
     ck_assert_msg(strstr(msg, bad ? "eps_v" : "mu") != NULL, "%s", msg);
   }
-  pk = begin_contact(&s, pid, 1); /* friction iterations out of range */
-  pstr(pk, "friction_iters");
-  msgpack_pack_int(pk, 1000);
-  {
+  for (int bad = 0; bad < 2; ++bad) { /* friction iterations out of range, a pattern reserve in (0, 1) */
+    pk = begin_contact(&s, pid, 1);
+    pstr(pk, bad ? "pattern_reserve" : "friction_iters");
+    if (bad) msgpack_pack_double(pk, 0.5);
+    else msgpack_pack_int(pk, 1000);
     char msg[256] = "";
     const int code = send_req(&s, NULL, msg);
-    ck_assert_msg((code == LC_RPC_EPARAMS || code == LC_RPC_EINVAL) && strstr(msg, "friction_iters"), "%d %s", code,
-                  msg);
+    ck_assert_msg((code == LC_RPC_EPARAMS || code == LC_RPC_EINVAL) && strstr(msg, bad ? "reserve" : "friction_iters"),
+                  "%d %s", code, msg);
   }
   pk = begin_contact(&s, pid, 3);
   pstr(pk, "kappa");

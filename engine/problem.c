@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ad/lc_psd.h"
 #include "problem_impl.h"
 
 /* Creates an empty problem on mesh (the problem retains it), bound to the
@@ -93,8 +94,9 @@ static int check_new_var(const lc_problem *p, const char *name, lc_var_loc loc, 
     return lc_error_set(err, LC_EINVAL, "variable '%s' already exists", name);
   if (loc != LC_LOC_VERTEX && loc != LC_LOC_FACE)
     return lc_error_set(err, LC_EINVAL, "variable '%s': location must be vertex or face", name);
-  if (dim < 1 || dim > 4)
-    return lc_error_set(err, LC_EINVAL, "variable '%s': dimension %d not in 1..4", name, dim);
+  if (dim < 1 || dim > LC_VAR_MAX_DIM)
+    return lc_error_set(err, LC_EINVAL, "variable '%s': dimension %d not in 1..%d", name, dim,
+                        LC_VAR_MAX_DIM);
   if (init) {
     int64_t bad = first_nonfinite(init, (int64_t)n_entities(p, loc) * dim);
     if (bad >= 0)
@@ -414,6 +416,7 @@ static int build_term(lc_problem *p, const lc_term_desc *d, lc_term *t, lc_error
   if (!(t->weight >= 0.0) || !isfinite(t->weight))
     return lc_error_set(err, LC_EINVAL, "term weight must be finite and >= 0");
   if ((rc = resolve_energy(d, v, t, err))) return rc;
+  t->project = t->project && t->N <= LC_PSD_MAXN; /* larger elements: never projected */
   if ((rc = load_params(t, d, err))) return rc;
   if ((rc = load_elements(p, t, d, v, err))) return rc;
   if ((rc = check_elements(t, v, err))) return rc;

@@ -1,8 +1,9 @@
 /* problem.h - optimization problems: a mesh, variables, fixed DOFs and a sum
  * of energy terms, with evaluation of the energy and its derivatives.
  *
- * Variables live on the vertices or faces of the mesh and have dimension 1-4
- * (3D positions, 2D UVs, per-face complex numbers).  All variables together
+ * Variables live on the vertices or faces of the mesh and have dimension 1-12
+ * (3D positions, 2D UVs, per-face complex numbers, the 12-component nodes of
+ * embedded deformation).  All variables together
  * form one flat DOF vector x: variable after variable, each entity-major
  * (x0 y0 z0 x1 y1 z1 ...).  The problem owns x (its current state).
  *
@@ -39,6 +40,9 @@
 #include "lc_error.h"
 #include "mesh/mesh.h"
 
+/* Largest variable dimension. */
+#define LC_VAR_MAX_DIM 12
+
 #if defined(__cplusplus)
 extern "C" {
 #endif
@@ -66,7 +70,8 @@ typedef struct lc_term_desc {
   const char *const *param_names;
   const double *param_values;
   const double *consts;        /* per-element constants (n_elems x n_const) or NULL */
-  int no_project;              /* 1: never PSD-project this term's element Hessians */
+  int no_project;              /* 1: never PSD-project this term's element Hessians; elements
+                                * of more than LC_PSD_MAXN (12) local variables never are */
 } lc_term_desc;
 
 /* Creates an empty problem on mesh (the problem retains it), evaluated on
@@ -87,7 +92,7 @@ void lc_problem_destroy(lc_problem *p);
 /* The problem's mesh (borrowed). */
 const lc_mesh *lc_problem_mesh(const lc_problem *p);
 
-/* Adds a variable of dimension dim (1-4) on loc; init (n_entities x dim) or
+/* Adds a variable of dimension dim (1..LC_VAR_MAX_DIM) on loc; init (n_entities x dim) or
  * NULL: rest positions for vertex variables of dim <= 3 (first dim
  * coordinates), zeros otherwise.  Its id goes to *var. */
 int lc_problem_add_variable(lc_problem *p, const char *name, lc_var_loc loc, int dim,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ad/lc_psd.h"
 #include "rpc_impl.h"
 
 /* ---- problem.* : structure -------------------------------------------- */
@@ -17,7 +18,7 @@ static int add_variable(lc_problem *p, const msgpack_object *vm, int *var, lc_er
   lc_ndarray init = {0};
   int code = rpc_pcode(lc_codec_get_str(vm, "name", 1, name, sizeof name, err));
   if (!code) code = rpc_pcode(lc_codec_get_str(vm, "loc", 0, loc_s, sizeof loc_s, err));
-  if (!code) code = rpc_pcode(lc_codec_get_int(vm, "dim", 1, 1, 4, 0, &dim, err));
+  if (!code) code = rpc_pcode(lc_codec_get_int(vm, "dim", 1, 1, LC_VAR_MAX_DIM, 0, &dim, err));
   const int face = !strcmp(loc_s, "face");
   if (!code && loc_s[0] && !face && strcmp(loc_s, "vertex"))
     code = RPC_FAIL(err, LC_RPC_EINVAL, "'loc' must be \"vertex\" or \"face\"");
@@ -174,7 +175,7 @@ int rpc_m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
     id = lc_energy_find(energy, dim);
     info = lc_energy_get(id);
     int known = 0; /* unknown name: NOTFOUND; known name, other dimension: INVAL */
-    for (int d = 1; d <= 4 && !info; ++d) known |= lc_energy_find(energy, d) >= 0;
+    for (int d = 1; d <= LC_VAR_MAX_DIM && !info; ++d) known |= lc_energy_find(energy, d) >= 0;
     if (!info && !known) code = RPC_FAIL(err, LC_RPC_ENOTFOUND, "no energy named '%s'", energy);
     else if (!info)
       code = RPC_FAIL(err, LC_RPC_EINVAL, "energy '%s' has no instance for variables of dimension %d",
@@ -182,6 +183,10 @@ int rpc_m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   }
   if (!code) code = rpc_pcode(lc_codec_get_double(params, "weight", 0, 1.0, &weight, err));
   if (!code) code = rpc_pcode(lc_codec_get_bool(params, "project", 1, &project, err));
+  if (!code && project && lc_codec_get(params, "project") && info->K * dim > LC_PSD_MAXN)
+    code = RPC_FAIL(err, LC_RPC_EINVAL,
+                    "energy '%s' has %d local variables; PSD projection supports at most %d: "
+                    "leave 'project' out or false", energy, info->K * dim, LC_PSD_MAXN);
   if (!code) code = term_params(params, pn, pv, &np, err);
   if (!code)
     code = rpc_pcode(lc_codec_get_ndarray(params, "elements", 0, LC_DT_I4, -1, info->K, &el, err));

@@ -37,6 +37,7 @@ static const inv_row inv_table[] = {
     {"contact_pt", 1, 1},     {"contact_ee", 1, 1},  {"contact_margin", 1, 1},
     {"contact_plane", 0, 0},  {"friction_pair", 0, 0}, {"friction_point", 0, 0},
     {"ff_smooth", 0, 0},      {"ff_curl", 0, 0},     {"ff_close", 0, 0},    {"ff_barrier", 0, 0},
+    {"ed_fit", 0, 0},         {"ed_rot", 0, 0},      {"ed_reg", 0, 0},
 };
 
 /* The invariance row of energy name, or NULL. */

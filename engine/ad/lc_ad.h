@@ -1,5 +1,5 @@
 /* lc_ad.h - the standard set of AD types: passive lc_ad_p, and for
- * N in {1, 2, 3, 4, 6, 8, 9, 12} the types lc_ad_gN (gradient), lc_ad_vN
+ * N in {1, 2, 3, 4, 6, 8, 9, 12, 24} the types lc_ad_gN (gradient), lc_ad_vN
  * (gradient + Hessian-vector product) and lc_ad_hN (gradient + Hessian).
  *
  * Include it after every system header: it brings in the short vocabulary of
@@ -49,6 +49,11 @@
 #define LC_AD_TG lc_ad_g12
 #define LC_AD_TV lc_ad_v12
 #define LC_AD_TH lc_ad_h12
+#include "lc_ad_def3.h"
+#define LC_AD_N 24
+#define LC_AD_TG lc_ad_g24
+#define LC_AD_TV lc_ad_v24
+#define LC_AD_TH lc_ad_h24
 #include "lc_ad_def3.h"
 
 #endif

@@ -8,9 +8,10 @@
  * chunk's partial.  Kernels are extern "C" so that the per-kernel register
  * and stack report of the build (cmake/kernel_budget.sh) names them
  * plainly: lc_k_<mode>_<instance>.  A launcher per instance dispatches on
- * the mode.  Instances with N >= 12 local variables (LC_CU_WARP) take their
+ * the mode.  Instances with N = 12 local variables (LC_CU_WARP) take their
  * Hessian and projected-HVP kernels a warp per element instead (see
- * el_warp below).  LC_CU_PART selects the modes of one translation unit (0:
+ * el_warp below); larger ones a thread per element, column by column
+ * (LC_EL_BY_COLUMNS).  LC_CU_PART selects the modes of one translation unit (0:
  * energy, gradient, Jacobian; 1: Hessian, Gauss-Newton; 2: HVP) so that the
  * three compile in parallel. */
 #include "eval/el_inst.h"

@@ -19,10 +19,15 @@
 #include "eval/el_common.h"
 
 #define LC_EL_HESS_BY_COLUMNS(n) ((n) >= 9)
+/* Instances of more than 12 local variables (the 24-variable embedded
+ * deformation edge) take every mode column by column, streaming their
+ * results (eval/el_inst_cols.h): an HVP scalar of 24 variables is 400 bytes
+ * and the element's inputs alone would fill the registers. */
+#define LC_EL_BY_COLUMNS(n) ((n) > 12)
 /* Instances whose projected Hessian runs a warp per element (cuda_einst.cuh):
  * per thread, the 12 x 12 Hessian, the projection workspace and an HVP pass
  * need 4.7 KB of stack; a warp keeps the first two in shared memory. */
-#define LC_CU_WARP(n) ((n) >= 12)
+#define LC_CU_WARP(n) ((n) >= 12 && !LC_EL_BY_COLUMNS(n))
 #define LC_CU_WARPS (LC_CU_BLOCK / 32)
 
 #include "ad/lc_ad.h"

@@ -336,5 +336,29 @@ LC_EINST_CHECK(37)
 LC_EINST_CHECK(38)
 #include LC_EINST_TEMPLATE
 
-LC_STATIC_ASSERT(LC_E_COUNT == 39,
+#define LC_EINST ed_fit_12
+#define LC_ESRC "energies/e_ed_fit.h"
+#define LC_EDIM 12
+#define LC_EN 12
+#define LC_ERESID 3
+LC_EINST_CHECK(39)
+#include LC_EINST_TEMPLATE
+
+#define LC_EINST ed_rot_12
+#define LC_ESRC "energies/e_ed_rot.h"
+#define LC_EDIM 12
+#define LC_EN 12
+#define LC_ERESID 6
+LC_EINST_CHECK(40)
+#include LC_EINST_TEMPLATE
+
+#define LC_EINST ed_reg_12
+#define LC_ESRC "energies/e_ed_reg.h"
+#define LC_EDIM 12
+#define LC_EN 24
+#define LC_ERESID 6
+LC_EINST_CHECK(41)
+#include LC_EINST_TEMPLATE
+
+LC_STATIC_ASSERT(LC_E_COUNT == 42,
                  "energies/instances.h: an instance of LC_ENERGY_LIST is missing");

@@ -610,6 +610,46 @@ static double max_step_ff_orient(const double *x, const double *d, const double 
   .formula = "x = Im(beta conj(alpha)); r = sqrt(w) (1/g - 1), g = x^3/s^3 - 3x^2/s^2 + 3x/s, " \
              "for 0 < x < s; 0 beyond; +inf for x <= 0"
 
+/* ed_fit: [p(3), q(3)] the rest position and the target (default p). */
+static int setup_ed_fit(const lc_mesh *m, int32_t elem, const int32_t *ent, const double *p, double *k,
+                        char *why) {
+  (void)elem;
+  (void)p;
+  int rc = check_verts(m, ent, 1, why);
+  if (rc) return rc;
+  rest_coords(m, ent[0], 3, k);
+  rest_coords(m, ent[0], 3, k + 3);
+  return LC_OK;
+}
+
+/* ed_reg: [e(3)] = p_j - p_i of the rest mesh. */
+static int setup_ed_reg(const lc_mesh *m, int32_t elem, const int32_t *ent, const double *p, double *k,
+                        char *why) {
+  (void)elem;
+  (void)p;
+  int rc = check_verts(m, ent, 2, why);
+  if (rc) return rc;
+  r3_sub(rest_pos(m, ent[1]), rest_pos(m, ent[0]), k);
+  return LC_OK;
+}
+
+#define LC_SPEC_ed_fit_12                                                              \
+  .kind = LC_ELEM_VERTEX, .K = 1, .n_const = 6, .n_resid = 3, .n_param = 1,            \
+  .param_names = {"w"}, .param_defaults = {3.0},                                       \
+  .const_doc = "p(3): rest position; q(3): target (default p)", .setup = setup_ed_fit, \
+  .formula = "x = [t(3), A(9) row-major]; r = sqrt(w) (p + t - q)"
+#define LC_SPEC_ed_rot_12                                                              \
+  .kind = LC_ELEM_VERTEX, .K = 1, .n_const = 0, .n_resid = 6, .n_param = 1,            \
+  .param_names = {"w"}, .param_defaults = {5.0}, .const_doc = "", .setup = NULL,       \
+  .formula = "x = [t(3), A(9) row-major], columns c_k of A; r = sqrt(w) (c0.c1, c0.c2, " \
+             "c1.c2, |c0|^2 - 1, |c1|^2 - 1, |c2|^2 - 1)"
+#define LC_SPEC_ed_reg_12                                                              \
+  .kind = LC_ELEM_EDGE, .K = 2, .n_const = 3, .n_resid = 6, .n_param = 1,              \
+  .param_names = {"w"}, .param_defaults = {12.0},                                      \
+  .const_doc = "e(3): p_j - p_i (rest mesh)", .setup = setup_ed_reg,                   \
+  .formula = "x = [t(3), A(9) row-major] per vertex, e = p_j - p_i; r = sqrt(w) (A_i e - e + " \
+             "t_i - t_j, -A_j e + e + t_j - t_i)"
+
 #define LC_CONTACT_PARAMS_                                                             \
   .kind = LC_ELEM_LIST, .K = 4, .n_param = 2, .param_names = {"dhat", "dmin"},         \
   .param_defaults = {1e-3, 0.0}

@@ -75,7 +75,10 @@ typedef enum { LC_LOC_VERTEX = 0, LC_LOC_FACE = 1 } lc_var_loc;
   X(ff_smooth_4, "ff_smooth", 4)                            \
   X(ff_curl_4, "ff_curl", 4)                                \
   X(ff_close_4, "ff_close", 4)                              \
-  X(ff_barrier_4, "ff_barrier", 4)
+  X(ff_barrier_4, "ff_barrier", 4)                          \
+  X(ed_fit_12, "ed_fit", 12)                                \
+  X(ed_rot_12, "ed_rot", 12)                                \
+  X(ed_reg_12, "ed_reg", 12)
 
 #define LC_ENERGY_ENUM_(inst, name, dim) LC_CAT(LC_E_, inst),
 typedef enum {
@@ -97,8 +100,8 @@ enum { LC_ENERGY_LIST(LC_ENERGY_DIMOF_) LC_EDIMOF_END_ };
 #define LC_ENERGY_MAX_PARAMS 8
 #define LC_ENERGY_MAX_CONSTS 16
 #define LC_ENERGY_MAX_K 4
-#define LC_ENERGY_MAX_N 12
-#define LC_ENERGY_MAX_RESID 4
+#define LC_ENERGY_MAX_N 24
+#define LC_ENERGY_MAX_RESID 6
 
 /* Computes the n_const constants k of one element from the rest mesh.
  * elem: the element's index in the natural element list of its kind (vertex,

@@ -34,7 +34,7 @@ LC_HD void lc_el_pack(double *P, const double *H, int N) {
 }
 
 /* Row i of P v for the packed symmetric P, columns in ascending order (the
- * order of lc_el_matvec_row on the full matrix). */
+ * order of lc_el_matvec_row on the full matrix, so both agree bit for bit). */
 LC_HD double lc_el_packed_row(const double *P, const double *v, int N, int i) {
   double acc = 0.0;
   for (int j = 0; j < i; ++j) acc += P[lc_el_pack_row0(N, j) + i - j] * v[j];
@@ -44,19 +44,16 @@ LC_HD double lc_el_packed_row(const double *P, const double *v, int N, int i) {
 }
 
 /* Adds P v of element s into o->hv at its free DOFs, P being the element's
- * packed matrix in t->hc: the one product of the cache (STORE and USE). */
-LC_HD void lc_el_cache_hvp(const lc_el_term *t, const lc_el_out *o, int32_t s, int K, int D) {
+ * packed matrix in t->hc: the one product of the cache (STORE and USE).
+ * vl, dof, fl: the caller's scratch of N = K * D entries (sized by the
+ * instance, so a GPU thread's stack holds no more than its element needs). */
+LC_HD void lc_el_cache_hvp(const lc_el_term *t, const lc_el_out *o, int32_t s, int K, int D,
+                           double *vl, int64_t *dof, uint8_t *fl) {
   const int N = K * D;
-  double vl[LC_ENERGY_MAX_N];
-  int64_t dof[LC_ENERGY_MAX_N];
-  uint8_t fl[LC_ENERGY_MAX_N];
   lc_el_gather(t, o, s, K, D, NULL, vl, dof, fl); /* the direction only */
   const double *P = t->hc + (int64_t)s * LC_EL_NPACK(N);
-  double H[LC_ENERGY_MAX_N * LC_ENERGY_MAX_N];
-  for (int i = 0, k = 0; i < N; ++i)
-    for (int j = i; j < N; ++j, ++k) H[i * N + j] = H[j * N + i] = P[k];
   for (int i = 0; i < N; ++i)
-    if (!fl[i]) o->hv[dof[i]] += lc_el_matvec_row(H, vl, N, i);
+    if (!fl[i]) o->hv[dof[i]] += lc_el_packed_row(P, vl, N, i);
 }
 
 #endif

@@ -50,6 +50,14 @@ LC_HD void lc_el_scatter_hess_row(const lc_el_out *o, const int32_t *slots, int 
   }
 }
 
+/* Adds h at entry (r, c) of the element Hessian into the CSR values through
+ * the element's K x K slots, if row r and column c are both free. */
+LC_HD void lc_el_scatter_hess_entry(const lc_el_out *o, const int32_t *slots, int K, int D,
+                                    const int64_t *dof, const uint8_t *fl, int r, int c, double h) {
+  if (fl[r] || fl[c]) return;
+  o->H[o->rowptr[dof[r]] + slots[(r / D) * K + c / D] + c % D] += h;
+}
+
 /* Adds the whole element Hessian, row by row. */
 LC_HD void lc_el_scatter_hess(const lc_el_out *o, const int32_t *slots, int K, int D,
                               const double *H, const int64_t *dof, const uint8_t *fl) {

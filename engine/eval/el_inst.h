@@ -24,9 +24,18 @@
  * LC_EL_HESS_BY_COLUMNS(N) before including this file: when it is true for
  * this instance, the Hessian is assembled column by column from N HVP-mode
  * passes (2N + 2 doubles per scalar) instead; both agree to rounding
- * (tests/test_eval.c). */
+ * (tests/test_eval.c).
+ *
+ * Larger elements: a backend defines LC_EL_BY_COLUMNS(N) true for instances
+ * whose vector-mode scalars would not fit its registers at all (N = 24 on
+ * the GPU); eval/el_inst_cols.h then provides the kernels from one- and
+ * two-derivative passes and element functions that stream their results
+ * entry by entry. */
 #ifndef LC_EL_HESS_BY_COLUMNS
 #define LC_EL_HESS_BY_COLUMNS(n) 0
+#endif
+#ifndef LC_EL_BY_COLUMNS
+#define LC_EL_BY_COLUMNS(n) 0
 #endif
 
 #ifndef LC_EL_KFN
@@ -47,6 +56,9 @@ LC_HD double LC_EL_(elk_value)(const double *x, const double *k, const double *p
 }
 #undef LC_AD_T
 
+#if LC_EL_BY_COLUMNS(LC_EN)
+#include "eval/el_inst_cols.h"
+#else
 #define LC_AD_T LC_CAT(lc_ad_g, LC_EN)
 #include "energies/einst_mode.h"
 /* Energy and gradient g[N]. */
@@ -139,6 +151,8 @@ LC_HD double LC_EL_(elk_hess)(const double *x, const double *k, const double *p,
 }
 #undef LC_AD_T
 
+#endif
+
 /* ---- element functions -------------------------------------------------- */
 
 /* Weighted energy of element s. */
@@ -161,6 +175,38 @@ LC_HD double LC_EL_(el_grad)(const lc_el_term *t, const lc_el_out *o, int32_t s)
   return t->weight * e;
 }
 
+/* The exact HVP of element s (forward over forward): weighted energy; H v
+ * added into o->hv and the gradient into o->g (if o->g). */
+LC_HD double LC_EL_(el_hvp_exact)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  double xl[LC_EN], vl[LC_EN], g[LC_EN], hv[LC_EN];
+  int64_t dof[LC_EN];
+  uint8_t fl[LC_EN];
+  lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, vl, dof, fl);
+  const double e = LC_EL_(elk_hvp)(xl, vl, t->consts + (int64_t)s * t->n_const, t->params, g, hv);
+  if (isfinite(e)) {
+    for (int i = 0; i < LC_EN; ++i) hv[i] *= t->weight;
+    lc_el_scatter_vec(o->hv, LC_EN, 1.0, hv, dof, fl);
+    if (o->g) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
+  }
+  return t->weight * e;
+}
+
+/* Cache USE pass of element s: its packed matrix times v into o->hv
+ * (returns 0: no energy). */
+LC_HD double LC_EL_(el_hvp_use)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  double vl[LC_EN];
+  int64_t dof[LC_EN];
+  uint8_t fl[LC_EN];
+  lc_el_cache_hvp(t, o, s, LC_EK, LC_EDIM, vl, dof, fl);
+  return 0.0;
+}
+
+#if LC_EL_BY_COLUMNS(LC_EN)
+/* HVP mode: these terms are never projected (el_inst_cols.h). */
+LC_HD double LC_EL_(el_hvp)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  return LC_EL_(el_hvp_exact)(t, o, s);
+}
+#else
 /* Weighted (projected if t->project) element Hessian of element s into H;
  * Gauss-Newton (w J^T J) for residual energies when gn.  Returns the
  * unweighted energy; g receives the unweighted gradient. */
@@ -209,22 +255,6 @@ LC_HD double LC_EL_(el_gn)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
   return LC_EL_(el_hess_gn)(t, o, s, 1);
 }
 
-/* The exact HVP of element s (forward over forward): weighted energy; H v
- * added into o->hv and the gradient into o->g (if o->g). */
-LC_HD double LC_EL_(el_hvp_exact)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
-  double xl[LC_EN], vl[LC_EN], g[LC_EN], hv[LC_EN];
-  int64_t dof[LC_EN];
-  uint8_t fl[LC_EN];
-  lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, vl, dof, fl);
-  const double e = LC_EL_(elk_hvp)(xl, vl, t->consts + (int64_t)s * t->n_const, t->params, g, hv);
-  if (isfinite(e)) {
-    for (int i = 0; i < LC_EN; ++i) hv[i] *= t->weight;
-    lc_el_scatter_vec(o->hv, LC_EN, 1.0, hv, dof, fl);
-    if (o->g) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
-  }
-  return t->weight * e;
-}
-
 /* The HVP of element s with its projected Hessian: weighted energy; H v
  * added into o->hv and the gradient into o->g (if o->g). */
 LC_HD double LC_EL_(el_hvp_proj)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
@@ -259,16 +289,14 @@ LC_HD double LC_EL_(el_hvp_store)(const lc_el_term *t, const lc_el_out *o, int32
   const double e = LC_EL_(el_local_hess)(t, xl, s, 0, g, H);
   const int ok = isfinite(e);
   lc_el_pack(t->hc + (int64_t)s * LC_EL_NPACK(LC_EN), ok ? H : NULL, LC_EN);
-  if (ok && o->hv) lc_el_cache_hvp(t, o, s, LC_EK, LC_EDIM);
+  if (ok && o->hv) {
+    double vl[LC_EN];
+    int64_t vdof[LC_EN];
+    uint8_t vfl[LC_EN];
+    lc_el_cache_hvp(t, o, s, LC_EK, LC_EDIM, vl, vdof, vfl);
+  }
   if (ok && o->g) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
   return t->weight * e;
-}
-
-/* Cache USE pass of element s: its packed matrix times v into o->hv
- * (returns 0: no energy). */
-LC_HD double LC_EL_(el_hvp_use)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
-  lc_el_cache_hvp(t, o, s, LC_EK, LC_EDIM);
-  return 0.0;
 }
 
 /* Residuals and Jacobian rows of element s (residual energies; returns 0). */
@@ -285,6 +313,8 @@ LC_HD double LC_EL_(el_jac)(const lc_el_term *t, const lc_el_out *o, int32_t s) 
 #endif
   return 0.0;
 }
+
+#endif
 
 /* ---- chunk functions: sums of element energies in element order ------- */
 

@@ -60,7 +60,7 @@ static double *dalloc(int64_t n) { return calloc((size_t)(n > 0 ? n : 1), sizeof
 /* ---- names, options, scenes --------------------------------------------- */
 
 static const char *const app_names[LC_APP_COUNT] = {"cloth", "uv", "smooth", "arap", "sphere", "contact",
-                                                     "frames"};
+                                                     "frames", "embedded"};
 
 /* Name of an app. */
 const char *lc_app_name(lc_app_kind k) { return (unsigned)k < LC_APP_COUNT ? app_names[k] : "unknown"; }
@@ -361,7 +361,7 @@ typedef struct phase_run {
 static void emit(app_run *a, const char *phase, int iter, double E, double g, double step,
                  double speed) {
   if (!a->o->report) return;
-  const lc_app_event ev = {a->app, phase, iter, E, g, step, speed, lc_time_now() - a->t0, 0.0, 0.0};
+  const lc_app_event ev = {a->app, phase, iter, E, g, step, speed, lc_time_now() - a->t0, 0.0, 0.0, 0.0, 0.0};
   if (a->o->report(a->o->user, &ev)) a->stop = 1;
 }
 
@@ -1062,6 +1062,7 @@ int lc_app_run(lc_app_kind k, const lc_app_opts *o, lc_app_result *r, lc_error *
     case LC_APP_SPHERE: return lc_app_sphere(o, r, err);
     case LC_APP_CONTACT: return lc_app_contact(o, r, err);
     case LC_APP_FRAMES: return lc_app_frames(o, r, err);
+    case LC_APP_EMBEDDED: return lc_app_embedded(o, r, err);
     default: return lc_error_set(err, LC_EINVAL, "no app %d", (int)k);
   }
 }

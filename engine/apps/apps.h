@@ -25,7 +25,9 @@
  *           fall onto a floor plane and onto each other under contact
  *           (engine/contact), implicit Euler; every step is checked and
  *           recorded, frames and a picture written to opts.out_dir
- *           (contact_scene.c).
+ *           (contact_scene.c);
+ *   frames  integrable PolyVector frame field (frames.c);
+ *   embedded embedded deformation with 12 variables per vertex (embedded.c).
  *
  * Nothing is printed: progress goes to opts.report.  Meshes named by
  * opts.mesh are read from opts.mesh_dir/<name>.obj. */
@@ -50,6 +52,7 @@ typedef enum {
   LC_APP_SPHERE = 4,
   LC_APP_CONTACT = 5,
   LC_APP_FRAMES = 6,
+  LC_APP_EMBEDDED = 7,
   LC_APP_COUNT
 } lc_app_kind;
 
@@ -65,6 +68,8 @@ typedef struct lc_app_event {
   double t;           /* seconds since the app started */
   double smooth;      /* frames: the smoothness residuals' 1/2 |r|^2 (unweighted by w_s) */
   double curl;        /* frames: the curl term's energy */
+  double handle_err;  /* embedded: max |p + t - q| over the handle vertices */
+  double orth_err;    /* embedded: max |A^T A - I| (entrywise) over the nodes */
 } lc_app_event;
 
 /* Report callback: return non-zero to stop the app after this event. */
@@ -92,6 +97,7 @@ typedef struct lc_app_opts {
   double mu;            /* contact: friction coefficient (lc_contact_opts.mu); 0: none */
   const int32_t *constrain; /* frames: the constrained faces (n_constrain; 0: face 0) */
   int32_t n_constrain;
+  lc_lin_kind linear;   /* embedded: LC_LIN_CHOLMOD (default) or LC_LIN_PCG */
   const char *out_dir;  /* contact: frames/, steps.jsonl and final.png go here; frames:
                            field.rawfield, iters.jsonl, final.png; NULL: none */
   lc_app_report_fn report;
@@ -127,6 +133,9 @@ typedef struct lc_app_result {
   double roughness0, roughness; /* smooth: RMS of |x_i|/mean|x| - 1 before/after (L-BFGS result) */
   double min_dist;    /* contact: smallest distance of any pair or vertex-plane over all steps */
   int64_t intersections; /* contact: edge-face crossings summed over all steps (0 expected) */
+  int32_t n_handles;  /* embedded: handle vertices */
+  double handle_err;  /* embedded: final max |p + t - q| over the handles */
+  double orth_err;    /* embedded: final max |A^T A - I| over the nodes */
   double t_total;
 } lc_app_result;
 
@@ -152,6 +161,14 @@ int lc_app_contact(const lc_app_opts *o, lc_app_result *r, lc_error *err);
  * none and every energy finite.  With out_dir: field.rawfield,
  * iters.jsonl and final.png there. */
 int lc_app_frames(const lc_app_opts *o, lc_app_result *r, lc_error *err);
+
+/* Runs the embedded-deformation app (embedded.c): 12 variables per vertex
+ * of <mesh_dir>/<mesh>.obj (default armadillo), four handle regions moved
+ * (arap_rigid: by one rigid motion), Gauss-Newton with CHOLMOD or PCG
+ * (opts.linear) until |g|_inf <= tol; converged: the tolerance was met.
+ * With out_dir: iters.jsonl, before.png, after.png; with out: the deformed
+ * mesh. */
+int lc_app_embedded(const lc_app_opts *o, lc_app_result *r, lc_error *err);
 
 /* Creates directory path unless it exists. */
 int lc_app_make_dir(const char *path, lc_error *err);

@@ -211,7 +211,7 @@ static int s1_step(s1_run *s, const lc_app_opts *o, int step, lc_app_result *res
   rc = s1_frame(s, step, err);
   if (!rc && o->report) {
     const lc_app_event ev = {"contact", "step", step, E, st.min_dist, (double)r.iters, lc_dynamics_max_speed(s->dyn),
-                             lc_time_now() - t0, 0.0, 0.0};
+                             lc_time_now() - t0, 0.0, 0.0, 0.0, 0.0};
     if (o->report(o->user, &ev)) res->phase[0].reason = LC_STOP_CANCELLED;
   }
   return rc;

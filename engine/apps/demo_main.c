@@ -18,6 +18,7 @@ typedef struct demo_args {
   int every;     /* print the first and every k-th iteration */
   int quiet;
   char out[4096];
+  char obj[4200];       /* embedded: out_dir/deformed.obj */
   int32_t faces[256];   /* --constrain */
   lc_app_opts o;
 } demo_args;
@@ -40,14 +41,15 @@ static int parse_faces(demo_args *a, const char *v) {
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: locad-demo cloth|uv|smooth|arap|sphere|contact|frames [options]\n"
-          "  --mesh NAME     shared mesh (uv: camelhead, sphere: spot, frames: cheburashka, arap:\n"
-          "                  grid if omitted)\n"
+          "usage: locad-demo cloth|uv|smooth|arap|sphere|contact|frames|embedded [options]\n"
+          "  --mesh NAME     shared mesh (uv: camelhead, sphere: spot, frames: cheburashka,\n"
+          "                  embedded: armadillo, arap: grid if omitted)\n"
           "  --meshes DIR    directory of the shared meshes (default: LOCAD_MESHES or %s)\n"
           "  --out FILE.obj  result OBJ (default: <app>.obj; '-' for none); contact: output\n"
           "                  directory (frames/, steps.jsonl, final.png; default contact-out);\n"
           "                  frames: output directory (field.rawfield, iters.jsonl, final.png;\n"
-          "                  default frames-out)\n"
+          "                  default frames-out); embedded: output directory (iters.jsonl,\n"
+          "                  before.png, after.png, deformed.obj; default embedded-out)\n"
           "  --n N           grid size (cloth 30, arap 20) or icosphere level (smooth 4)\n"
           "  --iters N       iteration budget per phase (cloth: time steps)\n"
           "  --tol X         tolerance (cloth: settle speed m/s; uv: ftol; others: gtol)\n"
@@ -55,7 +57,8 @@ static void usage(FILE *f) {
           "  --h H           cloth: time step in seconds (default 1/60)\n"
           "  --damping C     cloth: mass-proportional damping in 1/s (default 5; < 0: none)\n"
           "  --springs       cloth: mass-spring membrane instead of StVK\n"
-          "  --rigid         arap: move both handles by one rigid motion\n"
+          "  --rigid         arap, embedded: move all handles by one rigid motion\n"
+          "  --linear L      embedded: cholmod (default) or pcg\n"
           "  --dim D         arap: 2 (default on the grid) or 3 (default with --mesh)\n"
           "  --dhat D        contact: activation distance (default 0.01)\n"
           "  --kappa K       contact: barrier stiffness (default 1e3)\n"
@@ -105,6 +108,8 @@ static int parse_option(demo_args *a, int argc, char **argv, int *i) {
   else if (!strcmp(k, "--damping")) a->o.damping = atof(v);
   else if (!strcmp(k, "--every")) a->every = atoi(v) > 0 ? atoi(v) : 1;
   else if (!strcmp(k, "--method")) a->o.method = lc_solve_method_parse(v);
+  else if (!strcmp(k, "--linear") && (!strcmp(v, "cholmod") || !strcmp(v, "pcg")))
+    a->o.linear = strcmp(v, "pcg") ? LC_LIN_CHOLMOD : LC_LIN_PCG;
   else return -1;
   return 0;
 }
@@ -117,7 +122,7 @@ static int parse_args(demo_args *a, int argc, char **argv) {
   const char *env = getenv("LOCAD_MESHES");
   a->o.mesh_dir = env && *env ? env : LC_DEMO_MESH_DIR;
   if (argc < 2 || (a->app = lc_app_parse(argv[1])) < 0) return -1;
-  const int dir_out = a->app == LC_APP_CONTACT || a->app == LC_APP_FRAMES;
+  const int dir_out = a->app == LC_APP_CONTACT || a->app == LC_APP_FRAMES || a->app == LC_APP_EMBEDDED;
   snprintf(a->out, sizeof a->out, dir_out ? "%s-out" : "%s.obj", argv[1]);
   for (int i = 2; i < argc; ++i)
     if (parse_option(a, argc, argv, &i)) {
@@ -127,6 +132,10 @@ static int parse_args(demo_args *a, int argc, char **argv) {
   if (a->o.method == LC_ENOTFOUND) return -1;
   a->o.out = strcmp(a->out, "-") ? a->out : NULL;
   if (dir_out) a->o.out_dir = a->o.out, a->o.out = NULL;
+  if (a->app == LC_APP_EMBEDDED && a->o.out_dir) {
+    snprintf(a->obj, sizeof a->obj, "%s/deformed.obj", a->o.out_dir);
+    a->o.out = a->obj;
+  }
   return 0;
 }
 
@@ -140,6 +149,9 @@ static int print_event(void *user, const lc_app_event *ev) {
   else if (!strcmp(ev->app, "frames"))
     printf("%-6s gn  it %3d  E %.9e  smoothness %.6e  curl %.6e  |g| %.3e  t %.2fs\n", ev->app, ev->iter,
            ev->energy, ev->smooth, ev->curl, ev->gnorm, ev->t);
+  else if (!strcmp(ev->app, "embedded"))
+    printf("%-8s gn  it %3d  E %.9e  |g| %.3e  handles %.3e  |A^T A - I| %.3e  t %.2fs\n", ev->app, ev->iter,
+           ev->energy, ev->gnorm, ev->handle_err, ev->orth_err, ev->t);
   else if (!strcmp(ev->app, "cloth"))
     printf("%-6s %-6s step %5d  E %+.9e  |f| %.3e  newton %2.0f  vmax %.3e  t %.2fs\n", ev->app,
            ev->phase, ev->iter, ev->energy, ev->gnorm, ev->step, ev->speed, ev->t);
@@ -168,6 +180,11 @@ static void print_result(const demo_args *a, const lc_app_result *r) {
   if (a->app == LC_APP_FRAMES) printf("  faces with Im(beta conj alpha) <= 0: %d\n", r->n_flipped);
   if (a->app == LC_APP_FRAMES && a->o.out_dir)
     printf("  wrote %s/{field.rawfield, iters.jsonl, final.png}\n", a->o.out_dir);
+  if (a->app == LC_APP_EMBEDDED)
+    printf("  %d handle vertices, max handle error %.3e, max |A^T A - I| %.3e\n", r->n_handles, r->handle_err,
+           r->orth_err);
+  if (a->app == LC_APP_EMBEDDED && a->o.out_dir)
+    printf("  wrote %s/{iters.jsonl, before.png, after.png}\n", a->o.out_dir);
   if (a->app == LC_APP_UV) printf("  flipped %d, max |tutte - reference| %.3e\n", r->n_flipped, r->tutte_diff);
   if (a->app == LC_APP_SPHERE)
     printf("  flipped %d (radial start: %d, untangled in %d sweeps)\n", r->n_flipped, r->n_flipped0,

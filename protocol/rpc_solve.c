@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rpc_impl.h"
+#include "solvers/lin_block.h"
 
 /* ---- problem.eval ------------------------------------------------------ */
 
@@ -159,7 +160,7 @@ static int solve_options(const lc_problem *p, const msgpack_object *params, lc_s
   static const char *known[] = {"max_iters", "gtol", "dtol", "ftol", "time_budget", "lbfgs_m",
                                 "ls_c", "ls_shrink", "ls_max", "max_step_frac", "project", "reg",
                                 "lm_lambda", "sphere_var", "linear", "lin_rtol", "lin_max_iters",
-                                "progress_every"};
+                                "lin_block", "progress_every"};
   const msgpack_object *m = NULL;
   int64_t i64;
   char lin[16];
@@ -181,6 +182,9 @@ static int solve_options(const lc_problem *p, const msgpack_object *params, lc_s
   OPT_INT("lbfgs_m", 1, 1000, o->lbfgs_m)
   OPT_INT("ls_max", 1, 1000, o->ls_max)
   OPT_INT("lin_max_iters", 1, 100000000, o->lin.max_iters)
+  OPT_INT("lin_block", 1, LC_LIN_MAX_BLOCK, o->lin.block)
+  if (!code && lc_codec_get(m, "lin_block"))
+    o->lin.precond = o->lin.block > 1 ? LC_PRECOND_BLOCK_JACOBI : LC_PRECOND_JACOBI;
   OPT_INT("progress_every", 0, INT32_MAX, *every)
   OPT_DBL("gtol", o->gtol)
   OPT_DBL("dtol", o->dtol)

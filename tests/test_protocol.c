@@ -902,6 +902,19 @@ START_TEST(session_full) {
   pstr(pk, "max_iterz");
   msgpack_pack_int(pk, 3);
   fails(&s, LC_RPC_EPARAMS);
+  /* a PCG block out of [1, 32]: range errors; a string: a type error */
+  for (int bad = 0; bad < 3; ++bad) {
+    pk = begin(&s, "problem.solve");
+    msgpack_pack_map(pk, 2);
+    pstr(pk, "problem");
+    msgpack_pack_int64(pk, pid);
+    pstr(pk, "options");
+    msgpack_pack_map(pk, 1);
+    pstr(pk, "lin_block");
+    if (bad < 2) msgpack_pack_int(pk, bad ? 33 : 0);
+    else pstr(pk, "12");
+    fails(&s, bad < 2 ? LC_RPC_EINVAL : LC_RPC_EPARAMS);
+  }
   pk = begin(&s, "problem.solve");
   msgpack_pack_map(pk, 2);
   pstr(pk, "problem");
@@ -1303,6 +1316,89 @@ static void pack_dev_int(msgpack_packer *pk, const void *a) { msgpack_pack_int(p
 /* server.info lists the devices (CPU first); problem.create places problems on
  * the device asked for, or fails saying why.  Holds for CPU-only builds and
  * CUDA builds with or without a GPU: cuda:0 works iff server.info lists it. */
+/* Variables of 12 components and a 24-variable residual term over the wire:
+ * dimension 13 is refused, ed_reg takes no explicit PSD projection, and
+ * without one its Gauss-Newton solve runs. */
+START_TEST(session_twelve_components) {
+  session s;
+  s_open(&s);
+  static const char obj[] = "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nf 1 2 3 4\n";
+  msgpack_packer *pk = begin(&s, "mesh.load_obj");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "data");
+  pstr(pk, obj);
+  const int64_t mid = res_int(ok(&s), "mesh");
+  pk = begin(&s, "problem.create");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "mesh");
+  msgpack_pack_int64(pk, mid);
+  const int64_t pid = res_int(ok(&s), "problem");
+  double init[48] = {0}; /* t = 0, A = 2 I: the rotation residuals pull A back to I */
+  for (int v = 0; v < 4; ++v) init[12 * v + 3] = init[12 * v + 7] = init[12 * v + 11] = 2.0;
+  const int64_t shape[2] = {4, 12};
+  for (int dim = 13; dim >= 12; --dim) {
+    pk = begin(&s, "problem.add_variable");
+    msgpack_pack_map(pk, dim == 12 ? 4 : 3);
+    if (dim == 12) {
+      pstr(pk, "init");
+      pack_arr(pk, "f8", 2, shape, init, sizeof init);
+    }
+    pstr(pk, "problem");
+    msgpack_pack_int64(pk, pid);
+    pstr(pk, "name");
+    pstr(pk, "node");
+    pstr(pk, "dim");
+    msgpack_pack_int(pk, dim);
+    if (dim == 13) fails(&s, LC_RPC_EINVAL);
+    else ck_assert_int_eq(res_int(ok(&s), "n"), 4);
+  }
+  for (int project = 1; project >= 0; --project) {
+    pk = begin(&s, "problem.add_term");
+    msgpack_pack_map(pk, project ? 4 : 3);
+    pstr(pk, "problem");
+    msgpack_pack_int64(pk, pid);
+    pstr(pk, "energy");
+    pstr(pk, "ed_reg");
+    pstr(pk, "var");
+    pstr(pk, "node");
+    if (project) {
+      pstr(pk, "project");
+      msgpack_pack_true(pk);
+      fails(&s, LC_RPC_EINVAL);
+    } else {
+      ck_assert_int_eq(res_int(ok(&s), "n_elems"), 5);
+    }
+  }
+  pk = begin(&s, "problem.add_term");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "energy");
+  pstr(pk, "ed_rot");
+  pstr(pk, "var");
+  pstr(pk, "node");
+  ok(&s);
+  pk = begin(&s, "problem.solve");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "method");
+  pstr(pk, "gauss_newton");
+  pstr(pk, "options");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "linear");
+  pstr(pk, "pcg");
+  pstr(pk, "lin_block");
+  msgpack_pack_int(pk, 12);
+  pstr(pk, "progress_every");
+  msgpack_pack_int(pk, 0);
+  const msgpack_object *res = ok(&s);
+  ck_assert_double_lt(res_dbl(res, "gnorm"), 1e-8);
+  ck_assert_double_lt(res_dbl(res, "energy"), 1e-12);
+  s_close(&s);
+}
+END_TEST
+
 START_TEST(session_devices) {
   session s;
   grid g;
@@ -1398,6 +1494,7 @@ static Suite *protocol_suite(void) {
   tcase_add_test(tc, session_full);
   tcase_add_test(tc, session_obj_and_step);
   tcase_add_test(tc, session_contact);
+  tcase_add_test(tc, session_twelve_components);
   tcase_add_test(tc, session_devices);
   suite_add_tcase(s, tc);
   return s;

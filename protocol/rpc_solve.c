@@ -154,13 +154,29 @@ static int on_progress(void *user, const lc_iter_stats *it) {
   return 0;
 }
 
+/* Reads options.condense {var, first, count}: components [first, first +
+ * count) of every entity of var eliminated by static condensation. */
+static int condense_option(const lc_problem *p, const msgpack_object *cm, lc_solve_opts *o, lc_error *err) {
+  int64_t first = 0, count = 0;
+  int dim = 0;
+  lc_var_loc loc;
+  if (cm->type != MSGPACK_OBJECT_MAP) return RPC_FAIL(err, LC_RPC_EPARAMS, "options.condense must be a map");
+  int code = rpc_get_var(p, cm, "var", &o->condense_var, err);
+  if (!code) lc_problem_var_info(p, o->condense_var, &loc, &dim, NULL, NULL);
+  if (!code) code = rpc_pcode(lc_codec_get_int(cm, "first", 1, 0, dim - 1, 0, &first, err));
+  if (!code) code = rpc_pcode(lc_codec_get_int(cm, "count", 1, 1, dim - first, 1, &count, err));
+  o->condense_c0 = (int)first;
+  o->condense_c1 = (int)(first + count);
+  return code;
+}
+
 /* Reads the "options" map into o (method already set); unknown keys are errors. */
 static int solve_options(const lc_problem *p, const msgpack_object *params, lc_solve_opts *o,
                          int *every, lc_error *err) {
   static const char *known[] = {"max_iters", "gtol", "dtol", "ftol", "time_budget", "lbfgs_m",
                                 "ls_c", "ls_shrink", "ls_max", "max_step_frac", "project", "reg",
                                 "lm_lambda", "sphere_var", "linear", "lin_rtol", "lin_max_iters",
-                                "lin_block", "progress_every"};
+                                "lin_block", "condense", "progress_every"};
   const msgpack_object *m = NULL;
   int64_t i64;
   char lin[16];
@@ -205,6 +221,7 @@ static int solve_options(const lc_problem *p, const msgpack_object *params, lc_s
                 !(o->max_step_frac > 0 && o->max_step_frac <= 1) || o->lin.rtol <= 0))
     code = RPC_FAIL(err, LC_RPC_EINVAL, "options: a tolerance, factor or budget is out of range");
   if (!code && lc_codec_get(m, "sphere_var")) code = rpc_get_var(p, m, "sphere_var", &o->sphere_var, err);
+  if (!code && lc_codec_get(m, "condense")) code = condense_option(p, lc_codec_get(m, "condense"), o, err);
   if (!code) code = rpc_pcode(lc_codec_get_str(m, "linear", 0, lin, sizeof lin, err));
   if (!code && lin[0]) {
     if (!strcmp(lin, "cholmod")) o->linear = LC_LIN_CHOLMOD;

@@ -13,6 +13,7 @@
 
 #include "lc_error.h"
 #include "problem.h"
+#include "solvers/condense.h"
 #include "solvers/linsolve.h"
 #include "workloads.h"
 
@@ -612,6 +613,99 @@ static void det_run(const tcsr *m, int threads, double *x_pcg, double *x_cg) {
   free(b);
 }
 
+/* Static condensation (condense.h): 40 entities of dimension 5 with
+ * components [1, 4) eliminated, plus 7 DOFs of another variable; the
+ * eliminated DOFs couple within their entity and to kept DOFs only (the
+ * pattern also holds structural zeros between entities).  Condensed solves
+ * with Cholesky and with PCG inside match the direct solve; a second solve
+ * with new values reuses the pattern; a non-zero coupling between two
+ * entities' eliminated DOFs and a bad component range are refused. */
+START_TEST(test_condense) {
+  const int ne = 40, dim = 5, c0 = 1, c1 = 4, extra = 7;
+  const int32_t n = ne * dim + extra;
+  double *a = calloc((size_t)n * n, sizeof *a), *b = malloc(sizeof *b * (size_t)n);
+  char *pat = calloc((size_t)n * n, 1);
+  lc_lin_cond cond = {.off = 0, .n = ne, .dim = dim, .c0 = c0, .c1 = c1};
+  for (int pass = 0; pass < 3; ++pass) {
+    memset(a, 0, sizeof *a * (size_t)n * n);
+    for (int32_t i = 0; i < n; ++i)
+      for (int k = 0; k < 6; ++k) {
+        const int32_t j = (int32_t)urand(0.0, n);
+        const int ei = i < ne * dim && (i % dim) >= c0 && (i % dim) < c1;
+        const int ej = j < ne * dim && (j % dim) >= c0 && (j % dim) < c1;
+        if (j == i) continue;
+        pat[(int64_t)i * n + j] = pat[(int64_t)j * n + i] = 1;
+        if (ei && ej && i / dim != j / dim) continue; /* a structural zero */
+        a[(int64_t)i * n + j] = a[(int64_t)j * n + i] = urand(-1.0, 1.0);
+      }
+    for (int e = 0; e < ne; ++e) /* dense eliminated blocks */
+      for (int r = c0; r < c1; ++r)
+        for (int t = c0; t < r; ++t) {
+          const int64_t i = e * dim + r, j = e * dim + t;
+          a[i * n + j] = a[j * n + i] = urand(-1.0, 1.0);
+          pat[i * n + j] = pat[j * n + i] = 1;
+        }
+    for (int32_t i = 0; i < n; ++i) {
+      double sum = 0.0;
+      for (int32_t j = 0; j < n; ++j) sum += j == i ? 0.0 : fabs(a[(int64_t)i * n + j]);
+      a[(int64_t)i * n + i] = sum + urand(0.1, 1.0);
+      pat[(int64_t)i * n + i] = 1;
+      b[i] = urand(-1.0, 1.0);
+    }
+    if (pass == 2) { /* a real coupling between entities 0 and 1 */
+      a[(int64_t)1 * n + dim + 2] = a[(int64_t)(dim + 2) * n + 1] = 0.5;
+      pat[(int64_t)1 * n + dim + 2] = pat[(int64_t)(dim + 2) * n + 1] = 1;
+    }
+    tcsr m;
+    tcsr_init(&m, n, (int64_t)n * n);
+    for (int32_t i = 0; i < n; ++i) {
+      m.rowptr[i + 1] = m.rowptr[i];
+      for (int32_t j = 0; j < n; ++j)
+        if (pat[(int64_t)i * n + j]) tcsr_push(&m, i, j, a[(int64_t)i * n + j]);
+    }
+    const lc_csr A = tcsr_view(&m);
+    lc_error err;
+    lc_lin_opts o = {0};
+    lc_lin_stats st;
+    double *x0 = calloc((size_t)n, sizeof *x0), *x1 = calloc((size_t)n, sizeof *x1);
+    static lc_linsolve *direct;
+    static lc_condense *cc, *cp;
+    if (!direct) {
+      ck_assert_int_eq(lc_linsolve_create(LC_LIN_CHOLMOD, n, &direct, &err), LC_OK);
+      ck_assert_int_eq(lc_condense_create(LC_LIN_CHOLMOD, &cc, &err), LC_OK);
+      ck_assert_int_eq(lc_condense_create(LC_LIN_PCG, &cp, &err), LC_OK);
+    }
+    ck_assert_int_eq(lc_linsolve_solve(direct, &A, b, x0, &o, &st, &err), LC_OK);
+    o.cond = cond;
+    if (pass == 2) {
+      ck_assert_int_eq(lc_condense_solve(cc, &A, b, x1, &o, &st, &err), LC_EINVAL);
+      ck_assert_msg(strstr(err.msg, "coupled") != NULL, "%s", err.msg);
+      o.cond.c1 = dim + 1;
+      ck_assert_int_eq(lc_condense_solve(cc, &A, b, x1, &o, &st, &err), LC_EINVAL);
+    } else {
+      ck_assert_msg(lc_condense_solve(cc, &A, b, x1, &o, &st, &err) == LC_OK, "%s", err.msg);
+      for (int32_t i = 0; i < n; ++i) ck_assert_msg(fabs(x1[i] - x0[i]) < 1e-10, "cholmod %d: %g vs %g", i, x1[i], x0[i]);
+      o.rtol = 1e-13;
+      o.max_iters = 10000;
+      ck_assert_msg(lc_condense_solve(cp, &A, b, x1, &o, &st, &err) == LC_OK, "%s", err.msg);
+      for (int32_t i = 0; i < n; ++i) ck_assert_msg(fabs(x1[i] - x0[i]) < 1e-9, "pcg %d: %g vs %g", i, x1[i], x0[i]);
+    }
+    free(x0);
+    free(x1);
+    tcsr_free(&m);
+    if (pass == 2) {
+      lc_linsolve_destroy(direct);
+      lc_condense_destroy(cc);
+      lc_condense_destroy(cp);
+      direct = NULL;
+    }
+  }
+  free(a);
+  free(b);
+  free(pat);
+}
+END_TEST
+
 START_TEST(test_determinism) {
   tcsr m;
   grid_laplacian(&m, 140, 0.2); /* 19600 rows: the parallel paths run */
@@ -732,6 +826,7 @@ static Suite *linsolve_suite(void) {
   tcase_add_test(tc, test_cg_matfree);
   tcase_add_test(tc, test_cg_truncated);
   tcase_add_test(tc, test_errors);
+  tcase_add_test(tc, test_condense);
   tcase_add_test(tc, test_determinism);
   tcase_add_test(tc, test_workload_hessian);
   suite_add_tcase(s, tc);

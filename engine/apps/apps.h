@@ -98,6 +98,8 @@ typedef struct lc_app_opts {
   const int32_t *constrain; /* frames: the constrained faces (n_constrain; 0: face 0) */
   int32_t n_constrain;
   lc_lin_kind linear;   /* embedded: LC_LIN_CHOLMOD (default) or LC_LIN_PCG */
+  int no_condense;      /* embedded: solve the full system instead of eliminating the nodes'
+                           matrices first by static condensation (the default) */
   const char *out_dir;  /* contact: frames/, steps.jsonl and final.png go here; frames:
                            field.rawfield, iters.jsonl, final.png; NULL: none */
   lc_app_report_fn report;

@@ -59,6 +59,8 @@ static void usage(FILE *f) {
           "  --springs       cloth: mass-spring membrane instead of StVK\n"
           "  --rigid         arap, embedded: move all handles by one rigid motion\n"
           "  --linear L      embedded: cholmod (default) or pcg\n"
+          "  --no-condense   embedded: solve the full system (default: the nodes' matrices are\n"
+          "                  eliminated first by static condensation)\n"
           "  --dim D         arap: 2 (default on the grid) or 3 (default with --mesh)\n"
           "  --dhat D        contact: activation distance (default 0.01)\n"
           "  --kappa K       contact: barrier stiffness (default 1e3)\n"
@@ -80,6 +82,7 @@ static int parse_flag(demo_args *a, const char *k) {
   int *flag = !strcmp(k, "--springs") ? &a->o.cloth_springs
               : !strcmp(k, "--rigid") ? &a->o.arap_rigid
               : !strcmp(k, "--quiet") ? &a->quiet
+              : !strcmp(k, "--no-condense") ? &a->o.no_condense
                                       : NULL;
   if (flag) *flag = 1;
   return flag ? 0 : -1;

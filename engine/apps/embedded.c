@@ -10,7 +10,9 @@
  * diagonal and the side ones up (+y) by 10% (opts.arap_rigid: all four by
  * one rigid motion instead, 30 degrees about y and a shift along x, whose
  * exact solution has zero energy).  Gauss-Newton, one iteration at a time,
- * with the direct solve (CHOLMOD) or block-Jacobi PCG (opts.linear), until
+ * with the direct solve (CHOLMOD) or block-Jacobi PCG (opts.linear), the
+ * nodes' matrices first eliminated by static condensation (their
+ * Gauss-Newton block is 9 x 9 diagonal per node; opts.no_condense: not), until
  * |g|_inf <= tol (default 1e-9) or the iteration budget (default 20).
  * Under opts.out_dir it writes iters.jsonl (one record per iteration:
  * energy, |g|, the handle and orthogonality errors, times), before.png and
@@ -134,6 +136,11 @@ static int ed_setup(ed_run *s, const lc_app_opts *o, lc_error *err) {
   s->so.max_iters = 1;
   s->so.gtol = o->tol > 0.0 ? o->tol : ED_TOL;
   s->so.linear = o->linear;
+  if (!o->no_condense) { /* the matrices A_i: their Gauss-Newton block is diagonal per node */
+    s->so.condense_var = 0;
+    s->so.condense_c0 = 3;
+    s->so.condense_c1 = 12;
+  }
   if (o->linear == LC_LIN_PCG) {
     s->so.lin.precond = LC_PRECOND_BLOCK_JACOBI;
     s->so.lin.block = 12; /* one node */

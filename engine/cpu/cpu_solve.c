@@ -11,6 +11,7 @@
 
 #include "cpu/cpu_impl.h"
 #include "problem_impl.h"
+#include "solvers/condense.h"
 #include "solvers/sstep.h"
 
 #define PAR_MIN 32768 /* vectors shorter than this stay serial */
@@ -80,6 +81,7 @@ int lc_cpu_max_step(lc_backend *b, lc_problem *p, const double *x, const double 
 /* The context's linear solver state. */
 typedef struct cpu_lin {
   lc_linsolve *lin;
+  lc_condense *cond; /* static condensation, made on first use */
   lc_lin_kind kind;
   int64_t n;
 } cpu_lin;
@@ -90,6 +92,7 @@ void lc_cpu_lin_free(lc_backend *b) {
   cpu_lin *l = c ? c->lin : NULL;
   if (!l) return;
   lc_linsolve_destroy(l->lin);
+  lc_condense_destroy(l->cond);
   free(l);
   c->lin = NULL;
 }
@@ -149,7 +152,9 @@ int lc_cpu_lin_solve(lc_backend *b, lc_problem *p, const lc_lin_req *q, lc_error
   } else {
     const lc_csr A = {(int32_t)p->n_dofs, (int32_t)p->n_dofs, p->nnz, p->rowptr, p->col,
                       b->ops->hess_values(b, p)};
-    rc = lc_linsolve_solve(l->lin, &A, q->rhs, q->sol, &lo, &st, err);
+    if (lo.cond.n > 0 && !l->cond) rc = lc_condense_create(q->kind, &l->cond, err);
+    if (!rc && lo.cond.n > 0) rc = lc_condense_solve(l->cond, &A, q->rhs, q->sol, &lo, &st, err);
+    else if (!rc) rc = lc_linsolve_solve(l->lin, &A, q->rhs, q->sol, &lo, &st, err);
   }
   *q->iters = st.iters;
   *q->fail = rc == LC_ENUMERIC;

@@ -326,6 +326,9 @@ static int check_req(lc_backend *b, const lc_problem *p, const lc_lin_req *q, lc
       (q->opts.precond != LC_PRECOND_JACOBI && q->opts.precond != LC_PRECOND_BLOCK_JACOBI))
     return lc_error_set(err, LC_EINVAL, "%s: lin_prepare: preconditioner %d with block %d (1..%d)", b->id,
                         (int)q->opts.precond, q->opts.block, LC_LIN_MAX_BLOCK);
+  if (q->opts.cond.n > 0)
+    return lc_error_set(err, LC_ENOTSUP, "%s: lin_prepare: static condensation (condense) runs on the CPU backend only",
+                        b->id);
   if (q->kind != LC_LIN_CHOLMOD && (!o->vaxpy || !o->vdot || !o->step || !o->loop || !o->branch || !o->eval))
     return lc_error_set(err, LC_ENOTSUP, "%s: lin_prepare: the backend lacks the solver-program ops", b->id);
   const lc_cu_ctx *c = lc_cu(b);

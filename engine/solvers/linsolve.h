@@ -29,6 +29,15 @@ typedef enum {
 
 typedef enum { LC_PRECOND_JACOBI = 0, LC_PRECOND_BLOCK_JACOBI = 1 } lc_precond;
 
+/* DOFs to eliminate by static condensation (condense.h): components
+ * [c0, c1) of the n entities of a variable of dimension dim whose first DOF
+ * is off.  n = 0: none. */
+typedef struct lc_lin_cond {
+  int64_t off;
+  int32_t n;
+  int dim, c0, c1;
+} lc_lin_cond;
+
 /* Options of a linear solve (zero-initialised = defaults). */
 typedef struct lc_lin_opts {
   double rtol;       /* CG: stop when |r| <= rtol |b| (default 1e-8) */
@@ -36,6 +45,7 @@ typedef struct lc_lin_opts {
   lc_precond precond;/* PCG preconditioner (default Jacobi) */
   int block;         /* block size for block-Jacobi (default 3) */
   double reg;        /* shift added to the diagonal: A + reg I (Cholesky, PCG; default 0) */
+  lc_lin_cond cond;  /* static condensation before Cholesky or PCG (CPU backend; n = 0: none) */
 } lc_lin_opts;
 
 /* What a solve did. */

@@ -63,6 +63,7 @@ void lc_solve_opts_default(lc_solve_opts *o, lc_solve_method method) {
   o->reg = 1e-9;
   o->lm_lambda = 1e-3;
   o->sphere_var = -1;
+  o->condense_var = -1;
 }
 
 /* Creates a solver for problem p. */
@@ -409,6 +410,17 @@ static int check_opts(const lc_solver *s, const lc_solve_opts *o, lc_error *err)
   if (o->method >= LC_SOLVE_NEWTON &&
       (o->linear < LC_LIN_CHOLMOD || o->linear > LC_LIN_CG_MATFREE))
     return lc_error_set(err, LC_EINVAL, "solve: unknown linear solver %d", (int)o->linear);
+  if (o->condense_var >= 0) {
+    int dim;
+    lc_var_loc loc;
+    if (lc_problem_var_info(s->p, o->condense_var, &loc, &dim, NULL, NULL))
+      return lc_error_set(err, LC_EINVAL, "solve: condense_var %d is not a variable", o->condense_var);
+    if (o->condense_c0 < 0 || o->condense_c1 > dim || o->condense_c1 <= o->condense_c0)
+      return lc_error_set(err, LC_EINVAL, "solve: condense components [%d, %d) must lie in [0, %d)", o->condense_c0,
+                          o->condense_c1, dim);
+    if (o->method < LC_SOLVE_NEWTON || o->linear == LC_LIN_CG_MATFREE)
+      return lc_error_set(err, LC_EINVAL, "solve: condense needs newton, gauss_newton or lm with cholmod or pcg");
+  }
   if (o->sphere_var >= 0) {
     int dim;
     lc_var_loc loc;
@@ -451,6 +463,13 @@ static void init_lin(lc_solver *s, const lc_solve_opts *o) {
   q->st = s->st;
   q->kind = o->linear;
   q->opts = o->lin;
+  memset(&q->opts.cond, 0, sizeof q->opts.cond);
+  if (o->condense_var >= 0) {
+    lc_var_loc loc;
+    lc_problem_var_info(s->p, o->condense_var, &loc, &q->opts.cond.dim, &q->opts.cond.n, &q->opts.cond.off);
+    q->opts.cond.c0 = o->condense_c0;
+    q->opts.cond.c1 = o->condense_c1;
+  }
   q->project = o->project;
   q->cached = matfree(o);
   q->shift = &s->st->shift;
@@ -486,7 +505,9 @@ static uint64_t program_key(const lc_solver *s, const lc_solve_opts *o) {
   uint64_t h = 14695981039346656037ull;
   const uint64_t v[] = {(uint64_t)(uintptr_t)s, s->bufgen, (uint64_t)o->method, (uint64_t)o->linear,
                         (uint64_t)o->lin.precond, (uint64_t)o->lin.block, (uint64_t)o->project,
-                        (uint64_t)(int64_t)o->sphere_var, p->gen_terms, p->gen_fixed, p->gen_pattern};
+                        (uint64_t)(int64_t)o->sphere_var, (uint64_t)(int64_t)o->condense_var,
+                        (uint64_t)o->condense_c0, (uint64_t)o->condense_c1, p->gen_terms, p->gen_fixed,
+                        p->gen_pattern};
   for (size_t i = 0; i < sizeof v / sizeof *v; ++i) h = mix(h, v[i]);
   return h ? h : 1;
 }

@@ -85,6 +85,11 @@ typedef struct lc_solve_opts {
   double lm_lambda;       /* LM: initial damping, default 1e-3 */
   int sphere_var;         /* variable constrained to the unit sphere per
                              entity (dimension 3), -1 = none (default) */
+  int condense_var;       /* Newton / GN / LM with Cholesky or PCG: eliminate
+                             components [condense_c0, condense_c1) of every
+                             entity of this variable by static condensation
+                             (solvers/condense.h; CPU), -1 = none (default) */
+  int condense_c0, condense_c1;
   lc_progress_fn progress;
   void *user;
   volatile int *cancel;   /* checked between iterations, may be NULL */

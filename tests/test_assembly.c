@@ -372,7 +372,8 @@ START_TEST(test_errors) {
   ck_assert_int_eq(lc_problem_fix(s.p, 0, 1, oob, NULL, &err), LC_ERANGE);
   ck_assert_int_eq(lc_problem_remove_term(s.p, 0, &err), LC_ENOTFOUND);
   const double nanv[] = {NAN};
-  ck_assert_int_eq(lc_problem_add_variable(s.p, "y", LC_LOC_VERTEX, 5, NULL, NULL, &err), LC_EINVAL);
+  ck_assert_int_eq(lc_problem_add_variable(s.p, "y", LC_LOC_VERTEX, 13, NULL, NULL, &err), LC_EINVAL);
+  ck_assert_int_eq(lc_problem_add_variable(s.p, "y", LC_LOC_VERTEX, 0, NULL, NULL, &err), LC_EINVAL);
   ck_assert_int_eq(lc_problem_add_variable(s.p, "x", LC_LOC_VERTEX, 1, NULL, NULL, &err), LC_EINVAL);
   double *bad = calloc(lc_mesh_nv(s.m), sizeof *bad);
   bad[4] = nanv[0];

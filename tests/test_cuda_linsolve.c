@@ -164,7 +164,7 @@ static double rel_diff(const double *a, const double *b, int64_t n) {
  * solution); returns 0 when the GPU cannot do this kind (reported). */
 static int compare(twin *t, lc_lin_kind kind, lc_precond pre, int block, int cached, const char *what) {
   const int64_t n = t->n;
-  lc_lin_opts o = {1e-13, 20000, pre, block, 0.0};
+  lc_lin_opts o = {.rtol = 1e-13, .max_iters = 20000, .precond = pre, .block = block};
   double *rhs = malloc((size_t)n * sizeof *rhs);
   lin_out a = {calloc((size_t)n, sizeof(double)), 0, 0}, g = {calloc((size_t)n, sizeof(double)), 0, 0};
   lc_workload_direction(rhs, n);
@@ -208,7 +208,7 @@ START_TEST(test_deterministic) {
   twin t;
   twin_make(&t, 5, NULL, 20);
   const int64_t n = t.n;
-  lc_lin_opts o = {1e-10, 1000, LC_PRECOND_BLOCK_JACOBI, 3, 0.0};
+  lc_lin_opts o = {.rtol = 1e-10, .max_iters = 1000, .precond = LC_PRECOND_BLOCK_JACOBI, .block = 3};
   double *rhs = malloc((size_t)n * sizeof *rhs);
   lin_out a = {calloc((size_t)n, sizeof(double)), 0, 0}, b = {calloc((size_t)n, sizeof(double)), 0, 0};
   lc_workload_direction(rhs, n);
@@ -227,7 +227,7 @@ END_TEST
  * is negative (the CPU's linsolve rejects a negative reg), on the CPU. */
 static void expect_fail(twin *t, lc_lin_kind kind, lc_precond pre, double shift, const char *what) {
   const int64_t n = t->n;
-  lc_lin_opts o = {1e-10, 1000, pre, 3, 0.0};
+  lc_lin_opts o = {.rtol = 1e-10, .max_iters = 1000, .precond = pre, .block = 3};
   double *rhs = malloc((size_t)n * sizeof *rhs);
   lin_out a = {calloc((size_t)n, sizeof(double)), 1, 0}, g = {calloc((size_t)n, sizeof(double)), 0, 0};
   lc_workload_direction(rhs, n);

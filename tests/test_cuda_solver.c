@@ -179,6 +179,30 @@ START_TEST(cloth_newton_pcg_matches_cpu) {
 }
 END_TEST
 
+/* Static condensation runs on the CPU backend only: on a GPU the solve is
+ * refused with a message that names it (the problem stays usable). */
+START_TEST(condense_refused_on_gpu) {
+  lc_mesh *m;
+  lc_problem *p = convex(&m, 6, "cuda:0");
+  lc_solver *s;
+  lc_error err;
+  lc_solve_result r;
+  ck_assert_int_eq(lc_solver_create(p, &s, &err), LC_OK);
+  lc_solve_opts o;
+  lc_solve_opts_default(&o, LC_SOLVE_NEWTON);
+  o.condense_var = 0;
+  o.condense_c0 = 2;
+  o.condense_c1 = 3;
+  ck_assert_int_eq(lc_solver_solve(s, &o, &r, &err), LC_ENOTSUP);
+  ck_assert_msg(strstr(err.msg, "condens") != NULL, "%s", err.msg);
+  o.condense_var = -1;
+  ck_assert_msg(lc_solver_solve(s, &o, &r, &err) == LC_OK, "%s", err.msg);
+  lc_solver_destroy(s);
+  lc_problem_destroy(p);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 /* Builds the suite. */
 static Suite *suite(void) {
   Suite *s = suite_create("cuda_solver");
@@ -188,6 +212,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, ring_overflow_delivers_all);
   tcase_add_test(tc, cancel_midway_stops);
   tcase_add_test(tc, cloth_newton_pcg_matches_cpu);
+  tcase_add_test(tc, condense_refused_on_gpu);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -28,21 +28,10 @@ import scipy.sparse.linalg
 import torch
 import functorch
 
+from baseline_common import read_obj
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 WC, WQ, BS, BW = 100.0, 10.0, 0.9, 0.1  # curl/quotient weights, barrier s and w (energy defaults)
-
-
-def read_obj(path):
-    """Vertices and triangles of an OBJ file."""
-    V, F = [], []
-    with open(path) as f:
-        for line in f:
-            p = line.split()
-            if p and p[0] == "v":
-                V.append([float(t) for t in p[1:4]])
-            elif p and p[0] == "f":
-                F.append([int(t.split("/")[0]) - 1 for t in p[1:4]])
-    return np.array(V), np.array(F, dtype=np.int64)
 
 
 def setup(V, F, raw):

@@ -21,7 +21,7 @@
 #include "testutil.h"
 
 #define LC_EL_BY_COLUMNS(n) 1
-#define LC_EINST_TEMPLATE "test_el_cols_einst.h"
+#define LC_EINST_TEMPLATE "cpu/cpu_einst.h" /* the CPU backend's tables, built on the column path */
 #include "ad/lc_ad.h"
 #include "energies/instances.h"
 

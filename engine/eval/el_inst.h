@@ -245,16 +245,6 @@ LC_HD double LC_EL_(el_hess_gn)(const lc_el_term *t, const lc_el_out *o, int32_t
   return t->weight * e;
 }
 
-/* Hessian mode. */
-LC_HD double LC_EL_(el_hess)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
-  return LC_EL_(el_hess_gn)(t, o, s, 0);
-}
-
-/* Gauss-Newton mode. */
-LC_HD double LC_EL_(el_gn)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
-  return LC_EL_(el_hess_gn)(t, o, s, 1);
-}
-
 /* The HVP of element s with its projected Hessian: weighted energy; H v
  * added into o->hv and the gradient into o->g (if o->g). */
 LC_HD double LC_EL_(el_hvp_proj)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
@@ -315,6 +305,16 @@ LC_HD double LC_EL_(el_jac)(const lc_el_term *t, const lc_el_out *o, int32_t s) 
 }
 
 #endif
+
+/* Hessian mode. */
+LC_HD double LC_EL_(el_hess)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  return LC_EL_(el_hess_gn)(t, o, s, 0);
+}
+
+/* Gauss-Newton mode. */
+LC_HD double LC_EL_(el_gn)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  return LC_EL_(el_hess_gn)(t, o, s, 1);
+}
 
 /* ---- chunk functions: sums of element energies in element order ------- */
 

@@ -30,19 +30,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 COLOURS = ["#3c3cc8", "#c82828", "#28a03c", "#dc8c14"]
 
 
-def read_obj(path):
-    """Vertices and triangles of an OBJ file."""
-    V, F = [], []
-    with open(path) as f:
-        for line in f:
-            p = line.split()
-            if p and p[0] == "v":
-                V.append([float(t) for t in p[1:4]])
-            elif p and p[0] == "f":
-                F.append([int(t.split("/")[0]) - 1 for t in p[1:4]])
-    return np.array(V), np.array(F, dtype=np.int32)
-
-
 def handles(V, rigid):
     """Handle vertices, their regions and targets (as the engine app picks them)."""
     diag = np.linalg.norm(V.max(0) - V.min(0))
@@ -106,13 +93,6 @@ def render(path, V, F, region_of_face, lo, hi):
     return True
 
 
-def write_obj(path, V, F):
-    """The deformed mesh as OBJ."""
-    with open(path, "w") as f:
-        f.writelines("v %.9g %.9g %.9g\n" % tuple(v) for v in V)
-        f.writelines("f %d %d %d\n" % tuple(t + 1) for t in F)
-
-
 def main():
     """Builds the problem on the daemon, runs Gauss-Newton and writes the outputs."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
@@ -128,7 +108,7 @@ def main():
                     help="solve the full system (default: the nodes' matrices are eliminated first)")
     ap.add_argument("--out", default="embedded-deformation")
     args = ap.parse_args()
-    V, F = read_obj(os.path.join(args.meshes, args.mesh + ".obj"))
+    V, F = locad.read_obj(os.path.join(args.meshes, args.mesh + ".obj"))
     hv, reg, Q = handles(V, args.rigid)
     nodes = np.zeros((len(V), 12))
     nodes[:, [3, 7, 11]] = 1.0
@@ -165,7 +145,7 @@ def main():
     Vd = V + nodes[:, :3]
     png = render(os.path.join(args.out, "before.png"), V, F, rf, lo, hi)
     render(os.path.join(args.out, "after.png"), Vd, F, rf, lo, hi)
-    write_obj(os.path.join(args.out, "deformed.obj"), Vd, F)
+    locad.write_obj(os.path.join(args.out, "deformed.obj"), Vd, F)
     print("wrote %s/{iters.jsonl, deformed.obj%s}" % (args.out, ", before.png, after.png" if png else ""))
 
 

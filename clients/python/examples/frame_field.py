@@ -26,19 +26,6 @@ import locad  # noqa: E402  pylint: disable=wrong-import-position
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def read_obj(path):
-    """Vertices and triangles of an OBJ file."""
-    V, F = [], []
-    with open(path) as f:
-        for line in f:
-            p = line.split()
-            if p and p[0] == "v":
-                V.append([float(t) for t in p[1:4]])
-            elif p and p[0] == "f":
-                F.append([int(t.split("/")[0]) - 1 for t in p[1:4]])
-    return np.array(V), np.array(F, dtype=np.int32)
-
-
 def frames(V, F):
     """Each face's frame: b1 = normalize(x1 - x0), n = normalize(b1 x (x2 - x0)), b2 = n x b1."""
     x0, x1, x2 = V[F[:, 0]], V[F[:, 1]], V[F[:, 2]]
@@ -115,7 +102,7 @@ def main():
     ap.add_argument("--constrain", default="0", help="comma-separated constrained faces (default 0)")
     ap.add_argument("--out", default="frame-field")
     args = ap.parse_args()
-    V, F = read_obj(os.path.join(args.meshes, "cheburashka.obj"))
+    V, F = locad.read_obj(os.path.join(args.meshes, "cheburashka.obj"))
     b1, b2, n = frames(V, F)
     x = read_rawfield(os.path.join(args.meshes, "cheburashka.rawfield"), b1, b2)
     os.makedirs(args.out, exist_ok=True)

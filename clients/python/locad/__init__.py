@@ -11,6 +11,7 @@ from .client import DEFAULT_ADDRESS, Call, Client, parse_address
 from .errors import (AuthError, BusyError, CancelledError, ConnectionClosed, InternalError,
                      InvalidError, LocadError, MethodError, NoMemoryError, NotFoundError,
                      NumericError, ParamsError, ParseError, ShutdownError, TimeoutError)
+from .problem import read_obj, write_obj
 
 __version__ = "0.1.0"
 
@@ -18,5 +19,5 @@ __all__ = [
     "Client", "Call", "CSR", "NIL", "DEFAULT_ADDRESS", "parse_address", "encode_array", "decode_array",
     "LocadError", "ParseError", "MethodError", "ParamsError", "NotFoundError", "InvalidError",
     "NoMemoryError", "BusyError", "CancelledError", "AuthError", "NumericError", "InternalError",
-    "ShutdownError", "TimeoutError", "ConnectionClosed",
+    "ShutdownError", "TimeoutError", "ConnectionClosed", "read_obj", "write_obj",
 ]

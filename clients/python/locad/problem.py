@@ -107,6 +107,22 @@ def build(client, spec, base):
     return pid, mid, V, F
 
 
+def read_obj(path):
+    """Reads an OBJ's vertices and triangles: (V [nv, 3] float64, F [nf, 3] int32). Face corners may
+    be v, v/vt, v//vn or v/vt/vn; negative indices are relative; polygons are fan-triangulated."""
+    V, F = [], []
+    with open(path) as f:
+        for line in f:
+            p = line.split()
+            if p and p[0] == "v":
+                V.append([float(t) for t in p[1:4]])
+            elif p and p[0] == "f":
+                idx = [int(t.split("/")[0]) for t in p[1:]]
+                idx = [k - 1 if k > 0 else len(V) + k for k in idx]
+                F.extend([idx[0], idx[j], idx[j + 1]] for j in range(1, len(idx) - 1))
+    return np.array(V, dtype=np.float64).reshape(-1, 3), np.array(F, dtype=np.int32).reshape(-1, 3)
+
+
 def write_obj(path, V, F, X=None, uv=None):
     """Writes an OBJ: vertices X (or V when X is None), optional per-vertex UVs, faces F."""
     P = V if X is None else X

@@ -1316,6 +1316,22 @@ static void pack_dev_int(msgpack_packer *pk, const void *a) { msgpack_pack_int(p
 /* server.info lists the devices (CPU first); problem.create places problems on
  * the device asked for, or fails saying why.  Holds for CPU-only builds and
  * CUDA builds with or without a GPU: cuda:0 works iff server.info lists it. */
+/* Begins problem.solve {problem: pid, method: gauss_newton, options: {progress_every: 0, and
+ * n_more keys the caller packs}}. */
+static msgpack_packer *begin_gn(session *s, int64_t pid, int n_more) {
+  msgpack_packer *pk = begin(s, "problem.solve");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "method");
+  pstr(pk, "gauss_newton");
+  pstr(pk, "options");
+  msgpack_pack_map(pk, 1 + (size_t)n_more);
+  pstr(pk, "progress_every");
+  msgpack_pack_int(pk, 0);
+  return pk;
+}
+
 /* Variables of 12 components and a 24-variable residual term over the wire:
  * dimension 13 is refused, ed_reg takes no explicit PSD projection, and
  * without one its Gauss-Newton solve runs. */
@@ -1378,20 +1394,11 @@ START_TEST(session_twelve_components) {
   pstr(pk, "var");
   pstr(pk, "node");
   ok(&s);
-  pk = begin(&s, "problem.solve");
-  msgpack_pack_map(pk, 3);
-  pstr(pk, "problem");
-  msgpack_pack_int64(pk, pid);
-  pstr(pk, "method");
-  pstr(pk, "gauss_newton");
-  pstr(pk, "options");
-  msgpack_pack_map(pk, 3);
+  pk = begin_gn(&s, pid, 2);
   pstr(pk, "linear");
   pstr(pk, "pcg");
   pstr(pk, "lin_block");
   msgpack_pack_int(pk, 12);
-  pstr(pk, "progress_every");
-  msgpack_pack_int(pk, 0);
   const msgpack_object *res = ok(&s);
   ck_assert_double_lt(res_dbl(res, "gnorm"), 1e-8);
   /* condensation over the wire: the matrices eliminated, then bad ranges and types */
@@ -1405,16 +1412,7 @@ START_TEST(session_twelve_components) {
     pstr(pk, "values");
     pack_arr(pk, "f8", 2, shape, init, sizeof init);
     ok(&s);
-    pk = begin(&s, "problem.solve");
-    msgpack_pack_map(pk, 3);
-    pstr(pk, "problem");
-    msgpack_pack_int64(pk, pid);
-    pstr(pk, "method");
-    pstr(pk, "gauss_newton");
-    pstr(pk, "options");
-    msgpack_pack_map(pk, 2);
-    pstr(pk, "progress_every");
-    msgpack_pack_int(pk, 0);
+    pk = begin_gn(&s, pid, 1);
     pstr(pk, "condense");
     if (bad == 3) {
       pstr(pk, "node");

@@ -497,14 +497,16 @@ static int m_mesh_delete(lc_rpc *r, rpc_obj *o, const msgpack_object *params, ms
   return 0;
 }
 
-/* problem.cancel {problem}: the daemon sets the running request's cancel
- * flag itself (it must not queue this behind the solve); nothing to do here. */
+/* problem.cancel {problem} -> {cancelled: 0}: the daemon sets the running
+ * requests' cancel flags itself and answers how many (it must not queue this
+ * behind the solve); without a daemon nothing is in flight. */
 static int m_problem_cancel(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
                             msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
   (void)r; (void)o; (void)call;
   const msgpack_object *ref = lc_codec_get(params, "problem");
   if (!ref) return RPC_FAIL(err, LC_RPC_EPARAMS, "missing parameter 'problem'");
-  msgpack_pack_true(pk);
+  msgpack_pack_map(pk, 1);
+  rpc_kv_int(pk, "cancelled", 0);
   return 0;
 }
 

@@ -180,7 +180,8 @@ static void do_cancel(lc_server *s, lc_conn *c, const msgpack_object *req, uint3
   }
   int n = lc_pool_cancel_problem(s, pid);
   begin_result(pk, msgid);
-  msgpack_pack_true(pk); /* SPEC.md: problem.cancel {problem} -> true */
+  msgpack_pack_map(pk, 1); /* SPEC.md: problem.cancel {problem} -> {cancelled: n} */
+  pack_kv_u64(pk, "cancelled", (uint64_t)(n > 0 ? n : 0));
   lc_log(LC_LOG_INFO, c->id, msgid, "problem.cancel problem=%lld: %d request(s) flagged",
          (long long)pid, n);
 }

@@ -198,17 +198,23 @@ static lc_job *take_queued(lc_server *s, const lc_conn *c) {
   return out;
 }
 
-/* Flags the running jobs of c (every running job when c is NULL; holds mu). */
-static void flag_running(lc_server *s, const lc_conn *c) {
+/* Flags the running jobs of c (every running job when c is NULL; holds mu);
+ * returns how many were not flagged before. */
+static int flag_running(lc_server *s, const lc_conn *c) {
+  int n = 0;
   for (int i = 0; i < s->cfg.workers; i++)
-    if (s->running[i] && (!c || s->running[i]->conn == c)) s->running[i]->cancel = 1;
+    if (s->running[i] && (!c || s->running[i]->conn == c)) {
+      n += !s->running[i]->cancel;
+      s->running[i]->cancel = 1;
+    }
+  return n;
 }
 
 /* Retires a dropped job on the loop thread, replying code unless 0. */
 static void drop_job(lc_server *s, lc_job *j, int code) {
   s->inflight--;
   j->conn->inflight--;
-  s->st.cancelled++;
+  s->st.cancelled += !j->cancel; /* a flagged job was counted when flagged */
   if (code) lc_conn_write_error(j->conn, j->msgid, code, "the daemon is shutting down");
   lc_job_free(j);
 }
@@ -216,7 +222,7 @@ static void drop_job(lc_server *s, lc_job *j, int code) {
 void lc_pool_cancel_conn(lc_server *s, lc_conn *c) {
   uv_mutex_lock(&s->mu);
   lc_job *list = take_queued(s, c);
-  flag_running(s, c);
+  s->st.cancelled += (uint64_t)flag_running(s, c);
   uv_mutex_unlock(&s->mu);
   while (list) {
     lc_job *next = list->next;
@@ -228,7 +234,7 @@ void lc_pool_cancel_conn(lc_server *s, lc_conn *c) {
 void lc_pool_cancel_all(lc_server *s) {
   uv_mutex_lock(&s->mu);
   lc_job *list = take_queued(s, NULL);
-  flag_running(s, NULL);
+  s->st.cancelled += (uint64_t)flag_running(s, NULL);
   uv_mutex_unlock(&s->mu);
   while (list) {
     lc_job *next = list->next;
@@ -241,9 +247,10 @@ int lc_pool_cancel_problem(lc_server *s, int64_t problem) {
   int n = 0;
   uv_mutex_lock(&s->mu);
   for (lc_job *j = s->q_head; j; j = j->next)
-    if (j->problem == problem) j->cancel = 1, n++;
+    if (j->problem == problem) s->st.cancelled += !j->cancel, j->cancel = 1, n++;
   for (int i = 0; i < s->cfg.workers; i++)
-    if (s->running[i] && s->running[i]->problem == problem) s->running[i]->cancel = 1, n++;
+    if (s->running[i] && s->running[i]->problem == problem)
+      s->st.cancelled += !s->running[i]->cancel, s->running[i]->cancel = 1, n++;
   uv_mutex_unlock(&s->mu);
   return n;
 }

@@ -528,6 +528,7 @@ START_TEST(test_long_solve_and_cancel) {
   msgpack_pack_map(pk, 1);
   kv_i(pk, "problem", p1);
   ck_assert_int_eq(call(&b, &r, id, &out, &res), 0);
+  ck_assert_int_eq(get_int(res, "cancelled"), 1); /* SPEC.md: {cancelled: n} */
   ck_assert_msg(next_response(&a, &out), "no response to the cancelled solve");
   ck_assert_int_eq(out.data.via.array.ptr[1].via.u64, 500);
   ck_assert_int_gt(a.notifications, 0);
@@ -553,6 +554,7 @@ START_TEST(test_disconnect_mid_solve) {
   ck_assert_int_eq(stat_of(&b, "in_flight"), 2);
   client_close(&a);
   ck_assert_msg(wait_idle(&b, 10.0) >= 0, "the vanished client's solve was not cancelled");
+  ck_assert_int_eq(stat_of(&b, "cancelled"), 2); /* the running solve and the queued one */
   ck_assert_int_eq(call_simple(&b, ++id, "server.info"), 0);
   client_tcp(&a, &d);
   run_session(&a);
@@ -873,6 +875,7 @@ START_TEST(test_busy) {
   msgpack_pack_map(pk, 1);
   kv_i(pk, "problem", p1);
   ck_assert_int_eq(call(&b, &r, id, &out, &res), 0);
+  ck_assert_int_eq(get_int(res, "cancelled"), 3); /* the running solve and two queued */
   for (uint32_t i = 0; i < 3; i++) { /* the running solve, then the queued ones, in order */
     ck_assert(next_response(&a, &out));
     ck_assert_int_eq(out.data.via.array.ptr[1].via.u64, 800 + i);

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -37,6 +38,30 @@ int lc_codec_str_eq(const msgpack_object *o, const char *s) {
   const size_t n = strlen(s);
   return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
          memcmp(o->via.str.ptr, s, n) == 0;
+}
+
+/* The bytes of a str or bin object. */
+int lc_codec_strbin(const msgpack_object *o, const char **ptr, size_t *len) {
+  if (!o || (o->type != MSGPACK_OBJECT_STR && o->type != MSGPACK_OBJECT_BIN)) return 0;
+  *ptr = o->type == MSGPACK_OBJECT_STR ? o->via.str.ptr : o->via.bin.ptr;
+  *len = o->type == MSGPACK_OBJECT_STR ? o->via.str.size : o->via.bin.size;
+  return 1;
+}
+
+/* Printable copy of len bytes for logs and messages. */
+void lc_codec_printable(char *dst, size_t cap, const char *p, size_t len) {
+  size_t o = 0;
+  for (size_t i = 0; i < len; ++i) {
+    const unsigned char ch = (unsigned char)p[i];
+    const size_t need = ch >= 0x20 && ch < 0x7f && ch != '\\' ? 1 : 4;
+    if (o + need + 4 > cap) { /* room for "..." and the NUL */
+      if (cap >= 4) memcpy(dst + o, "...", 3), o += 3;
+      break;
+    }
+    if (need == 1) dst[o++] = (char)ch;
+    else o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", ch);
+  }
+  dst[o < cap ? o : cap - 1] = '\0';
 }
 
 /* The value for str key in map (NULL when absent or map is not a map). */

@@ -48,6 +48,15 @@ const msgpack_object *lc_codec_get(const msgpack_object *map, const char *key);
 /* 1 when o is a str equal to s. */
 int lc_codec_str_eq(const msgpack_object *o, const char *s);
 
+/* The bytes of o when it is a str or a bin (MessagePack-RPC method names may
+ * be either): sets *ptr and *len and returns 1; else returns 0. */
+int lc_codec_strbin(const msgpack_object *o, const char **ptr, size_t *len);
+
+/* Writes len bytes at p into dst (cap > 0 bytes, always NUL-terminated) for
+ * logs and error messages: printable ASCII as is, any other byte (an
+ * embedded NUL too) as \xHH, cut with "..." when it does not fit. */
+void lc_codec_printable(char *dst, size_t cap, const char *p, size_t len);
+
 /* Integer key in [lo, hi]; absent: def when !required, else LC_EINVAL. */
 int lc_codec_get_int(const msgpack_object *map, const char *key, int required, int64_t lo,
                      int64_t hi, int64_t def, int64_t *out, lc_error *err);

@@ -588,13 +588,15 @@ static int parse_request(const msgpack_object *req, uint32_t *msgid, const rpc_m
     return RPC_FAIL(err, LC_RPC_EPARSE, "msgid must be an unsigned 32-bit integer");
   if (a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[0].via.u64 != 0)
     return RPC_FAIL(err, LC_RPC_EPARSE, "not a request (type must be 0)");
-  if (a[2].type != MSGPACK_OBJECT_STR)
-    return RPC_FAIL(err, LC_RPC_EPARSE, "method must be a string");
+  const char *name;
+  size_t len;
+  if (!lc_codec_strbin(&a[2], &name, &len)) return RPC_FAIL(err, LC_RPC_EPARSE, "method must be a str or bin");
   for (size_t i = 0; i < nm && !*m; ++i)
-    if (lc_codec_str_eq(&a[2], t[i].name)) *m = &t[i];
+    if (strlen(t[i].name) == len && !memcmp(t[i].name, name, len)) *m = &t[i];
   if (!*m) {
-    const int len = a[2].via.str.size > 64 ? 64 : (int)a[2].via.str.size;
-    return RPC_FAIL(err, LC_RPC_EMETHOD, "unknown method '%.*s'", len, a[2].via.str.ptr);
+    char shown[96];
+    lc_codec_printable(shown, sizeof shown, name, len);
+    return RPC_FAIL(err, LC_RPC_EMETHOD, "unknown method '%s'", shown);
   }
   return request_params(&a[3], params, err);
 }

@@ -21,6 +21,7 @@ typedef struct scan_item {
   uint64_t count;   /* elements of a container (map: keys + values) */
   int container;    /* 1: array or map */
   int is_str;       /* 1: str family */
+  int is_bin;       /* 1: bin family */
   int is_int;       /* 1: integer family (value in ival when read) */
 } scan_item;
 
@@ -29,7 +30,7 @@ void lc_scan_limits_default(lc_scan_limits *lim) {
   memset(lim, 0, sizeof *lim);
   lim->max_frame = (size_t)256 << 20;
   lim->max_depth = 16;
-  lim->max_method = 64;
+  lim->max_method = 256;
   lim->max_objects = (uint64_t)1 << 24;
 }
 
@@ -60,7 +61,7 @@ static void decode_head(const uint8_t *p, scan_item *it) {
   if (b <= 0x9f) { it->container = 1; it->count = b & 0x0f; return; }
   if (b <= 0xbf) { it->is_str = 1; it->payload = b & 0x1f; return; }
   switch (b) {
-    case 0xc4: case 0xc5: case 0xc6: it->payload = be_uint(p + 1, it->head - 1); break;
+    case 0xc4: case 0xc5: case 0xc6: it->payload = be_uint(p + 1, it->head - 1); it->is_bin = 1; break;
     case 0xc7: case 0xc8: case 0xc9: it->payload = be_uint(p + 1, it->head - 2); break;
     case 0xca: it->payload = 4; break;
     case 0xcb: it->payload = 8; break;
@@ -122,9 +123,9 @@ static int check_rpc(scan_state *s, size_t pos, const scan_item *it, uint64_t id
     s->msgtype = it->is_int ? small_uint(s->buf + pos, it) : -1;
     return LC_OK;
   }
-  const uint64_t method_idx = s->msgtype == 0 ? 2 : s->msgtype == 2 ? 1 : 0;
-  if (method_idx == 0 || idx != method_idx) return LC_OK;
-  if (!it->is_str) return lc_error_set(err, LC_EPARSE, "method name is not a string");
+  /* requests only: a notification is never answered, whatever its shape */
+  if (s->msgtype != 0 || idx != 2) return LC_OK;
+  if (!it->is_str && !it->is_bin) return lc_error_set(err, LC_EPARSE, "method name is not a str or bin");
   if (it->payload > s->max_method)
     return lc_error_set(err, LC_EPARSE, "method name of %llu bytes (limit %llu)",
                         (unsigned long long)it->payload, (unsigned long long)s->max_method);

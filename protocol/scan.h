@@ -6,7 +6,7 @@
  * lc_scan_frame first: it walks the encoding without allocating and checks
  * the frame size, the nesting depth, that every container count and every
  * str/bin/ext length fits in the bytes that remain, and the length of the
- * method name of RPC messages.  Only a frame it accepts is handed to
+ * method name of RPC requests.  Only a frame it accepts is handed to
  * msgpack-c. */
 #ifndef LC_SCAN_H
 #define LC_SCAN_H
@@ -19,7 +19,7 @@
 typedef struct lc_scan_limits {
   size_t max_frame;      /* bytes of one message (default 256 MiB) */
   int max_depth;         /* container nesting (default 16, at most 32) */
-  size_t max_method;     /* bytes of a method name (default 64) */
+  size_t max_method;     /* bytes of a request's method name (default 256) */
   uint64_t max_objects;  /* MessagePack objects in one frame (default 2^24; 0 = no cap):
                             bounds msgpack-c's allocation (24-48 bytes per object) */
 } lc_scan_limits;
@@ -31,9 +31,10 @@ void lc_scan_limits_default(lc_scan_limits *lim);
  * Returns LC_OK with *frame_len = its size when it is complete and within
  * the limits; LC_OK with *frame_len = 0 when more bytes are needed (and
  * could still make a valid frame); otherwise LC_EPARSE (malformed: the type
- * byte 0xc1, nesting deeper than max_depth, or in an RPC message - a
- * top-level array whose first element is 0 or 2 - a method name that is not
- * a str of at most max_method bytes) or LC_ERANGE (the frame is or must
+ * byte 0xc1, nesting deeper than max_depth, or in an RPC request - a
+ * top-level array whose first element is 0 - a method name that is not a
+ * str or bin of at most max_method bytes; notifications are not checked:
+ * they are never answered) or LC_ERANGE (the frame is or must
  * become larger than max_frame: a str/bin/ext length or a container count -
  * each element at least one byte - that cannot fit; or more than
  * max_objects objects), with a message.  Both errors are final for the

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "codec.h"
 #include "server_impl.h"
 
 #define LC_READ_CHUNK 65536
@@ -135,22 +136,28 @@ static void protocol_error(lc_conn *c, uint32_t msgid, int code, const char *msg
   lc_conn_close(c, 1);
 }
 
-/* Checks the request shape; fills msgid and method. 0 request, 1 notification, -1 bad. */
+/* Checks the message shape; fills msgid and a printable method name (for
+ * logs and the loop-thread dispatch: a name with a NUL or another
+ * non-printable byte shows it as \\xHH, so it matches no method by a
+ * truncated prefix).  0 request, 1 notification (any message [2, ...],
+ * however malformed: it is never answered), -1 bad. */
 static int request_shape(const msgpack_object *o, uint32_t *msgid, char *method, size_t cap) {
   const msgpack_object *a = o->via.array.ptr;
-  if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 3) return -1;
+  const char *name;
+  size_t len;
+  method[0] = '\0';
+  if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 1) return -1;
   if (a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER) return -1;
-  int kind = a[0].via.u64 == 0 && o->via.array.size == 4   ? 0
-             : a[0].via.u64 == 2 && o->via.array.size == 3 ? 1
-                                                          : -1;
-  if (kind == 0 && (a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[1].via.u64 > UINT32_MAX))
-    return -1;
-  const msgpack_object *m = &a[kind == 0 ? 2 : 1];
-  if (kind < 0 || m->type != MSGPACK_OBJECT_STR || m->via.str.size >= cap) return -1;
-  *msgid = kind == 0 ? (uint32_t)a[1].via.u64 : 0;
-  memcpy(method, m->via.str.ptr, m->via.str.size);
-  method[m->via.str.size] = '\0';
-  return kind;
+  if (a[0].via.u64 == 2) {
+    if (o->via.array.size >= 2 && lc_codec_strbin(&a[1], &name, &len)) lc_codec_printable(method, cap, name, len);
+    return 1;
+  }
+  if (a[0].via.u64 != 0 || o->via.array.size != 4) return -1;
+  if (a[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[1].via.u64 > UINT32_MAX) return -1;
+  if (!lc_codec_strbin(&a[2], &name, &len)) return -1;
+  *msgid = (uint32_t)a[1].via.u64;
+  lc_codec_printable(method, cap, name, len);
+  return 0;
 }
 
 /* Dispatches one decoded request (j owned here). */
@@ -163,9 +170,10 @@ static void dispatch(lc_conn *c, lc_job *j) {
     s->st.protocol_errors++;
     lc_log(LC_LOG_WARN, c->id, -1, "not a request [0, msgid, method, params]");
     lc_conn_write_error(c, peek_msgid((const unsigned char *)j->frame, j->frame_len), LC_RPC_EPARSE,
-                        "not a request [0, uint32 msgid, str method, params]");
+                        "not a request [0, uint32 msgid, str or bin method, params]");
   } else if (kind == 1) {
-    lc_log(LC_LOG_DEBUG, c->id, -1, "notification %s ignored", j->method);
+    s->st.notifications_in++;
+    lc_log(LC_LOG_DEBUG, c->id, -1, "notification '%s' ignored", j->method);
   } else if (!c->authed && strcmp(j->method, "auth") && strcmp(j->method, "server.health")) {
     s->st.auth_failures++;
     protocol_error(c, j->msgid, LC_RPC_EAUTH, "authentication required");

@@ -103,7 +103,7 @@ static int token_equal(const char *want, const char *got, size_t got_len) {
   return diff == 0;
 }
 
-#define LC_N_DAEMON_STATS 15
+#define LC_N_DAEMON_STATS 16
 
 /* Packs the daemon's counters as LC_N_DAEMON_STATS map entries. */
 static void pack_daemon_stats(lc_server *s, msgpack_packer *pk) {
@@ -117,6 +117,7 @@ static void pack_daemon_stats(lc_server *s, msgpack_packer *pk) {
   pack_kv_u64(pk, "cancelled", s->st.cancelled);
   pack_kv_u64(pk, "slow_clients_dropped", s->st.slow_dropped);
   pack_kv_u64(pk, "notifications", s->st.notifications);
+  pack_kv_u64(pk, "notifications_received", s->st.notifications_in);
   pack_kv_u64(pk, "bytes_in", s->st.bytes_in);
   pack_kv_u64(pk, "bytes_out", s->st.bytes_out);
   pack_kv_u64(pk, "queue_depth", lc_pool_depth(s));

@@ -48,7 +48,7 @@ typedef struct lc_job {
   uint32_t msgid;
   int64_t problem;           /* params.problem or -1 */
   int notify_count;
-  char method[72];
+  char method[1040]; /* printable (lc_codec_printable): 256 bytes, 4 per escaped byte */
   char *frame;               /* the request bytes that req references */
   size_t frame_len;
   msgpack_unpacked req;
@@ -67,6 +67,7 @@ typedef struct lc_notif {
 typedef struct lc_stats {
   uint64_t conns_total, requests, responses, protocol_errors, busy, auth_failures;
   uint64_t cancelled, slow_dropped, bytes_in, bytes_out, notifications;
+  uint64_t notifications_in; /* notifications received (never answered) */
 } lc_stats;
 
 struct lc_server {

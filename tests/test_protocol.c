@@ -184,36 +184,34 @@ END_TEST
 START_TEST(scan_method_names) {
   msgpack_sbuffer sb;
   msgpack_packer pk;
-  char name[80];
+  char name[300];
   memset(name, 'm', sizeof name);
   msgpack_sbuffer_init(&sb);
   msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-  /* 65-byte method */
-  msgpack_pack_array(&pk, 4);
-  msgpack_pack_int(&pk, 0);
-  msgpack_pack_int(&pk, 1);
-  msgpack_pack_str(&pk, 65);
-  msgpack_pack_str_body(&pk, name, 65);
-  msgpack_pack_map(&pk, 0);
-  expect_scan((const uint8_t *)sb.data, sb.size, NULL, LC_EPARSE);
-  msgpack_sbuffer_clear(&sb);
-  /* 64 bytes is fine */
-  msgpack_pack_array(&pk, 4);
-  msgpack_pack_int(&pk, 0);
-  msgpack_pack_int(&pk, 1);
-  msgpack_pack_str(&pk, 64);
-  msgpack_pack_str_body(&pk, name, 64);
-  msgpack_pack_map(&pk, 0);
-  expect_scan((const uint8_t *)sb.data, sb.size, NULL, LC_OK);
-  msgpack_sbuffer_clear(&sb);
-  /* method not a str, request and notification (uint8-encoded type too) */
+  /* request method names: str or bin of up to 256 bytes; 257 is refused, as a notification is not */
+  for (int bin = 0; bin < 2; ++bin)
+    for (int len = 256; len <= 257; ++len)
+      for (int note = 0; note < 2; ++note) {
+        msgpack_pack_array(&pk, note ? 3 : 4);
+        msgpack_pack_int(&pk, note ? 2 : 0);
+        if (!note) msgpack_pack_int(&pk, 1);
+        if (bin) msgpack_pack_bin(&pk, (size_t)len), msgpack_pack_bin_body(&pk, name, (size_t)len);
+        else msgpack_pack_str(&pk, (size_t)len), msgpack_pack_str_body(&pk, name, (size_t)len);
+        msgpack_pack_map(&pk, 0);
+        expect_scan((const uint8_t *)sb.data, sb.size, NULL, len > 256 && !note ? LC_EPARSE : LC_OK);
+        msgpack_sbuffer_clear(&sb);
+      }
+  /* method neither str nor bin: a request is refused (uint8-encoded type too), a notification
+   * passes (it is never answered), a response has no method */
   static const uint8_t req_int[] = {0x94, 0x00, 0x01, 0x05, 0x80};
-  static const uint8_t req_u8[] = {0x94, 0xcc, 0x00, 0x01, 0xc4, 0x01, 'a', 0x80};
-  static const uint8_t note_bin[] = {0x93, 0x02, 0xc4, 0x01, 'a', 0x90};
-  static const uint8_t resp[] = {0x94, 0x01, 0x01, 0xc0, 0x05}; /* a response: no method */
+  static const uint8_t req_u8[] = {0x94, 0xcc, 0x00, 0x01, 0xc0, 0x80};
+  static const uint8_t req_u8_bin[] = {0x94, 0xcc, 0x00, 0x01, 0xc4, 0x01, 'a', 0x80};
+  static const uint8_t note_int[] = {0x93, 0x02, 0x05, 0x90};
+  static const uint8_t resp[] = {0x94, 0x01, 0x01, 0xc0, 0x05};
   expect_scan(req_int, sizeof req_int, NULL, LC_EPARSE);
   expect_scan(req_u8, sizeof req_u8, NULL, LC_EPARSE);
-  expect_scan(note_bin, sizeof note_bin, NULL, LC_EPARSE);
+  expect_scan(req_u8_bin, sizeof req_u8_bin, NULL, LC_OK);
+  expect_scan(note_int, sizeof note_int, NULL, LC_OK);
   expect_scan(resp, sizeof resp, NULL, LC_OK);
   msgpack_sbuffer_destroy(&sb);
 }
@@ -597,6 +595,35 @@ START_TEST(envelope_errors) {
     msgpack_unpacked_destroy(&u);
     ck_assert_int_eq(lc_codec_decode(s.resp.data, s.resp.size, &u, &err), LC_OK);
     ck_assert_int_eq(u.data.via.array.ptr[2].via.array.ptr[0].via.u64, LC_RPC_EPARSE);
+    msgpack_unpacked_destroy(&u);
+  }
+  /* a bin method name works like a str; one with an embedded NUL matches no method (not its
+   * prefix "server.info") and is shown with \x00 */
+  static const uint8_t bin_info[] = {0x94, 0x00, 0x09, 0xc4, 11, 's', 'e', 'r', 'v', 'e', 'r', '.', 'i', 'n', 'f', 'o',
+                                     0x80};
+  static const uint8_t nul_info[] = {0x94, 0x00, 0x0a, 0xad, 's', 'e', 'r', 'v', 'e', 'r', '.', 'i', 'n', 'f', 'o',
+                                     0x00, 'x', 0x80};
+  for (int i = 0; i < 2; ++i) {
+    msgpack_unpacked u;
+    lc_error err;
+    const uint8_t *req = i ? nul_info : bin_info;
+    ck_assert_int_eq(lc_codec_decode((const char *)req, i ? sizeof nul_info : sizeof bin_info, &u, &err), LC_OK);
+    msgpack_sbuffer_clear(&s.resp);
+    msgpack_packer rpk;
+    msgpack_packer_init(&rpk, &s.resp, msgpack_sbuffer_write);
+    lc_rpc_handle(s.r, &u.data, &rpk, NULL);
+    msgpack_unpacked_destroy(&u);
+    ck_assert_int_eq(lc_codec_decode(s.resp.data, s.resp.size, &u, &err), LC_OK);
+    const msgpack_object *e = &u.data.via.array.ptr[2];
+    if (i == 0) {
+      ck_assert_int_eq(e->type, MSGPACK_OBJECT_NIL);
+    } else {
+      ck_assert_int_eq(e->via.array.ptr[0].via.u64, LC_RPC_EMETHOD);
+      const msgpack_object *m = &e->via.array.ptr[1];
+      char msg[256];
+      snprintf(msg, sizeof msg, "%.*s", (int)m->via.str.size, m->via.str.ptr);
+      ck_assert_msg(strstr(msg, "'server.info\\x00x'") != NULL, "%s", msg);
+    }
     msgpack_unpacked_destroy(&u);
   }
   s_close(&s);

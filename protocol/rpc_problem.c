@@ -194,6 +194,8 @@ int rpc_m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   if (!code && el.n >= 0 && (el.shape[0] == 0 || el.shape[0] > INT32_MAX))
     code = RPC_FAIL(err, LC_RPC_EINVAL, "'elements' must have 1 to 2^31-1 rows");
   const int64_t rows = el.n >= 0 ? el.shape[0] : natural_count(o->prob, var, info ? info->kind : 0);
+  if (!code && rows == 0) /* e.g. flaps of a mesh without interior edges: a term that does nothing */
+    code = RPC_FAIL(err, LC_RPC_EINVAL, "energy '%s' has no elements on this mesh: give 'elements'", energy);
   if (!code && info->n_const > 0)
     code = rpc_pcode(lc_codec_get_ndarray(params, "consts", 0, LC_DT_F8, rows, info->n_const, &k, err));
   if (!code) {

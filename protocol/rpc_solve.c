@@ -249,7 +249,12 @@ static int solve_setup(const lc_problem *p, const msgpack_object *params, lc_sol
   return code;
 }
 
-/* Resolves "return" (a list of variable ids/names, or true: all) into vars[*n]. */
+#define RPC_MAX_RETURN 1024 /* entries of a "return" list */
+
+/* Resolves "return" (a list of variable ids/names, or true: all) into
+ * vars[*n]: each variable once, in the order of its first mention (a list
+ * of the same variable repeated must not repeat its values in the answer);
+ * a list longer than RPC_MAX_RETURN is refused. */
 static int get_return(const lc_problem *p, const msgpack_object *params, int **vars, int *n,
                       lc_error *err) {
   const msgpack_object *ret = lc_codec_get(params, "return");
@@ -261,24 +266,29 @@ static int get_return(const lc_problem *p, const msgpack_object *params, int **v
   const int all = ret->type == MSGPACK_OBJECT_BOOLEAN;
   if (!all && ret->type != MSGPACK_OBJECT_ARRAY)
     return RPC_FAIL(err, LC_RPC_EPARAMS, "'return' must be a list of variables or true");
+  if (!all && ret->via.array.size > RPC_MAX_RETURN)
+    return RPC_FAIL(err, LC_RPC_EINVAL, "'return' lists %u entries (at most %d)", ret->via.array.size,
+                    RPC_MAX_RETURN);
   const uint32_t cnt = all ? (uint32_t)nv : ret->via.array.size;
-  *vars = malloc(((size_t)cnt + 1) * sizeof **vars);
-  if (!*vars) return RPC_FAIL(err, LC_RPC_ENOMEM, "out of memory");
+  *vars = malloc(((size_t)nv + 1) * sizeof **vars);
+  uint8_t *seen = calloc((size_t)nv + 1, 1);
+  if (!*vars || !seen) code = RPC_FAIL(err, LC_RPC_ENOMEM, "out of memory");
   for (uint32_t i = 0; !code && i < cnt; ++i) {
-    if (all) {
-      (*vars)[i] = (int)i;
-      continue;
+    int v = (int)i;
+    if (!all) {
+      msgpack_object_kv kv = {.val = ret->via.array.ptr[i]};
+      msgpack_object one = {.type = MSGPACK_OBJECT_MAP};
+      kv.key.type = MSGPACK_OBJECT_STR;
+      kv.key.via.str.ptr = "return";
+      kv.key.via.str.size = 6;
+      one.via.map.size = 1;
+      one.via.map.ptr = &kv;
+      code = rpc_get_var(p, &one, "return", &v, err);
     }
-    msgpack_object_kv kv = {.val = ret->via.array.ptr[i]};
-    msgpack_object one = {.type = MSGPACK_OBJECT_MAP};
-    kv.key.type = MSGPACK_OBJECT_STR;
-    kv.key.via.str.ptr = "return";
-    kv.key.via.str.size = 6;
-    one.via.map.size = 1;
-    one.via.map.ptr = &kv;
-    code = rpc_get_var(p, &one, "return", &(*vars)[i], err);
+    if (!code && !seen[v]) seen[v] = 1, (*vars)[(*n)++] = v;
   }
-  if (!code) *n = (int)cnt;
+  free(seen);
+  if (code) *n = 0;
   return code;
 }
 

@@ -897,8 +897,10 @@ START_TEST(session_full) {
   msgpack_pack_double(pk, 0.8);
   msgpack_pack_double(pk, 0.8);
   msgpack_pack_double(pk, 0.3);
-  pstr(pk, "return");
-  msgpack_pack_array(pk, 1);
+  pstr(pk, "return"); /* the same variable three times: returned once */
+  msgpack_pack_array(pk, 3);
+  pstr(pk, "x");
+  msgpack_pack_int(pk, 0);
   pstr(pk, "x");
   res = ok(&s);
   const int64_t iters = res_int(res, "iters");
@@ -929,6 +931,15 @@ START_TEST(session_full) {
   pstr(pk, "max_iterz");
   msgpack_pack_int(pk, 3);
   fails(&s, LC_RPC_EPARAMS);
+  /* a "return" list of 1025 entries is refused before anything is solved */
+  pk = begin(&s, "problem.solve");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  pstr(pk, "return");
+  msgpack_pack_array(pk, 1025);
+  for (int i = 0; i < 1025; ++i) msgpack_pack_int(pk, 0);
+  fails(&s, LC_RPC_EINVAL);
   /* a PCG block out of [1, 32]: range errors; a string: a type error */
   for (int bad = 0; bad < 3; ++bad) {
     pk = begin(&s, "problem.solve");
@@ -1460,6 +1471,30 @@ START_TEST(session_twelve_components) {
     res = ok(&s);
     ck_assert_double_lt(res_dbl(res, "gnorm"), 1e-8);
     ck_assert_int_gt(res_int(res, "iters"), 0);
+  }
+  /* a term without elements: bending (flaps) on a single triangle is refused, springs are not */
+  pk = begin(&s, "mesh.load_obj");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "data");
+  pstr(pk, "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n");
+  const int64_t tri = res_int(ok(&s), "mesh");
+  pk = begin(&s, "problem.create");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "mesh");
+  msgpack_pack_int64(pk, tri);
+  pack_x3_variable(pk);
+  const int64_t tp = res_int(ok(&s), "problem");
+  for (int e = 0; e < 2; ++e) {
+    pk = begin(&s, "problem.add_term");
+    msgpack_pack_map(pk, 3);
+    pstr(pk, "problem");
+    msgpack_pack_int64(pk, tp);
+    pstr(pk, "energy");
+    pstr(pk, e ? "spring" : "bending");
+    pstr(pk, "var");
+    pstr(pk, "x");
+    if (e) ck_assert_int_eq(res_int(ok(&s), "n_elems"), 3);
+    else fails(&s, LC_RPC_EINVAL);
   }
   s_close(&s);
 }

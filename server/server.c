@@ -26,7 +26,7 @@ void lc_server_config_default(lc_server_config *cfg) {
   cfg->max_frame = (size_t)256 << 20;
   cfg->max_frame_unauth = (size_t)64 << 10;
   cfg->max_inflight = 32;
-  cfg->max_write_queue = (size_t)1 << 30;
+  cfg->max_write_queue = (size_t)64 << 20;
   cfg->max_connections = 1024;
   cfg->shutdown_timeout = 10.0;
   cfg->max_objects = 4096;

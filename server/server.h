@@ -20,7 +20,8 @@ typedef struct lc_server_config {
   size_t max_frame;             /* bytes of one message (default 256 MiB) */
   size_t max_frame_unauth;      /* before authentication (default 64 KiB) */
   unsigned max_inflight;        /* per-connection requests before reading pauses (default 32) */
-  size_t max_write_queue;       /* unsent response bytes before a client is dropped (default 1 GiB) */
+  size_t max_write_queue;       /* unsent response bytes before a client is dropped (default 64 MiB;
+                                  a single larger response is still queued when nothing is pending) */
   unsigned max_connections;     /* open connections (default 1024) */
   double shutdown_timeout;      /* seconds to drain on SIGTERM (default 10) */
   uint64_t max_objects;         /* meshes + problems in the store (default 4096) */

@@ -228,12 +228,21 @@ static int put_plain(lc_ndarray *a, int64_t i, const msgpack_object *o, const ch
   return LC_OK;
 }
 
-/* Decodes a plain msgpack array (flat or array of equal-length arrays). */
+/* Decodes a plain msgpack array (flat or array of equal-length arrays).
+ * Every row's shape is checked before anything is allocated, so the
+ * allocation never exceeds the elements the frame actually holds (a first
+ * row of a million entries over a million empty rows must not reserve
+ * 10^12 numbers). */
 static int decode_plain(const msgpack_object *o, const char *key, lc_ndarray *a, lc_error *err) {
   const uint32_t rows = o->via.array.size;
   const int nested = rows > 0 && o->via.array.ptr[0].type == MSGPACK_OBJECT_ARRAY;
   const uint32_t cols = nested ? o->via.array.ptr[0].via.array.size : 1;
   int rc = LC_OK;
+  for (uint32_t r = 0; nested && r < rows; ++r) {
+    const msgpack_object *row = &o->via.array.ptr[r];
+    if (row->type != MSGPACK_OBJECT_ARRAY || row->via.array.size != cols)
+      return lc_error_set(err, LC_ERANGE, "'%s': row %u is not an array of %u numbers", key, r, cols);
+  }
   a->ndim = nested ? 2 : 1;
   a->shape[0] = rows;
   a->shape[1] = cols;
@@ -245,8 +254,6 @@ static int decode_plain(const msgpack_object *o, const char *key, lc_ndarray *a,
     const msgpack_object *row = &o->via.array.ptr[r];
     if (!nested) {
       rc = put_plain(a, r, row, key, err);
-    } else if (row->type != MSGPACK_OBJECT_ARRAY || row->via.array.size != cols) {
-      rc = lc_error_set(err, LC_ERANGE, "'%s': row %u is not an array of %u numbers", key, r, cols);
     } else {
       for (uint32_t c = 0; c < cols && rc == LC_OK; ++c)
         rc = put_plain(a, (int64_t)r * cols + c, &row->via.array.ptr[c], key, err);

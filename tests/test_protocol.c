@@ -518,6 +518,15 @@ static void f_ragged(msgpack_packer *pk, const grid *g) {
   msgpack_pack_int(pk, 1);
 }
 
+/* A wide first row over many empty rows: rows x cols would be 2 * 10^10
+ * numbers (160 GB) from a 300 KB frame; the shape check comes first. */
+static void v_wide_then_empty(msgpack_packer *pk, const grid *g) {
+  (void)g;
+  msgpack_pack_array(pk, 200000);
+  msgpack_pack_array(pk, 100000);
+  for (int i = 0; i < 100000; ++i) msgpack_pack_int(pk, 1);
+  for (int r = 1; r < 200000; ++r) msgpack_pack_array(pk, 0);
+}
 START_TEST(codec_validation) {
   session s;
   grid g;
@@ -533,6 +542,7 @@ START_TEST(codec_validation) {
   bad_mesh(&s, &g, v_ok, f_big, LC_RPC_EINVAL);
   bad_mesh(&s, &g, v_ok, f_float, LC_RPC_EPARAMS);
   bad_mesh(&s, &g, v_ok, f_ragged, LC_RPC_EINVAL);
+  bad_mesh(&s, &g, v_wide_then_empty, f_ok, LC_RPC_EINVAL); /* not NOMEM: nothing was allocated */
   /* missing F */
   msgpack_packer *pk = begin(&s, "mesh.create");
   msgpack_pack_map(pk, 1);

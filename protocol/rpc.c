@@ -497,6 +497,50 @@ static int m_mesh_delete(lc_rpc *r, rpc_obj *o, const msgpack_object *params, ms
   return 0;
 }
 
+/* Packs {key: [summary of every live object of kind, in creation order]}
+ * under the store lock: meshes {mesh, name, nv, nf} (immutable), problems
+ * {problem, name, mesh, device} (fixed at creation), so no object is locked
+ * and a list never waits behind a running solve. */
+static void pack_list(lc_rpc *r, obj_kind kind, const char *key, msgpack_packer *pk) {
+  pthread_mutex_lock(&r->lock);
+  size_t cnt = 0;
+  for (size_t i = 0; i < r->n; ++i) cnt += r->objs[i]->kind == kind;
+  msgpack_pack_map(pk, 1);
+  lc_codec_pack_str(pk, key);
+  msgpack_pack_array(pk, cnt);
+  for (size_t i = 0; i < r->n; ++i) {
+    const rpc_obj *o = r->objs[i];
+    if (o->kind != kind) continue;
+    msgpack_pack_map(pk, 4);
+    rpc_kv_int(pk, kind == OBJ_MESH ? "mesh" : "problem", (int64_t)o->id);
+    rpc_kv_str(pk, "name", o->name);
+    if (kind == OBJ_MESH) {
+      rpc_kv_int(pk, "nv", lc_mesh_nv(o->mesh));
+      rpc_kv_int(pk, "nf", lc_mesh_nf(o->mesh));
+    } else {
+      rpc_kv_int(pk, "mesh", (int64_t)o->mesh_id);
+      rpc_kv_str(pk, "device", lc_problem_device(o->prob));
+    }
+  }
+  pthread_mutex_unlock(&r->lock);
+}
+
+/* mesh.list {} -> {meshes: [{mesh, name, nv, nf}]}. */
+static int m_mesh_list(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
+                       const lc_rpc_call *call, lc_error *err) {
+  (void)o; (void)params; (void)call; (void)err;
+  pack_list(r, OBJ_MESH, "meshes", pk);
+  return 0;
+}
+
+/* problem.list {} -> {problems: [{problem, name, mesh, device}]}. */
+static int m_problem_list(lc_rpc *r, rpc_obj *o, const msgpack_object *params, msgpack_packer *pk,
+                          const lc_rpc_call *call, lc_error *err) {
+  (void)o; (void)params; (void)call; (void)err;
+  pack_list(r, OBJ_PROBLEM, "problems", pk);
+  return 0;
+}
+
 /* problem.cancel {problem} -> {cancelled: 0}: the daemon sets the running
  * requests' cancel flags itself and answers how many (it must not queue this
  * behind the solve); without a daemon nothing is in flight. */
@@ -520,6 +564,7 @@ static const rpc_method lc_rpc_methods[] = {
     {"mesh.load_obj", m_mesh_load_obj, 0},
     {"mesh.info", m_mesh_info, OBJ_MESH},
     {"mesh.delete", m_mesh_delete, OBJ_MESH},
+    {"mesh.list", m_mesh_list, 0},
     {"problem.create", rpc_m_problem_create, OBJ_MESH},
     {"problem.add_variable", rpc_m_problem_add_variable, OBJ_PROBLEM},
     {"problem.add_term", rpc_m_problem_add_term, OBJ_PROBLEM},
@@ -537,6 +582,7 @@ static const rpc_method lc_rpc_methods[] = {
     {"problem.set_contact", rpc_m_problem_set_contact, OBJ_PROBLEM},
     {"problem.cancel", m_problem_cancel, 0},
     {"problem.delete", rpc_m_problem_delete, OBJ_PROBLEM},
+    {"problem.list", m_problem_list, 0},
     {"contacts.update", rpc_m_contacts_update, OBJ_PROBLEM},
 };
 

@@ -1003,6 +1003,22 @@ START_TEST(session_full) {
   res = ok(&s);
   ck_assert_int_eq(res_int(res, "n_residuals"), 0);
   ck_assert_int_eq(lc_codec_get(res, "terms")->via.array.size, 1);
+  /* the lists: one mesh "sheet", one problem "p" on it */
+  pk = begin(&s, "mesh.list");
+  msgpack_pack_map(pk, 0);
+  res = ok(&s);
+  const msgpack_object *ml = lc_codec_get(res, "meshes");
+  ck_assert_int_eq(ml->via.array.size, 1);
+  ck_assert_int_eq(res_int(&ml->via.array.ptr[0], "mesh"), mid);
+  ck_assert(lc_codec_str_eq(lc_codec_get(&ml->via.array.ptr[0], "name"), "sheet"));
+  pk = begin(&s, "problem.list");
+  msgpack_pack_map(pk, 0);
+  res = ok(&s);
+  const msgpack_object *pl = lc_codec_get(res, "problems");
+  ck_assert_int_eq(pl->via.array.size, 1);
+  ck_assert_int_eq(res_int(&pl->via.array.ptr[0], "problem"), pid);
+  ck_assert_int_eq(res_int(&pl->via.array.ptr[0], "mesh"), mid);
+  ck_assert(lc_codec_str_eq(lc_codec_get(&pl->via.array.ptr[0], "device"), "cpu"));
   pk = begin(&s, "server.stats");
   msgpack_pack_map(pk, 0);
   res = ok(&s);

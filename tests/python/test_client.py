@@ -71,6 +71,22 @@ def test_server_methods(client, daemon):
         assert c4.health()["ok"]
 
 
+def test_lists(client):
+    """mesh.list and problem.list: what was created, in creation order, gone once deleted."""
+    V, F = grid(4)
+    m = client.mesh_create(V, F, name="list-mesh")["mesh"]
+    p = client.problem_create(m, name="list-problem", variables=[{"name": "x", "dim": 3}])["problem"]
+    meshes = {e["mesh"]: e for e in client.mesh_list()}
+    assert meshes[m]["name"] == "list-mesh" and meshes[m]["nv"] == 16 and meshes[m]["nf"] == 18
+    problems = {e["problem"]: e for e in client.problem_list()}
+    assert problems[p]["name"] == "list-problem" and problems[p]["mesh"] == m
+    assert problems[p]["device"] == "cpu"
+    client.delete(p)
+    client.delete(m)
+    assert p not in {e["problem"] for e in client.problem_list()}
+    assert m not in {e["mesh"] for e in client.mesh_list()}
+
+
 def test_devices(client):
     """Device round trip: server.info lists the devices (CPU first); problem.create places the
     problem where asked and says so; cuda:0 works only where the daemon lists it."""

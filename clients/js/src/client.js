@@ -271,6 +271,10 @@ export class Client extends EventEmitter {
 
   /** server.stats: object and request counters. @param {CallOptions} [opts] */
   stats(opts) { return this.call('server.stats', {}, opts); }
+  /** mesh.list: every live mesh as {mesh, name, nv, nf}, in creation order. @param {CallOptions} [opts] */
+  async meshList(opts) { return (await this.call('mesh.list', {}, opts)).meshes; }
+  /** problem.list: every live problem as {problem, name, mesh, device}, in creation order. @param {CallOptions} [opts] */
+  async problemList(opts) { return (await this.call('problem.list', {}, opts)).problems; }
 
   /** server.health: {ok}. @param {CallOptions} [opts] */
   health(opts) { return this.call('server.health', {}, opts); }

@@ -29,6 +29,19 @@ for (const transport of ['tcp', 'unix']) {
       assert.equal(typeof stats.requests, 'number');
     });
 
+    test('mesh.list / problem.list: what was created, gone once deleted', async () => {
+      const m = await c.meshCreate({ V: SHEET_V, F: SHEET_F, name: `list-${transport}` });
+      const p = await c.problemCreate({ mesh: m.mesh, variables: [{ name: 'x', dim: 3 }] });
+      const mesh = (await c.meshList()).find((e) => e.mesh === m.mesh);
+      assert.deepEqual([mesh.name, mesh.nv, mesh.nf], [`list-${transport}`, 4, 2]);
+      const prob = (await c.problemList()).find((e) => e.problem === p.problem);
+      assert.deepEqual([prob.mesh, prob.device], [m.mesh, 'cpu']);
+      await c.delete(p.problem);
+      await c.meshDelete(m.mesh);
+      assert.ok(!(await c.problemList()).some((e) => e.problem === p.problem));
+      assert.ok(!(await c.meshList()).some((e) => e.mesh === m.mesh));
+    });
+
     test('the worked example: create, solve with fix + return, eval, delete', async () => {
       const m = await c.meshCreate({ V: SHEET_V, F: SHEET_F });
       assert.deepEqual([m.nv, m.nf, m.ne], [4, 2, 5]);

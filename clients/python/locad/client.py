@@ -276,6 +276,14 @@ class Client:
         with open(path, "rb") as f:
             return self.mesh_load_obj(f.read(), name=name, timeout=timeout)
 
+    def mesh_list(self, timeout=None):
+        """mesh.list: every live mesh as {mesh, name, nv, nf}, in creation order."""
+        return self.call("mesh.list", timeout)["meshes"]
+
+    def problem_list(self, timeout=None):
+        """problem.list: every live problem as {problem, name, mesh, device}, in creation order."""
+        return self.call("problem.list", timeout)["problems"]
+
     def mesh_info(self, mesh, arrays=False, timeout=None):  # pylint: disable=redefined-outer-name
         """mesh.info (with V and F as numpy arrays when ``arrays``)."""
         return self.call("mesh.info", timeout, mesh=mesh, arrays=arrays or None)

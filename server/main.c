@@ -22,7 +22,7 @@ static const char *const usage =
     "                          env LOCAD_LISTEN (comma-separated); default 127.0.0.1:7878 unless\n"
     "                          --unix is given\n"
     "  --unix PATH             listen on a Unix socket (mode 0600)       env LOCAD_UNIX\n"
-    "  --token-file PATH       file holding the auth token               env LOCAD_TOKEN_FILE\n"
+    "  --token-file PATH       file holding the auth token (>= 16 bytes) env LOCAD_TOKEN_FILE\n"
     "                          (or the token itself in env LOCAD_TOKEN); required to listen on a\n"
     "                          non-loopback address\n"
     "  --workers N             engine worker threads (default 2)         env LOCAD_WORKERS\n"
@@ -166,6 +166,11 @@ static int apply_env(opts *o) {
   }
   const char *tok = getenv("LOCAD_TOKEN");
   if (tok && *tok && !o->cfg.token) o->cfg.token = tok;
+  if (o->cfg.token && strlen(o->cfg.token) < LC_MIN_TOKEN) {
+    fprintf(stderr, "locad: the auth token has %zu bytes; at least %d are required\n", strlen(o->cfg.token),
+            LC_MIN_TOKEN);
+    return -1;
+  }
   const char *l = getenv("LOCAD_LISTEN");
   if (l && *l) {
     o->listen_env = strdup(l);

@@ -317,7 +317,9 @@ static int listen_unix(lc_server *s, const char *path) {
   if (!p) return -1;
   uv_pipe_init(&s->loop, p, 0);
   add_listener(s, (uv_handle_t *)p);
+  const mode_t old_mask = umask(0177); /* the socket is 0600 from its creation, never wider */
   rc = uv_pipe_bind(p, path);
+  umask(old_mask);
   if (rc == 0) chmod(path, 0600);
   if (rc == 0) rc = uv_listen((uv_stream_t *)p, 128, on_connection);
   if (rc != 0) {

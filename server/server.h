@@ -9,12 +9,13 @@
 #include <stdint.h>
 
 #define LC_SERVER_MAX_LISTEN 16
+#define LC_MIN_TOKEN 16 /* bytes of the shortest auth token accepted */
 
 typedef struct lc_server_config {
   const char *listen[LC_SERVER_MAX_LISTEN]; /* "HOST:PORT" or "[V6]:PORT" */
   int n_listen;
   const char *unix_path;        /* Unix socket path or NULL */
-  const char *token;            /* required auth token or NULL */
+  const char *token;            /* required auth token (at least LC_MIN_TOKEN bytes) or NULL */
   int workers;                  /* engine worker threads (default 2) */
   size_t queue_depth;           /* global queue of engine requests (default 256) */
   size_t max_frame;             /* bytes of one message (default 256 MiB) */

@@ -661,7 +661,7 @@ START_TEST(test_auth) {
   msgpack_unpacked out;
   const msgpack_object *res;
   static const char *const extra[] = {"--max-frame-unauth", "4K", NULL};
-  setenv("LOCAD_TOKEN", "s3cret-token", 1);
+  setenv("LOCAD_TOKEN", "s3cret-token-0123", 1);
   daemon_start_args(&d, extra);
   unsetenv("LOCAD_TOKEN");
   msgpack_unpacked_init(&out);
@@ -695,7 +695,7 @@ START_TEST(test_auth) {
 
   client_unix(&c, &d);
   msgpack_pack_map(req_begin(&r, 5, "auth"), 1);
-  kv_s(&r.pk, "token", "s3cret-token");
+  kv_s(&r.pk, "token", "s3cret-token-0123");
   ck_assert_int_eq(call(&c, &r, 5, &out, &res), 0);
   run_session(&c);
   client_close(&c);
@@ -728,7 +728,8 @@ START_TEST(test_sigterm_mid_solve) {
 }
 END_TEST
 
-/* A non-loopback address without a token is refused at start-up. */
+/* A non-loopback address without a token is refused at start-up, and so is
+ * a token shorter than 16 bytes (_i = 1). */
 START_TEST(test_refuse_public_without_token) {
   int st = 0;
   pid_t pid = fork();
@@ -736,8 +737,9 @@ START_TEST(test_refuse_public_without_token) {
   if (pid == 0) {
     int fd = open("/dev/null", O_WRONLY);
     if (fd >= 0) dup2(fd, 2);
-    unsetenv("LOCAD_TOKEN");
-    execl(daemon_bin(), "locad", "--listen", "0.0.0.0:0", (char *)NULL);
+    if (_i) setenv("LOCAD_TOKEN", "fifteen-bytes!!", 1);
+    else unsetenv("LOCAD_TOKEN");
+    execl(daemon_bin(), "locad", "--listen", _i ? "127.0.0.1:0" : "0.0.0.0:0", (char *)NULL);
     _exit(127);
   }
   double t0 = now_s();
@@ -745,7 +747,7 @@ START_TEST(test_refuse_public_without_token) {
   if (now_s() - t0 >= 10.0) {
     kill(pid, SIGKILL);
     waitpid(pid, &st, 0);
-    ck_abort_msg("locad kept running on 0.0.0.0 without a token");
+    ck_abort_msg(_i ? "locad kept running with a 15-byte token" : "locad kept running on 0.0.0.0 without a token");
   }
   ck_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 127);
 }
@@ -966,7 +968,7 @@ static Suite *server_suite(void) {
   tcase_add_test(tc, test_disconnect_mid_solve);
   tcase_add_test(tc, test_auth);
   tcase_add_test(tc, test_sigterm_mid_solve);
-  tcase_add_test(tc, test_refuse_public_without_token);
+  tcase_add_loop_test(tc, test_refuse_public_without_token, 0, 2);
   tcase_add_test(tc, test_device_selection);
   tcase_add_test(tc, test_busy);
   tcase_add_test(tc, test_slow_reader);

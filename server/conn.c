@@ -313,6 +313,7 @@ void lc_conn_accept(lc_server *s, uv_stream_t *listener) {
     return;
   }
   peer_name(c, peer, sizeof peer);
+  snprintf(c->peer, sizeof c->peer, "%s", peer);
   if (s->stopping || s->n_conns > s->cfg.max_connections) {
     lc_log(LC_LOG_WARN, c->id, -1, "refused %s: %s", peer,
            s->stopping ? "shutting down" : "too many connections");

@@ -4,6 +4,7 @@
  * (stop accepting, cancel, drain within a deadline, close every handle,
  * uv_loop_close). */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,19 +154,50 @@ static void do_stats(lc_server *s, const msgpack_object *req, uint32_t msgid, ms
   msgpack_sbuffer_destroy(&sb);
 }
 
-/* auth: checks params.token; a failure closes the connection. */
+/* The failure record of peer (a fresh or the least recently used one when
+ * the peer has none yet). */
+static lc_auth_peer *auth_peer(lc_server *s, const char *peer) {
+  lc_auth_peer *oldest = &s->auth_peers[0];
+  for (int i = 0; i < LC_AUTH_PEERS; ++i) {
+    lc_auth_peer *a = &s->auth_peers[i];
+    if (a->peer[0] && !strcmp(a->peer, peer)) return a;
+    if (!a->peer[0] || (oldest->peer[0] && a->last < oldest->last)) oldest = a;
+  }
+  memset(oldest, 0, sizeof *oldest);
+  snprintf(oldest->peer, sizeof oldest->peer, "%s", peer);
+  return oldest;
+}
+
+/* auth: checks params.token; a failure closes the connection.  A peer with
+ * LC_AUTH_MAX_FAILS failures within LC_AUTH_WINDOW seconds is locked out
+ * for LC_AUTH_LOCKOUT seconds: its attempts fail without a token check. */
 static void do_auth(lc_server *s, lc_conn *c, const msgpack_object *params, uint32_t msgid,
                     msgpack_packer *pk) {
+  const double now = (double)uv_now(&s->loop) / 1000.0;
+  lc_auth_peer *a = auth_peer(s, c->peer);
+  a->last = now;
+  if (a->locked_until > now) {
+    char msg[160];
+    s->st.auth_failures++;
+    snprintf(msg, sizeof msg, "too many failed authentications from %s: retry in %.0f s", c->peer,
+             ceil(a->locked_until - now));
+    lc_rpc_pack_error(pk, msgid, LC_RPC_EAUTH, msg);
+    lc_log(LC_LOG_WARN, c->id, msgid, "%s", msg);
+    return;
+  }
   const msgpack_object *t = map_get(params, "token");
   int ok = !s->cfg.token ||
            (t && t->type == MSGPACK_OBJECT_STR && token_equal(s->cfg.token, t->via.str.ptr, t->via.str.size));
   if (ok) {
     c->authed = 1;
+    a->fails = 0;
     begin_result(pk, msgid);
     msgpack_pack_true(pk);
     lc_log(LC_LOG_INFO, c->id, msgid, "authenticated");
     return;
   }
+  if (a->fails == 0 || now - a->first > LC_AUTH_WINDOW) a->fails = 0, a->first = now;
+  if (++a->fails >= LC_AUTH_MAX_FAILS) a->locked_until = now + LC_AUTH_LOCKOUT, a->fails = 0;
   s->st.auth_failures++;
   lc_rpc_pack_error(pk, msgid, LC_RPC_EAUTH, "authentication failed");
   lc_log(LC_LOG_WARN, c->id, msgid, "authentication failed");

@@ -35,6 +35,7 @@ struct lc_conn {
   int closing;        /* no more reads or writes (handle closing or shutting down) */
   int reading;        /* uv_read_start is active */
   int authed;
+  char peer[72];      /* "tcp ADDRESS" (no port) or "unix": the key of auth rate limits */
   unsigned inflight;  /* requests queued or running */
   size_t pending_write;
   char *buf;          /* unprocessed input bytes */
@@ -69,6 +70,17 @@ typedef struct lc_stats {
   uint64_t cancelled, slow_dropped, bytes_in, bytes_out, notifications;
   uint64_t notifications_in; /* notifications received (never answered) */
 } lc_stats;
+
+/* Failed authentications of one peer (server.c: rate limit). */
+#define LC_AUTH_PEERS 64      /* peers remembered (the oldest entry is reused) */
+#define LC_AUTH_MAX_FAILS 5   /* failures within LC_AUTH_WINDOW s before a lock-out ... */
+#define LC_AUTH_WINDOW 60.0
+#define LC_AUTH_LOCKOUT 30.0  /* ... of this many seconds */
+typedef struct lc_auth_peer {
+  char peer[72];
+  unsigned fails;
+  double first, locked_until, last; /* loop time, seconds */
+} lc_auth_peer;
 
 struct lc_server {
   lc_server_config cfg;
@@ -106,6 +118,7 @@ struct lc_server {
   lc_notif *nt_head, *nt_tail;
   size_t nt_count;
   int async_closed;
+  lc_auth_peer auth_peers[LC_AUTH_PEERS]; /* loop thread */
   lc_stats st;
 };
 

@@ -693,6 +693,24 @@ START_TEST(test_auth) {
   ck_assert(!next_msg(&c, &out));
   client_close(&c);
 
+  /* 5 failures from one peer lock it out: the right token then fails too, with a retry time;
+   * the Unix socket is another peer and still gets in */
+  for (int k = 0; k < 5; ++k) {
+    client_tcp(&c, &d);
+    msgpack_pack_map(req_begin(&r, 6, "auth"), 1);
+    kv_s(&r.pk, "token", "wrong-wrong-wrong");
+    ck_assert_int_eq(call(&c, &r, 6, &out, &res), 9);
+    client_close(&c);
+  }
+  client_tcp(&c, &d);
+  msgpack_pack_map(req_begin(&r, 7, "auth"), 1);
+  kv_s(&r.pk, "token", "s3cret-token-0123");
+  ck_assert_int_eq(call(&c, &r, 7, &out, &res), 9);
+  const msgpack_object *em = &out.data.via.array.ptr[2].via.array.ptr[1];
+  ck_assert_msg(em->via.str.size > 20 && !memcmp(em->via.str.ptr, "too many failed", 15), "%.*s",
+                (int)em->via.str.size, em->via.str.ptr);
+  client_close(&c);
+
   client_unix(&c, &d);
   msgpack_pack_map(req_begin(&r, 5, "auth"), 1);
   kv_s(&r.pk, "token", "s3cret-token-0123");

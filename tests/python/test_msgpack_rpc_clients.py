@@ -18,6 +18,7 @@ def test_pynvim_session(daemon):
     s = msgpack_rpc.tcp_session(host, int(port))
     s.error_wrapper = lambda e: msgpack_rpc.ErrorResponse(e[1])  # pynvim.Nvim sets this on its session
     try:
+        before = s.request("server.stats", {})  # the daemon is shared with other tests
         info = s.request("server.info", {})
         assert info["protocol"] == 1 and "problem.solve" in info["methods"]
         with pytest.raises(msgpack_rpc.ErrorResponse):
@@ -29,8 +30,8 @@ def test_pynvim_session(daemon):
         r = s.request("problem.solve", {"problem": p["problem"], "options": {"progress_every": 0}})
         assert r["reason"] == "gradient"
         stats = s.request("server.stats", {})
-        assert stats["notifications_received"] >= 1  # nvim_set_client_info
-        assert stats["protocol_errors"] == 0
+        assert stats["notifications_received"] >= 1  # nvim_set_client_info, before the first request
+        assert stats["protocol_errors"] == before["protocol_errors"]
     finally:
         s.close()
 

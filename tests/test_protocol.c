@@ -1396,19 +1396,23 @@ static msgpack_packer *begin_gn(session *s, int64_t pid, int n_more) {
   return pk;
 }
 
+/* mesh.load_obj of OBJ text sent as a str; returns the mesh id. */
+static int64_t load_obj_str(session *s, const char *text) {
+  msgpack_packer *pk = begin(s, "mesh.load_obj");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "data");
+  pstr(pk, text);
+  return res_int(ok(s), "mesh");
+}
+
 /* Variables of 12 components and a 24-variable residual term over the wire:
  * dimension 13 is refused, ed_reg takes no explicit PSD projection, and
  * without one its Gauss-Newton solve runs. */
 START_TEST(session_twelve_components) {
   session s;
   s_open(&s);
-  static const char obj[] = "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nf 1 2 3 4\n";
-  msgpack_packer *pk = begin(&s, "mesh.load_obj");
-  msgpack_pack_map(pk, 1);
-  pstr(pk, "data");
-  pstr(pk, obj);
-  const int64_t mid = res_int(ok(&s), "mesh");
-  pk = begin(&s, "problem.create");
+  const int64_t mid = load_obj_str(&s, "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nf 1 2 3 4\n");
+  msgpack_packer *pk = begin(&s, "problem.create");
   msgpack_pack_map(pk, 1);
   pstr(pk, "mesh");
   msgpack_pack_int64(pk, mid);
@@ -1499,11 +1503,7 @@ START_TEST(session_twelve_components) {
     ck_assert_int_gt(res_int(res, "iters"), 0);
   }
   /* a term without elements: bending (flaps) on a single triangle is refused, springs are not */
-  pk = begin(&s, "mesh.load_obj");
-  msgpack_pack_map(pk, 1);
-  pstr(pk, "data");
-  pstr(pk, "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n");
-  const int64_t tri = res_int(ok(&s), "mesh");
+  const int64_t tri = load_obj_str(&s, "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n");
   pk = begin(&s, "problem.create");
   msgpack_pack_map(pk, 2);
   pstr(pk, "mesh");

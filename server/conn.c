@@ -68,6 +68,7 @@ static void on_write(uv_write_t *req, int status) {
   lc_wreq *w = (lc_wreq *)req;
   lc_conn *c = w->c;
   c->pending_write -= w->len;
+  c->t_active = uv_now(&c->srv->loop);
   if (status == 0) c->srv->st.bytes_out += w->len;
   else if (!c->closing) {
     lc_log(LC_LOG_INFO, c->id, -1, "write failed: %s", uv_strerror(status));
@@ -258,7 +259,35 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   }
   c->len += (size_t)nread;
   c->srv->st.bytes_in += (uint64_t)nread;
+  c->t_active = uv_now(&c->srv->loop);
   process(c);
+  /* bytes left while reading is on: a frame is half-received */
+  if (c->len == 0 || !c->reading) c->t_partial = 0;
+  else if (!c->t_partial) c->t_partial = c->t_active;
+}
+
+/* Why c is past a timeout at now (ms), or NULL. */
+static const char *timed_out(const lc_conn *c, uint64_t now) {
+  const lc_server_config *k = &c->srv->cfg;
+  if (!c->authed && k->auth_timeout > 0 && now - c->t_accept > (uint64_t)(k->auth_timeout * 1000.0))
+    return "not authenticated in time";
+  if (c->t_partial && k->read_timeout > 0 && now - c->t_partial > (uint64_t)(k->read_timeout * 1000.0))
+    return "a frame half-received for too long";
+  if (k->idle_timeout > 0 && c->inflight == 0 && c->pending_write == 0 && c->len == 0 &&
+      now - c->t_active > (uint64_t)(k->idle_timeout * 1000.0))
+    return "idle";
+  return NULL;
+}
+
+void lc_conn_sweep(lc_server *s, uint64_t now) {
+  for (lc_conn *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    const char *why = c->closing ? NULL : timed_out(c, now);
+    if (!why) continue;
+    s->st.timeouts++;
+    lc_log(LC_LOG_INFO, c->id, -1, "closing %s: %s", c->peer, why);
+    lc_conn_close(c, 0);
+  }
 }
 
 /* Starts reading c. */
@@ -300,6 +329,7 @@ void lc_conn_accept(lc_server *s, uv_stream_t *listener) {
   c->id = ++s->next_conn_id;
   c->refs = 1;
   c->authed = s->cfg.token == NULL;
+  c->t_accept = c->t_active = uv_now(&s->loop);
   if (listener->type == UV_TCP) uv_tcp_init(&s->loop, &c->h.tcp);
   else uv_pipe_init(&s->loop, &c->h.pipe, 0);
   c->h.handle.data = c;

@@ -43,6 +43,12 @@ static const char *const usage =
     "                          GPU, else cpu; default auto). A device that cannot be used stops\n"
     "                          the start-up                              env LOCAD_DEVICE\n"
     "  --shutdown-timeout SEC  drain time on SIGTERM/SIGINT (default 10) env LOCAD_SHUTDOWN_TIMEOUT\n"
+    "  --idle-timeout SEC      close a connection idle that long: nothing in flight, unsent or\n"
+    "                          half-received (default 3600; 0: never)    env LOCAD_IDLE_TIMEOUT\n"
+    "  --read-timeout SEC      close a connection whose frame stays half-received that long\n"
+    "                          (default 60; 0: never)                    env LOCAD_READ_TIMEOUT\n"
+    "  --auth-timeout SEC      close a connection not authenticated that long, when a token is\n"
+    "                          set (default 10; 0: never)                env LOCAD_AUTH_TIMEOUT\n"
     "  --log-level LEVEL       debug, info, warn or error (default info) env LOCAD_LOG_LEVEL\n"
     "  --version               print the version\n"
     "  --help                  print this help\n"
@@ -130,9 +136,12 @@ static int apply(opts *o, const char *name, const char *val) {
   } else if (!strcmp(name, "max-objects")) {
     if (parse_count(val, 100000000, &n)) return -1;
     c->max_objects = n;
-  } else if (!strcmp(name, "shutdown-timeout")) {
-    c->shutdown_timeout = strtod(val, &end);
-    if (*end || end == val || !(c->shutdown_timeout >= 0 && c->shutdown_timeout < 86400)) return -1;
+  } else if (!strcmp(name, "shutdown-timeout") || !strcmp(name, "idle-timeout") ||
+             !strcmp(name, "read-timeout") || !strcmp(name, "auth-timeout")) {
+    double *t = name[0] == 's' ? &c->shutdown_timeout : name[0] == 'i' ? &c->idle_timeout
+                : name[0] == 'r' ? &c->read_timeout : &c->auth_timeout;
+    *t = strtod(val, &end);
+    if (*end || end == val || !(*t >= 0 && *t < 86400 * 7)) return -1;
   } else if (!strcmp(name, "device")) {
     if (!val[0]) return -1;
     c->device = val; /* checked at start-up (lc_device_resolve) */
@@ -151,6 +160,7 @@ static int apply_env(opts *o) {
   static const char *const names[] = {
       "unix", "token-file", "workers", "queue-depth", "max-frame", "max-frame-unauth",
       "max-inflight", "max-write-queue", "max-connections", "max-objects", "shutdown-timeout",
+      "idle-timeout", "read-timeout", "auth-timeout",
       "device", "log-level"};
   char var[64];
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -166,11 +176,6 @@ static int apply_env(opts *o) {
   }
   const char *tok = getenv("LOCAD_TOKEN");
   if (tok && *tok && !o->cfg.token) o->cfg.token = tok;
-  if (o->cfg.token && strlen(o->cfg.token) < LC_MIN_TOKEN) {
-    fprintf(stderr, "locad: the auth token has %zu bytes; at least %d are required\n", strlen(o->cfg.token),
-            LC_MIN_TOKEN);
-    return -1;
-  }
   const char *l = getenv("LOCAD_LISTEN");
   if (l && *l) {
     o->listen_env = strdup(l);
@@ -218,6 +223,11 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   rc = apply_env(&o);
   if (rc == 0) rc = parse_args(&o, argc, argv);
+  if (rc == 0 && o.cfg.token && strlen(o.cfg.token) < LC_MIN_TOKEN) {
+    fprintf(stderr, "locad: the auth token has %zu bytes; at least %d are required\n", strlen(o.cfg.token),
+            LC_MIN_TOKEN);
+    rc = -1;
+  }
   if (rc == 0 && o.cfg.n_listen == 0 && !o.cfg.unix_path) o.cfg.listen[o.cfg.n_listen++] = "127.0.0.1:7878";
   if (rc == 0) rc = lc_server_run(&o.cfg);
   else rc = rc > 0 ? 0 : 64;

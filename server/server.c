@@ -30,6 +30,9 @@ void lc_server_config_default(lc_server_config *cfg) {
   cfg->max_write_queue = (size_t)64 << 20;
   cfg->max_connections = 1024;
   cfg->shutdown_timeout = 10.0;
+  cfg->idle_timeout = 3600.0;
+  cfg->read_timeout = 60.0;
+  cfg->auth_timeout = 10.0;
   cfg->max_objects = 4096;
   cfg->device = "auto";
 }
@@ -104,7 +107,7 @@ static int token_equal(const char *want, const char *got, size_t got_len) {
   return diff == 0;
 }
 
-#define LC_N_DAEMON_STATS 16
+#define LC_N_DAEMON_STATS 17
 
 /* Packs the daemon's counters as LC_N_DAEMON_STATS map entries. */
 static void pack_daemon_stats(lc_server *s, msgpack_packer *pk) {
@@ -117,6 +120,7 @@ static void pack_daemon_stats(lc_server *s, msgpack_packer *pk) {
   pack_kv_u64(pk, "auth_failures", s->st.auth_failures);
   pack_kv_u64(pk, "cancelled", s->st.cancelled);
   pack_kv_u64(pk, "slow_clients_dropped", s->st.slow_dropped);
+  pack_kv_u64(pk, "timeouts", s->st.timeouts);
   pack_kv_u64(pk, "notifications", s->st.notifications);
   pack_kv_u64(pk, "notifications_received", s->st.notifications_in);
   pack_kv_u64(pk, "bytes_in", s->st.bytes_in);
@@ -378,12 +382,20 @@ static void close_listeners(lc_server *s) {
 
 static void on_timer(uv_timer_t *t);
 
+/* The timeout sweep: every LC_SWEEP_MS, connections past a timeout close. */
+static void on_sweep(uv_timer_t *t) {
+  lc_server *s = t->data;
+  lc_conn_sweep(s, uv_now(&s->loop));
+}
+
 /* Closes everything; the loop then runs out. */
 static void finish(lc_server *s) {
   if (s->finishing) return;
   s->finishing = 1;
   s->stopping = 1;
   close_listeners(s);
+  uv_timer_stop(&s->sweep);
+  close_if_open((uv_handle_t *)&s->sweep, NULL);
   for (lc_conn *c = s->conns, *next; c; c = next) {
     next = c->next;
     lc_conn_close(c, 1);
@@ -510,6 +522,8 @@ static int start(lc_server *s) {
     lc_log(LC_LOG_ERROR, -1, -1, "cannot start %d worker thread(s)", s->cfg.workers);
     return -1;
   }
+  if (s->cfg.idle_timeout > 0 || s->cfg.read_timeout > 0 || s->cfg.auth_timeout > 0)
+    uv_timer_start(&s->sweep, on_sweep, LC_SWEEP_MS, LC_SWEEP_MS);
   lc_log(LC_LOG_INFO, -1, -1, "locad %s ready: %d worker(s), queue %zu, max frame %zu bytes%s",
          LOCAD_VERSION, s->cfg.workers, s->cfg.queue_depth, s->cfg.max_frame,
          s->cfg.token ? ", token required" : "");
@@ -525,7 +539,8 @@ static int init(lc_server *s, const lc_server_config *cfg) {
   uv_signal_init(&s->loop, &s->sigterm);
   uv_signal_init(&s->loop, &s->sigint);
   uv_timer_init(&s->loop, &s->timer);
-  s->async.data = s->sigterm.data = s->sigint.data = s->timer.data = s;
+  uv_timer_init(&s->loop, &s->sweep);
+  s->async.data = s->sigterm.data = s->sigint.data = s->timer.data = s->sweep.data = s;
   return 0;
 }
 

@@ -25,6 +25,10 @@ typedef struct lc_server_config {
                                   a single larger response is still queued when nothing is pending) */
   unsigned max_connections;     /* open connections (default 1024) */
   double shutdown_timeout;      /* seconds to drain on SIGTERM (default 10) */
+  double idle_timeout;          /* seconds a connection may stay idle: nothing in flight, unsent or
+                                  half-received (default 3600; 0: never closed) */
+  double read_timeout;          /* seconds a frame may stay half-received (default 60; 0: off) */
+  double auth_timeout;          /* seconds to authenticate when a token is set (default 10; 0: off) */
   uint64_t max_objects;         /* meshes + problems in the store (default 4096) */
   const char *device;           /* default device of problems: "cpu", "cuda:N" or "auto"
                                  * (default); one that cannot be used stops the start-up */

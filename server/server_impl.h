@@ -36,6 +36,8 @@ struct lc_conn {
   int reading;        /* uv_read_start is active */
   int authed;
   char peer[72];      /* "tcp ADDRESS" (no port) or "unix": the key of auth rate limits */
+  uint64_t t_accept, t_active; /* loop time (ms) of the accept and of the last read or write */
+  uint64_t t_partial; /* loop time since a frame is half-received (0: none) */
   unsigned inflight;  /* requests queued or running */
   size_t pending_write;
   char *buf;          /* unprocessed input bytes */
@@ -69,6 +71,7 @@ typedef struct lc_stats {
   uint64_t conns_total, requests, responses, protocol_errors, busy, auth_failures;
   uint64_t cancelled, slow_dropped, bytes_in, bytes_out, notifications;
   uint64_t notifications_in; /* notifications received (never answered) */
+  uint64_t timeouts;         /* connections closed by a timeout */
 } lc_stats;
 
 /* Failed authentications of one peer (server.c: rate limit). */
@@ -93,6 +96,7 @@ struct lc_server {
   int unix_bound;    /* the Unix socket file is ours to remove */
   uv_signal_t sigterm, sigint;
   uv_timer_t timer;
+  uv_timer_t sweep;  /* timeouts (idle, read, auth) */
   uv_async_t async;
   /* connections */
   lc_conn *conns;
@@ -122,7 +126,11 @@ struct lc_server {
   lc_stats st;
 };
 
+#define LC_SWEEP_MS 250 /* period of the timeout sweep */
+
 /* ---- conn.c ---- */
+/* Closes the connections past a timeout at loop time now (ms). */
+void lc_conn_sweep(lc_server *s, uint64_t now);
 /* Accepts a pending connection on listener (a uv_tcp_t or uv_pipe_t). */
 void lc_conn_accept(lc_server *s, uv_stream_t *listener);
 /* Queues len bytes of data (ownership taken, freed with free) on c; drops

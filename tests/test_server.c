@@ -746,6 +746,58 @@ START_TEST(test_sigterm_mid_solve) {
 }
 END_TEST
 
+/* Authenticates c with the token of test_timeouts. */
+static void auth_ok(client_t *c, uint32_t msgid) {
+  req_t r;
+  msgpack_unpacked out;
+  const msgpack_object *res;
+  msgpack_unpacked_init(&out);
+  msgpack_pack_map(req_begin(&r, msgid, "auth"), 1);
+  kv_s(&r.pk, "token", "timeout-token-0123");
+  ck_assert_int_eq(call(c, &r, msgid, &out, &res), 0);
+  msgpack_unpacked_destroy(&out);
+}
+
+/* Timeouts of 1 s: an idle connection, one with a half-sent frame and one
+ * that never authenticates are closed; one that keeps asking stays open;
+ * server.stats counts the three. */
+START_TEST(test_timeouts) {
+  daemon_t d;
+  client_t idle, half, noauth, busy;
+  msgpack_unpacked out;
+  static const char *const extra[] = {"--idle-timeout", "1", "--read-timeout", "1", "--auth-timeout", "1", NULL};
+  setenv("LOCAD_TOKEN", "timeout-token-0123", 1);
+  daemon_start_args(&d, extra);
+  unsetenv("LOCAD_TOKEN");
+  msgpack_unpacked_init(&out);
+  client_tcp(&idle, &d);
+  client_tcp(&half, &d);
+  client_tcp(&noauth, &d);
+  client_tcp(&busy, &d);
+  auth_ok(&idle, 1);
+  auth_ok(&half, 1);
+  auth_ok(&busy, 1);
+  send_all(&half, "\x94\x00", 2); /* the start of a request, never finished */
+  const double t0 = now_s();
+  uint32_t id = 1;
+  while (now_s() - t0 < 2.5) {
+    ck_assert_int_eq(call_simple(&busy, ++id, "server.health"), 0);
+    sleep_ms(200);
+  }
+  ck_assert(!next_msg(&idle, &out));
+  ck_assert(!next_msg(&half, &out));
+  ck_assert(!next_msg(&noauth, &out));
+  ck_assert_msg(now_s() - t0 < 6.0, "the timed-out connections were not closed (%.1f s)", now_s() - t0);
+  ck_assert_int_eq(stat_of(&busy, "timeouts"), 3);
+  msgpack_unpacked_destroy(&out);
+  client_close(&idle);
+  client_close(&half);
+  client_close(&noauth);
+  client_close(&busy);
+  daemon_finish(&d);
+}
+END_TEST
+
 /* A non-loopback address without a token is refused at start-up, and so is
  * a token shorter than 16 bytes (_i = 1). */
 START_TEST(test_refuse_public_without_token) {
@@ -985,6 +1037,7 @@ static Suite *server_suite(void) {
   tcase_add_test(tc, test_long_solve_and_cancel);
   tcase_add_test(tc, test_disconnect_mid_solve);
   tcase_add_test(tc, test_auth);
+  tcase_add_test(tc, test_timeouts);
   tcase_add_test(tc, test_sigterm_mid_solve);
   tcase_add_loop_test(tc, test_refuse_public_without_token, 0, 2);
   tcase_add_test(tc, test_device_selection);

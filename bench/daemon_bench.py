@@ -10,11 +10,14 @@ Starts its own daemon (TCP on a free loopback port), then measures and prints on
   transfer_1m    set_variable / get_variable of a 1M-vertex float64 (1M x 3) array, ms each way
   arap_frame_10k one interactive frame on a 10k-vertex ARAP problem in one round trip (move the
                  handles + one Newton iteration + return positions): p50 / p99 in ms
+  idle_1000      with --idle connections open and idle (default 1000), a new client connects and
+                 gets server.health back: p50 / max in ms over 20 tries (issue 13 target: <= 100 ms)
 Each line has "system":"locad-daemon", the machine's CPU, and the parameters used.
 """
 import argparse
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -164,13 +167,36 @@ def arap_frames(port, n, frames):
     return V.shape[0], times
 
 
+def idle_connections(port, n_idle, tries=20):
+    """Times connect + server.health of new clients while n_idle connections sit idle."""
+    socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(n_idle)]
+    times = []
+    try:
+        time.sleep(0.5)
+        for _ in range(tries):
+            t0 = time.perf_counter()
+            with locad.Client(f"127.0.0.1:{port}") as c:
+                c.health()
+            times.append((time.perf_counter() - t0) * 1e3)
+        with locad.Client(f"127.0.0.1:{port}") as c:
+            open_now = c.stats()["connections"]
+    finally:
+        for s in socks:
+            s.close()
+    return times, open_now
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "server", "locad"))
     ap.add_argument("--n", type=int, default=20000, help="pipelined requests")
     ap.add_argument("--rtt", type=int, default=5000, help="round trips measured")
     ap.add_argument("--frames", type=int, default=20)
+    ap.add_argument("--idle", type=int, default=1000, help="idle connections held open (0: skip)")
     a = ap.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)  # the daemon inherits it
+    if soft < a.idle + 256:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, a.idle + 256), hard))
     with tempfile.TemporaryDirectory() as tmp:
         proc, port = start_daemon(a.bin, tmp)
         try:
@@ -188,6 +214,11 @@ def main():
             f50, f99 = percentiles(times)
             emit("arap_frame_10k", n_vertices=nv, p50_ms=round(f50, 2), p99_ms=round(f99, 2),
                  frames=a.frames)
+            if a.idle > 0:
+                times, open_now = idle_connections(port, a.idle)
+                emit("idle_1000", idle=a.idle, connections=open_now, p50_ms=round(float(np.median(times)), 2),
+                     max_ms=round(max(times), 2), tries=len(times), target_ms=100.0,
+                     meets_target=max(times) <= 100.0)
         finally:
             proc.terminate()
             proc.wait(timeout=20)

@@ -182,6 +182,13 @@ static int scan_one(scan_state *s, size_t *pos, lc_error *err) {
 /* Scans the first MessagePack object in buf[0..len); see scan.h. */
 int lc_scan_frame(const uint8_t *buf, size_t len, const lc_scan_limits *lim, size_t *frame_len,
                   lc_error *err) {
+  uint64_t objects;
+  return lc_scan_frame_objects(buf, len, lim, frame_len, &objects, err);
+}
+
+/* lc_scan_frame, with the number of MessagePack objects of a complete frame. */
+int lc_scan_frame_objects(const uint8_t *buf, size_t len, const lc_scan_limits *lim, size_t *frame_len,
+                          uint64_t *objects, lc_error *err) {
   lc_scan_limits def;
   if (!lim) {
     lc_scan_limits_default(&def);
@@ -198,6 +205,7 @@ int lc_scan_frame(const uint8_t *buf, size_t len, const lc_scan_limits *lim, siz
                                                                            : lim->max_depth;
   s.msgtype = -1;
   *frame_len = 0;
+  *objects = 0;
   size_t pos = 0;
   int rc = LC_OK;
   do {
@@ -207,6 +215,7 @@ int lc_scan_frame(const uint8_t *buf, size_t len, const lc_scan_limits *lim, siz
     rc = LC_OK; /* need more bytes */
   } else if (rc == LC_OK) {
     *frame_len = pos;
+    *objects = s.objects;
   }
   return rc;
 }

@@ -43,4 +43,11 @@ void lc_scan_limits_default(lc_scan_limits *lim);
 int lc_scan_frame(const uint8_t *buf, size_t len, const lc_scan_limits *lim, size_t *frame_len,
                   lc_error *err);
 
+/* lc_scan_frame that also sets *objects to the number of MessagePack objects
+ * of a complete frame (0 otherwise): what msgpack-c will allocate one
+ * msgpack_object (24 bytes) for, so the caller can bound the decoded size
+ * before decoding. */
+int lc_scan_frame_objects(const uint8_t *buf, size_t len, const lc_scan_limits *lim, size_t *frame_len,
+                          uint64_t *objects, lc_error *err);
+
 #endif

@@ -193,6 +193,30 @@ static void dispatch(lc_conn *c, lc_job *j) {
   lc_job_free(j);
 }
 
+/* Refuses a frame whose decoded form (est bytes, estimated from its object
+ * count before anything is decoded) does not fit the memory budgets: the
+ * daemon's (--max-memory) and the connection's (--max-conn-memory).  A
+ * request that could fit once others finish gets BUSY; one larger than a
+ * budget gets NOMEM.  Notifications are dropped silently.  Returns 1 when
+ * refused (the frame is then skipped, the connection kept). */
+static int over_budget(lc_conn *c, const unsigned char *p, size_t flen, size_t est) {
+  lc_server *s = c->srv;
+  const size_t cap = s->cfg.max_conn_memory < s->cfg.max_memory ? s->cfg.max_conn_memory : s->cfg.max_memory;
+  if (s->mem_inflight + est <= s->cfg.max_memory && c->mem + est <= s->cfg.max_conn_memory) return 0;
+  s->st.memory_rejections++;
+  if (flen > 0 && (p[0] & 0xf0) == 0x90 && flen > 1 && p[1] == 2) return 1; /* [2, ...]: a notification */
+  char msg[200];
+  if (est > cap)
+    snprintf(msg, sizeof msg, "request too large: about %zu MB decoded, over the memory budget of %zu MB",
+             est >> 20, cap >> 20);
+  else
+    snprintf(msg, sizeof msg, "server busy: about %zu MB of requests in flight, this one needs %zu MB more; "
+             "try later", (c->mem + est > s->cfg.max_conn_memory ? c->mem : s->mem_inflight) >> 20, est >> 20);
+  lc_log(LC_LOG_WARN, c->id, peek_msgid(p, flen), "%s", msg);
+  lc_conn_write_error(c, peek_msgid(p, flen), est > cap ? LC_RPC_ENOMEM : LC_RPC_EBUSY, msg);
+  return 1;
+}
+
 /* Cuts and dispatches the complete frames in c's buffer while c may take more. */
 static void process(lc_conn *c) {
   lc_server *s = c->srv;
@@ -201,7 +225,8 @@ static void process(lc_conn *c) {
     lc_error err = {0, ""};
     size_t flen = 0;
     const unsigned char *p = (const unsigned char *)c->buf + off;
-    int rc = lc_scan_frame(p, c->len - off, c->authed ? &s->lim : &s->lim_unauth, &flen, &err);
+    uint64_t objects = 0;
+    int rc = lc_scan_frame_objects(p, c->len - off, c->authed ? &s->lim : &s->lim_unauth, &flen, &objects, &err);
     if (rc != LC_OK) {
       protocol_error(c, peek_msgid(p, c->len - off), rc == LC_ERANGE ? LC_RPC_ENOMEM : LC_RPC_EPARSE,
                      err.msg[0] ? err.msg : "malformed frame");
@@ -212,12 +237,23 @@ static void process(lc_conn *c) {
       break;
     }
     if (flen == 0) break;
+    const size_t est = flen + (size_t)objects * LC_DECODED_PER_OBJECT;
+    if (over_budget(c, p, flen, est)) {
+      off += flen;
+      continue;
+    }
     char *frame = malloc(flen);
     if (frame) memcpy(frame, p, flen);
     off += flen;
     lc_job *j = frame ? lc_job_new(c, frame, flen) : NULL;
-    if (!j) protocol_error(c, peek_msgid(p, flen), LC_RPC_EPARSE, "undecodable frame");
-    else dispatch(c, j);
+    if (!j) {
+      protocol_error(c, peek_msgid(p, flen), LC_RPC_EPARSE, "undecodable frame");
+    } else {
+      j->mem = est;
+      s->mem_inflight += est;
+      c->mem += est;
+      dispatch(c, j);
+    }
   }
   if (off > 0 && !c->closing) memmove(c->buf, c->buf + off, c->len - off);
   c->len = c->closing ? 0 : c->len - off;

@@ -37,6 +37,10 @@ static const char *const usage =
     "                          one response larger than that is still sent whole)\n"
     "                                                                    env LOCAD_MAX_WRITE_QUEUE\n"
     "  --max-connections N     open connections (default 1024)           env LOCAD_MAX_CONNECTIONS\n"
+    "  --max-memory BYTES      requests in flight, decoded, all connections together (default a\n"
+    "                          quarter of RAM; at least 1M)              env LOCAD_MAX_MEMORY\n"
+    "  --max-conn-memory BYTES the same for one connection (default a quarter of --max-memory)\n"
+    "                                                                    env LOCAD_MAX_CONN_MEMORY\n"
     "  --max-objects N         meshes + problems in the store (default 4096)\n"
     "                                                                    env LOCAD_MAX_OBJECTS\n"
     "  --device D              default device of problems: cpu, cuda:N or auto (the first usable\n"
@@ -127,6 +131,9 @@ static int apply(opts *o, const char *name, const char *val) {
              !strcmp(name, "max-write-queue")) {
     if (parse_size(val, &z)) return -1;
     *(name[4] == 'w' ? &c->max_write_queue : name[9] ? &c->max_frame_unauth : &c->max_frame) = z;
+  } else if (!strcmp(name, "max-memory") || !strcmp(name, "max-conn-memory")) {
+    if (parse_size(val, &z) || z < ((size_t)1 << 20)) return -1;
+    *(name[4] == 'm' ? &c->max_memory : &c->max_conn_memory) = z;
   } else if (!strcmp(name, "max-inflight")) {
     if (parse_count(val, 100000, &n)) return -1;
     c->max_inflight = (unsigned)n;
@@ -159,7 +166,7 @@ static int apply(opts *o, const char *name, const char *val) {
 static int apply_env(opts *o) {
   static const char *const names[] = {
       "unix", "token-file", "workers", "queue-depth", "max-frame", "max-frame-unauth",
-      "max-inflight", "max-write-queue", "max-connections", "max-objects", "shutdown-timeout",
+      "max-inflight", "max-write-queue", "max-connections", "max-objects", "max-memory", "max-conn-memory", "shutdown-timeout",
       "idle-timeout", "read-timeout", "auth-timeout",
       "device", "log-level"};
   char var[64];

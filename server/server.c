@@ -34,6 +34,9 @@ void lc_server_config_default(lc_server_config *cfg) {
   cfg->read_timeout = 60.0;
   cfg->auth_timeout = 10.0;
   cfg->max_objects = 4096;
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  cfg->max_memory = pages > 0 && page > 0 ? (size_t)pages * (size_t)page / 4 : (size_t)1 << 30;
+  cfg->max_conn_memory = 0; /* max_memory / 4, resolved at start */
   cfg->device = "auto";
 }
 
@@ -107,7 +110,7 @@ static int token_equal(const char *want, const char *got, size_t got_len) {
   return diff == 0;
 }
 
-#define LC_N_DAEMON_STATS 17
+#define LC_N_DAEMON_STATS 20
 
 /* Packs the daemon's counters as LC_N_DAEMON_STATS map entries. */
 static void pack_daemon_stats(lc_server *s, msgpack_packer *pk) {
@@ -121,6 +124,9 @@ static void pack_daemon_stats(lc_server *s, msgpack_packer *pk) {
   pack_kv_u64(pk, "cancelled", s->st.cancelled);
   pack_kv_u64(pk, "slow_clients_dropped", s->st.slow_dropped);
   pack_kv_u64(pk, "timeouts", s->st.timeouts);
+  pack_kv_u64(pk, "memory_rejections", s->st.memory_rejections);
+  pack_kv_u64(pk, "memory_in_flight", s->mem_inflight);
+  pack_kv_u64(pk, "memory_budget", s->cfg.max_memory);
   pack_kv_u64(pk, "notifications", s->st.notifications);
   pack_kv_u64(pk, "notifications_received", s->st.notifications_in);
   pack_kv_u64(pk, "bytes_in", s->st.bytes_in);
@@ -509,6 +515,7 @@ static int start_store(lc_server *s) {
 /* Creates the store, the listeners and the workers; returns 0 or -1. */
 static int start(lc_server *s) {
   if (start_store(s) != 0) return -1;
+  if (!s->cfg.max_conn_memory) s->cfg.max_conn_memory = s->cfg.max_memory / 4;
   lc_scan_limits_default(&s->lim);
   s->lim.max_frame = s->cfg.max_frame;
   s->lim_unauth = s->lim;

@@ -30,6 +30,8 @@ typedef struct lc_server_config {
   double read_timeout;          /* seconds a frame may stay half-received (default 60; 0: off) */
   double auth_timeout;          /* seconds to authenticate when a token is set (default 10; 0: off) */
   uint64_t max_objects;         /* meshes + problems in the store (default 4096) */
+  size_t max_memory;            /* decoded requests in flight, all connections (default 1/4 of RAM) */
+  size_t max_conn_memory;       /* decoded requests in flight, one connection (default max_memory/4) */
   const char *device;           /* default device of problems: "cpu", "cuda:N" or "auto"
                                  * (default); one that cannot be used stops the start-up */
 } lc_server_config;

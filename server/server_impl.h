@@ -39,6 +39,7 @@ struct lc_conn {
   uint64_t t_accept, t_active; /* loop time (ms) of the accept and of the last read or write */
   uint64_t t_partial; /* loop time since a frame is half-received (0: none) */
   unsigned inflight;  /* requests queued or running */
+  size_t mem;         /* estimated bytes of its requests in flight */
   size_t pending_write;
   char *buf;          /* unprocessed input bytes */
   size_t len, cap;
@@ -54,6 +55,7 @@ typedef struct lc_job {
   char method[1040]; /* printable (lc_codec_printable): 256 bytes, 4 per escaped byte */
   char *frame;               /* the request bytes that req references */
   size_t frame_len;
+  size_t mem;                /* estimated bytes of frame + decoded form (lc_server.mem_inflight) */
   msgpack_unpacked req;
   volatile int cancel;
   msgpack_sbuffer resp;      /* the response frame, filled by the worker */
@@ -72,6 +74,7 @@ typedef struct lc_stats {
   uint64_t cancelled, slow_dropped, bytes_in, bytes_out, notifications;
   uint64_t notifications_in; /* notifications received (never answered) */
   uint64_t timeouts;         /* connections closed by a timeout */
+  uint64_t memory_rejections; /* requests refused by the memory budget */
 } lc_stats;
 
 /* Failed authentications of one peer (server.c: rate limit). */
@@ -123,10 +126,15 @@ struct lc_server {
   size_t nt_count;
   int async_closed;
   lc_auth_peer auth_peers[LC_AUTH_PEERS]; /* loop thread */
+  size_t mem_inflight; /* loop thread: estimated bytes of every request in flight */
   lc_stats st;
 };
 
 #define LC_SWEEP_MS 250 /* period of the timeout sweep */
+/* Bytes a decoded request takes per MessagePack object beyond its frame:
+ * msgpack-c's msgpack_object (24) plus its zone's map-pair and alignment
+ * overhead, rounded up. */
+#define LC_DECODED_PER_OBJECT 32
 
 /* ---- conn.c ---- */
 /* Closes the connections past a timeout at loop time now (ms). */

@@ -44,6 +44,10 @@ lc_job *lc_job_new(lc_conn *c, char *frame, size_t len) {
 
 void lc_job_free(lc_job *j) {
   if (!j) return;
+  if (j->conn) { /* loop thread: give back the memory budget */
+    j->conn->srv->mem_inflight -= j->mem;
+    j->conn->mem -= j->mem;
+  }
   msgpack_unpacked_destroy(&j->req);
   msgpack_sbuffer_destroy(&j->resp);
   free(j->frame);

@@ -798,6 +798,63 @@ START_TEST(test_timeouts) {
 }
 END_TEST
 
+/* Sends problem.set_variable {problem, var 0, values: rows x 3 nested plain
+ * arrays} without waiting: its decoded form is estimated from its objects. */
+static void send_values(client_t *c, uint32_t msgid, int64_t prob, int rows) {
+  req_t r;
+  msgpack_packer *pk = req_begin(&r, msgid, "problem.set_variable");
+  msgpack_pack_map(pk, 3);
+  kv_i(pk, "problem", prob);
+  kv_i(pk, "var", 0);
+  pack_key(pk, "values");
+  msgpack_pack_array(pk, (size_t)rows);
+  for (int i = 0; i < rows; ++i) {
+    msgpack_pack_array(pk, 3);
+    for (int k = 0; k < 3; ++k) msgpack_pack_double(pk, 0.5);
+  }
+  req_send(c, &r);
+}
+
+/* The memory budget (--max-conn-memory 4M): a request estimated over it is
+ * refused as NOMEM before it is decoded; one that fits alone but not next
+ * to a queued one gets BUSY; the connection stays usable and the budget
+ * returns to 0 when the work is done. */
+START_TEST(test_memory_budget) {
+  daemon_t d;
+  client_t a;
+  uint32_t id = 0;
+  msgpack_unpacked out;
+  static const char *const extra[] = {"--max-conn-memory", "4M", "--max-memory", "64M", NULL};
+  daemon_start_args(&d, extra);
+  msgpack_unpacked_init(&out);
+  client_tcp(&a, &d);
+  const int64_t p1 = make_problem(&a, 40, &id);
+  send_values(&a, 700, p1, 30000); /* ~4.7 MB decoded: over the cap */
+  ck_assert(next_response(&a, &out));
+  ck_assert_int_eq(out.data.via.array.ptr[1].via.u64, 700);
+  ck_assert_int_eq(out.data.via.array.ptr[2].via.array.ptr[0].via.i64, 6); /* NOMEM */
+  send_long_solve(&a, 701, p1);
+  wait_progress(&a);
+  send_values(&a, 702, p1, 16000); /* ~2.5 MB: queued behind the solve */
+  send_values(&a, 703, p1, 16000); /* another 2.5 MB: over the cap while 702 waits */
+  ck_assert(next_response(&a, &out));
+  ck_assert_int_eq(out.data.via.array.ptr[1].via.u64, 703);
+  ck_assert_int_eq(out.data.via.array.ptr[2].via.array.ptr[0].via.i64, 7); /* BUSY */
+  ck_assert_int_eq(stat_of(&a, "memory_rejections"), 2);
+  ck_assert_int_gt(stat_of(&a, "memory_in_flight"), 2 << 20);
+  req_t r;
+  const msgpack_object *res;
+  msgpack_pack_map(req_begin(&r, ++id, "problem.cancel"), 1);
+  kv_i(&r.pk, "problem", p1);
+  ck_assert_int_eq(call(&a, &r, id, &out, &res), 0);
+  for (int k = 0; k < 2; ++k) ck_assert(next_response(&a, &out)); /* the solve, then 702 (bad shape) */
+  ck_assert_int_lt(stat_of(&a, "memory_in_flight"), 1024); /* the server.stats request itself */
+  msgpack_unpacked_destroy(&out);
+  client_close(&a);
+  daemon_finish(&d);
+}
+END_TEST
+
 /* A non-loopback address without a token is refused at start-up, and so is
  * a token shorter than 16 bytes (_i = 1). */
 START_TEST(test_refuse_public_without_token) {
@@ -1038,6 +1095,7 @@ static Suite *server_suite(void) {
   tcase_add_test(tc, test_disconnect_mid_solve);
   tcase_add_test(tc, test_auth);
   tcase_add_test(tc, test_timeouts);
+  tcase_add_test(tc, test_memory_budget);
   tcase_add_test(tc, test_sigterm_mid_solve);
   tcase_add_loop_test(tc, test_refuse_public_without_token, 0, 2);
   tcase_add_test(tc, test_device_selection);

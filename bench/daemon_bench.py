@@ -10,6 +10,11 @@ Starts its own daemon (TCP on a free loopback port), then measures and prints on
   transfer_1m    set_variable / get_variable of a 1M-vertex float64 (1M x 3) array, ms each way
   arap_frame_10k one interactive frame on a 10k-vertex ARAP problem in one round trip (move the
                  handles + one Newton iteration + return positions): p50 / p99 in ms
+  hostile_1mb    the daemon's peak RSS growth (VmHWM, reset through clear_refs, minus VmRSS before)
+                 over about 1 MB of hostile requests on one connection:
+                 a frame of 1M small integers, nested arrays whose first row is 100k wide over
+                 empty rows, a solve "return" list of one variable 100k times, and 256-byte
+                 method names (issue 13 target: <= 64 MB)
   idle_1000      with --idle connections open and idle (default 1000), a new client connects and
                  gets server.health back: p50 / max in ms over 20 tries (issue 13 target: <= 100 ms)
 Each line has "system":"locad-daemon", the machine's CPU, and the parameters used.
@@ -167,6 +172,40 @@ def arap_frames(port, n, frames):
     return V.shape[0], times
 
 
+def rss_kb(pid, key="VmRSS"):
+    """A memory figure of process pid from /proc (kB)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def hostile(port, pid):
+    """Sends about 1 MB of hostile requests on one connection; returns (bytes sent, the peak RSS
+    growth in kB, the number of responses)."""
+    frames = [msgpack.packb([0, 2, "server.info", [[1] * 400000]])]  # 400k objects, ~400 KB
+    wide = [[1.0] * 20000] + [[] for _ in range(100000)]  # the old 2 * 10^9-number allocation
+    frames.append(msgpack.packb([0, 3, "mesh.create", {"V": wide, "F": [[0, 1, 2]]}]))
+    frames.append(msgpack.packb([0, 4, "problem.solve", {"problem": 1, "return": [0] * 100000}]))
+    frames += [msgpack.packb([0, 5 + k, "m" * 256, {}]) for k in range(100)]
+    data = b"".join(frames)
+    with open(f"/proc/{pid}/clear_refs", "w") as f:  # resets VmHWM to the current RSS
+        f.write("5")
+    base = rss_kb(pid)
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(data)
+        unpacker = msgpack.Unpacker(raw=False)
+        got = 0
+        while got < len(frames):
+            chunk = sock.recv(1 << 16)
+            if not chunk:
+                break
+            unpacker.feed(chunk)
+            got += sum(1 for _ in unpacker)
+    return len(data), rss_kb(pid, "VmHWM") - base, got
+
+
 def idle_connections(port, n_idle, tries=20):
     """Times connect + server.health of new clients while n_idle connections sit idle."""
     socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(n_idle)]
@@ -214,6 +253,14 @@ def main():
             f50, f99 = percentiles(times)
             emit("arap_frame_10k", n_vertices=nv, p50_ms=round(f50, 2), p99_ms=round(f99, 2),
                  frames=a.frames)
+            fresh, fport = start_daemon(a.bin, tmp)  # a fresh daemon: no earlier peak to hide behind
+            try:
+                sent, grew_kb, answered = hostile(fport, fresh.pid)
+            finally:
+                fresh.terminate()
+                fresh.wait(timeout=20)
+            emit("hostile_1mb", bytes_sent=sent, rss_growth_mb=round(grew_kb / 1024, 1), responses=answered,
+                 target_mb=64.0, meets_target=grew_kb / 1024 <= 64.0)
             if a.idle > 0:
                 times, open_now = idle_connections(port, a.idle)
                 emit("idle_1000", idle=a.idle, connections=open_now, p50_ms=round(float(np.median(times)), 2),

@@ -15,6 +15,9 @@ Starts its own daemon (TCP on a free loopback port), then measures and prints on
                  a frame of 1M small integers, nested arrays whose first row is 100k wide over
                  empty rows, a solve "return" list of one variable 100k times, and 256-byte
                  method names (issue 13 target: <= 64 MB)
+  dribble_12mb   another client's server.health latency (p50 / max ms) while a 12 MB frame of 12M
+                 objects arrives, its last 200 bytes one at a time: the pre-scanner must resume,
+                 not rescan the frame on every read
   idle_1000      with --idle connections open and idle (default 1000), a new client connects and
                  gets server.health back: p50 / max in ms over 20 tries (issue 13 target: <= 100 ms)
 Each line has "system":"locad-daemon", the machine's CPU, and the parameters used.
@@ -206,6 +209,35 @@ def hostile(port, pid):
     return len(data), rss_kb(pid, "VmHWM") - base, got
 
 
+def dribble(port):
+    """Another client's health latencies (ms) while a 12 MB frame dribbles in on one connection."""
+    import threading  # pylint: disable=import-outside-toplevel
+    frame = msgpack.packb([0, 1, "server.health", [[1] * 12_000_000]])
+    lat = []
+
+    def other():
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+            u = msgpack.Unpacker(raw=False)
+            for i in range(60):
+                t0 = time.perf_counter()
+                s.sendall(msgpack.packb([0, i, "server.health", {}]))
+                while not list(u):
+                    u.feed(s.recv(65536))
+                lat.append((time.perf_counter() - t0) * 1e3)
+                time.sleep(0.005)
+
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(frame[:-200])
+        time.sleep(0.3)
+        th = threading.Thread(target=other)
+        th.start()
+        for i in range(len(frame) - 200, len(frame)):
+            s.sendall(frame[i:i + 1])
+            time.sleep(0.002)
+        th.join()
+    return lat
+
+
 def idle_connections(port, n_idle, tries=20):
     """Times connect + server.health of new clients while n_idle connections sit idle."""
     socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(n_idle)]
@@ -261,6 +293,8 @@ def main():
                 fresh.wait(timeout=20)
             emit("hostile_1mb", bytes_sent=sent, rss_growth_mb=round(grew_kb / 1024, 1), responses=answered,
                  target_mb=64.0, meets_target=grew_kb / 1024 <= 64.0)
+            lat = dribble(port)
+            emit("dribble_12mb", p50_ms=round(float(np.median(lat)), 2), max_ms=round(max(lat), 2), n=len(lat))
             if a.idle > 0:
                 times, open_now = idle_connections(port, a.idle)
                 emit("idle_1000", idle=a.idle, connections=open_now, p50_ms=round(float(np.median(times)), 2),

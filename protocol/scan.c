@@ -12,7 +12,6 @@
 
 #include <string.h>
 
-#define LC_SCAN_DEPTH_CAP 32 /* msgpack-c 4.0 fails deeper nesting as "out of memory" */
 
 /* What one header byte announces. */
 typedef struct scan_item {
@@ -103,19 +102,7 @@ static int64_t small_uint(const uint8_t *p, const scan_item *it) {
   return -1;
 }
 
-/* State of one walk. */
-typedef struct scan_state {
-  const uint8_t *buf;
-  size_t len;
-  uint64_t max_frame, max_objects, max_method;
-  int max_depth;
-  uint64_t rem[LC_SCAN_DEPTH_CAP + 1]; /* elements still to come per level */
-  uint64_t pending;                   /* sum of rem[] */
-  uint64_t objects;
-  int depth;
-  uint64_t top_count;                 /* elements of a top-level array, else 0 */
-  int64_t msgtype;                    /* first element of a top-level array, or -1 */
-} scan_state;
+typedef lc_scan_ctx scan_state; /* the walk's state (scan.h) */
 
 /* Checks the RPC rules for the element at index idx of the top-level array. */
 static int check_rpc(scan_state *s, size_t pos, const scan_item *it, uint64_t idx, lc_error *err) {
@@ -147,23 +134,25 @@ static int scan_one(scan_state *s, size_t *pos, lc_error *err) {
   if (s->len - p < hs) return 1;
   scan_item it;
   decode_head(s->buf + p, &it);
-  if (++s->objects > s->max_objects)
+  /* checks first, state changes after: a return of 1 (more bytes needed) leaves the state as it
+   * was, so the walk can resume at p once more bytes came */
+  if (s->objects + 1 > s->max_objects)
     return lc_error_set(err, LC_ERANGE, "more than %llu objects in one frame",
                         (unsigned long long)s->max_objects);
-  /* the element just started was counted in pending; it is now real bytes */
-  uint64_t idx = 0;
-  if (s->depth > 0) {
-    idx = s->depth == 1 ? s->top_count - s->rem[1] : 0;
-    s->rem[s->depth]--;
-    s->pending--;
-  }
-  const uint64_t min_size = (uint64_t)p + hs + it.payload + it.count + s->pending;
+  const int inner = s->depth > 0; /* the element just started was counted in pending */
+  const uint64_t idx = s->depth == 1 ? s->top_count - s->rem[1] : 0;
+  const uint64_t min_size = (uint64_t)p + hs + it.payload + it.count + s->pending - (uint64_t)inner;
   if (min_size > s->max_frame)
     return lc_error_set(err, LC_ERANGE, "frame of at least %llu bytes (limit %llu) at offset %zu",
                         (unsigned long long)min_size, (unsigned long long)s->max_frame, p);
   if (it.container && s->depth + 1 > s->max_depth)
     return lc_error_set(err, LC_EPARSE, "nesting deeper than %d at offset %zu", s->max_depth, p);
   if (it.payload > s->len - p - hs) return 1;
+  s->objects++;
+  if (inner) {
+    s->rem[s->depth]--;
+    s->pending--;
+  }
   if (s->depth == 1 && s->top_count > 0) {
     const int rc = check_rpc(s, p, &it, idx, err);
     if (rc != LC_OK) return rc;
@@ -189,33 +178,53 @@ int lc_scan_frame(const uint8_t *buf, size_t len, const lc_scan_limits *lim, siz
 /* lc_scan_frame, with the number of MessagePack objects of a complete frame. */
 int lc_scan_frame_objects(const uint8_t *buf, size_t len, const lc_scan_limits *lim, size_t *frame_len,
                           uint64_t *objects, lc_error *err) {
+  lc_scan_ctx ctx;
+  lc_scan_reset(&ctx);
+  return lc_scan_resume(&ctx, buf, len, lim, frame_len, objects, err);
+}
+
+/* Forgets a walk in progress. */
+void lc_scan_reset(lc_scan_ctx *ctx) { memset(ctx, 0, sizeof *ctx); }
+
+/* Starts the walk of a frame with lim. */
+static void scan_start(lc_scan_ctx *s, const lc_scan_limits *lim) {
   lc_scan_limits def;
   if (!lim) {
     lc_scan_limits_default(&def);
     lim = &def;
   }
-  scan_state s;
-  memset(&s, 0, sizeof s);
-  s.buf = buf;
-  s.len = len;
-  s.max_frame = lim->max_frame;
-  s.max_objects = lim->max_objects ? lim->max_objects : UINT64_MAX;
-  s.max_method = lim->max_method;
-  s.max_depth = lim->max_depth < 1 ? 1 : lim->max_depth > LC_SCAN_DEPTH_CAP ? LC_SCAN_DEPTH_CAP
-                                                                           : lim->max_depth;
-  s.msgtype = -1;
+  memset(s, 0, sizeof *s);
+  s->max_frame = lim->max_frame;
+  s->max_objects = lim->max_objects ? lim->max_objects : UINT64_MAX;
+  s->max_method = lim->max_method;
+  s->max_depth = lim->max_depth < 1 ? 1 : lim->max_depth > LC_SCAN_DEPTH_CAP ? LC_SCAN_DEPTH_CAP
+                                                                            : lim->max_depth;
+  s->msgtype = -1;
+  s->active = 1;
+}
+
+/* Scans on from where the last call stopped (see scan.h). */
+int lc_scan_resume(lc_scan_ctx *ctx, const uint8_t *buf, size_t len, const lc_scan_limits *lim,
+                   size_t *frame_len, uint64_t *objects, lc_error *err) {
+  if (!ctx->active) scan_start(ctx, lim);
+  ctx->buf = buf;
+  ctx->len = len;
   *frame_len = 0;
   *objects = 0;
-  size_t pos = 0;
+  size_t pos = ctx->pos;
   int rc = LC_OK;
   do {
-    rc = scan_one(&s, &pos, err);
-  } while (rc == LC_OK && s.depth > 0);
-  if (rc == 1) {
-    rc = LC_OK; /* need more bytes */
-  } else if (rc == LC_OK) {
-    *frame_len = pos;
-    *objects = s.objects;
+    rc = scan_one(ctx, &pos, err);
+  } while (rc == LC_OK && ctx->depth > 0);
+  if (rc == 1) { /* need more bytes: the walk stays where it is */
+    ctx->pos = pos;
+    ctx->buf = NULL;
+    return LC_OK;
   }
+  if (rc == LC_OK) {
+    *frame_len = pos;
+    *objects = ctx->objects;
+  }
+  lc_scan_reset(ctx);
   return rc;
 }

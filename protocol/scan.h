@@ -24,6 +24,23 @@ typedef struct lc_scan_limits {
                             bounds msgpack-c's allocation (24-48 bytes per object) */
 } lc_scan_limits;
 
+#define LC_SCAN_DEPTH_CAP 32 /* msgpack-c 4.0 fails deeper nesting as "out of memory" */
+
+/* A walk in progress (lc_scan_resume); its fields are private to scan.c. */
+typedef struct lc_scan_ctx {
+  const uint8_t *buf;
+  size_t len, pos;                     /* pos: where the walk resumes */
+  uint64_t max_frame, max_objects, max_method;
+  int max_depth;
+  uint64_t rem[LC_SCAN_DEPTH_CAP + 1]; /* elements still to come per level */
+  uint64_t pending;                    /* sum of rem[] */
+  uint64_t objects;
+  int depth;
+  uint64_t top_count;                  /* elements of a top-level array, else 0 */
+  int64_t msgtype;                     /* first element of a top-level array, or -1 */
+  int active;                          /* a walk is in progress */
+} lc_scan_ctx;
+
 /* Fills lim with the defaults above. */
 void lc_scan_limits_default(lc_scan_limits *lim);
 
@@ -39,7 +56,8 @@ void lc_scan_limits_default(lc_scan_limits *lim);
  * each element at least one byte - that cannot fit; or more than
  * max_objects objects), with a message.  Both errors are final for the
  * stream: the connection cannot resynchronise.  Never reads past len and
- * never allocates; the walk restarts from buf[0] on every call. */
+ * never allocates; the walk restarts from buf[0] on every call (lc_scan_resume
+ * does not). */
 int lc_scan_frame(const uint8_t *buf, size_t len, const lc_scan_limits *lim, size_t *frame_len,
                   lc_error *err);
 
@@ -49,5 +67,18 @@ int lc_scan_frame(const uint8_t *buf, size_t len, const lc_scan_limits *lim, siz
  * before decoding. */
 int lc_scan_frame_objects(const uint8_t *buf, size_t len, const lc_scan_limits *lim, size_t *frame_len,
                           uint64_t *objects, lc_error *err);
+
+/* Forgets the walk of ctx (the next lc_scan_resume starts a new frame). */
+void lc_scan_reset(lc_scan_ctx *ctx);
+
+/* lc_scan_frame_objects for a frame that arrives in pieces: buf[0..len)
+ * holds the frame's bytes so far (more each call, the earlier ones unchanged
+ * at the same offsets, though buf may move).  When more bytes are needed it
+ * returns LC_OK with *frame_len = 0 and remembers where it stopped, so the
+ * next call scans only what is new: a frame of n bytes read in k pieces
+ * costs O(n), not O(n k).  lim is read when a frame starts.  A complete
+ * frame or an error ends the walk (ctx is reset). */
+int lc_scan_resume(lc_scan_ctx *ctx, const uint8_t *buf, size_t len, const lc_scan_limits *lim,
+                   size_t *frame_len, uint64_t *objects, lc_error *err);
 
 #endif

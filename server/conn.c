@@ -226,7 +226,10 @@ static void process(lc_conn *c) {
     size_t flen = 0;
     const unsigned char *p = (const unsigned char *)c->buf + off;
     uint64_t objects = 0;
-    int rc = lc_scan_frame_objects(p, c->len - off, c->authed ? &s->lim : &s->lim_unauth, &flen, &objects, &err);
+    /* the frame at the buffer's start may be half-scanned from an earlier read: resume it */
+    if (off > 0) lc_scan_reset(&c->scan);
+    int rc = lc_scan_resume(&c->scan, p, c->len - off, c->authed ? &s->lim : &s->lim_unauth, &flen, &objects,
+                            &err);
     if (rc != LC_OK) {
       protocol_error(c, peek_msgid(p, c->len - off), rc == LC_ERANGE ? LC_RPC_ENOMEM : LC_RPC_EPARSE,
                      err.msg[0] ? err.msg : "malformed frame");

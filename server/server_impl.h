@@ -42,6 +42,7 @@ struct lc_conn {
   size_t mem;         /* estimated bytes of its requests in flight */
   size_t pending_write;
   char *buf;          /* unprocessed input bytes */
+  lc_scan_ctx scan;   /* the pre-scan of the frame at buf[0], resumed as bytes come */
   size_t len, cap;
   lc_conn *prev, *next;
 };

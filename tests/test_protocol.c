@@ -100,6 +100,27 @@ START_TEST(scan_every_type_truncated) {
       0xc8, 0, 1, 1, 2};                    /* ext16 */
   msgpack_sbuffer_write(&sb, (const char *)wide, sizeof wide);
   expect_frame(sb.data, sb.size);
+  /* resumed piece by piece (each call sees the bytes so far, as a socket delivers them), the
+   * walk finds the same frame and object count as one pass, and only at the last piece */
+  size_t fl1 = 0;
+  uint64_t obj1 = 0;
+  lc_error e1;
+  ck_assert_int_eq(lc_scan_frame_objects((const uint8_t *)sb.data, sb.size, NULL, &fl1, &obj1, &e1), LC_OK);
+  ck_assert_uint_eq(fl1, sb.size);
+  const size_t pieces[4] = {1, 3, 64, 1000};
+  for (int k = 0; k < 4; ++k) {
+    lc_scan_ctx ctx;
+    lc_scan_reset(&ctx);
+    size_t have = 0, fl = 0;
+    uint64_t obj = 0;
+    while (fl == 0) {
+      have = have + pieces[k] < sb.size ? have + pieces[k] : sb.size;
+      ck_assert_int_eq(lc_scan_resume(&ctx, (const uint8_t *)sb.data, have, NULL, &fl, &obj, &e1), LC_OK);
+      ck_assert(fl == 0 || have == sb.size);
+      if (have == sb.size) ck_assert_uint_eq(fl, sb.size);
+    }
+    ck_assert_uint_eq(obj, obj1);
+  }
   /* and msgpack-c decodes what the scanner accepted */
   msgpack_unpacked u;
   lc_error err;

@@ -24,11 +24,31 @@ static lc_rpc *store(void) {
   return r;
 }
 
+/* The resumable scan of buf[0..len) fed in pieces of step bytes must agree
+ * with one pass: the same verdict, frame length and object count. */
+static void check_resume(const uint8_t *buf, size_t len, const lc_scan_limits *lim, size_t step) {
+  size_t n1 = 0, n2 = 0, have = 0;
+  uint64_t o1 = 0, o2 = 0;
+  const int rc1 = lc_scan_frame_objects(buf, len, lim, &n1, &o1, NULL);
+  lc_scan_ctx ctx;
+  lc_scan_reset(&ctx);
+  int rc2 = LC_OK;
+  while (rc2 == LC_OK && n2 == 0 && have < len) {
+    have = have + step < len ? have + step : len;
+    rc2 = lc_scan_resume(&ctx, buf, have, lim, &n2, &o2, NULL);
+  }
+  /* an error may show earlier on a prefix (a declared size that cannot fit); a frame found on a
+   * prefix is the same frame */
+  if (rc1 == LC_OK && (rc2 != LC_OK || n1 != n2 || o1 != o2)) abort();
+  if (rc1 != LC_OK && rc2 == LC_OK && n2 != 0) abort();
+}
+
 /* Feeds every complete frame of the input to the dispatcher. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lc_scan_limits lim;
   lc_scan_limits_default(&lim);
   lim.max_frame = 1u << 20;
+  if (size > 0) check_resume(data, size, &lim, 1 + data[0] % 17);
   size_t off = 0;
   while (off < size) {
     size_t n = 0;

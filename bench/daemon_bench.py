@@ -18,6 +18,8 @@ Starts its own daemon (TCP on a free loopback port), then measures and prints on
   dribble_12mb   another client's server.health latency (p50 / max ms) while a 12 MB frame of 12M
                  objects arrives, its last 200 bytes one at a time: the pre-scanner must resume,
                  not rescan the frame on every read
+  bigframes_12mb the same latency while three such frames arrive at once: their decoding must run off
+                 the event loop
   idle_1000      with --idle connections open and idle (default 1000), a new client connects and
                  gets server.health back: p50 / max in ms over 20 tries (issue 13 target: <= 100 ms)
 Each line has "system":"locad-daemon", the machine's CPU, and the parameters used.
@@ -209,8 +211,9 @@ def hostile(port, pid):
     return len(data), rss_kb(pid, "VmHWM") - base, got
 
 
-def dribble(port):
-    """Another client's health latencies (ms) while a 12 MB frame dribbles in on one connection."""
+def dribble(port, tail=200):
+    """Another client's health latencies (ms) while a 12 MB frame arrives on one connection, its
+    last tail bytes one at a time (tail 0: all at once, so its decoding is what others wait on)."""
     import threading  # pylint: disable=import-outside-toplevel
     frame = msgpack.packb([0, 1, "server.health", [[1] * 12_000_000]])
     lat = []
@@ -227,11 +230,16 @@ def dribble(port):
                 time.sleep(0.005)
 
     with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
-        s.sendall(frame[:-200])
-        time.sleep(0.3)
         th = threading.Thread(target=other)
+        if tail:
+            s.sendall(frame[:-tail])
+            time.sleep(0.3)
         th.start()
-        for i in range(len(frame) - 200, len(frame)):
+        if not tail:
+            time.sleep(0.02)
+            for _ in range(3):  # three big frames, back to back
+                s.sendall(frame)
+        for i in range(len(frame) - tail, len(frame)):
             s.sendall(frame[i:i + 1])
             time.sleep(0.002)
         th.join()
@@ -295,6 +303,8 @@ def main():
                  target_mb=64.0, meets_target=grew_kb / 1024 <= 64.0)
             lat = dribble(port)
             emit("dribble_12mb", p50_ms=round(float(np.median(lat)), 2), max_ms=round(max(lat), 2), n=len(lat))
+            lat = dribble(port, 0)
+            emit("bigframes_12mb", p50_ms=round(float(np.median(lat)), 2), max_ms=round(max(lat), 2), n=len(lat))
             if a.idle > 0:
                 times, open_now = idle_connections(port, a.idle)
                 emit("idle_1000", idle=a.idle, connections=open_now, p50_ms=round(float(np.median(times)), 2),

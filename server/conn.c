@@ -217,11 +217,52 @@ static int over_budget(lc_conn *c, const unsigned char *p, size_t flen, size_t e
   return 1;
 }
 
+static void process(lc_conn *c);
+
+/* Thread pool: decodes a large frame. */
+static void decode_work(uv_work_t *w) {
+  lc_job *j = w->data;
+  lc_job_decode(j);
+}
+
+/* Loop thread: dispatches the decoded frame (or reports it undecodable),
+ * then lets the connection's later frames through. */
+static void decode_done(uv_work_t *w, int status) {
+  lc_job *j = w->data;
+  lc_conn *c = j->conn;
+  c->decoding = 0;
+  if (c->closing || status != 0) {
+    lc_job_free(j);
+  } else if (!j->decoded) {
+    const uint32_t msgid = peek_msgid((const unsigned char *)j->frame, j->frame_len);
+    lc_job_free(j);
+    protocol_error(c, msgid, LC_RPC_EPARSE, "undecodable frame");
+  } else {
+    dispatch(c, j);
+    if (!c->closing) process(c);
+  }
+}
+
+/* Hands j's frame to libuv's thread pool: a frame of many megabytes must
+ * not stall the loop while msgpack-c builds its objects.  Returns 0 when
+ * queued (c's later frames then wait), else dispatches nothing and
+ * reports the failure. */
+static int decode_off_loop(lc_conn *c, lc_job *j) {
+  j->work.data = j;
+  c->decoding = 1;
+  if (uv_queue_work(&c->srv->loop, &j->work, decode_work, decode_done) == 0) return 0;
+  c->decoding = 0;
+  const uint32_t msgid = peek_msgid((const unsigned char *)j->frame, j->frame_len);
+  lc_job_free(j);
+  protocol_error(c, msgid, LC_RPC_ENOMEM, "cannot queue the decoding of a large frame");
+  return -1;
+}
+
 /* Cuts and dispatches the complete frames in c's buffer while c may take more. */
 static void process(lc_conn *c) {
   lc_server *s = c->srv;
   size_t off = 0;
-  while (!c->closing && c->inflight < s->cfg.max_inflight && off < c->len) {
+  while (!c->closing && !c->decoding && c->inflight < s->cfg.max_inflight && off < c->len) {
     lc_error err = {0, ""};
     size_t flen = 0;
     const unsigned char *p = (const unsigned char *)c->buf + off;
@@ -248,14 +289,19 @@ static void process(lc_conn *c) {
     char *frame = malloc(flen);
     if (frame) memcpy(frame, p, flen);
     off += flen;
-    lc_job *j = frame ? lc_job_new(c, frame, flen) : NULL;
+    const int defer = flen > LC_DECODE_OFF_LOOP;
+    lc_job *j = frame ? lc_job_new(c, frame, flen, defer) : NULL;
     if (!j) {
       protocol_error(c, peek_msgid(p, flen), LC_RPC_EPARSE, "undecodable frame");
     } else {
       j->mem = est;
       s->mem_inflight += est;
       c->mem += est;
-      dispatch(c, j);
+      if (!defer) {
+        dispatch(c, j);
+      } else if (decode_off_loop(c, j) == 0) {
+        break; /* later frames wait for this one */
+      }
     }
   }
   if (off > 0 && !c->closing) memmove(c->buf, c->buf + off, c->len - off);

@@ -42,6 +42,7 @@ struct lc_conn {
   size_t mem;         /* estimated bytes of its requests in flight */
   size_t pending_write;
   char *buf;          /* unprocessed input bytes */
+  int decoding;       /* a large frame is being decoded off the loop: later frames wait */
   lc_scan_ctx scan;   /* the pre-scan of the frame at buf[0], resumed as bytes come */
   size_t len, cap;
   lc_conn *prev, *next;
@@ -61,6 +62,8 @@ typedef struct lc_job {
   volatile int cancel;
   msgpack_sbuffer resp;      /* the response frame, filled by the worker */
   uint64_t t0;               /* uv_hrtime at arrival */
+  uv_work_t work;            /* decoding off the event loop (large frames) */
+  int decoded;               /* req holds the decoded frame */
 } lc_job;
 
 typedef struct lc_notif {
@@ -136,6 +139,8 @@ struct lc_server {
  * msgpack-c's msgpack_object (24) plus its zone's map-pair and alignment
  * overhead, rounded up. */
 #define LC_DECODED_PER_OBJECT 32
+/* Frames larger than this are decoded on libuv's thread pool, not the loop. */
+#define LC_DECODE_OFF_LOOP ((size_t)1 << 20)
 
 /* ---- conn.c ---- */
 /* Closes the connections past a timeout at loop time now (ms). */
@@ -172,8 +177,11 @@ void lc_pool_cancel_all(lc_server *s);
 int lc_pool_stop(lc_server *s);
 /* uv_async_t callback: delivers notifications and completed jobs. */
 void lc_pool_on_async(uv_async_t *a);
-/* Allocates a job for a decoded frame (frame ownership taken). */
-lc_job *lc_job_new(lc_conn *c, char *frame, size_t len);
+/* Allocates a job for a frame (frame ownership taken) and, unless defer,
+ * decodes it; NULL when out of memory or the frame does not decode. */
+lc_job *lc_job_new(lc_conn *c, char *frame, size_t len, int defer);
+/* Decodes j's frame (any thread); returns 0, or -1 when it does not decode. */
+int lc_job_decode(lc_job *j);
 /* Frees j and releases its connection reference. */
 void lc_job_free(lc_job *j);
 /* Queued jobs (for server.stats). */

@@ -18,9 +18,15 @@ typedef struct lc_worker {
   int idx;
 } lc_worker;
 
-lc_job *lc_job_new(lc_conn *c, char *frame, size_t len) {
-  lc_job *j = calloc(1, sizeof *j);
+int lc_job_decode(lc_job *j) {
   size_t off = 0;
+  j->decoded = msgpack_unpack_next(&j->req, j->frame, j->frame_len, &off) == MSGPACK_UNPACK_SUCCESS &&
+               off == j->frame_len;
+  return j->decoded ? 0 : -1;
+}
+
+lc_job *lc_job_new(lc_conn *c, char *frame, size_t len, int defer) {
+  lc_job *j = calloc(1, sizeof *j);
   if (!j) {
     free(frame);
     return NULL;
@@ -30,7 +36,7 @@ lc_job *lc_job_new(lc_conn *c, char *frame, size_t len) {
   j->problem = -1;
   msgpack_unpacked_init(&j->req);
   msgpack_sbuffer_init(&j->resp);
-  if (msgpack_unpack_next(&j->req, frame, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len) {
+  if (!defer && lc_job_decode(j) != 0) {
     msgpack_unpacked_destroy(&j->req);
     free(frame);
     free(j);

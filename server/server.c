@@ -16,6 +16,15 @@
 #include "log.h"
 #include "server_impl.h"
 
+#ifdef LOCAD_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+/* Tells systemd (Type=notify units) about the daemon's state; a no-op
+ * outside systemd (no NOTIFY_SOCKET). */
+#define LC_SD_NOTIFY(...) sd_notifyf(0, __VA_ARGS__)
+#else
+#define LC_SD_NOTIFY(...) ((void)0)
+#endif
+
 #ifndef LOCAD_VERSION
 #define LOCAD_VERSION "0.0.0"
 #endif
@@ -449,6 +458,7 @@ static void on_timer(uv_timer_t *t) {
 /* Starts the shutdown: no new connections or work, cancel, drain. */
 static void begin_stop(lc_server *s) {
   s->stopping = 1;
+  LC_SD_NOTIFY("STOPPING=1\nSTATUS=draining %u request(s)", s->inflight);
   close_listeners(s);
   lc_pool_cancel_all(s);
   lc_log(LC_LOG_INFO, -1, -1, "shutting down: %u request(s) to drain, deadline %.1fs", s->inflight,
@@ -534,6 +544,7 @@ static int start(lc_server *s) {
   lc_log(LC_LOG_INFO, -1, -1, "locad %s ready: %d worker(s), queue %zu, max frame %zu bytes%s",
          LOCAD_VERSION, s->cfg.workers, s->cfg.queue_depth, s->cfg.max_frame,
          s->cfg.token ? ", token required" : "");
+  LC_SD_NOTIFY("READY=1\nSTATUS=serving: %d worker(s)", s->cfg.workers);
   return 0;
 }
 

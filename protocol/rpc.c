@@ -119,6 +119,29 @@ void lc_rpc_stats(const lc_rpc *r, uint64_t *objects, uint64_t *bytes) {
   pthread_mutex_unlock(&rw->lock);
 }
 
+/* The store's figures for metrics (see rpc.h). */
+void lc_rpc_metrics(const lc_rpc *r, lc_rpc_figures *f) {
+  lc_rpc *rw = (lc_rpc *)r;
+  memset(f, 0, sizeof *f);
+  pthread_mutex_lock(&rw->lock);
+  for (size_t i = 0; i < r->n; ++i) {
+    const rpc_obj *o = r->objs[i];
+    f->meshes += o->kind == OBJ_MESH;
+    f->problems += o->kind == OBJ_PROBLEM;
+    f->bytes += o->bytes;
+    const char *dev = o->kind == OBJ_PROBLEM ? lc_problem_device(o->prob) : "host";
+    int k = 0;
+    while (k < f->n_devices && strcmp(f->device[k], dev)) ++k;
+    if (k == f->n_devices && k < LC_RPC_MAX_DEVICES) snprintf(f->device[f->n_devices++], sizeof f->device[0], "%s", dev);
+    if (k < f->n_devices) f->device_bytes[k] += o->bytes;
+  }
+  f->requests = r->requests;
+  f->errors = r->errors;
+  f->solve_iters = r->solve_iters;
+  f->host_syncs = r->host_syncs;
+  pthread_mutex_unlock(&rw->lock);
+}
+
 /* Index of the live object matching ref (id or name) and kind, or -1. */
 static long find_locked(const lc_rpc *r, const msgpack_object *ref, obj_kind kind) {
   for (size_t i = 0; i < r->n; ++i) {

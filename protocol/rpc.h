@@ -93,4 +93,18 @@ int64_t lc_rpc_request_problem(lc_rpc *r, const msgpack_object *req);
 /* Counters for server.stats: live objects and bytes held. */
 void lc_rpc_stats(const lc_rpc *r, uint64_t *objects, uint64_t *bytes);
 
+#define LC_RPC_MAX_DEVICES 16
+/* What the store holds and has done, for metrics. */
+typedef struct lc_rpc_figures {
+  uint64_t meshes, problems, bytes;   /* live objects and their memory */
+  int n_devices;                      /* "host" (meshes) and every problem device */
+  char device[LC_RPC_MAX_DEVICES][16];
+  uint64_t device_bytes[LC_RPC_MAX_DEVICES];
+  uint64_t requests, errors;          /* handled by the store */
+  uint64_t solve_iters, host_syncs;   /* summed over problem.solve / problem.step */
+} lc_rpc_figures;
+
+/* Fills f (under the store lock; never waits behind a running request). */
+void lc_rpc_metrics(const lc_rpc *r, lc_rpc_figures *f);
+
 #endif

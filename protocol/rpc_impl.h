@@ -45,6 +45,7 @@ struct lc_rpc {
   size_t n, cap;
   uint64_t next_id;
   uint64_t requests, errors;
+  uint64_t solve_iters, host_syncs; /* over every problem.solve / problem.step */
 };
 
 /* A method: params map, the acquired object (or NULL), result packer. */

@@ -294,6 +294,14 @@ static int get_return(const lc_problem *p, const msgpack_object *params, int **v
 
 /* Packs the common solve result fields (host_syncs: device-to-host reads the
  * solver made); extra entries follow (counted in extra). */
+/* Adds a solve's iterations and host reads to the store's counters (metrics). */
+static void count_solve(lc_rpc *r, const lc_solve_result *res, uint64_t host_syncs) {
+  pthread_mutex_lock(&r->lock);
+  r->solve_iters += (uint64_t)(res->iters > 0 ? res->iters : 0);
+  r->host_syncs += host_syncs;
+  pthread_mutex_unlock(&r->lock);
+}
+
 static int pack_solve_result(msgpack_packer *pk, const lc_problem *p, const lc_solve_result *res,
                              uint64_t host_syncs, const int *vars, int nvars, int extra,
                              lc_error *err) {
@@ -347,6 +355,7 @@ int rpc_m_problem_solve(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
                                 : lc_solver_solve(o->solver, &opts, &res, err));
   }
   const uint64_t syncs = lc_problem_host_reads(o->prob) - reads0;
+  if (!code) count_solve(r, &res, syncs);
   if (!code) code = pack_solve_result(pk, o->prob, &res, syncs, vars, nvars, o->contact ? 1 : 0, err);
   if (!code && o->contact) {
     lc_codec_pack_str(pk, "contact");
@@ -434,6 +443,7 @@ int rpc_m_problem_step(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
     if (!code && opts.cancel && *opts.cancel) break;
   }
   const uint64_t syncs = lc_problem_host_reads(o->prob) - reads0;
+  if (!code) count_solve(r, &res, syncs);
   if (!code) code = pack_solve_result(pk, o->prob, &res, syncs, vars, nvars, o->contact ? 5 : 4, err);
   if (!code) {
     rpc_kv_int(pk, "steps", lc_dynamics_steps(o->dyn));

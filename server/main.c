@@ -22,7 +22,8 @@ static const char *const usage =
     "                          env LOCAD_LISTEN (comma-separated); default 127.0.0.1:7878 unless\n"
     "                          --unix is given\n"
     "  --unix PATH             listen on a Unix socket (mode 0600)       env LOCAD_UNIX\n"
-    "  --token-file PATH       file holding the auth token (>= 16 bytes) env LOCAD_TOKEN_FILE\n"
+    "  --http HOST:PORT        serve /healthz, /readyz and /metrics (Prometheus) over HTTP; no\n"
+    "                          auth: use a private address              env LOCAD_HTTP\n"    "  --token-file PATH       file holding the auth token (>= 16 bytes) env LOCAD_TOKEN_FILE\n"
     "                          (or the token itself in env LOCAD_TOKEN); required to listen on a\n"
     "                          non-loopback address\n"
     "  --workers N             engine worker threads (default 2)         env LOCAD_WORKERS\n"
@@ -116,6 +117,9 @@ static int apply(opts *o, const char *name, const char *val) {
     c->listen[c->n_listen++] = val;
   } else if (!strcmp(name, "unix")) {
     c->unix_path = val;
+  } else if (!strcmp(name, "http")) {
+    if (!strchr(val, ':')) return -1;
+    c->http = val;
   } else if (!strcmp(name, "token-file")) {
     free(o->token_buf);
     o->token_buf = read_token(val);
@@ -165,7 +169,7 @@ static int apply(opts *o, const char *name, const char *val) {
 /* Environment variables, applied before the flags. */
 static int apply_env(opts *o) {
   static const char *const names[] = {
-      "unix", "token-file", "workers", "queue-depth", "max-frame", "max-frame-unauth",
+      "unix", "http", "token-file", "workers", "queue-depth", "max-frame", "max-frame-unauth",
       "max-inflight", "max-write-queue", "max-connections", "max-objects", "max-memory", "max-conn-memory", "shutdown-timeout",
       "idle-timeout", "read-timeout", "auth-timeout",
       "device", "log-level"};

@@ -269,6 +269,7 @@ int lc_server_local(lc_server *s, lc_conn *c, const msgpack_object *req, uint32_
     return 0;
   }
   size_t len = sb.size;
+  lc_metrics_record(s, method, lc_response_ok(sb.data, sb.size), 0.0); /* answered at once */
   lc_log(LC_LOG_DEBUG, c->id, msgid, "%s done on the loop thread", method);
   lc_conn_write(c, msgpack_sbuffer_release(&sb), len);
   msgpack_sbuffer_destroy(&sb);
@@ -409,6 +410,7 @@ static void finish(lc_server *s) {
   s->finishing = 1;
   s->stopping = 1;
   close_listeners(s);
+  lc_http_stop(s);
   uv_timer_stop(&s->sweep);
   close_if_open((uv_handle_t *)&s->sweep, NULL);
   for (lc_conn *c = s->conns, *next; c; c = next) {
@@ -539,6 +541,7 @@ static int start(lc_server *s) {
     lc_log(LC_LOG_ERROR, -1, -1, "cannot start %d worker thread(s)", s->cfg.workers);
     return -1;
   }
+  if (s->cfg.http && lc_http_start(s) != 0) return -1;
   if (s->cfg.idle_timeout > 0 || s->cfg.read_timeout > 0 || s->cfg.auth_timeout > 0)
     uv_timer_start(&s->sweep, on_sweep, LC_SWEEP_MS, LC_SWEEP_MS);
   lc_log(LC_LOG_INFO, -1, -1, "locad %s ready: %d worker(s), queue %zu, max frame %zu bytes%s",

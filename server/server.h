@@ -15,6 +15,7 @@ typedef struct lc_server_config {
   const char *listen[LC_SERVER_MAX_LISTEN]; /* "HOST:PORT" or "[V6]:PORT" */
   int n_listen;
   const char *unix_path;        /* Unix socket path or NULL */
+  const char *http;             /* "HOST:PORT" of /healthz, /readyz, /metrics, or NULL */
   const char *token;            /* required auth token (at least LC_MIN_TOKEN bytes) or NULL */
   int workers;                  /* engine worker threads (default 2) */
   size_t queue_depth;           /* global queue of engine requests (default 256) */

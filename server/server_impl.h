@@ -81,6 +81,16 @@ typedef struct lc_stats {
   uint64_t memory_rejections; /* requests refused by the memory budget */
 } lc_stats;
 
+/* Requests of one method, for /metrics (metrics.c). */
+#define LC_METHOD_STATS 48    /* methods tracked; later names count as "other" */
+#define LC_LATENCY_BUCKETS 11 /* upper bounds in metrics.c, the last one +Inf */
+typedef struct lc_method_stat {
+  char name[40];
+  uint64_t count, errors;
+  uint64_t bucket[LC_LATENCY_BUCKETS]; /* cumulative at export, plain counts here */
+  double sum_s;
+} lc_method_stat;
+
 /* Failed authentications of one peer (server.c: rate limit). */
 #define LC_AUTH_PEERS 64      /* peers remembered (the oldest entry is reused) */
 #define LC_AUTH_MAX_FAILS 5   /* failures within LC_AUTH_WINDOW s before a lock-out ... */
@@ -131,10 +141,32 @@ struct lc_server {
   int async_closed;
   lc_auth_peer auth_peers[LC_AUTH_PEERS]; /* loop thread */
   size_t mem_inflight; /* loop thread: estimated bytes of every request in flight */
+  lc_method_stat mstats[LC_METHOD_STATS]; /* loop thread */
+  int n_mstats;
+  struct lws_context *http; /* --http listener (http.c), or NULL */
+  int http_ready;           /* the loop serves: /readyz answers 200 until shutdown */
   lc_stats st;
 };
 
 #define LC_SWEEP_MS 250 /* period of the timeout sweep */
+
+/* Whether a response frame carries a nil error (a success; worker.c). */
+int lc_response_ok(const char *d, size_t n);
+
+/* ---- metrics.c ---- */
+/* Counts one answered request of method (loop thread): ok or an error,
+ * seconds from arrival to answer. */
+void lc_metrics_record(lc_server *s, const char *method, int ok, double seconds);
+/* The Prometheus text exposition of the daemon's metrics, malloc'ed into
+ * *out (*len bytes); returns 0, or -1 when out of memory. */
+int lc_metrics_text(lc_server *s, char **out, size_t *len);
+
+/* ---- http.c ---- */
+/* Starts the HTTP listener on s->cfg.http ("HOST:PORT") in s's loop:
+ * /healthz, /readyz, /metrics; returns 0 or -1 (logged). */
+int lc_http_start(lc_server *s);
+/* Closes the listener (its handles close with the loop's next turns). */
+void lc_http_stop(lc_server *s);
 /* Bytes a decoded request takes per MessagePack object beyond its frame:
  * msgpack-c's msgpack_object (24) plus its zone's map-pair and alignment
  * overhead, rounded up. */

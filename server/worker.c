@@ -283,7 +283,7 @@ int lc_pool_stop(lc_server *s) {
 }
 
 /* Whether a response frame carries a nil error (a success). */
-static int response_ok(const char *d, size_t n) {
+int lc_response_ok(const char *d, size_t n) {
   size_t i = 2;
   if (n < 4 || (unsigned char)d[0] != 0x94 || d[1] != 1) return 0;
   unsigned char t = (unsigned char)d[2];
@@ -295,7 +295,8 @@ static int response_ok(const char *d, size_t n) {
 static void complete(lc_server *s, lc_job *j) {
   lc_conn *c = j->conn;
   double ms = (double)(uv_hrtime() - j->t0) / 1e6;
-  int ok = response_ok(j->resp.data, j->resp.size);
+  int ok = lc_response_ok(j->resp.data, j->resp.size);
+  lc_metrics_record(s, j->method, ok, ms / 1000.0);
   s->inflight--;
   c->inflight--;
   s->st.responses++;

@@ -90,3 +90,35 @@ def test_dockerfile_mirrors_the_build():
     need -= {"libc6", "libgcc-s1", "libstdc++6"}  # in every Debian base image
     have = runtime_packages(df)
     assert need <= have, "the runtime stage lacks %s" % sorted(need - have)
+
+
+def test_k8s_manifests():
+    """deploy/k8s parses as YAML and hangs together: one GPU, probes on the daemon's /healthz and
+    /readyz through a declared port, the Service selects the Deployment's pods and targets its
+    ports, the volume claims the PVC, and every daemon flag in args exists."""
+    yaml = pytest.importorskip("yaml")
+    docs = {}
+    for name in ("deployment", "pvc", "service"):
+        with open(os.path.join(REPO, "deploy", "k8s", name + ".yaml")) as f:
+            for d in yaml.safe_load_all(f):
+                assert d["apiVersion"] and d["metadata"]["name"], name
+                docs[d["kind"]] = d
+    dep, svc, pvc = docs["Deployment"], docs["Service"], docs["PersistentVolumeClaim"]
+    spec = dep["spec"]["template"]["spec"]
+    assert dep["spec"]["selector"]["matchLabels"].items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+    (c,) = spec["containers"]
+    assert c["resources"]["limits"]["nvidia.com/gpu"] == 1
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    assert c["livenessProbe"]["httpGet"]["path"] == "/healthz" and c["livenessProbe"]["httpGet"]["port"] in ports
+    assert c["readinessProbe"]["httpGet"]["path"] == "/readyz" and c["readinessProbe"]["httpGet"]["port"] in ports
+    assert f"0.0.0.0:{ports['http']}" in c["args"] and f"0.0.0.0:{ports['rpc']}" in c["args"]
+    assert svc["spec"]["selector"].items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+    assert all(p["targetPort"] in ports for p in svc["spec"]["ports"])
+    claims = [v["persistentVolumeClaim"]["claimName"] for v in spec["volumes"] if "persistentVolumeClaim" in v]
+    assert claims == [pvc["metadata"]["name"]]
+    exe = locad_bin()
+    if exe is not None:
+        helptext = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
+        for a in c["args"]:
+            if a.startswith("--"):
+                assert a + " " in helptext, a

@@ -661,6 +661,15 @@ START_TEST(envelope_errors) {
 }
 END_TEST
 
+/* Begins method {problem: pid, and n_more keys the caller packs}. */
+static msgpack_packer *begin_on(session *s, const char *method, int64_t pid, int n_more) {
+  msgpack_packer *pk = begin(s, method);
+  msgpack_pack_map(pk, 1 + (size_t)n_more);
+  pstr(pk, "problem");
+  msgpack_pack_int64(pk, pid);
+  return pk;
+}
+
 /* ---- a whole session ------------------------------------------------------- */
 
 /* problem.eval with what; returns the result. */
@@ -963,20 +972,14 @@ START_TEST(session_full) {
   msgpack_pack_int(pk, 3);
   fails(&s, LC_RPC_EPARAMS);
   /* a "return" list of 1025 entries is refused before anything is solved */
-  pk = begin(&s, "problem.solve");
-  msgpack_pack_map(pk, 2);
-  pstr(pk, "problem");
-  msgpack_pack_int64(pk, pid);
+  pk = begin_on(&s, "problem.solve", pid, 1);
   pstr(pk, "return");
   msgpack_pack_array(pk, 1025);
   for (int i = 0; i < 1025; ++i) msgpack_pack_int(pk, 0);
   fails(&s, LC_RPC_EINVAL);
   /* a PCG block out of [1, 32]: range errors; a string: a type error */
   for (int bad = 0; bad < 3; ++bad) {
-    pk = begin(&s, "problem.solve");
-    msgpack_pack_map(pk, 2);
-    pstr(pk, "problem");
-    msgpack_pack_int64(pk, pid);
+    pk = begin_on(&s, "problem.solve", pid, 1);
     pstr(pk, "options");
     msgpack_pack_map(pk, 1);
     pstr(pk, "lin_block");
@@ -1404,10 +1407,7 @@ static void pack_dev_int(msgpack_packer *pk, const void *a) { msgpack_pack_int(p
 /* Begins problem.solve {problem: pid, method: gauss_newton, options: {progress_every: 0, and
  * n_more keys the caller packs}}. */
 static msgpack_packer *begin_gn(session *s, int64_t pid, int n_more) {
-  msgpack_packer *pk = begin(s, "problem.solve");
-  msgpack_pack_map(pk, 3);
-  pstr(pk, "problem");
-  msgpack_pack_int64(pk, pid);
+  msgpack_packer *pk = begin_on(s, "problem.solve", pid, 2);
   pstr(pk, "method");
   pstr(pk, "gauss_newton");
   pstr(pk, "options");

@@ -122,7 +122,9 @@ int lc_http_start(lc_server *s) {
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
   info.foreign_loops = loops;
   info.user = s;
+  info.pcontext = &s->http_alive; /* lws writes NULL there once its destruction completed */
   s->http = lws_create_context(&info);
+  s->http_alive = s->http;
   if (!s->http) {
     lc_log(LC_LOG_ERROR, -1, -1, "cannot serve http on %s (address in use, or no libuv event plugin)",
            s->cfg.http);
@@ -134,6 +136,14 @@ int lc_http_start(lc_server *s) {
 
 void lc_http_stop(lc_server *s) {
   if (!s->http) return;
-  lws_context_destroy(s->http);
+  lws_context_destroy(s->http); /* with a foreign loop, it finishes as its handles close */
   s->http = NULL;
+}
+
+/* After the loop ran out: with a foreign loop, lws 4.1 finishes a context's
+ * destruction on a second lws_context_destroy once its handles closed;
+ * returns 1 when it is gone (the caller runs the loop again if not). */
+int lc_http_finish(lc_server *s) {
+  if (s->http_alive) lws_context_destroy(s->http_alive);
+  return s->http_alive == NULL;
 }

@@ -578,6 +578,8 @@ int lc_server_run(const lc_server_config *cfg) {
   if (start(s) == 0) code = 0;
   else finish(s);
   uv_run(&s->loop, UV_RUN_DEFAULT);
+  for (int k = 0; k < 3 && !lc_http_finish(s); ++k) uv_run(&s->loop, UV_RUN_DEFAULT);
+  if (!lc_http_finish(s)) lc_log(LC_LOG_WARN, -1, -1, "http: the listener's destruction did not complete");
   if (s->forced) code = 2;
   if (!s->forced) lc_rpc_destroy(s->rpc); /* a worker may still use it */
   rc = uv_loop_close(&s->loop);

@@ -144,6 +144,7 @@ struct lc_server {
   lc_method_stat mstats[LC_METHOD_STATS]; /* loop thread */
   int n_mstats;
   struct lws_context *http; /* --http listener (http.c), or NULL */
+  struct lws_context *http_alive; /* set while lws has not finished destroying its context */
   int http_ready;           /* the loop serves: /readyz answers 200 until shutdown */
   lc_stats st;
 };
@@ -167,6 +168,9 @@ int lc_metrics_text(lc_server *s, char **out, size_t *len);
 int lc_http_start(lc_server *s);
 /* Closes the listener (its handles close with the loop's next turns). */
 void lc_http_stop(lc_server *s);
+/* Completes the listener's destruction after the loop ran out; returns 1
+ * when it is gone entirely (or never was), else the loop must run again. */
+int lc_http_finish(lc_server *s);
 /* Bytes a decoded request takes per MessagePack object beyond its frame:
  * msgpack-c's msgpack_object (24) plus its zone's map-pair and alignment
  * overhead, rounded up. */

@@ -4,6 +4,7 @@ port do no harm."""
 
 import re
 import socket
+import time
 import urllib.error
 import urllib.request
 
@@ -27,6 +28,13 @@ def http_daemon(tmp_path_factory):
     port = free_port()
     d = Daemon(str(tmp_path_factory.mktemp("http")), extra=("--http", f"127.0.0.1:{port}"))
     d.http = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 10  # the fixture saw the RPC port; the HTTP one opens right after
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
     yield d
     d.stop()
 

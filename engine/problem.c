@@ -262,6 +262,20 @@ int lc_problem_unfix(lc_problem *p, int var, int32_t n, const int32_t *entities,
   return LC_OK;
 }
 
+/* Sets every DOF's fixed flag from flags (n_dofs values, 0 or 1). */
+int lc_problem_set_fixed_flags(lc_problem *p, const uint8_t *flags, lc_error *err) {
+  if (!flags) return lc_error_set(err, LC_EINVAL, "set_fixed_flags: flags are required");
+  int64_t n = 0;
+  for (int64_t i = 0; i < p->n_dofs; ++i) {
+    if (flags[i] > 1) return lc_error_set(err, LC_EINVAL, "set_fixed_flags: flag %lld is %d, not 0 or 1", (long long)i, flags[i]);
+    n += flags[i];
+  }
+  memcpy(p->fixed, flags, (size_t)p->n_dofs);
+  p->n_fixed = n;
+  p->gen_fixed++;
+  return LC_OK;
+}
+
 /* Per-DOF fixed flags (borrowed, n_dofs; 1 = fixed). */
 const uint8_t *lc_problem_fixed(const lc_problem *p) { return p->fixed; }
 

@@ -131,6 +131,10 @@ int lc_problem_fix(lc_problem *p, int var, int32_t n, const int32_t *entities,
 /* Frees n entities of variable var; n < 0 frees every entity of var. */
 int lc_problem_unfix(lc_problem *p, int var, int32_t n, const int32_t *entities, lc_error *err);
 
+/* Sets every DOF's fixed flag from flags (n_dofs values, 0 or 1; the values
+ * of x are kept); nothing changes on failure. */
+int lc_problem_set_fixed_flags(lc_problem *p, const uint8_t *flags, lc_error *err);
+
 /* Per-DOF fixed flags (borrowed, n_dofs; 1 = fixed). */
 const uint8_t *lc_problem_fixed(const lc_problem *p);
 

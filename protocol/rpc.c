@@ -59,6 +59,8 @@ static void copy_str(char *dst, size_t cap, const char *s, const char *def) {
 }
 
 /* Creates an empty object store; fails when cfg->device cannot be used. */
+static int restore(lc_rpc *r, const char *dir, lc_error *err);
+
 int lc_rpc_create(const lc_rpc_config *cfg, lc_rpc **out, lc_error *err) {
   lc_device_kind kind;
   int ordinal, rc;
@@ -84,6 +86,10 @@ int lc_rpc_create(const lc_rpc_config *cfg, lc_rpc **out, lc_error *err) {
     free(r);
     return lc_error_set(err, LC_ENOMEM, "rpc: mutex init failed");
   }
+  if (cfg && cfg->state_dir && (rc = restore(r, cfg->state_dir, err)) != LC_OK) {
+    lc_rpc_destroy(r);
+    return rc;
+  }
   *out = r;
   return LC_OK;
 }
@@ -102,6 +108,7 @@ static void obj_free(rpc_obj *o) {
 /* Destroys the store and every object in it. */
 void lc_rpc_destroy(lc_rpc *r) {
   if (!r) return;
+  lc_persist_close(r->persist);
   for (size_t i = 0; i < r->n; ++i) obj_free(r->objs[i]);
   free(r->objs);
   pthread_mutex_destroy(&r->lock);
@@ -245,7 +252,9 @@ int rpc_obj_insert(lc_rpc *r, obj_kind kind, const char *name, lc_mesh *mesh, lc
     else { r->objs = objs; r->cap = cap; }
   }
   if (!code) {
-    o->id = r->next_id++;
+    o->id = r->force_id ? r->force_id : r->next_id;
+    if (o->id >= r->next_id) r->next_id = o->id + 1;
+    r->force_id = 0;
     r->objs[r->n++] = o;
   }
   pthread_mutex_unlock(&r->lock);
@@ -670,14 +679,151 @@ static int parse_request(const msgpack_object *req, uint32_t *msgid, const rpc_m
   return request_params(&a[3], params, err);
 }
 
-/* Runs method m into the scratch packer; returns the protocol code. */
+/* ---- the state directory (persist.c) -------------------------------------- */
+
+/* Methods whose successful requests the journal keeps (they build or remove
+ * structure); the state of x and the fixed DOFs goes to the state table. */
+static const char *const journaled[] = {"mesh.create", "mesh.load_obj", "mesh.delete", "problem.create",
+                                        "problem.add_variable", "problem.add_term", "problem.remove_term",
+                                        "problem.set_term", "problem.set_contact", "problem.delete"};
+
+/* Problem methods that change neither structure nor state. */
+static const char *const read_only[] = {"problem.info", "problem.eval", "problem.get_variable", "problem.get_term",
+                                        "contacts.update"};
+
+/* 1 when name is in list[n]. */
+static int in_list(const char *name, const char *const *list, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (!strcmp(name, list[i])) return 1;
+  return 0;
+}
+
+/* The id key of a creation's result (packed in sb), or 0. */
+static uint64_t created_id(const msgpack_sbuffer *sb, const char *key) {
+  msgpack_unpacked u;
+  lc_error e;
+  uint64_t id = 0;
+  if (!sb->data || lc_codec_decode(sb->data, sb->size, &u, &e) != LC_OK) return 0;
+  const msgpack_object *v = lc_codec_get(&u.data, key);
+  if (v && v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) id = v->via.u64;
+  msgpack_unpacked_destroy(&u);
+  return id;
+}
+
+/* Writes problem o's state row. */
+static int persist_problem_state(lc_rpc *r, const rpc_obj *o, lc_error *err) {
+  return lc_persist_state(r->persist, o->id, lc_problem_x(o->prob), lc_problem_fixed(o->prob),
+                          lc_problem_n_dofs(o->prob), err);
+}
+
+/* The state row of the problem created with id (problem.create). */
+static int persist_new_problem(lc_rpc *r, uint64_t id, lc_error *err) {
+  int code = 0;
+  pthread_mutex_lock(&r->lock);
+  for (size_t i = 0; i < r->n && !code; ++i)
+    if (r->objs[i]->id == id && r->objs[i]->kind == OBJ_PROBLEM) code = persist_problem_state(r, r->objs[i], err);
+  pthread_mutex_unlock(&r->lock);
+  return code;
+}
+
+/* Writes what a successful request of method changed: its journal entry
+ * (params as msgpack, the created id) and/or the problem's state row. */
+static int persist_change(lc_rpc *r, const char *method, const rpc_obj *o, const msgpack_object *params,
+                          const msgpack_sbuffer *result, lc_error *err) {
+  int rc = LC_OK;
+  if (in_list(method, journaled, sizeof journaled / sizeof *journaled)) {
+    msgpack_sbuffer pb;
+    msgpack_packer pp;
+    msgpack_sbuffer_init(&pb);
+    msgpack_packer_init(&pp, &pb, msgpack_sbuffer_write);
+    msgpack_pack_object(&pp, *params);
+    const int mesh = !strncmp(method, "mesh.", 5);
+    const uint64_t id = strstr(method, "create") || !strcmp(method, "mesh.load_obj")
+                            ? created_id(result, mesh ? "mesh" : "problem") : 0;
+    rc = pb.data ? lc_persist_journal(r->persist, method, pb.data, pb.size, id, err)
+                 : lc_error_set(err, LC_ENOMEM, "out of memory");
+    msgpack_sbuffer_destroy(&pb);
+    if (!rc && !strcmp(method, "problem.create")) rc = persist_new_problem(r, id, err);
+    if (!rc && !strcmp(method, "problem.delete") && o) rc = lc_persist_forget(r->persist, o->id, err);
+  }
+  if (!rc && o && o->kind == OBJ_PROBLEM && strcmp(method, "problem.delete") &&
+      !in_list(method, read_only, sizeof read_only / sizeof *read_only))
+    rc = persist_problem_state(r, o, err);
+  return rc ? RPC_FAIL(err, LC_RPC_EINTERNAL, "the change was made but not saved: %s", err->msg) : 0;
+}
+
+/* Replays one journal entry through the dispatcher with its recorded id. */
+static int replay_entry(void *user, const char *method, const char *params, size_t len, uint64_t created) {
+  lc_rpc *r = user;
+  msgpack_unpacked u;
+  lc_error e;
+  if (lc_codec_decode(params, len, &u, &e) != LC_OK) return LC_EIO;
+  msgpack_object items[4];
+  items[0] = (msgpack_object){.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = 0};
+  items[1] = (msgpack_object){.type = MSGPACK_OBJECT_POSITIVE_INTEGER, .via.u64 = 1};
+  items[2] = (msgpack_object){.type = MSGPACK_OBJECT_STR};
+  items[2].via.str.ptr = method;
+  items[2].via.str.size = (uint32_t)strlen(method);
+  items[3] = u.data;
+  msgpack_object req = {.type = MSGPACK_OBJECT_ARRAY};
+  req.via.array.size = 4;
+  req.via.array.ptr = items;
+  msgpack_sbuffer sb;
+  msgpack_packer pk;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  r->force_id = created;
+  lc_rpc_handle(r, &req, &pk, NULL);
+  r->force_id = 0;
+  msgpack_unpacked_destroy(&u);
+  int ok = 0;
+  msgpack_unpacked resp;
+  if (sb.data && lc_codec_decode(sb.data, sb.size, &resp, &e) == LC_OK) {
+    ok = resp.data.type == MSGPACK_OBJECT_ARRAY && resp.data.via.array.size == 4 &&
+         resp.data.via.array.ptr[2].type == MSGPACK_OBJECT_NIL;
+    msgpack_unpacked_destroy(&resp);
+  }
+  msgpack_sbuffer_destroy(&sb);
+  return ok ? 0 : LC_EIO;
+}
+
+/* Restores one problem's state row. */
+static int restore_state(void *user, uint64_t id, const double *x, const uint8_t *fixed, int64_t n) {
+  lc_rpc *r = user;
+  lc_error e;
+  for (size_t i = 0; i < r->n; ++i) {
+    rpc_obj *o = r->objs[i];
+    if (o->id != id || o->kind != OBJ_PROBLEM) continue;
+    if (lc_problem_n_dofs(o->prob) != n) return LC_EIO;
+    return lc_problem_set_x(o->prob, x, &e) || lc_problem_set_fixed_flags(o->prob, fixed, &e) ? LC_EIO : 0;
+  }
+  return 0; /* a problem deleted after its last state row: nothing to restore */
+}
+
+/* Opens the state directory's database and replays it into r. */
+static int restore(lc_rpc *r, const char *dir, lc_error *err) {
+  int rc = lc_persist_open(dir, &r->persist, err);
+  if (rc) return rc;
+  r->replaying = 1;
+  rc = lc_persist_each_journal(r->persist, replay_entry, r, err);
+  if (rc && !err->msg[0]) lc_error_set(err, LC_EIO, "state %s: a journal entry failed to replay", dir);
+  if (!rc) rc = lc_persist_each_state(r->persist, restore_state, r, err);
+  if (rc && !err->msg[0]) lc_error_set(err, LC_EIO, "state %s: a problem's state does not fit it", dir);
+  r->replaying = 0;
+  return rc ? LC_EIO : LC_OK;
+}
+
+/* Runs method m into the scratch packer (its buffer sb); returns the
+ * protocol code.  With a state directory, a successful change is written
+ * (and committed) before the object is released and the answer sent. */
 static int run_method(lc_rpc *r, const rpc_method *m, const msgpack_object *params,
-                      msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
+                      msgpack_packer *pk, const msgpack_sbuffer *sb, const lc_rpc_call *call, lc_error *err) {
   static const msgpack_object empty = {.type = MSGPACK_OBJECT_MAP};
   rpc_obj *o = NULL;
   const msgpack_object *pm = params ? params : &empty;
   int code = m->needs ? obj_acquire(r, pm, m->needs, &o, err) : 0;
   if (!code) code = m->fn(r, o, pm, pk, call, err);
+  if (!code && r->persist && !r->replaying) code = persist_change(r, m->name, o, pm, sb, err);
   obj_release(r, o);
   return code;
 }
@@ -694,7 +840,7 @@ void lc_rpc_handle(lc_rpc *r, const msgpack_object *req, msgpack_packer *pk,
   msgpack_sbuffer_init(&sb);
   msgpack_packer_init(&rpk, &sb, msgpack_sbuffer_write);
   int code = parse_request(req, &msgid, &m, &params, &err);
-  if (!code) code = run_method(r, m, params, &rpk, call, &err);
+  if (!code) code = run_method(r, m, params, &rpk, &sb, call, &err);
   if (!code && !sb.data) code = RPC_FAIL(&err, LC_RPC_ENOMEM, "out of memory packing the result");
   pthread_mutex_lock(&r->lock);
   r->requests++;

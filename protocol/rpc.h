@@ -68,10 +68,14 @@ typedef struct lc_rpc_config {
   const lc_device_info *devices; /* server.info's device list (copied), or NULL: lc_rpc_create
                                   * lists them (lc_device_list) */
   int n_devices;
+  const char *state_dir;    /* keep the store in state_dir/locad.db (SQLite) and restore it
+                             * at creation; NULL: in memory only */
 } lc_rpc_config;
 
-/* Creates an empty object store; fails (LC_EINVAL, LC_ENOTSUP, naming the
- * device) when cfg->device cannot be used. */
+/* Creates an object store, empty or (cfg->state_dir) as the state directory
+ * holds it, with the same ids and names; fails (LC_EINVAL, LC_ENOTSUP,
+ * naming the device) when cfg->device cannot be used, and (LC_EIO, with the
+ * reason) when the state cannot be read or replayed. */
 int lc_rpc_create(const lc_rpc_config *cfg, lc_rpc **out, lc_error *err);
 
 /* Destroys the store and every object in it. NULL is a no-op. */

@@ -46,7 +46,31 @@ struct lc_rpc {
   uint64_t next_id;
   uint64_t requests, errors;
   uint64_t solve_iters, host_syncs; /* over every problem.solve / problem.step */
+  struct lc_persist *persist;       /* the state directory's database, or NULL (persist.c) */
+  int replaying;                    /* replaying the journal: nothing is written */
+  uint64_t force_id;                /* replay: the id the next created object gets (0: none) */
 };
+
+/* ---- persist.c: the store on disk ---- */
+typedef struct lc_persist lc_persist;
+/* Opens (creating) dir/locad.db: checks its schema version (a newer one or
+ * a file that is not a locad state database is an error). */
+int lc_persist_open(const char *dir, lc_persist **out, lc_error *err);
+/* Closes the database. NULL is a no-op. */
+void lc_persist_close(lc_persist *ps);
+/* Appends a journal entry (method, params as msgpack bytes, the id it created or 0), committed. */
+int lc_persist_journal(lc_persist *ps, const char *method, const char *params, size_t len, uint64_t created,
+                       lc_error *err);
+/* Replaces problem id's state row (x and fixed flags, n DOFs), committed. */
+int lc_persist_state(lc_persist *ps, uint64_t id, const double *x, const uint8_t *fixed, int64_t n, lc_error *err);
+/* Drops problem id's state row, committed. */
+int lc_persist_forget(lc_persist *ps, uint64_t id, lc_error *err);
+/* Calls fn for every journal entry in order (a non-zero return stops and is returned). */
+int lc_persist_each_journal(lc_persist *ps, int (*fn)(void *, const char *, const char *, size_t, uint64_t),
+                            void *user, lc_error *err);
+/* Calls fn for every state row (a non-zero return stops and is returned). */
+int lc_persist_each_state(lc_persist *ps, int (*fn)(void *, uint64_t, const double *, const uint8_t *, int64_t),
+                          void *user, lc_error *err);
 
 /* A method: params map, the acquired object (or NULL), result packer. */
 typedef int (*rpc_method_fn)(lc_rpc *r, rpc_obj *o, const msgpack_object *params,

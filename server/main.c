@@ -22,6 +22,9 @@ static const char *const usage =
     "                          env LOCAD_LISTEN (comma-separated); default 127.0.0.1:7878 unless\n"
     "                          --unix is given\n"
     "  --unix PATH             listen on a Unix socket (mode 0600)       env LOCAD_UNIX\n"
+    "  --state-dir DIR         keep every mesh and problem in DIR/locad.db (SQLite) as it\n"
+    "                          changes, and restore them at start (default: memory only)\n"
+    "                                                                    env LOCAD_STATE_DIR\n"
     "  --http HOST:PORT        serve /healthz, /readyz and /metrics (Prometheus) over HTTP; no\n"
     "                          auth: use a private address              env LOCAD_HTTP\n"    "  --token-file PATH       file holding the auth token (>= 16 bytes) env LOCAD_TOKEN_FILE\n"
     "                          (or the token itself in env LOCAD_TOKEN); required to listen on a\n"
@@ -117,6 +120,9 @@ static int apply(opts *o, const char *name, const char *val) {
     c->listen[c->n_listen++] = val;
   } else if (!strcmp(name, "unix")) {
     c->unix_path = val;
+  } else if (!strcmp(name, "state-dir")) {
+    if (!val[0]) return -1;
+    c->state_dir = val;
   } else if (!strcmp(name, "http")) {
     if (!strchr(val, ':')) return -1;
     c->http = val;
@@ -169,7 +175,7 @@ static int apply(opts *o, const char *name, const char *val) {
 /* Environment variables, applied before the flags. */
 static int apply_env(opts *o) {
   static const char *const names[] = {
-      "unix", "http", "token-file", "workers", "queue-depth", "max-frame", "max-frame-unauth",
+      "unix", "http", "state-dir", "token-file", "workers", "queue-depth", "max-frame", "max-frame-unauth",
       "max-inflight", "max-write-queue", "max-connections", "max-objects", "max-memory", "max-conn-memory", "shutdown-timeout",
       "idle-timeout", "read-timeout", "auth-timeout",
       "device", "log-level"};

@@ -515,10 +515,17 @@ static int start_store(lc_server *s) {
   }
   lc_device_list(devs, LC_DEVICE_MAX, &nd);
   lc_rpc_config rc = {.version = LOCAD_VERSION, .device = spec, .max_frame = s->cfg.max_frame,
-                      .max_objects = s->cfg.max_objects, .devices = devs, .n_devices = nd};
+                      .max_objects = s->cfg.max_objects, .devices = devs, .n_devices = nd,
+                      .state_dir = s->cfg.state_dir};
   if (lc_rpc_create(&rc, &s->rpc, &err) != LC_OK) {
     lc_log(LC_LOG_ERROR, -1, -1, "cannot create the object store: %s", err.msg);
     return -1;
+  }
+  if (s->cfg.state_dir) {
+    uint64_t objects = 0;
+    lc_rpc_stats(s->rpc, &objects, NULL);
+    lc_log(LC_LOG_INFO, -1, -1, "state %s/locad.db: %llu object(s) restored", s->cfg.state_dir,
+           (unsigned long long)objects);
   }
   log_device(spec, kind, ordinal, devs, nd);
   return 0;

@@ -16,6 +16,7 @@ typedef struct lc_server_config {
   int n_listen;
   const char *unix_path;        /* Unix socket path or NULL */
   const char *http;             /* "HOST:PORT" of /healthz, /readyz, /metrics, or NULL */
+  const char *state_dir;        /* keep and restore the store there (locad.db), or NULL */
   const char *token;            /* required auth token (at least LC_MIN_TOKEN bytes) or NULL */
   int workers;                  /* engine worker threads (default 2) */
   size_t queue_depth;           /* global queue of engine requests (default 256) */

@@ -5,7 +5,9 @@
  * deletion and the errors that follow; devices in server.info and
  * problem.create). Requests are built with msgpack_packer, as a client
  * would. */
+#define _DEFAULT_SOURCE /* mkdtemp */
 #include <check.h>
+#include <sqlite3.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,15 +272,18 @@ static void on_notify(void *user, const char *data, size_t len) {
   msgpack_unpacked_destroy(&u);
 }
 
-static void s_open(session *s) {
+/* Opens a session on a store kept in state_dir (NULL: memory only). */
+static void s_open_state(session *s, const char *state_dir) {
   memset(s, 0, sizeof *s);
   lc_error err;
   lc_rpc_config cfg = {.version = "test", .backend = "cpu", .device = "cpu", .max_frame = 1 << 20,
-                       .max_objects = 100};
-  ck_assert_int_eq(lc_rpc_create(&cfg, &s->r, &err), LC_OK);
+                       .max_objects = 100, .state_dir = state_dir};
+  ck_assert_msg(lc_rpc_create(&cfg, &s->r, &err) == LC_OK, "%s", err.msg);
   msgpack_sbuffer_init(&s->req);
   msgpack_sbuffer_init(&s->resp);
 }
+
+static void s_open(session *s) { s_open_state(s, NULL); }
 
 static void s_close(session *s) {
   if (s->have_out) msgpack_unpacked_destroy(&s->out);
@@ -1547,6 +1552,119 @@ START_TEST(session_twelve_components) {
 }
 END_TEST
 
+/* The state directory: what a session built (meshes, problems, variables,
+ * terms with their weights, fixed DOFs, the state after a solve, a deleted
+ * problem) comes back in a new store with the same ids and names, bit for
+ * bit; a later creation takes a fresh id; a file that is not a locad state
+ * database, and one of a newer schema, refuse to open with a reason. */
+START_TEST(session_state_dir) {
+  char dir[] = "/tmp/locad-state-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  session s;
+  s_open_state(&s, dir);
+  const int64_t mid = load_obj_str(&s, "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nf 1 2 3 4\n");
+  msgpack_packer *pk = begin(&s, "problem.create");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "mesh");
+  msgpack_pack_int64(pk, mid);
+  pstr(pk, "name");
+  pstr(pk, "kept");
+  pack_x3_variable(pk);
+  const int64_t pid = res_int(ok(&s), "problem");
+  pk = begin_on(&s, "problem.add_term", pid, 2);
+  pstr(pk, "energy");
+  pstr(pk, "spring");
+  pstr(pk, "var");
+  pstr(pk, "x");
+  const int64_t term = res_int(ok(&s), "term");
+  pk = begin_on(&s, "problem.set_term", pid, 2);
+  pstr(pk, "term");
+  msgpack_pack_int64(pk, term);
+  pstr(pk, "weight");
+  msgpack_pack_double(pk, 3.5);
+  ok(&s);
+  pk = begin_on(&s, "problem.solve", pid, 2);
+  pstr(pk, "options");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "progress_every");
+  msgpack_pack_int(pk, 0);
+  pstr(pk, "fix");
+  msgpack_pack_map(pk, 3);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "entities");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_int(pk, 2);
+  pstr(pk, "values");
+  msgpack_pack_array(pk, 1);
+  msgpack_pack_array(pk, 3);
+  for (int k = 0; k < 3; ++k) msgpack_pack_double(pk, 1.5 + k);
+  ok(&s);
+  double x1[12];
+  pk = begin_on(&s, "problem.get_variable", pid, 1);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  res_vec(ok(&s), "values", x1, 12);
+  pk = begin(&s, "problem.create"); /* a second problem, deleted again */
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "mesh");
+  msgpack_pack_int64(pk, mid);
+  pack_x3_variable(pk);
+  const int64_t gone = res_int(ok(&s), "problem");
+  pk = begin_on(&s, "problem.delete", gone, 0);
+  ok(&s);
+  s_close(&s);
+
+  s_open_state(&s, dir); /* a new store from the same directory */
+  pk = begin_on(&s, "problem.info", pid, 0);
+  const msgpack_object *res = ok(&s);
+  ck_assert_int_eq(res_int(res, "n_fixed"), 3);
+  pk = begin_on(&s, "problem.get_term", pid, 1);
+  pstr(pk, "term");
+  msgpack_pack_int64(pk, term);
+  ck_assert(lc_codec_str_eq(lc_codec_get(ok(&s), "energy"), "spring"));
+  double x2[12];
+  pk = begin_on(&s, "problem.get_variable", pid, 1);
+  pstr(pk, "var");
+  pstr(pk, "x");
+  res_vec(ok(&s), "values", x2, 12);
+  ck_assert(memcmp(x1, x2, sizeof x1) == 0);
+  pk = begin_on(&s, "problem.info", gone, 0);
+  fails(&s, LC_RPC_ENOTFOUND);
+  pk = begin(&s, "problem.list");
+  msgpack_pack_map(pk, 0);
+  const msgpack_object *pl = lc_codec_get(ok(&s), "problems");
+  ck_assert_int_eq(pl->via.array.size, 1);
+  ck_assert(lc_codec_str_eq(lc_codec_get(&pl->via.array.ptr[0], "name"), "kept"));
+  const int64_t fresh = load_obj_str(&s, "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n");
+  ck_assert_int_gt(fresh, gone);
+  s_close(&s);
+
+  /* a newer schema, then a file that is no database */
+  char path[256], cmd[512];
+  snprintf(path, sizeof path, "%s/locad.db", dir);
+  sqlite3 *db = NULL;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_exec(db, "UPDATE meta SET value = 9 WHERE key = 'schema'", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  lc_error err;
+  lc_rpc *r = NULL;
+  lc_rpc_config cfg = {.version = "test", .device = "cpu", .state_dir = dir};
+  ck_assert_int_eq(lc_rpc_create(&cfg, &r, &err), LC_EIO);
+  ck_assert_msg(strstr(err.msg, "newer") != NULL, "%s", err.msg);
+  snprintf(cmd, sizeof cmd, "rm -f %s-wal %s-shm", path, path);
+  ck_assert_int_eq(system(cmd), 0);
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  fputs("this is not a database, it only sits where one should be................................", f);
+  fclose(f);
+  ck_assert_int_eq(lc_rpc_create(&cfg, &r, &err), LC_EIO);
+  ck_assert_msg(strstr(err.msg, "locad.db") != NULL, "%s", err.msg);
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(session_devices) {
   session s;
   grid g;
@@ -1643,6 +1761,7 @@ static Suite *protocol_suite(void) {
   tcase_add_test(tc, session_obj_and_step);
   tcase_add_test(tc, session_contact);
   tcase_add_test(tc, session_twelve_components);
+  tcase_add_test(tc, session_state_dir);
   tcase_add_test(tc, session_devices);
   suite_add_tcase(s, tc);
   return s;

@@ -77,7 +77,10 @@ static int db_init(lc_persist *ps, lc_error *err) {
                  "CREATE TABLE meta (key TEXT PRIMARY KEY, value);"
                  "INSERT INTO meta VALUES ('schema', 1), ('app', 'locad');"
                  "CREATE TABLE journal (seq INTEGER PRIMARY KEY, method TEXT NOT NULL, params BLOB NOT NULL,"
-                 "  created INTEGER NOT NULL);"
+                 "  created INTEGER NOT NULL, target INTEGER NOT NULL, key TEXT);"
+                 "CREATE INDEX journal_target ON journal (target);"
+                 "CREATE INDEX journal_key ON journal (key);"
+                 "INSERT INTO meta VALUES ('next_id', 1);"
                  "CREATE TABLE state (problem INTEGER PRIMARY KEY, x BLOB NOT NULL, fixed BLOB NOT NULL);"
                  "COMMIT;",
                  err);
@@ -126,17 +129,63 @@ static int db_write(lc_persist *ps, const char *sql, int n, const int64_t *ints,
   return ok ? LC_OK : db_fail(ps, err, sql);
 }
 
-/* Appends a journal entry: method, its params (msgpack bytes), the id it created (0: none). */
-int lc_persist_journal(lc_persist *ps, const char *method, const char *params, size_t len, uint64_t created,
-                       lc_error *err) {
-  const void *blobs[3] = {NULL, params, NULL};
-  const int lens[3] = {0, (int)len, 0};
-  const int64_t ints[3] = {0, 0, (int64_t)created};
+/* Appends a journal entry (see rpc_impl.h), in one transaction with the
+ * removal of what it supersedes and the raise of meta.next_id. */
+int lc_persist_journal(lc_persist *ps, const lc_persist_entry *e, lc_error *err) {
+  const void *blobs[5] = {NULL, e->params, NULL, NULL, NULL};
+  const int lens[5] = {0, (int)e->len, 0, 0, 0};
+  const int64_t ints[5] = {0, 0, (int64_t)e->created, (int64_t)e->target, 0};
   pthread_mutex_lock(&ps->lock);
-  int rc = db_write(ps, "INSERT INTO journal (method, params, created) VALUES (?1, ?2, ?3)", 3, ints, blobs, lens,
-                    method, err);
+  int rc = db_exec(ps, "BEGIN IMMEDIATE", err);
+  for (int k = 0; !rc && k < 3 && e->supersedes[k]; ++k) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ps->db, "DELETE FROM journal WHERE key = ?1", -1, &st, NULL) != SQLITE_OK) {
+      rc = db_fail(ps, err, "superseding journal entries");
+      break;
+    }
+    sqlite3_bind_text(st, 1, e->supersedes[k], -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(ps, err, "superseding journal entries");
+    sqlite3_finalize(st);
+  }
+  if (!rc && e->purge_target) {
+    const int64_t t[1] = {(int64_t)e->target};
+    rc = db_write(ps, "DELETE FROM journal WHERE target = ?1", 1, t, NULL, NULL, NULL, err);
+  }
+  if (!rc && !e->purge_target) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ps->db, "INSERT INTO journal (method, params, created, target, key) VALUES (?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL) != SQLITE_OK) {
+      rc = db_fail(ps, err, "writing the journal");
+    } else {
+      sqlite3_bind_text(st, 1, e->method, -1, SQLITE_STATIC);
+      sqlite3_bind_blob(st, 2, blobs[1], lens[1], SQLITE_STATIC);
+      sqlite3_bind_int64(st, 3, ints[2]);
+      sqlite3_bind_int64(st, 4, ints[3]);
+      if (e->key) sqlite3_bind_text(st, 5, e->key, -1, SQLITE_STATIC);
+      else sqlite3_bind_null(st, 5);
+      if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(ps, err, "writing the journal");
+      sqlite3_finalize(st);
+    }
+  }
+  if (!rc && e->created) {
+    const int64_t t[1] = {(int64_t)e->created + 1};
+    rc = db_write(ps, "UPDATE meta SET value = max(value, ?1) WHERE key = 'next_id'", 1, t, NULL, NULL, NULL, err);
+  }
+  if (!rc) rc = db_exec(ps, "COMMIT", err);
+  else sqlite3_exec(ps->db, "ROLLBACK", NULL, NULL, NULL);
   pthread_mutex_unlock(&ps->lock);
   return rc;
+}
+
+/* The first id never given out (meta.next_id). */
+uint64_t lc_persist_next_id(lc_persist *ps) {
+  sqlite3_stmt *st = NULL;
+  uint64_t v = 1;
+  if (sqlite3_prepare_v2(ps->db, "SELECT value FROM meta WHERE key = 'next_id'", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    v = (uint64_t)sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return v;
 }
 
 /* Replaces the state row of problem id (x: n doubles, fixed: n flags). */

@@ -726,24 +726,59 @@ static int persist_new_problem(lc_rpc *r, uint64_t id, lc_error *err) {
   return code;
 }
 
+/* The term id of a set_term / remove_term request's params, or -1. */
+static int64_t param_term(const msgpack_object *params) {
+  const msgpack_object *t = lc_codec_get(params, "term");
+  return t && t->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (int64_t)t->via.u64 : -1;
+}
+
+/* Journals a successful structural request: params as msgpack, the id it
+ * created, the object it builds on; set_term entries supersede earlier ones
+ * of the same term and fields, remove_term supersedes the term's set_term
+ * entries, problem.delete purges the problem's entries. */
+static int journal_change(lc_rpc *r, const char *method, const rpc_obj *o, const msgpack_object *params,
+                          const msgpack_sbuffer *result, uint64_t *created, lc_error *err) {
+  msgpack_sbuffer pb;
+  msgpack_packer pp;
+  char key[96] = "", k_w[96], k_c[96], k_wc[96];
+  msgpack_sbuffer_init(&pb);
+  msgpack_packer_init(&pp, &pb, msgpack_sbuffer_write);
+  msgpack_pack_object(&pp, *params);
+  const int mesh = !strncmp(method, "mesh.", 5);
+  *created = strstr(method, "create") || !strcmp(method, "mesh.load_obj") ? created_id(result, mesh ? "mesh" : "problem")
+                                                                         : 0;
+  lc_persist_entry e = {.method = method, .params = pb.data, .len = pb.size, .created = *created,
+                        .target = *created ? *created : o ? o->id : 0,
+                        .purge_target = !strcmp(method, "problem.delete")};
+  const int64_t term = param_term(params);
+  if (term >= 0 && o) {
+    snprintf(k_w, sizeof k_w, "set_term:%llu:%lld:w", (unsigned long long)o->id, (long long)term);
+    snprintf(k_c, sizeof k_c, "set_term:%llu:%lld:c", (unsigned long long)o->id, (long long)term);
+    snprintf(k_wc, sizeof k_wc, "set_term:%llu:%lld:wc", (unsigned long long)o->id, (long long)term);
+  }
+  if (term >= 0 && o && !strcmp(method, "problem.set_term")) {
+    const int w = lc_codec_get(params, "weight") != NULL, c = lc_codec_get(params, "consts") != NULL;
+    snprintf(key, sizeof key, "%s", w && c ? k_wc : w ? k_w : k_c);
+    e.key = key;
+    e.supersedes[0] = key;
+    if (w && c) e.supersedes[1] = k_w, e.supersedes[2] = k_c;
+  } else if (term >= 0 && o && !strcmp(method, "problem.remove_term")) {
+    e.supersedes[0] = k_w, e.supersedes[1] = k_c, e.supersedes[2] = k_wc;
+  }
+  const int rc = pb.data ? lc_persist_journal(r->persist, &e, err) : lc_error_set(err, LC_ENOMEM, "out of memory");
+  msgpack_sbuffer_destroy(&pb);
+  return rc;
+}
+
 /* Writes what a successful request of method changed: its journal entry
- * (params as msgpack, the created id) and/or the problem's state row. */
+ * and/or the problem's state row. */
 static int persist_change(lc_rpc *r, const char *method, const rpc_obj *o, const msgpack_object *params,
                           const msgpack_sbuffer *result, lc_error *err) {
   int rc = LC_OK;
+  uint64_t created = 0;
   if (in_list(method, journaled, sizeof journaled / sizeof *journaled)) {
-    msgpack_sbuffer pb;
-    msgpack_packer pp;
-    msgpack_sbuffer_init(&pb);
-    msgpack_packer_init(&pp, &pb, msgpack_sbuffer_write);
-    msgpack_pack_object(&pp, *params);
-    const int mesh = !strncmp(method, "mesh.", 5);
-    const uint64_t id = strstr(method, "create") || !strcmp(method, "mesh.load_obj")
-                            ? created_id(result, mesh ? "mesh" : "problem") : 0;
-    rc = pb.data ? lc_persist_journal(r->persist, method, pb.data, pb.size, id, err)
-                 : lc_error_set(err, LC_ENOMEM, "out of memory");
-    msgpack_sbuffer_destroy(&pb);
-    if (!rc && !strcmp(method, "problem.create")) rc = persist_new_problem(r, id, err);
+    rc = journal_change(r, method, o, params, result, &created, err);
+    if (!rc && !strcmp(method, "problem.create")) rc = persist_new_problem(r, created, err);
     if (!rc && !strcmp(method, "problem.delete") && o) rc = lc_persist_forget(r->persist, o->id, err);
   }
   if (!rc && o && o->kind == OBJ_PROBLEM && strcmp(method, "problem.delete") &&
@@ -808,6 +843,8 @@ static int restore(lc_rpc *r, const char *dir, lc_error *err) {
   rc = lc_persist_each_journal(r->persist, replay_entry, r, err);
   if (rc && !err->msg[0]) lc_error_set(err, LC_EIO, "state %s: a journal entry failed to replay", dir);
   if (!rc) rc = lc_persist_each_state(r->persist, restore_state, r, err);
+  const uint64_t next = lc_persist_next_id(r->persist); /* ids of deleted objects are never given again */
+  if (next > r->next_id) r->next_id = next;
   if (rc && !err->msg[0]) lc_error_set(err, LC_EIO, "state %s: a problem's state does not fit it", dir);
   r->replaying = 0;
   return rc ? LC_EIO : LC_OK;

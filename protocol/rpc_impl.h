@@ -58,9 +58,21 @@ typedef struct lc_persist lc_persist;
 int lc_persist_open(const char *dir, lc_persist **out, lc_error *err);
 /* Closes the database. NULL is a no-op. */
 void lc_persist_close(lc_persist *ps);
-/* Appends a journal entry (method, params as msgpack bytes, the id it created or 0), committed. */
-int lc_persist_journal(lc_persist *ps, const char *method, const char *params, size_t len, uint64_t created,
-                       lc_error *err);
+/* One journal entry. */
+typedef struct lc_persist_entry {
+  const char *method;
+  const char *params;        /* msgpack bytes of the request's params */
+  size_t len;
+  uint64_t created;          /* the id it created, or 0 */
+  uint64_t target;           /* the object it builds on (its problem, or what it created) */
+  const char *key;           /* a later entry with this key replaces it (set_term), or NULL */
+  const char *supersedes[3]; /* keys of earlier entries it replaces, NULL-terminated */
+  int purge_target;          /* problem.delete: drop every entry of target instead of adding one */
+} lc_persist_entry;
+/* Appends (or purges) as e says, and raises the next id past e->created, in one transaction. */
+int lc_persist_journal(lc_persist *ps, const lc_persist_entry *e, lc_error *err);
+/* The first id never given out (creations ever made, deleted ones included). */
+uint64_t lc_persist_next_id(lc_persist *ps);
 /* Replaces problem id's state row (x and fixed flags, n DOFs), committed. */
 int lc_persist_state(lc_persist *ps, uint64_t id, const double *x, const uint8_t *fixed, int64_t n, lc_error *err);
 /* Drops problem id's state row, committed. */

@@ -1577,12 +1577,14 @@ START_TEST(session_state_dir) {
   pstr(pk, "var");
   pstr(pk, "x");
   const int64_t term = res_int(ok(&s), "term");
-  pk = begin_on(&s, "problem.set_term", pid, 2);
-  pstr(pk, "term");
-  msgpack_pack_int64(pk, term);
-  pstr(pk, "weight");
-  msgpack_pack_double(pk, 3.5);
-  ok(&s);
+  for (int k = 0; k < 10; ++k) { /* ten weights: the journal keeps the last */
+    pk = begin_on(&s, "problem.set_term", pid, 2);
+    pstr(pk, "term");
+    msgpack_pack_int64(pk, term);
+    pstr(pk, "weight");
+    msgpack_pack_double(pk, 3.5 + (9 - k));
+    ok(&s);
+  }
   pk = begin_on(&s, "problem.solve", pid, 2);
   pstr(pk, "options");
   msgpack_pack_map(pk, 1);
@@ -1614,11 +1616,27 @@ START_TEST(session_state_dir) {
   pk = begin_on(&s, "problem.delete", gone, 0);
   ok(&s);
   s_close(&s);
+  /* the journal holds one set_term entry, and nothing of the deleted problem */
+  char path[256], cmd[512], sql[160];
+  snprintf(path, sizeof path, "%s/locad.db", dir);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+  snprintf(sql, sizeof sql, "SELECT (SELECT count(*) FROM journal WHERE method = 'problem.set_term'), "
+                            "(SELECT count(*) FROM journal WHERE target = %lld)", (long long)gone);
+  ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+  ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+  ck_assert_int_eq(sqlite3_column_int(st, 0), 1);
+  ck_assert_int_eq(sqlite3_column_int(st, 1), 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
 
   s_open_state(&s, dir); /* a new store from the same directory */
   pk = begin_on(&s, "problem.info", pid, 0);
   const msgpack_object *res = ok(&s);
   ck_assert_int_eq(res_int(res, "n_fixed"), 3);
+  const msgpack_object *terms = lc_codec_get(res, "terms");
+  ck_assert_int_eq(terms->via.array.size, 1);
   pk = begin_on(&s, "problem.get_term", pid, 1);
   pstr(pk, "term");
   msgpack_pack_int64(pk, term);
@@ -1641,9 +1659,6 @@ START_TEST(session_state_dir) {
   s_close(&s);
 
   /* a newer schema, then a file that is no database */
-  char path[256], cmd[512];
-  snprintf(path, sizeof path, "%s/locad.db", dir);
-  sqlite3 *db = NULL;
   ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
   ck_assert_int_eq(sqlite3_exec(db, "UPDATE meta SET value = 9 WHERE key = 'schema'", NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);

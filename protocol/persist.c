@@ -81,7 +81,8 @@ static int db_init(lc_persist *ps, lc_error *err) {
                  "CREATE INDEX journal_target ON journal (target);"
                  "CREATE INDEX journal_key ON journal (key);"
                  "INSERT INTO meta VALUES ('next_id', 1);"
-                 "CREATE TABLE state (problem INTEGER PRIMARY KEY, x BLOB NOT NULL, fixed BLOB NOT NULL);"
+                 "CREATE TABLE state (problem INTEGER PRIMARY KEY, x BLOB NOT NULL, fixed BLOB NOT NULL,"
+                 "  stepper BLOB);"
                  "COMMIT;",
                  err);
 }
@@ -188,14 +189,25 @@ uint64_t lc_persist_next_id(lc_persist *ps) {
   return v;
 }
 
-/* Replaces the state row of problem id (x: n doubles, fixed: n flags). */
-int lc_persist_state(lc_persist *ps, uint64_t id, const double *x, const uint8_t *fixed, int64_t n, lc_error *err) {
-  const void *blobs[3] = {NULL, n > 0 ? (const void *)x : "", n > 0 ? (const void *)fixed : ""};
-  const int lens[3] = {0, (int)(n * (int64_t)sizeof *x), (int)n};
-  const int64_t ints[3] = {(int64_t)id, 0, 0};
+/* Replaces the state row of problem id (x: n doubles, fixed: n flags,
+ * stepper: sbytes of the problem.step state or NULL). */
+int lc_persist_state(lc_persist *ps, uint64_t id, const double *x, const uint8_t *fixed, int64_t n,
+                     const void *stepper, size_t sbytes, lc_error *err) {
+  sqlite3_stmt *st = NULL;
   pthread_mutex_lock(&ps->lock);
-  int rc = db_write(ps, "INSERT OR REPLACE INTO state (problem, x, fixed) VALUES (?1, ?2, ?3)", 3, ints, blobs,
-                    lens, NULL, err);
+  int rc = LC_OK;
+  if (sqlite3_prepare_v2(ps->db, "INSERT OR REPLACE INTO state (problem, x, fixed, stepper) VALUES (?1, ?2, ?3, ?4)",
+                         -1, &st, NULL) != SQLITE_OK) {
+    rc = db_fail(ps, err, "writing a state");
+  } else {
+    sqlite3_bind_int64(st, 1, (int64_t)id);
+    sqlite3_bind_blob(st, 2, n > 0 ? (const void *)x : "", (int)(n * (int64_t)sizeof *x), SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, n > 0 ? (const void *)fixed : "", (int)n, SQLITE_STATIC);
+    if (stepper) sqlite3_bind_blob(st, 4, stepper, (int)sbytes, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 4);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(ps, err, "writing a state");
+    sqlite3_finalize(st);
+  }
   pthread_mutex_unlock(&ps->lock);
   return rc;
 }
@@ -226,11 +238,10 @@ int lc_persist_each_journal(lc_persist *ps, int (*fn)(void *, const char *, cons
   return rc;
 }
 
-/* Calls fn(user, problem, x, fixed, n) for every state row. */
-int lc_persist_each_state(lc_persist *ps, int (*fn)(void *, uint64_t, const double *, const uint8_t *, int64_t),
-                          void *user, lc_error *err) {
+/* Calls fn(user, problem, x, fixed, n, stepper, sbytes) for every state row. */
+int lc_persist_each_state(lc_persist *ps, lc_persist_state_fn fn, void *user, lc_error *err) {
   sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(ps->db, "SELECT problem, x, fixed FROM state", -1, &st, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2(ps->db, "SELECT problem, x, fixed, stepper FROM state", -1, &st, NULL) != SQLITE_OK)
     return db_fail(ps, err, "reading the states");
   int rc = LC_OK, s;
   while (!rc && (s = sqlite3_step(st)) == SQLITE_ROW) {
@@ -239,7 +250,8 @@ int lc_persist_each_state(lc_persist *ps, int (*fn)(void *, uint64_t, const doub
       rc = lc_error_set(err, LC_EIO, "state %s: problem %lld: x and fixed flags disagree in size", ps->path,
                         (long long)sqlite3_column_int64(st, 0));
     else
-      rc = fn(user, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1), sqlite3_column_blob(st, 2), n);
+      rc = fn(user, (uint64_t)sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1), sqlite3_column_blob(st, 2), n,
+              sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3));
   }
   if (!rc && s != SQLITE_DONE) rc = db_fail(ps, err, "reading the states");
   sqlite3_finalize(st);

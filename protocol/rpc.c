@@ -710,10 +710,59 @@ static uint64_t created_id(const msgpack_sbuffer *sb, const char *key) {
   return id;
 }
 
-/* Writes problem o's state row. */
+/* The problem.step state kept with a problem: its settings, then the velocities. */
+typedef struct stepper_head {
+  double h, damping;
+  int32_t var, inertia_term;
+  int64_t n_velocity;
+} stepper_head;
+
+/* Writes problem o's state row (with its stepper, if it has one). */
 static int persist_problem_state(lc_rpc *r, const rpc_obj *o, lc_error *err) {
-  return lc_persist_state(r->persist, o->id, lc_problem_x(o->prob), lc_problem_fixed(o->prob),
-                          lc_problem_n_dofs(o->prob), err);
+  char *stepper = NULL;
+  size_t sbytes = 0;
+  if (o->dyn) {
+    int32_t n = 0;
+    int dim = 0;
+    lc_var_loc loc;
+    lc_problem_var_info(o->prob, o->dyn_var, &loc, &dim, &n, NULL);
+    const stepper_head hd = {lc_dynamics_h(o->dyn), lc_dynamics_damping(o->dyn), o->dyn_var, o->dyn_term,
+                             (int64_t)n * dim};
+    sbytes = sizeof hd + (size_t)hd.n_velocity * sizeof(double);
+    if (!(stepper = malloc(sbytes))) return lc_error_set(err, LC_ENOMEM, "out of memory");
+    memcpy(stepper, &hd, sizeof hd);
+    memcpy(stepper + sizeof hd, lc_dynamics_velocity(o->dyn), (size_t)hd.n_velocity * sizeof(double));
+  }
+  const int rc = lc_persist_state(r->persist, o->id, lc_problem_x(o->prob), lc_problem_fixed(o->prob),
+                                  lc_problem_n_dofs(o->prob), stepper, sbytes, err);
+  free(stepper);
+  return rc;
+}
+
+/* Re-creates problem o's stepper from its saved bytes. */
+static int restore_stepper(rpc_obj *o, const void *bytes, size_t sbytes) {
+  stepper_head hd;
+  lc_error e;
+  lc_dynamics *d = NULL;
+  if (sbytes < sizeof hd) return LC_EIO;
+  memcpy(&hd, bytes, sizeof hd);
+  if (sbytes != sizeof hd + (size_t)hd.n_velocity * sizeof(double)) return LC_EIO;
+  double *v = malloc((size_t)(hd.n_velocity > 0 ? hd.n_velocity : 1) * sizeof *v);
+  if (!v) return LC_ENOMEM;
+  memcpy(v, (const char *)bytes + sizeof hd, (size_t)hd.n_velocity * sizeof *v);
+  int rc = lc_dynamics_create(o->prob, hd.var, hd.inertia_term, hd.h, &d, &e);
+  if (!rc) rc = lc_dynamics_set_velocity(d, v, &e);
+  if (!rc) rc = lc_dynamics_set_damping(d, hd.damping, &e);
+  free(v);
+  if (rc) {
+    lc_dynamics_destroy(d);
+    return LC_EIO;
+  }
+  lc_dynamics_destroy(o->dyn);
+  o->dyn = d;
+  o->dyn_var = hd.var;
+  o->dyn_term = hd.inertia_term;
+  return LC_OK;
 }
 
 /* The state row of the problem created with id (problem.create). */
@@ -823,14 +872,16 @@ static int replay_entry(void *user, const char *method, const char *params, size
 }
 
 /* Restores one problem's state row. */
-static int restore_state(void *user, uint64_t id, const double *x, const uint8_t *fixed, int64_t n) {
+static int restore_state(void *user, uint64_t id, const double *x, const uint8_t *fixed, int64_t n,
+                         const void *stepper, size_t sbytes) {
   lc_rpc *r = user;
   lc_error e;
   for (size_t i = 0; i < r->n; ++i) {
     rpc_obj *o = r->objs[i];
     if (o->id != id || o->kind != OBJ_PROBLEM) continue;
     if (lc_problem_n_dofs(o->prob) != n) return LC_EIO;
-    return lc_problem_set_x(o->prob, x, &e) || lc_problem_set_fixed_flags(o->prob, fixed, &e) ? LC_EIO : 0;
+    if (lc_problem_set_x(o->prob, x, &e) || lc_problem_set_fixed_flags(o->prob, fixed, &e)) return LC_EIO;
+    return stepper ? restore_stepper(o, stepper, sbytes) : 0;
   }
   return 0; /* a problem deleted after its last state row: nothing to restore */
 }

@@ -73,16 +73,20 @@ typedef struct lc_persist_entry {
 int lc_persist_journal(lc_persist *ps, const lc_persist_entry *e, lc_error *err);
 /* The first id never given out (creations ever made, deleted ones included). */
 uint64_t lc_persist_next_id(lc_persist *ps);
-/* Replaces problem id's state row (x and fixed flags, n DOFs), committed. */
-int lc_persist_state(lc_persist *ps, uint64_t id, const double *x, const uint8_t *fixed, int64_t n, lc_error *err);
+/* Replaces problem id's state row (x and fixed flags, n DOFs; the problem.step
+ * state as sbytes of stepper, or NULL), committed. */
+int lc_persist_state(lc_persist *ps, uint64_t id, const double *x, const uint8_t *fixed, int64_t n,
+                     const void *stepper, size_t sbytes, lc_error *err);
 /* Drops problem id's state row, committed. */
 int lc_persist_forget(lc_persist *ps, uint64_t id, lc_error *err);
 /* Calls fn for every journal entry in order (a non-zero return stops and is returned). */
 int lc_persist_each_journal(lc_persist *ps, int (*fn)(void *, const char *, const char *, size_t, uint64_t),
                             void *user, lc_error *err);
+/* A state row: problem id, x and fixed flags (n DOFs), the stepper bytes or NULL. */
+typedef int (*lc_persist_state_fn)(void *user, uint64_t id, const double *x, const uint8_t *fixed, int64_t n,
+                                   const void *stepper, size_t sbytes);
 /* Calls fn for every state row (a non-zero return stops and is returned). */
-int lc_persist_each_state(lc_persist *ps, int (*fn)(void *, uint64_t, const double *, const uint8_t *, int64_t),
-                          void *user, lc_error *err);
+int lc_persist_each_state(lc_persist *ps, lc_persist_state_fn fn, void *user, lc_error *err);
 
 /* A method: params map, the acquired object (or NULL), result packer. */
 typedef int (*rpc_method_fn)(lc_rpc *r, rpc_obj *o, const msgpack_object *params,

@@ -233,6 +233,9 @@ int lc_dynamics_set_force(lc_dynamics *d, const double *f, lc_error *err) {
   return LC_OK;
 }
 
+/* The mass-proportional damping rate (1/s). */
+double lc_dynamics_damping(const lc_dynamics *d) { return d->damping; }
+
 /* Sets the mass-proportional damping rate c >= 0 (1/s). */
 int lc_dynamics_set_damping(lc_dynamics *d, double c, lc_error *err) {
   if (!(c >= 0.0) || !isfinite(c)) return lc_error_set(err, LC_EINVAL, "dynamics: damping must be finite and >= 0");

@@ -70,6 +70,9 @@ int lc_dynamics_set_damping(lc_dynamics *d, double c, lc_error *err);
 /* The time step h. */
 double lc_dynamics_h(const lc_dynamics *d);
 
+/* The mass-proportional damping rate (1/s). */
+double lc_dynamics_damping(const lc_dynamics *d);
+
 /* Number of steps taken and simulated time (steps x h). */
 long lc_dynamics_steps(const lc_dynamics *d);
 double lc_dynamics_time(const lc_dynamics *d);

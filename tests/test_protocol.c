@@ -675,6 +675,15 @@ static msgpack_packer *begin_on(session *s, const char *method, int64_t pid, int
   return pk;
 }
 
+/* The single entry of mesh.list / problem.list (method), under key. */
+static const msgpack_object *list_one(session *s, const char *method, const char *key) {
+  msgpack_packer *pk = begin(s, method);
+  msgpack_pack_map(pk, 0);
+  const msgpack_object *l = lc_codec_get(ok(s), key);
+  ck_assert_int_eq(l->via.array.size, 1);
+  return &l->via.array.ptr[0];
+}
+
 /* ---- a whole session ------------------------------------------------------- */
 
 /* problem.eval with what; returns the result. */
@@ -1033,21 +1042,13 @@ START_TEST(session_full) {
   ck_assert_int_eq(res_int(res, "n_residuals"), 0);
   ck_assert_int_eq(lc_codec_get(res, "terms")->via.array.size, 1);
   /* the lists: one mesh "sheet", one problem "p" on it */
-  pk = begin(&s, "mesh.list");
-  msgpack_pack_map(pk, 0);
-  res = ok(&s);
-  const msgpack_object *ml = lc_codec_get(res, "meshes");
-  ck_assert_int_eq(ml->via.array.size, 1);
-  ck_assert_int_eq(res_int(&ml->via.array.ptr[0], "mesh"), mid);
-  ck_assert(lc_codec_str_eq(lc_codec_get(&ml->via.array.ptr[0], "name"), "sheet"));
-  pk = begin(&s, "problem.list");
-  msgpack_pack_map(pk, 0);
-  res = ok(&s);
-  const msgpack_object *pl = lc_codec_get(res, "problems");
-  ck_assert_int_eq(pl->via.array.size, 1);
-  ck_assert_int_eq(res_int(&pl->via.array.ptr[0], "problem"), pid);
-  ck_assert_int_eq(res_int(&pl->via.array.ptr[0], "mesh"), mid);
-  ck_assert(lc_codec_str_eq(lc_codec_get(&pl->via.array.ptr[0], "device"), "cpu"));
+  const msgpack_object *ml = list_one(&s, "mesh.list", "meshes");
+  ck_assert_int_eq(res_int(ml, "mesh"), mid);
+  ck_assert(lc_codec_str_eq(lc_codec_get(ml, "name"), "sheet"));
+  const msgpack_object *pl = list_one(&s, "problem.list", "problems");
+  ck_assert_int_eq(res_int(pl, "problem"), pid);
+  ck_assert_int_eq(res_int(pl, "mesh"), mid);
+  ck_assert(lc_codec_str_eq(lc_codec_get(pl, "device"), "cpu"));
   pk = begin(&s, "server.stats");
   msgpack_pack_map(pk, 0);
   res = ok(&s);
@@ -1649,11 +1650,7 @@ START_TEST(session_state_dir) {
   ck_assert(memcmp(x1, x2, sizeof x1) == 0);
   pk = begin_on(&s, "problem.info", gone, 0);
   fails(&s, LC_RPC_ENOTFOUND);
-  pk = begin(&s, "problem.list");
-  msgpack_pack_map(pk, 0);
-  const msgpack_object *pl = lc_codec_get(ok(&s), "problems");
-  ck_assert_int_eq(pl->via.array.size, 1);
-  ck_assert(lc_codec_str_eq(lc_codec_get(&pl->via.array.ptr[0], "name"), "kept"));
+  ck_assert(lc_codec_str_eq(lc_codec_get(list_one(&s, "problem.list", "problems"), "name"), "kept"));
   const int64_t fresh = load_obj_str(&s, "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n");
   ck_assert_int_gt(fresh, gone);
   s_close(&s);

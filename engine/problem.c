@@ -3,6 +3,7 @@
  * sparsity patterns in pattern.c. */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ad/lc_psd.h"
@@ -346,9 +347,13 @@ static int load_params(lc_term *t, const lc_term_desc *d, lc_error *err) {
   for (int i = 0; i < d->n_params; ++i) {
     const char *name = d->param_names ? d->param_names[i] : NULL;
     int k = name ? lc_energy_param_index(t->energy, name) : LC_ENOTFOUND;
-    if (k < 0)
-      return lc_error_set(err, LC_ENOTFOUND, "energy '%s' has no parameter '%s'", t->info->name,
-                          name ? name : "(null)");
+    if (k < 0) {
+      char list[256] = "";
+      for (int j = 0, at = 0; j < t->info->n_param && at < (int)sizeof list; ++j)
+        at += snprintf(list + at, sizeof list - (size_t)at, "%s%s", j ? ", " : "", t->info->param_names[j]);
+      return lc_error_set(err, LC_ENOTFOUND, "energy '%s' has no parameter '%s' (its parameters: %s)",
+                          t->info->name, name ? name : "(null)", t->info->n_param ? list : "none");
+    }
     if (!isfinite(d->param_values[i]))
       return lc_error_set(err, LC_EINVAL, "parameter '%s' is not finite", name);
     t->params[k] = d->param_values[i];

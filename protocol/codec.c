@@ -391,10 +391,15 @@ void lc_codec_ndarray_free(lc_ndarray *a) {
 /* Checks every int32 of a in [0, hi). */
 int lc_codec_check_indices(const lc_ndarray *a, int64_t hi, const char *key, lc_error *err) {
   const int32_t *d = a->data;
-  for (int64_t i = 0; i < a->n; ++i)
-    if (d[i] < 0 || d[i] >= hi)
-      return lc_error_set(err, LC_ERANGE, "'%s': index %d at element %lld out of range [0, %lld)",
-                          key, d[i], (long long)i, (long long)hi);
+  const int64_t cols = a->ndim == 2 && a->shape[1] > 0 ? a->shape[1] : 1;
+  for (int64_t i = 0; i < a->n; ++i) {
+    if (d[i] >= 0 && d[i] < hi) continue;
+    if (cols > 1)
+      return lc_error_set(err, LC_ERANGE, "'%s': row %lld, column %lld: index %d out of range [0, %lld)", key,
+                          (long long)(i / cols), (long long)(i % cols), d[i], (long long)hi);
+    return lc_error_set(err, LC_ERANGE, "'%s': index %d at element %lld out of range [0, %lld)", key, d[i],
+                        (long long)i, (long long)hi);
+  }
   return LC_OK;
 }
 

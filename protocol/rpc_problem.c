@@ -176,7 +176,15 @@ int rpc_m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
     info = lc_energy_get(id);
     int known = 0; /* unknown name: NOTFOUND; known name, other dimension: INVAL */
     for (int d = 1; d <= LC_VAR_MAX_DIM && !info; ++d) known |= lc_energy_find(energy, d) >= 0;
-    if (!info && !known) code = RPC_FAIL(err, LC_RPC_ENOTFOUND, "no energy named '%s'", energy);
+    if (!info && !known) {
+      char list[1024] = "";
+      for (int id2 = 0, at = 0; id2 < LC_E_COUNT && at < (int)sizeof list; ++id2) {
+        const char *nm = lc_energy_get(id2)->name; /* each name once (instances repeat it) */
+        if (id2 > 0 && !strcmp(nm, lc_energy_get(id2 - 1)->name)) continue;
+        at += snprintf(list + at, sizeof list - (size_t)at, "%s%s", at ? ", " : "", nm);
+      }
+      code = RPC_FAIL(err, LC_RPC_ENOTFOUND, "no energy named '%s'; energies: %s", energy, list);
+    }
     else if (!info)
       code = RPC_FAIL(err, LC_RPC_EINVAL, "energy '%s' has no instance for variables of dimension %d",
                       energy, dim);

@@ -170,6 +170,17 @@ static int condense_option(const lc_problem *p, const msgpack_object *cm, lc_sol
   return code;
 }
 
+/* The error of an unknown options key: names it (printable) and lists the known ones. */
+static int unknown_option(const msgpack_object *key, const char *const *known, size_t n, lc_error *err) {
+  char shown[80] = "(not a string)", list[512] = "";
+  const char *p;
+  size_t len;
+  if (lc_codec_strbin(key, &p, &len)) lc_codec_printable(shown, sizeof shown, p, len);
+  for (size_t k = 0, at = 0; k < n && at < sizeof list; ++k)
+    at += (size_t)snprintf(list + at, sizeof list - at, "%s%s", k ? ", " : "", known[k]);
+  return RPC_FAIL(err, LC_RPC_EPARAMS, "options: unknown key '%s'; known: %s", shown, list);
+}
+
 /* Reads the "options" map into o (method already set); unknown keys are errors. */
 static int solve_options(const lc_problem *p, const msgpack_object *params, lc_solve_opts *o,
                          int *every, lc_error *err) {
@@ -185,7 +196,7 @@ static int solve_options(const lc_problem *p, const msgpack_object *params, lc_s
     int ok = 0;
     for (size_t k = 0; k < sizeof known / sizeof *known; ++k)
       ok |= lc_codec_str_eq(&m->via.map.ptr[i].key, known[k]);
-    if (!ok) code = RPC_FAIL(err, LC_RPC_EPARAMS, "options: unknown key #%u", i);
+    if (!ok) code = unknown_option(&m->via.map.ptr[i].key, known, sizeof known / sizeof *known, err);
   }
 #define OPT_INT(key, lo, hi, field)                                                     \
   if (!code) {                                                                          \
@@ -292,8 +303,6 @@ static int get_return(const lc_problem *p, const msgpack_object *params, int **v
   return code;
 }
 
-/* Packs the common solve result fields (host_syncs: device-to-host reads the
- * solver made); extra entries follow (counted in extra). */
 /* Adds a solve's iterations and host reads to the store's counters (metrics). */
 static void count_solve(lc_rpc *r, const lc_solve_result *res, uint64_t host_syncs) {
   pthread_mutex_lock(&r->lock);
@@ -302,12 +311,34 @@ static void count_solve(lc_rpc *r, const lc_solve_result *res, uint64_t host_syn
   pthread_mutex_unlock(&r->lock);
 }
 
-static int pack_solve_result(msgpack_packer *pk, const lc_problem *p, const lc_solve_result *res,
-                             uint64_t host_syncs, const int *vars, int nvars, int extra,
-                             lc_error *err) {
+/* Packs "warnings": what a client should know about a solve that did not
+ * fail: the iteration budget ran out, it was cancelled, the energy is
+ * unbounded below, or Gauss-Newton / LM ran without residual terms. */
+static void pack_warnings(msgpack_packer *pk, const lc_problem *p, const lc_solve_opts *o,
+                          const lc_solve_result *res) {
+  const char *w[4];
+  int n = 0;
+  if (res->reason == LC_STOP_MAX_ITERS && o->max_iters > 1)
+    w[n++] = "max_iters reached before the tolerance: the result is not converged";
+  if (res->reason == LC_STOP_CANCELLED) w[n++] = "cancelled: the state is the last accepted iterate";
+  if (isinf(res->energy) && res->energy < 0) w[n++] = "the energy is unbounded below";
+  if ((o->method == LC_SOLVE_GAUSS_NEWTON || o->method == LC_SOLVE_LM) && lc_problem_n_residuals(p) == 0)
+    w[n++] = "gauss_newton / lm on a problem without residual terms: these were Newton steps on the projected "
+             "Hessian";
+  lc_codec_pack_str(pk, "warnings");
+  msgpack_pack_array(pk, (size_t)n);
+  for (int i = 0; i < n; ++i) lc_codec_pack_str(pk, w[i]);
+}
+
+/* Packs the common solve result fields (host_syncs: device-to-host reads the
+ * solver made, warnings: pack_warnings); extra entries follow (counted in extra). */
+static int pack_solve_result(msgpack_packer *pk, const lc_problem *p, const lc_solve_opts *o,
+                             const lc_solve_result *res, uint64_t host_syncs, const int *vars, int nvars,
+                             int extra, lc_error *err) {
   int code = 0;
-  msgpack_pack_map(pk, (size_t)(10 + extra));
+  msgpack_pack_map(pk, (size_t)(11 + extra));
   rpc_kv_str(pk, "reason", lc_stop_reason_name(res->reason));
+  pack_warnings(pk, p, o, res);
   rpc_kv_int(pk, "iters", res->iters);
   rpc_kv_dbl(pk, "energy", res->energy);
   rpc_kv_dbl(pk, "gnorm", res->gnorm);
@@ -356,7 +387,7 @@ int rpc_m_problem_solve(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   }
   const uint64_t syncs = lc_problem_host_reads(o->prob) - reads0;
   if (!code) count_solve(r, &res, syncs);
-  if (!code) code = pack_solve_result(pk, o->prob, &res, syncs, vars, nvars, o->contact ? 1 : 0, err);
+  if (!code) code = pack_solve_result(pk, o->prob, &opts, &res, syncs, vars, nvars, o->contact ? 1 : 0, err);
   if (!code && o->contact) {
     lc_codec_pack_str(pk, "contact");
     code = rpc_pack_contact(pk, o->contact, err);
@@ -444,7 +475,7 @@ int rpc_m_problem_step(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   }
   const uint64_t syncs = lc_problem_host_reads(o->prob) - reads0;
   if (!code) count_solve(r, &res, syncs);
-  if (!code) code = pack_solve_result(pk, o->prob, &res, syncs, vars, nvars, o->contact ? 5 : 4, err);
+  if (!code) code = pack_solve_result(pk, o->prob, &opts, &res, syncs, vars, nvars, o->contact ? 5 : 4, err);
   if (!code) {
     rpc_kv_int(pk, "steps", lc_dynamics_steps(o->dyn));
     rpc_kv_dbl(pk, "time", lc_dynamics_time(o->dyn));

@@ -367,6 +367,14 @@ static void fails(session *s, int want) {
   ck_assert(msg[0] != '\0');
 }
 
+/* fails(), and the message must contain what (it says what to do). */
+static void fails_saying(session *s, int want, const char *what) {
+  char msg[256] = "";
+  const int code = send_req(s, NULL, msg);
+  ck_assert_msg(code == want, "request %u: code %d, wanted %d (%s)", s->msgid, code, want, msg);
+  ck_assert_msg(strstr(msg, what) != NULL, "'%s' does not say '%s'", msg, what);
+}
+
 static int64_t res_int(const msgpack_object *res, const char *key) {
   int64_t v = -1;
   lc_error err;
@@ -984,7 +992,7 @@ START_TEST(session_full) {
   msgpack_pack_map(pk, 1);
   pstr(pk, "max_iterz");
   msgpack_pack_int(pk, 3);
-  fails(&s, LC_RPC_EPARAMS);
+  fails_saying(&s, LC_RPC_EPARAMS, "unknown key 'max_iterz'; known: max_iters");
   /* a "return" list of 1025 entries is refused before anything is solved */
   pk = begin_on(&s, "problem.solve", pid, 1);
   pstr(pk, "return");
@@ -1724,6 +1732,78 @@ START_TEST(session_state_dir_stepper) {
 }
 END_TEST
 
+/* Errors that say what to do, and the warnings of a solve: an unknown
+ * energy lists the energies, an unknown parameter the energy's parameters,
+ * a bad F index names its row and column; a problem without terms cannot be
+ * solved; Gauss-Newton without residual terms, and a budget that runs out,
+ * are warnings. */
+START_TEST(session_messages_and_warnings) {
+  session s;
+  s_open(&s);
+  msgpack_packer *pk = begin(&s, "mesh.create");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "V");
+  msgpack_pack_array(pk, 3);
+  for (int i = 0; i < 3; ++i) {
+    msgpack_pack_array(pk, 3);
+    for (int c = 0; c < 3; ++c) msgpack_pack_double(pk, c == i ? 1.0 : 0.0);
+  }
+  pstr(pk, "F");
+  msgpack_pack_array(pk, 2);
+  msgpack_pack_array(pk, 3);
+  for (int c = 0; c < 3; ++c) msgpack_pack_int(pk, c);
+  msgpack_pack_array(pk, 3);
+  msgpack_pack_int(pk, 0);
+  msgpack_pack_int(pk, 1);
+  msgpack_pack_int(pk, 7);
+  fails_saying(&s, LC_RPC_EINVAL, "row 1, column 2: index 7");
+  const int64_t mid = load_obj_str(&s, "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nf 1 2 3 4\n");
+  pk = begin(&s, "problem.create");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "mesh");
+  msgpack_pack_int64(pk, mid);
+  pack_x3_variable(pk);
+  const int64_t pid = res_int(ok(&s), "problem");
+  pk = begin_gn(&s, pid, 0);
+  fails_saying(&s, LC_RPC_EINVAL, "no terms: nothing to minimise");
+  pk = begin_on(&s, "problem.add_term", pid, 2);
+  pstr(pk, "energy");
+  pstr(pk, "sprung");
+  pstr(pk, "var");
+  pstr(pk, "x");
+  fails_saying(&s, LC_RPC_ENOTFOUND, "energies: spring, inertia");
+  pk = begin_on(&s, "problem.add_term", pid, 3);
+  pstr(pk, "energy");
+  pstr(pk, "spring");
+  pstr(pk, "var");
+  pstr(pk, "x");
+  pstr(pk, "params");
+  msgpack_pack_map(pk, 1);
+  pstr(pk, "stiffness");
+  msgpack_pack_double(pk, 2.0);
+  fails_saying(&s, LC_RPC_ENOTFOUND, "its parameters: k");
+  pk = begin_on(&s, "problem.add_term", pid, 2);
+  pstr(pk, "energy");
+  pstr(pk, "spring");
+  pstr(pk, "var");
+  pstr(pk, "x");
+  ok(&s);
+  pk = begin_gn(&s, pid, 1); /* GN without residual terms, one iteration of a budget that runs out */
+  pstr(pk, "max_iters");
+  msgpack_pack_int(pk, 2);
+  const msgpack_object *w = lc_codec_get(ok(&s), "warnings");
+  ck_assert_int_eq(w->type, MSGPACK_OBJECT_ARRAY);
+  int residual = 0;
+  for (uint32_t i = 0; i < w->via.array.size; ++i) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "%.*s", (int)w->via.array.ptr[i].via.str.size, w->via.array.ptr[i].via.str.ptr);
+    residual |= strstr(msg, "without residual terms") != NULL;
+  }
+  ck_assert(residual);
+  s_close(&s);
+}
+END_TEST
+
 START_TEST(session_devices) {
   session s;
   grid g;
@@ -1822,6 +1902,7 @@ static Suite *protocol_suite(void) {
   tcase_add_test(tc, session_twelve_components);
   tcase_add_test(tc, session_state_dir);
   tcase_add_test(tc, session_state_dir_stepper);
+  tcase_add_test(tc, session_messages_and_warnings);
   tcase_add_test(tc, session_devices);
   suite_add_tcase(s, tc);
   return s;

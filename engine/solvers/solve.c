@@ -407,6 +407,8 @@ static int check_opts(const lc_solver *s, const lc_solve_opts *o, lc_error *err)
   if (o->max_iters < 0 || o->lbfgs_m < 1 || o->lbfgs_m > LC_SSTATE_MAX_M || !(o->ls_c > 0.0 && o->ls_c < 1.0) ||
       !(o->ls_shrink > 0.0 && o->ls_shrink < 1.0) || o->ls_max < 1)
     return lc_error_set(err, LC_EINVAL, "solve: option out of range (max_iters >= 0, 1 <= lbfgs_m <= 64, 0 < ls_c < 1, 0 < ls_shrink < 1, ls_max >= 1)");
+  if (lc_problem_n_terms(s->p) == 0)
+    return lc_error_set(err, LC_EINVAL, "solve: the problem has no terms: nothing to minimise (add terms first)");
   if (o->method >= LC_SOLVE_NEWTON &&
       (o->linear < LC_LIN_CHOLMOD || o->linear > LC_LIN_CG_MATFREE))
     return lc_error_set(err, LC_EINVAL, "solve: unknown linear solver %d", (int)o->linear);

@@ -519,6 +519,33 @@ def test_connect_errors(tmp_path):
 
 # -- command-line tools ---------------------------------------------------------------------
 
+def test_locadctl_exit_codes_and_json(daemon, tmp_path, capsys):
+    """--version; --json on info, health and solve; exit codes: usage 64, unreadable problem file 66
+    (named), unreachable daemon 69 (the address named), a daemon error 1."""
+    from locad import ctl  # pylint: disable=import-outside-toplevel
+    assert ctl.main(["--version"]) == 0
+    assert "locadctl 0.1.0" in capsys.readouterr().out
+    assert ctl.main(["--frobnicate"]) == 64
+    assert ctl.main(["-a", daemon.tcp, "--json", "info"]) == 0
+    assert json.loads(capsys.readouterr().out)["protocol"] == 1
+    missing = str(tmp_path / "nope.json")
+    assert ctl.main(["-a", daemon.tcp, "solve", missing]) == 66
+    assert "nope.json" in capsys.readouterr().err
+    assert ctl.main(["-a", "127.0.0.1:1", "health"]) == 69
+    assert "127.0.0.1:1" in capsys.readouterr().err
+    prob = tmp_path / "bad.json"  # a problem the daemon refuses: an unknown energy
+    prob.write_text(json.dumps({"mesh": {"grid": {"n": 4}}, "variables": [{"name": "x", "dim": 3}],
+                                "terms": [{"energy": "nonsense", "var": "x"}]}))
+    assert ctl.main(["-a", daemon.tcp, "solve", str(prob)]) == 1
+    assert "answered" in capsys.readouterr().err
+    prob.write_text(json.dumps({"mesh": {"grid": {"n": 4}}, "variables": [{"name": "x", "dim": 3}],
+                                "terms": [{"energy": "spring", "var": "x"}],
+                                "solver": {"method": "gauss_newton", "options": {"max_iters": 3}}}))
+    assert ctl.main(["-a", daemon.tcp, "--json", "solve", str(prob), "-o", str(tmp_path / "o.obj")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["success"] and any("residual" in w for w in out["warnings"])
+
+
 def test_locadctl(daemon, tmp_path, capsys):
     from locad import ctl  # pylint: disable=import-outside-toplevel
     assert ctl.main(["-a", daemon.tcp, "health"]) == 0
@@ -546,11 +573,11 @@ def test_locadctl(daemon, tmp_path, capsys):
         before = c.stats()["objects"]
         listed = [d["id"] for d in c.devices()]
     if "cuda:15" not in listed:  # refused, naming the device; the mesh is not left behind
-        assert ctl.main(["-a", daemon.tcp, "solve", str(prob), "--device", "cuda:15"]) == 2
+        assert ctl.main(["-a", daemon.tcp, "solve", str(prob), "--device", "cuda:15"]) == 1  # the daemon's error
         assert "cuda:15" in capsys.readouterr().err
         with locad.Client(daemon.tcp) as c:
             assert c.stats()["objects"] == before
-    assert ctl.main(["-a", "unix:" + str(tmp_path / "none.sock"), "health"]) == 2
+    assert ctl.main(["-a", "unix:" + str(tmp_path / "none.sock"), "health"]) == 69  # unreachable
 
 
 def test_load_tool(daemon, capsys):

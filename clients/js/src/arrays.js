@@ -57,6 +57,33 @@ function leBytes(a, dtype) {
 }
 
 /**
+ * The wire form of a typed array: Float64Array and Int32Array as they are,
+ * Float32Array (what three.js uses) widened to Float64Array, and the other
+ * integer arrays (Uint32Array, Int16Array, Uint16Array, Int8Array) as
+ * Int32Array, refusing values beyond int32. Keeps a `shape` property.
+ * Uint8Array stays bytes (bin); other views are refused.
+ * @param {ArrayBufferView & {shape?: number[]}} a
+ * @returns {(Float64Array|Int32Array) & {shape?: number[]}}
+ */
+export function toWire(a) {
+  if (dtypeOf(a)) return /** @type {any} */ (a);
+  let out;
+  if (a instanceof Float32Array) {
+    out = Float64Array.from(a);
+  } else if (a instanceof Uint32Array || a instanceof Int16Array || a instanceof Uint16Array ||
+             a instanceof Int8Array) {
+    const bad = a.findIndex((x) => x > 0x7fffffff);
+    if (bad >= 0) throw new RangeError(`${a.constructor.name} element ${bad} = ${a[bad]} does not fit int32`);
+    out = Int32Array.from(/** @type {ArrayLike<number>} */ (a));
+  } else {
+    throw new TypeError(`${a.constructor.name} is not supported: use Float64Array, Float32Array, Int32Array, ` +
+                        'Uint32Array or plain arrays');
+  }
+  if (Array.isArray(a.shape)) out.shape = a.shape;
+  return out;
+}
+
+/**
  * Encodes one typed array as an array map.
  * @param {Float64Array|Int32Array} a
  * @param {number[]} [shape] defaults to a.shape, else [a.length]
@@ -69,9 +96,9 @@ export function encodeArray(a, shape = Array.isArray(a.shape) ? a.shape : [a.len
 }
 
 /**
- * Replaces every Float64Array / Int32Array inside params (objects and arrays,
- * recursively) with its array map; other values are kept. Other typed arrays
- * (except Uint8Array, which is sent as bin) are rejected.
+ * Replaces every typed array inside params (objects and arrays, recursively)
+ * with its array map (toWire: Float32Array and the integer arrays are
+ * converted); Uint8Array is sent as bin; other values are kept.
  * @param {unknown} v
  * @returns {unknown}
  */
@@ -80,7 +107,7 @@ export function encodeParams(v) {
   if (dtypeOf(v)) return encodeArray(/** @type {any} */ (v));
   if (ArrayBuffer.isView(v)) {
     if (v instanceof Uint8Array) return v;
-    throw new TypeError(`${v.constructor.name} is not supported: use Float64Array or Int32Array`);
+    return encodeArray(toWire(/** @type {any} */ (v)));
   }
   if (Array.isArray(v)) return v.map(encodeParams);
   const out = {};

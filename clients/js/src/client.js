@@ -8,7 +8,7 @@ import net from 'node:net';
 import { Decoder, Encoder } from '@msgpack/msgpack';
 
 import { parseAddress } from './address.js';
-import { decodeResult, encodeArray, encodeParams } from './arrays.js';
+import { decodeResult, encodeArray, encodeParams, toWire } from './arrays.js';
 import { ErrorCode, LocadError } from './errors.js';
 import { FrameReader } from './framer.js';
 
@@ -285,13 +285,14 @@ export class Client extends EventEmitter {
   // ---- meshes ------------------------------------------------------------
 
   /**
-   * mesh.create. V (Float64Array, nv*3) and F (Int32Array, nf*3) may be flat:
-   * without a `shape` they are sent as [n, 3].
+   * mesh.create. V (Float64Array or Float32Array, nv*3) and F (Int32Array or
+   * Uint32Array, nf*3) may be flat: without a `shape` they are sent as [n, 3].
    * @param {{V: Float64Array|number[][], F: Int32Array|number[][], name?: string}} params
    * @param {CallOptions} [opts]
    */
   meshCreate(params, opts) {
-    const rows3 = (a) => (ArrayBuffer.isView(a) && !a.shape ? encodeArray(a, [a.length / 3, 3]) : a);
+    const rows3 = (a) => (ArrayBuffer.isView(a) && !a.shape && !(a instanceof Uint8Array)
+      ? encodeArray(toWire(a), [a.length / 3, 3]) : a);
     return this.call('mesh.create', { ...params, V: rows3(params.V), F: rows3(params.F) }, opts);
   }
 

@@ -29,6 +29,20 @@ for (const transport of ['tcp', 'unix']) {
       assert.equal(typeof stats.requests, 'number');
     });
 
+    test('three.js arrays: Float32Array positions and Uint32Array faces work as Float64/Int32', async () => {
+      const m = await c.meshCreate({ V: Float32Array.from(SHEET_V), F: Uint32Array.from(SHEET_F) });
+      assert.deepEqual([m.nv, m.nf], [4, 2]);
+      const p = await c.problemCreate({ mesh: m.mesh, variables: [{ name: 'x', dim: 3 }] });
+      await c.addTerm(p.problem, { energy: 'spring', var: 'x' });
+      const r = await c.solve(p.problem, {
+        fix: { var: 'x', entities: Uint32Array.of(0, 2), values: withShape(Float32Array.of(0, 0, 0, 1.5, 1.5, 0), [2, 3]) },
+        return: ['x'],
+      });
+      assert.equal(r.variables[0][2 * 3], 1.5);
+      await c.delete(p.problem);
+      await c.meshDelete(m.mesh);
+    });
+
     test('mesh.list / problem.list: what was created, gone once deleted', async () => {
       const m = await c.meshCreate({ V: SHEET_V, F: SHEET_F, name: `list-${transport}` });
       const p = await c.problemCreate({ mesh: m.mesh, variables: [{ name: 'x', dim: 3 }] });

@@ -30,6 +30,8 @@ const LONG_RUNNING = new Set(['problem.solve', 'problem.step']);
  * @property {number} [timeout] ms before the call fails with ErrorCode.TIMEOUT
  *   (a timed-out solve/step is also cancelled on the daemon)
  * @property {(progress: object) => void} [onProgress] problem.progress handler (solve, step)
+ * @property {AbortSignal} [signal] aborting rejects the call with ErrorCode.CANCELED
+ *   (an aborted solve/step is also cancelled on the daemon)
  */
 
 /**
@@ -124,6 +126,7 @@ export class Client extends EventEmitter {
       this.pending.set(msgid, entry);
       this.watchProgress(entry, method, params, opts.onProgress);
       this.armTimeout(entry, msgid, params, opts.timeout ?? this.timeout);
+      this.armAbort(entry, msgid, params, opts.signal);
       this.socket.write(bytes);
     });
   }
@@ -155,6 +158,23 @@ export class Client extends EventEmitter {
       }
       entry.reject(new LocadError(ErrorCode.TIMEOUT, `${entry.method}: no answer within ${ms} ms`, { method: entry.method }));
     }, ms);
+  }
+
+  /** Rejects the call when signal aborts (and cancels a solve/step on the daemon). */
+  armAbort(entry, msgid, params, signal) {
+    if (!signal) return;
+    const abort = () => {
+      if (this.pending.get(msgid) !== entry) return;
+      this.settle(msgid);
+      if (LONG_RUNNING.has(entry.method) && params.problem !== undefined) {
+        this.call('problem.cancel', { problem: params.problem }).catch(() => {});
+      }
+      entry.reject(new LocadError(ErrorCode.CANCELED, `${entry.method}: aborted`, { method: entry.method }));
+    };
+    if (signal.aborted) return void queueMicrotask(abort);
+    signal.addEventListener('abort', abort, { once: true });
+    const prev = entry.cleanup;
+    entry.cleanup = () => { prev?.(); signal.removeEventListener('abort', abort); };
   }
 
   /** Removes a pending call and its timer / progress handler. */
@@ -380,8 +400,19 @@ export class Client extends EventEmitter {
   /** problem.cancel: stops the problem's running solve after its current iteration. @param {number|string} problem @param {CallOptions} [opts] */
   cancel(problem, opts) { return this.onProblem('problem.cancel', problem, {}, opts); }
 
-  /** problem.delete. @param {number|string} problem @param {CallOptions} [opts] */
-  delete(problem, opts) { return this.onProblem('problem.delete', problem, {}, opts); }
+  /**
+   * Deletes a problem or a mesh by id or name (ids are unique across both
+   * kinds; a name is tried as a problem first).
+   * @param {number|string} obj @param {CallOptions} [opts]
+   */
+  async delete(obj, opts) {
+    try {
+      return await this.onProblem('problem.delete', obj, {}, opts);
+    } catch (err) {
+      if (!(err instanceof LocadError) || err.code !== ErrorCode.NOTFOUND) throw err;
+      return this.call('mesh.delete', { mesh: obj }, opts);
+    }
+  }
 
   /** A call whose params name a problem. */
   onProblem(method, problem, params, opts) {

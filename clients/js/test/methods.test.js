@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { Client, connect, withShape } from '../src/index.js';
+import { Client, ErrorCode, connect, withShape } from '../src/index.js';
 import { grid, startDaemon } from '../test-support/daemon.js';
 
 const T = { timeout: 20000 };
@@ -41,6 +41,24 @@ for (const transport of ['tcp', 'unix']) {
       assert.equal(r.variables[0][2 * 3], 1.5);
       await c.delete(p.problem);
       await c.meshDelete(m.mesh);
+    });
+
+    test('AbortSignal cancels a running solve on the daemon; delete removes meshes too', async () => {
+      const { V: gv, F: gf } = grid(30);
+      const m = await c.meshCreate({ V: gv, F: gf });
+      const p = await c.problemCreate({ mesh: m.mesh, variables: [{ name: 'x', dim: 3 }] });
+      await c.addTerm(p.problem, { energy: 'spring', var: 'x', params: { k: 10 } });
+      await c.addTerm(p.problem, { energy: 'gravity', var: 'x' });
+      const ac = new AbortController();
+      const running = c.solve(p.problem, { method: 'gd', options: { max_iters: 1e7, gtol: 0, ftol: 0 } },
+        { signal: ac.signal, onProgress: () => ac.abort() });
+      await assert.rejects(running, (e) => e.code === ErrorCode.CANCELED);
+      await c.health(); // the connection is fine
+      const st = await c.stats();
+      assert.ok(st.cancelled >= 1); // the daemon cancelled it too
+      await c.delete(p.problem);
+      await c.delete(m.mesh); // a mesh id through the same call
+      assert.ok(!(await c.meshList()).some((e) => e.mesh === m.mesh));
     });
 
     test('mesh.list / problem.list: what was created, gone once deleted', async () => {

@@ -87,6 +87,28 @@ def test_lists(client):
     assert m not in {e["mesh"] for e in client.mesh_list()}
 
 
+def test_solve_results(client):
+    """Solve results read as attributes and say how they ended: success, message, warnings."""
+    V, F = grid(6)
+    m = client.mesh_create(V, F)["mesh"]
+    p = client.problem_create(m, variables=[{"name": "x", "dim": 3}])["problem"]
+    client.add_term(p, "spring", "x")
+    fix = {"var": "x", "entities": np.array([0], dtype=np.int32), "values": np.array([[0.0, 0.0, 0.4]])}
+    r = client.solve(p, method="newton", fix=fix, options={"gtol": 1e-9})
+    assert isinstance(r, locad.SolveResult) and r.success and r.reason == r["reason"] == "gradient"
+    assert "converged" in r.message and r.warnings == []
+    r = client.solve(p, method="gauss_newton", options={"max_iters": 1, "gtol": 0.0})
+    assert not r.success and "max_iters" not in " ".join(r.warnings)  # one iteration asked for
+    assert any("residual" in w for w in r.warnings)
+    r = client.solve(p, method="lbfgs", options={"max_iters": 2, "gtol": 0.0})
+    assert not r.success and r.message.startswith("stopped: max_iters")
+    assert any("max_iters" in w for w in r.warnings)
+    with pytest.raises(AttributeError):
+        r.no_such_field  # pylint: disable=pointless-statement
+    client.delete(p)
+    client.delete(m)
+
+
 def test_devices(client):
     """Device round trip: server.info lists the devices (CPU first); problem.create places the
     problem where asked and says so; cuda:0 works only where the daemon lists it."""

@@ -7,7 +7,7 @@
 """
 
 from .arrays import CSR, NIL, decode_array, encode_array
-from .client import DEFAULT_ADDRESS, Call, Client, parse_address
+from .client import DEFAULT_ADDRESS, Call, Client, SolveResult, parse_address
 from .errors import (AuthError, BusyError, CancelledError, ConnectionClosed, InternalError,
                      InvalidError, LocadError, MethodError, NoMemoryError, NotFoundError,
                      NumericError, ParamsError, ParseError, ShutdownError, TimeoutError)
@@ -16,7 +16,7 @@ from .problem import read_obj, write_obj
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "Call", "CSR", "NIL", "DEFAULT_ADDRESS", "parse_address", "encode_array", "decode_array",
+    "Client", "Call", "SolveResult", "CSR", "NIL", "DEFAULT_ADDRESS", "parse_address", "encode_array", "decode_array",
     "LocadError", "ParseError", "MethodError", "ParamsError", "NotFoundError", "InvalidError",
     "NoMemoryError", "BusyError", "CancelledError", "AuthError", "NumericError", "InternalError",
     "ShutdownError", "TimeoutError", "ConnectionClosed", "read_obj", "write_obj",

@@ -40,6 +40,50 @@ def parse_address(address):
     return socket.AF_INET, (host, int(port))
 
 
+CONVERGED = ("gradient", "decrement", "ftol")
+
+
+class SolveResult(dict):
+    """The result of ``solve`` / ``step``: the daemon's map, also readable as attributes
+    (``r.energy``, ``r.iters``), with
+
+    * ``success``: the solve met a tolerance (reason gradient, decrement or ftol) and the energy
+      is finite;
+    * ``message``: one sentence on how it ended;
+    * ``warnings``: what to know about a solve that did not fail (from the daemon: budget ran
+      out, cancelled, energy unbounded below, Gauss-Newton without residual terms).
+    """
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def warnings(self):
+        return list(self.get("warnings", []))
+
+    @property
+    def success(self):
+        energy = self.get("energy")
+        return self.get("reason") in CONVERGED and energy is not None and energy == energy and abs(energy) != float("inf")
+
+    @property
+    def message(self):
+        reason, iters = self.get("reason"), self.get("iters")
+        text = {"gradient": "converged: the gradient is below gtol",
+                "decrement": "converged: the Newton decrement is below dtol",
+                "ftol": "converged: the energy changes less than ftol",
+                "max_iters": "stopped: max_iters reached before a tolerance",
+                "time": "stopped: the time budget ran out",
+                "cancelled": "cancelled",
+                "line_search": "stopped: no step decreased the energy (at a minimum, to rounding?)",
+                "infeasible": "failed: the start point has an infinite or NaN energy",
+                "none": "no iteration ran"}.get(reason, str(reason))
+        return f"{text} after {iters} iterations"
+
+
 class Call:
     """Handle of one request in flight: ``result()`` waits, ``cancel()`` stops a solve/step."""
 
@@ -380,13 +424,18 @@ class Client:
         params["return"] = returns
         return self.call_async("problem.solve", params, progress)
 
+    @staticmethod
+    def _solve_result(r):
+        """A solve/step result as a SolveResult (attribute access, success, message, warnings)."""
+        return SolveResult(r) if isinstance(r, dict) else r
+
     def solve(self, problem, method=None, options=None, fix=None, unfix=None, returns=None,
               progress=None, timeout=None):
         """problem.solve. ``returns``: variables to return (list, or True for all);
         ``progress``: callable per notification (return False to cancel). On timeout the
         solve is cancelled and :class:`locad.TimeoutError` raised."""
         c = self.solve_async(problem, method, options, fix, unfix, returns, progress)
-        return c.result(self.timeout if timeout is None else timeout)
+        return self._solve_result(c.result(self.timeout if timeout is None else timeout))
 
     def step(self, problem, h=None, var=None, inertia_term=None, steps=None, method=None,
              options=None, fix=None, unfix=None, force=None, velocity=None, damping=None,
@@ -401,7 +450,7 @@ class Client:
                       velocity=velocity, damping=damping)
         params["return"] = returns
         c = self.call_async("problem.step", params, progress)
-        return c.result(self.timeout if timeout is None else timeout)
+        return self._solve_result(c.result(self.timeout if timeout is None else timeout))
 
     def cancel(self, problem, timeout=None):
         """problem.cancel: stops the problem's running solve/step after its iteration."""

@@ -224,8 +224,8 @@ def test_problem_methods(client):
 
     res = client.solve(pid, method="newton", options={"max_iters": 50}, returns=["x", "uv"])
     assert res["reason"] in ("gradient", "decrement", "ftol")
-    assert set(res["variables"]) == {0, 1}
-    assert res["variables"][0].shape == (36, 3)
+    assert set(res["variables"]) == {"x", "uv"}  # keyed by name; ids still index
+    assert res["variables"][0].shape == (36, 3) and res["variables"]["x"] is res["variables"][0]
     np.testing.assert_allclose(res["variables"][0][0], [0, 0, 0])
     for method in ("lbfgs", "gd"):
         client.solve(pid, method=method, options={"max_iters": 5})

@@ -6,8 +6,9 @@ array already has that layout). Parameters that the protocol defines as float ar
 ``values``, ``x`` ...) are converted to float64 even when given as integers. Lists and explicit
 wire maps pass through unchanged (the daemon validates them).
 
-Incoming: array maps become read-only numpy views of the received bin bytes (no copy); sparse
-maps become ``scipy.sparse.csr_matrix`` when scipy is importable, else :class:`CSR`.
+Incoming: array maps become read-only numpy views of the received bin bytes (no copy), or
+writable copies when asked (``copy=True``; the clients' ``writable`` option); sparse maps become
+``scipy.sparse.csr_matrix`` when scipy is importable, else :class:`CSR`.
 """
 
 from collections import namedtuple
@@ -90,34 +91,37 @@ def _is_wire_array(obj):
     return isinstance(obj, dict) and "dtype" in obj
 
 
-def decode_array(m):
-    """Numpy view of a wire array map (read-only, shares the received bytes)."""
+def decode_array(m, copy=False):
+    """Numpy array of a wire array map: a read-only view sharing the received bytes, or a
+    writable copy when ``copy``."""
     dt = {"f8": "<f8", "i4": "<i4"}.get(m["dtype"])
     if dt is None:
         raise ValueError(f"unknown dtype {m['dtype']!r} in a response")
-    return np.frombuffer(m["data"], dtype=dt).reshape(m["shape"])
+    a = np.frombuffer(m["data"], dtype=dt).reshape(m["shape"])
+    return a.copy() if copy else a
 
 
-def decode_sparse(m):
-    """CSR matrix from a wire sparse map."""
+def decode_sparse(m, copy=False):
+    """CSR matrix from a wire sparse map (its arrays copied and writable when ``copy``)."""
     shape = tuple(m["shape"])
-    indptr, indices = decode_array(m["indptr"]), decode_array(m["indices"])
-    data = decode_array(m["data"])
+    indptr, indices = decode_array(m["indptr"], copy), decode_array(m["indices"], copy)
+    data = decode_array(m["data"], copy)
     if _sp is not None:
         return _sp.csr_matrix((data, indices, indptr), shape=shape, copy=False)
     return CSR(shape, indptr, indices, data)
 
 
-def decode_result(obj):
-    """Recursively replaces array and sparse maps in a result with numpy / CSR objects."""
+def decode_result(obj, copy=False):
+    """Recursively replaces array and sparse maps in a result with numpy / CSR objects
+    (writable copies when ``copy``, read-only views otherwise)."""
     if isinstance(obj, dict):
         keys = obj.keys()
         if len(obj) == 3 and {"dtype", "shape", "data"} == set(keys) and \
                 isinstance(obj["data"], (bytes, bytearray)):
-            return decode_array(obj)
+            return decode_array(obj, copy)
         if {"shape", "indptr", "indices", "data"} == set(keys):
-            return decode_sparse(obj)
-        return {k: decode_result(v) for k, v in obj.items()}
+            return decode_sparse(obj, copy)
+        return {k: decode_result(v, copy) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [decode_result(v) for v in obj]
+        return [decode_result(v, copy) for v in obj]
     return obj

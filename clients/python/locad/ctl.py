@@ -92,7 +92,7 @@ def _cmd_solve(c, args):
     try:
         r = c.solve(pid, method=solver.get("method"), options=solver.get("options"),
                     returns=[var], progress=None if args.quiet or args.json else _print_progress,
-                    timeout=args.timeout)
+                    timeout=args.timeout, progress_bar=False)  # it prints its own progress lines
         say(f"{r['reason']} after {r['iters']} iterations: E = {r['energy']:.10g}, "
             f"|g| = {r['gnorm']:.3e}, {r['t_total']:.3f} s in the daemon")
         for w in r.get("warnings", []):

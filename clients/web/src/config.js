@@ -1,0 +1,33 @@
+/**
+ * Editor settings in one place: the solve method of editor frames (the lead
+ * switches it to the ARAP local-global method when it lands), iteration
+ * budgets and the cloth material.
+ */
+
+/** problem.solve method of every editor frame (drag and settle). */
+export const FRAME_METHOD = 'newton';
+
+/** Solver options of one editor frame: a small budget keeps frames interactive. */
+export const FRAME_OPTIONS = { max_iters: 3, progress_every: 0 };
+
+/** Frames solved after a drop, at most, until the energy settles. */
+export const SETTLE_MAX_FRAMES = 60;
+
+/** Relative energy change below which settling stops. */
+export const SETTLE_RTOL = 1e-7;
+
+/** Solve reasons that mean the frame converged. */
+export const CONVERGED_REASONS = new Set(['gradient', 'decrement', 'ftol']);
+
+/** Cloth material (as engine/apps/apps.c's cloth): StVK membrane, bending, gravity along -y. */
+export const CLOTH = {
+  stvk: { mu: 500, lambda: 200 },
+  bending: { k: 1e-3 },
+  gravity: { gx: 0, gy: -9.81, gz: 0, density: 0.2 },
+};
+
+/** Symmetric-Dirichlet UV solve after the Tutte layout. */
+export const UV_OPTIONS = { max_iters: 60, gtol: 1e-9, progress_every: 0 };
+
+/** Frames kept for the energy / frame-time plot. */
+export const PLOT_FRAMES = 200;

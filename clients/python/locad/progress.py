@@ -59,25 +59,27 @@ class ProgressBar:
         self._bar = None
         self._last_draw = 0.0
         self._shown = False
-        self._iter = 0
+        self._last = 0  # the last notification's iteration
+        self._count = 0  # iterations so far
         self.updates = 0
 
     def update(self, info: Mapping[str, Any]) -> None:
-        """Moves the bar to the notification's iteration, with its energy and gradient norm."""
+        """Advances the bar to the notification's iteration (counted across the steps of a
+        problem.step call, whose iterations restart each step), with its energy and gradient
+        norm."""
         self.updates += 1
-        it = int(info.get("iter", self._iter + 1))
+        it = int(info.get("iter", self._last + 1))
+        self._count += it - self._last if it > self._last else it
+        self._last = it
         energy, gnorm = info.get("energy"), info.get("gnorm")
         if self.use_tqdm:
             if self._bar is None:
                 self._bar = _tqdm(total=self.total, desc=self.desc, file=self.stream,
                                   delay=self.delay, unit="it", leave=True, dynamic_ncols=True)
-            if it > self._bar.n:
-                self._bar.update(it - self._bar.n)
             self._bar.set_postfix(energy=f"{energy:.6g}" if energy is not None else "?",
                                   gnorm=f"{gnorm:.2e}" if gnorm is not None else "?", refresh=False)
-            self._iter = it
+            self._bar.update(self._count - self._bar.n)
             return
-        self._iter = it
         now = time.monotonic()
         if now - self._t0 < self.delay or now - self._last_draw < _MIN_INTERVAL:
             return
@@ -88,7 +90,7 @@ class ProgressBar:
         total = f"/{self.total}" if self.total else ""
         e = f"{energy:.6g}" if isinstance(energy, (int, float)) else "?"
         g = f"{gnorm:.2e}" if isinstance(gnorm, (int, float)) else "?"
-        line = f"\r{self.desc}: iter {self._iter}{total}  energy {e}  gnorm {g}"
+        line = f"\r{self.desc}: iter {self._count}{total}  energy {e}  gnorm {g}"
         self.stream.write(line.ljust(72))
         self.stream.flush()
         self._shown = True

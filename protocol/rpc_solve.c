@@ -252,7 +252,8 @@ static int solve_setup(const lc_problem *p, const msgpack_object *params, lc_sol
   if (!code && method[0]) {
     mid = lc_solve_method_parse(method);
     if (mid < 0)
-      code = RPC_FAIL(err, LC_RPC_EINVAL, "method must be gd, lbfgs, newton, gauss_newton or lm");
+      code = RPC_FAIL(err, LC_RPC_EINVAL, "method '%s' is unknown: gd, lbfgs, newton, gauss_newton, lm or "
+                      "local_global", method);
   }
   lc_solve_opts_default(o, (lc_solve_method)(mid < 0 ? 0 : mid));
   *every = 1;

@@ -45,6 +45,7 @@ struct lc_linsolve {
   int64_t pat_nnz;
   uint64_t pat_hash;            /* fingerprint of that pattern's contents */
   cholmod_dense *X, *Y, *E;     /* cholmod_solve2 output and workspace */
+  int factored;                 /* L holds the numeric factor of lc_linsolve_factor */
   /* vectors: r, z, p, q (CG kinds) or q (Cholesky residual) */
   double *r, *z, *p, *q;
   double *partial;              /* one partial sum per chunk */
@@ -209,6 +210,7 @@ done:
 
 /* Frees the CHOLMOD factor (the next Cholesky solve re-analyses). */
 static void lin_free_factor(lc_linsolve *s) {
+  s->factored = 0;
   if (s->cc_started && s->L) cholmod_free_factor(&s->L, &s->cc);
   s->L = NULL;
   s->pat_rowptr = s->pat_col = NULL;
@@ -240,6 +242,8 @@ void lc_linsolve_reset(lc_linsolve *s) {
 
 /* ---- assembled-matrix checks -------------------------------------------- */
 
+static int lin_check_pattern(const lc_csr *A, lc_error *err);
+
 /* Checks the arguments of lc_linsolve_solve, A's pattern included (one pass
  * over the indices, cheap next to a factorisation or a CG run). */
 static int lin_check_csr(lc_linsolve *s, const lc_csr *A, const double *b, const double *x,
@@ -252,6 +256,11 @@ static int lin_check_csr(lc_linsolve *s, const lc_csr *A, const double *b, const
     return lc_error_set(err, LC_EINVAL, "linsolve_solve: A is %d x %d, solver size is %lld",
                         (int)A->nrows, (int)A->ncols, (long long)s->n);
   if (x == b) return lc_error_set(err, LC_EINVAL, "linsolve_solve: x must not alias b");
+  return lin_check_pattern(A, err);
+}
+
+/* Checks A's arrays and pattern (one pass over the indices). */
+static int lin_check_pattern(const lc_csr *A, lc_error *err) {
   if (!A->rowptr || A->nnz < 0 || A->nnz > INT32_MAX || ((!A->col || !A->val) && A->nnz > 0))
     return lc_error_set(err, LC_EINVAL, "linsolve_solve: A has missing arrays or a bad nnz");
   if (A->rowptr[0] != 0 || A->rowptr[A->nrows] != A->nnz)
@@ -360,19 +369,21 @@ static int lin_cholmod_factor(lc_linsolve *s, const lc_csr *A, cholmod_sparse *V
                       (long long)s->L->minor, beta[0], LC_LIN_RETRIES);
 }
 
-/* Solves with the current factor: x = A^-1 b. */
-static int lin_cholmod_backsolve(lc_linsolve *s, const double *b, double *x, lc_error *err) {
+/* Solves with the current factor: X = A^-1 B for ncols column-major
+ * columns of length n. */
+static int lin_cholmod_backsolve(lc_linsolve *s, const double *b, int ncols, double *x, lc_error *err) {
   cholmod_dense B;
   memset(&B, 0, sizeof B);
-  B.nrow = B.nzmax = B.d = (size_t)s->n;
-  B.ncol = 1;
+  B.nrow = B.d = (size_t)s->n;
+  B.ncol = (size_t)ncols;
+  B.nzmax = (size_t)s->n * (size_t)ncols;
   B.x = (void *)b; /* read only */
   B.xtype = CHOLMOD_REAL;
   B.dtype = CHOLMOD_DOUBLE;
   if (!cholmod_solve2(CHOLMOD_A, s->L, &B, NULL, &s->X, NULL, &s->Y, &s->E, &s->cc))
     return lin_cholmod_error(s, "cholmod_solve2", err);
-  memcpy(x, s->X->x, (size_t)s->n * sizeof *x);
-  if (!lin_all_finite(x, s->n))
+  memcpy(x, s->X->x, (size_t)s->n * (size_t)ncols * sizeof *x);
+  if (!lin_all_finite(x, s->n * ncols))
     return lc_error_set(err, LC_ENUMERIC, "linsolve: Cholesky solution is not finite");
   return LC_OK;
 }
@@ -393,7 +404,7 @@ static int lin_cholmod_solve(lc_linsolve *s, const lc_csr *A, const double *b, d
   t0 = lc_time_now();
   st->t_factor = t0 - t1;
   if (rc != LC_OK) goto done;
-  rc = lin_cholmod_backsolve(s, b, x, err);
+  rc = lin_cholmod_backsolve(s, b, 1, x, err);
   if (rc == LC_OK) st->residual = lin_csr_residual(s, A, b, x, bnorm);
   st->t_solve = lc_time_now() - t0;
 done:
@@ -612,6 +623,43 @@ int lc_linsolve_solve(lc_linsolve *s, const lc_csr *A, const double *b, double *
     rc = lin_pcg_solve(s, A, b, x, &lo, st, err);
 done:
   return rc;
+}
+
+/* Factorises A + reg I (Cholesky kind) and keeps the factor for
+ * lc_linsolve_backsolve; on failure no factor is kept. */
+int lc_linsolve_factor(lc_linsolve *s, const lc_csr *A, const lc_lin_opts *o, lc_lin_stats *st,
+                       lc_error *err) {
+  lc_lin_stats local;
+  lin_opts lo;
+  if (!st) st = &local;
+  memset(st, 0, sizeof *st);
+  if (!s || s->kind != LC_LIN_CHOLMOD)
+    return lc_error_set(err, LC_EINVAL, "linsolve_factor: needs a Cholesky (cholmod) solver");
+  s->factored = 0;
+  if (!A || A->nrows != s->n || A->ncols != s->n)
+    return lc_error_set(err, LC_EINVAL, "linsolve_factor: A is missing or not %lld x %lld", (long long)s->n,
+                        (long long)s->n);
+  int rc = lin_check_pattern(A, err);
+  if (rc == LC_OK) rc = lin_resolve_opts(o, &lo, err);
+  if (rc != LC_OK) return rc;
+  cholmod_sparse V = lin_cholmod_view(A);
+  double t0 = lc_time_now();
+  rc = lin_cholmod_analyze(s, A, &V, &st->analyzed, err);
+  const double t1 = lc_time_now();
+  st->t_analyze = t1 - t0;
+  if (rc == LC_OK) rc = lin_cholmod_factor(s, A, &V, lo.reg, &st->reg_used, err);
+  st->t_factor = lc_time_now() - t1;
+  s->factored = rc == LC_OK;
+  return rc;
+}
+
+/* Solves A X = B with the factor of the last lc_linsolve_factor. */
+int lc_linsolve_backsolve(lc_linsolve *s, const double *B, int ncols, double *X, lc_error *err) {
+  if (!s || !s->factored)
+    return lc_error_set(err, LC_EINVAL, "linsolve_backsolve: no factor (lc_linsolve_factor first)");
+  if (!B || !X || B == X || ncols < 1)
+    return lc_error_set(err, LC_EINVAL, "linsolve_backsolve: bad B, X or ncols (%d)", ncols);
+  return lin_cholmod_backsolve(s, B, ncols, X, err);
 }
 
 /* Matrix-free CG: z = diag^-1 r (pre = inverse diagonal) or z = r. */

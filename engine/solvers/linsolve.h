@@ -87,6 +87,18 @@ int lc_linsolve_solve(lc_linsolve *s, const lc_csr *A, const double *b, double *
 int lc_linsolve_cg(lc_linsolve *s, lc_lin_op op, void *user, const double *diag, const double *b,
                    double *x, const lc_lin_opts *o, lc_lin_stats *st, lc_error *err);
 
+/* Factorises A + o->reg I (Cholesky kind only; the shift grows on failure
+ * as in lc_linsolve_solve) and keeps the factor for lc_linsolve_backsolve,
+ * reusing the symbolic analysis while A's pattern is unchanged.  On failure
+ * no factor is kept.  A is borrowed for this call only. */
+int lc_linsolve_factor(lc_linsolve *s, const lc_csr *A, const lc_lin_opts *o, lc_lin_stats *st,
+                       lc_error *err);
+
+/* Solves A X = B for ncols right-hand sides (column-major, n x ncols) with
+ * the kept factor; B and X must not alias.  Fails with LC_EINVAL when no
+ * factor is kept (a later lc_linsolve_solve replaces it). */
+int lc_linsolve_backsolve(lc_linsolve *s, const double *B, int ncols, double *X, lc_error *err);
+
 /* Forgets the symbolic analysis (the next Cholesky solve redoes it). */
 void lc_linsolve_reset(lc_linsolve *s);
 

@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "../lc_time.h"
 #include "problem_impl.h"
+#include "local_global.h"
 #include "solver.h"
 #include "sstep.h"
 
@@ -40,6 +41,7 @@ struct lc_solver {
   int64_t sph_off;
   int32_t sph_n;
   lc_lin_req lq;
+  lc_lg *lg;                               /* local_global's state, made on first use */
 };
 
 #define TRY(call) do { if ((rc = (call)) != LC_OK) return rc; } while (0)
@@ -101,6 +103,7 @@ static void free_work(lc_solver *s) {
 void lc_solver_destroy(lc_solver *s) {
   if (!s) return;
   free_work(s);
+  lc_lg_destroy(s->lg);
   free(s);
 }
 
@@ -402,7 +405,7 @@ static int program(void *u, lc_error *err) {
 
 /* Validates options against the problem. */
 static int check_opts(const lc_solver *s, const lc_solve_opts *o, lc_error *err) {
-  if (o->method < LC_SOLVE_GD || o->method > LC_SOLVE_LM)
+  if (o->method < LC_SOLVE_GD || o->method > LC_SOLVE_LOCAL_GLOBAL)
     return lc_error_set(err, LC_EINVAL, "solve: unknown method %d", (int)o->method);
   if (o->max_iters < 0 || o->lbfgs_m < 1 || o->lbfgs_m > LC_SSTATE_MAX_M || !(o->ls_c > 0.0 && o->ls_c < 1.0) ||
       !(o->ls_shrink > 0.0 && o->ls_shrink < 1.0) || o->ls_max < 1)
@@ -537,6 +540,10 @@ int lc_solver_solve(lc_solver *s, const lc_solve_opts *o, lc_solve_result *r, lc
   const double t_start = lc_time_now();
   lc_backend *b = s->b;
   int rc = check_opts(s, o, err);
+  if (!rc && o->method == LC_SOLVE_LOCAL_GLOBAL) {
+    if (!s->lg) rc = lc_lg_create(s->p, &s->lg, err);
+    return rc ? rc : lc_lg_solve(s->lg, o, r, err);
+  }
   if (!rc) rc = ensure_work(s, o->lbfgs_m, err);
   if (rc) return rc;
   s->o = o;
@@ -582,16 +589,17 @@ const char *lc_stop_reason_name(lc_stop_reason r) {
   return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "unknown";
 }
 
-static const char *const method_names[] = {"gd", "lbfgs", "newton", "gauss_newton", "lm"};
+static const char *const method_names[] = {"gd", "lbfgs", "newton", "gauss_newton", "lm", "local_global"};
+#define N_METHODS ((int)(sizeof method_names / sizeof *method_names))
 
 /* Name of a method. */
 const char *lc_solve_method_name(lc_solve_method m) {
-  return (unsigned)m < 5 ? method_names[m] : "unknown";
+  return (unsigned)m < (unsigned)N_METHODS ? method_names[m] : "unknown";
 }
 
 /* Parses a method name; returns the method or LC_ENOTFOUND. */
 int lc_solve_method_parse(const char *name) {
-  for (int i = 0; name && i < 5; ++i)
+  for (int i = 0; name && i < N_METHODS; ++i)
     if (!strcmp(name, method_names[i])) return i;
   return LC_ENOTFOUND;
 }

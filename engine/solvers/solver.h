@@ -34,7 +34,8 @@ typedef enum {
   LC_SOLVE_LBFGS = 1,       /* limited-memory BFGS */
   LC_SOLVE_NEWTON = 2,      /* Newton on the PSD-projected Hessian */
   LC_SOLVE_GAUSS_NEWTON = 3,/* J^T J for residual terms (+ projected Hessian of others) */
-  LC_SOLVE_LM = 4           /* Levenberg-Marquardt */
+  LC_SOLVE_LM = 4,          /* Levenberg-Marquardt */
+  LC_SOLVE_LOCAL_GLOBAL = 5 /* local-global ARAP (local_global.h): arap terms only, CPU */
 } lc_solve_method;
 
 /* Why a solve stopped. */
@@ -101,6 +102,7 @@ typedef struct lc_solve_result {
   int iters;
   double energy, gnorm;
   double t_deriv, t_linear, t_ls, t_total;
+  int factorizations;     /* local_global: Cholesky factors (re)built by this solve */
 } lc_solve_result;
 
 /* Fills o with the defaults for method. */
@@ -122,7 +124,8 @@ void lc_solve_result_add(lc_solve_result *sum, const lc_solve_result *r);
 /* Name of a stop reason, for logs and the protocol. */
 const char *lc_stop_reason_name(lc_stop_reason r);
 
-/* Name of a method ("gd", "lbfgs", "newton", "gauss_newton", "lm"), and back
+/* Name of a method ("gd", "lbfgs", "newton", "gauss_newton", "lm",
+ * "local_global"), and back
  * (returns the method or LC_ENOTFOUND). */
 const char *lc_solve_method_name(lc_solve_method m);
 int lc_solve_method_parse(const char *name);

@@ -1,0 +1,502 @@
+/* local_global.c - the local-global ARAP solver of local_global.h: the
+ * Laplacian's pattern and values from the terms' triangles, one Cholesky
+ * factor per distinct fixed mask of the D components (usually one, shared by
+ * all D right-hand sides), the local step over each term's colours (the
+ * triangles of a colour share no vertex, so their right-hand-side scatters
+ * run in parallel without atomics, in an order independent of the thread
+ * count), and the iteration loop with the solvers' stopping rules. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime (lc_time.h) */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lc_time.h"
+#include "lg_arap.h"
+#include "linsolve.h"
+#include "local_global.h"
+#include "problem_impl.h"
+
+/* The factor of the components that share one fixed mask. */
+typedef struct lg_fac {
+  int ncomp, comp[3];
+  int32_t *map;       /* vertex -> free index, or -1 when fixed */
+  int32_t nfree;
+  int32_t *rowptr, *col;
+  double *val;        /* L restricted to the free vertices, full symmetric CSR */
+  lc_linsolve *ls;    /* NULL when every vertex is fixed */
+  double shift;       /* the proximal eps the factor was made with */
+  double *rhs, *sol;  /* nfree x ncomp, column-major */
+} lg_fac;
+
+struct lc_lg {
+  lc_problem *p;
+  /* what the factors were made for */
+  int valid, var, dim;
+  int32_t nv;
+  int64_t off;
+  uint64_t key;
+  uint64_t fixed_gen, fixed_hash;
+  /* the Laplacian of all arap triangles, full symmetric CSR over vertices */
+  int32_t *lrow, *lcol;
+  double *lval;
+  double maxdiag;
+  lg_fac fac[3];
+  int nfac;
+  /* work */
+  double *x;          /* n_dofs: the iterate */
+  double *b;          /* nv x dim: the local step's right-hand side */
+  double *part;       /* one energy partial per chunk */
+  int64_t part_cap;
+};
+
+/* ---- set-up --------------------------------------------------------------- */
+
+/* Frees the factors and the Laplacian (valid drops to 0). */
+static void lg_drop(lc_lg *g) {
+  for (int f = 0; f < 3; ++f) {
+    lg_fac *c = &g->fac[f];
+    lc_linsolve_destroy(c->ls);
+    free(c->map), free(c->rowptr), free(c->col), free(c->val), free(c->rhs), free(c->sol);
+    memset(c, 0, sizeof *c);
+  }
+  free(g->lrow), free(g->lcol), free(g->lval), free(g->b);
+  g->lrow = g->lcol = NULL, g->lval = g->b = NULL;
+  g->nfac = 0;
+  g->valid = 0;
+}
+
+/* Creates the solver state for problem p. */
+int lc_lg_create(lc_problem *p, lc_lg **out, lc_error *err) {
+  if (!p || !out) return lc_error_set(err, LC_EINVAL, "local_global: problem or out is NULL");
+  *out = calloc(1, sizeof **out);
+  if (!*out) return lc_error_set(err, LC_ENOMEM, "local_global: out of memory");
+  (*out)->p = p;
+  return LC_OK;
+}
+
+/* Frees the state. */
+void lc_lg_destroy(lc_lg *g) {
+  if (!g) return;
+  lg_drop(g);
+  free(g->x), free(g->part);
+  free(g);
+}
+
+/* Checks that every live term is arap on one variable of dimension 2 or 3
+ * on the CPU; sets *var. */
+static int lg_check(const lc_problem *p, const lc_solve_opts *o, int *var, lc_error *err) {
+  *var = -1;
+  if (strcmp(lc_problem_device(p), "cpu"))
+    return lc_error_set(err, LC_EINVAL, "solve: local_global runs on the CPU backend only (this problem is on %s)",
+                        lc_problem_device(p));
+  if (o->sphere_var >= 0 || o->condense_var >= 0)
+    return lc_error_set(err, LC_EINVAL, "solve: local_global takes neither sphere_var nor condense");
+  for (int i = 0; i < p->n_term_slots; ++i) {
+    const lc_term *t = p->terms[i];
+    if (!t) continue;
+    if (strcmp(t->info->name, "arap"))
+      return lc_error_set(err, LC_EINVAL, "solve: local_global minimises arap terms only; term %d is '%s' "
+                          "(use newton or lbfgs for other energies)", i, t->info->name);
+    if (*var >= 0 && t->var != *var)
+      return lc_error_set(err, LC_EINVAL, "solve: local_global needs every arap term on one variable; term %d is "
+                          "on '%s', an earlier one on '%s'", i, p->vars[t->var].name, p->vars[*var].name);
+    *var = t->var;
+  }
+  if (*var < 0) return lc_error_set(err, LC_EINVAL, "solve: the problem has no terms: nothing to minimise");
+  return LC_OK;
+}
+
+/* FNV-1a over n bytes, continuing h. */
+static uint64_t lg_fnv(uint64_t h, const void *data, size_t n) {
+  const unsigned char *c = data;
+  for (size_t i = 0; i < n; ++i) h = (h ^ c[i]) * 1099511628211ull;
+  return h;
+}
+
+/* The key of the factors: terms, weights, constants, and the fixed mask. */
+static uint64_t lg_key(lc_lg *g, int var) {
+  lc_problem *p = g->p;
+  const lc_variable *v = &p->vars[var];
+  if (!g->fixed_gen || g->fixed_gen != p->gen_fixed || g->var != var) {
+    g->fixed_hash = lg_fnv(1469598103934665603ull, p->fixed + v->off, (size_t)v->n * (size_t)v->dim);
+    g->fixed_gen = p->gen_fixed;
+  }
+  uint64_t h = lg_fnv(g->fixed_hash, &p->gen_terms, sizeof p->gen_terms);
+  h = lg_fnv(h, &var, sizeof var);
+  for (int i = 0; i < p->n_term_slots; ++i) {
+    const lc_term *t = p->terms[i];
+    if (!t) continue;
+    h = lg_fnv(h, &t->weight, sizeof t->weight);
+    h = lg_fnv(h, &t->gen_consts, sizeof t->gen_consts);
+  }
+  return h ? h : 1;
+}
+
+/* Sorts a short int32 array (insertion sort: rows have a few entries). */
+static void lg_sort(int32_t *a, int32_t n) {
+  for (int32_t i = 1; i < n; ++i) {
+    const int32_t v = a[i];
+    int32_t j = i - 1;
+    while (j >= 0 && a[j] > v) a[j + 1] = a[j], --j;
+    a[j + 1] = v;
+  }
+}
+
+/* Builds the Laplacian's pattern: every vertex coupled to itself and to the
+ * other vertices of its triangles (rows sorted, duplicates removed). */
+static int lg_pattern(lc_lg *g, lc_error *err) {
+  const lc_problem *p = g->p;
+  const int32_t nv = g->nv;
+  int32_t *cnt = calloc((size_t)nv + 1, sizeof *cnt);
+  g->lrow = calloc((size_t)nv + 1, sizeof *g->lrow);
+  if (!cnt || !g->lrow) goto oom;
+  for (int32_t v = 0; v < nv; ++v) cnt[v] = 1;
+  for (int i = 0; i < p->n_term_slots; ++i) {
+    const lc_term *t = p->terms[i];
+    for (int32_t e = 0; t && e < t->n_elem; ++e)
+      for (int a = 0; a < 3; ++a) cnt[t->ent[3 * (int64_t)e + a]] += 2;
+  }
+  int64_t total = 0;
+  for (int32_t v = 0; v < nv; ++v) total += cnt[v];
+  if (total > INT32_MAX) {
+    free(cnt);
+    return lc_error_set(err, LC_EINVAL, "local_global: the Laplacian has over 2^31 entries");
+  }
+  int32_t *tmp = malloc((size_t)(total > 0 ? total : 1) * sizeof *tmp), *pos = cnt;
+  if (!tmp) goto oom;
+  int32_t acc = 0;
+  for (int32_t v = 0; v < nv; ++v) {
+    const int32_t c = cnt[v];
+    g->lrow[v] = acc;
+    tmp[acc] = v;
+    pos[v] = acc + 1;
+    acc += c;
+  }
+  g->lrow[nv] = acc;
+  for (int i = 0; i < p->n_term_slots; ++i) {
+    const lc_term *t = p->terms[i];
+    for (int32_t e = 0; t && e < t->n_elem; ++e) {
+      const int32_t *q = t->ent + 3 * (int64_t)e;
+      for (int a = 0; a < 3; ++a)
+        for (int b = 1; b < 3; ++b) tmp[pos[q[a]]++] = q[(a + b) % 3];
+    }
+  }
+  /* sort and deduplicate each row in place, then compact */
+  int32_t w = 0;
+  for (int32_t v = 0; v < nv; ++v) {
+    const int32_t s = g->lrow[v], n = g->lrow[v + 1] - s;
+    lg_sort(tmp + s, n);
+    g->lrow[v] = w;
+    for (int32_t k = 0; k < n; ++k)
+      if (k == 0 || tmp[s + k] != tmp[s + k - 1]) tmp[w++] = tmp[s + k];
+  }
+  g->lrow[nv] = w;
+  free(cnt);
+  g->lcol = realloc(tmp, (size_t)(w > 0 ? w : 1) * sizeof *tmp);
+  if (!g->lcol) g->lcol = tmp;
+  g->lval = calloc((size_t)(w > 0 ? w : 1), sizeof *g->lval);
+  return g->lval ? LC_OK : lc_error_set(err, LC_ENOMEM, "local_global: out of memory (Laplacian)");
+oom:
+  free(cnt);
+  return lc_error_set(err, LC_ENOMEM, "local_global: out of memory (Laplacian pattern)");
+}
+
+/* Position of column c in row r of the Laplacian (present by construction). */
+static int32_t lg_find(const lc_lg *g, int32_t r, int32_t c) {
+  int32_t lo = g->lrow[r], hi = g->lrow[r + 1] - 1;
+  while (lo < hi) {
+    const int32_t mid = (lo + hi) / 2;
+    if (g->lcol[mid] < c) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* Fills the Laplacian's values (serial, in stored element order). */
+static void lg_values(lc_lg *g) {
+  const lc_problem *p = g->p;
+  memset(g->lval, 0, (size_t)g->lrow[g->nv] * sizeof *g->lval);
+  for (int i = 0; i < p->n_term_slots; ++i) {
+    const lc_term *t = p->terms[i];
+    for (int32_t e = 0; t && e < t->n_elem; ++e) {
+      const int32_t *q = t->ent + 3 * (int64_t)e;
+      const double *k = t->consts + (int64_t)t->n_const * e;
+      double gm[3][2];
+      lc_lg_arap_G(k, gm);
+      for (int a = 0; a < 3; ++a)
+        for (int b = 0; b < 3; ++b) g->lval[lg_find(g, q[a], q[b])] += lc_lg_arap_lap(gm, a, b, t->weight * k[4]);
+    }
+  }
+  g->maxdiag = 0.0;
+  for (int32_t v = 0; v < g->nv; ++v) g->maxdiag = fmax(g->maxdiag, g->lval[lg_find(g, v, v)]);
+}
+
+/* Groups the components by fixed mask (fac[f].comp) and builds each map. */
+static int lg_masks(lc_lg *g, lc_error *err) {
+  const uint8_t *fx = g->p->fixed + g->off;
+  for (int d = 0; d < g->dim; ++d) {
+    int f = 0;
+    for (; f < g->nfac; ++f) {
+      const int c = g->fac[f].comp[0];
+      int32_t v = 0;
+      while (v < g->nv && fx[(int64_t)v * g->dim + d] == fx[(int64_t)v * g->dim + c]) ++v;
+      if (v == g->nv) break;
+    }
+    lg_fac *c = &g->fac[f];
+    if (f == g->nfac) {
+      ++g->nfac;
+      c->map = malloc((size_t)g->nv * sizeof *c->map);
+      if (!c->map) return lc_error_set(err, LC_ENOMEM, "local_global: out of memory");
+      for (int32_t v = 0; v < g->nv; ++v) c->map[v] = fx[(int64_t)v * g->dim + d] ? -1 : c->nfree++;
+    }
+    c->comp[c->ncomp++] = d;
+  }
+  return LC_OK;
+}
+
+/* Restricts the Laplacian to fac c's free vertices and factorises it with
+ * the proximal shift. */
+static int lg_factor(lc_lg *g, lg_fac *c, lc_error *err) {
+  if (c->nfree == 0) return LC_OK;
+  c->rowptr = malloc(((size_t)c->nfree + 1) * sizeof *c->rowptr);
+  c->col = malloc((size_t)g->lrow[g->nv] * sizeof *c->col);
+  c->val = malloc((size_t)g->lrow[g->nv] * sizeof *c->val);
+  c->rhs = malloc((size_t)c->nfree * (size_t)c->ncomp * sizeof *c->rhs);
+  c->sol = malloc((size_t)c->nfree * (size_t)c->ncomp * sizeof *c->sol);
+  if (!c->rowptr || !c->col || !c->val || !c->rhs || !c->sol)
+    return lc_error_set(err, LC_ENOMEM, "local_global: out of memory (factor of %d vertices)", (int)c->nfree);
+  int32_t w = 0;
+  for (int32_t v = 0; v < g->nv; ++v) {
+    if (c->map[v] < 0) continue;
+    c->rowptr[c->map[v]] = w;
+    for (int32_t k = g->lrow[v]; k < g->lrow[v + 1]; ++k)
+      if (c->map[g->lcol[k]] >= 0) c->col[w] = c->map[g->lcol[k]], c->val[w++] = g->lval[k];
+  }
+  c->rowptr[c->nfree] = w;
+  const lc_csr A = {c->nfree, c->nfree, w, c->rowptr, c->col, c->val};
+  lc_lin_opts lo;
+  lc_lin_stats st;
+  memset(&lo, 0, sizeof lo);
+  lo.reg = 1e-8 * (g->maxdiag > 0.0 ? g->maxdiag : 1.0);
+  int rc = lc_linsolve_create(LC_LIN_CHOLMOD, c->nfree, &c->ls, err);
+  if (!rc) rc = lc_linsolve_factor(c->ls, &A, &lo, &st, err);
+  c->shift = st.reg_used;
+  return rc;
+}
+
+/* Makes the Laplacian and the factors current for variable var; sets
+ * *factored when they were rebuilt. */
+static int lg_setup(lc_lg *g, int var, int *factored, lc_error *err) {
+  lc_problem *p = g->p;
+  const uint64_t key = lg_key(g, var);
+  *factored = 0;
+  if (g->valid && key == g->key) return LC_OK;
+  lg_drop(g);
+  g->var = var;
+  g->dim = p->vars[var].dim;
+  g->nv = p->vars[var].n;
+  g->off = p->vars[var].off;
+  int rc = lg_pattern(g, err);
+  if (!rc) {
+    lg_values(g);
+    g->b = malloc((size_t)g->nv * (size_t)g->dim * sizeof *g->b);
+    if (!g->b) rc = lc_error_set(err, LC_ENOMEM, "local_global: out of memory");
+  }
+  if (!rc) rc = lg_masks(g, err);
+  for (int f = 0; !rc && f < g->nfac; ++f) rc = lg_factor(g, &g->fac[f], err);
+  if (rc) {
+    lg_drop(g);
+    return rc;
+  }
+  g->key = key;
+  g->valid = 1;
+  *factored = 1;
+  return LC_OK;
+}
+
+/* Sizes the work arrays for the problem's DOFs and chunks. */
+static int lg_work(lc_lg *g, lc_error *err) {
+  const lc_problem *p = g->p;
+  int64_t chunks = 0;
+  for (int i = 0; i < p->n_term_slots; ++i)
+    if (p->terms[i]) chunks += p->terms[i]->n_chunks;
+  free(g->x);
+  g->x = malloc((size_t)(p->n_dofs > 0 ? p->n_dofs : 1) * sizeof *g->x);
+  if (chunks > g->part_cap) {
+    free(g->part);
+    g->part = malloc((size_t)chunks * sizeof *g->part);
+    g->part_cap = g->part ? chunks : 0;
+  }
+  if (!g->x || (chunks > 0 && !g->part)) return lc_error_set(err, LC_ENOMEM, "local_global: out of memory");
+  memcpy(g->x, p->x, (size_t)p->n_dofs * sizeof *g->x);
+  return LC_OK;
+}
+
+/* ---- the iteration ---------------------------------------------------------- */
+
+/* Local step of element e of term t: fits R, adds wA R G^T to b, returns E. */
+static double lg_elem(lc_lg *g, const lc_term *t, int32_t e) {
+  const int32_t *q = t->ent + 3 * (int64_t)e;
+  const double *k = t->consts + (int64_t)t->n_const * e;
+  const int D = g->dim;
+  double xe[3][3] = {{0}}, gm[3][2], f[3][2], r[3][2], bb[3];
+  for (int a = 0; a < 3; ++a)
+    for (int d = 0; d < D; ++d) xe[a][d] = g->x[g->off + (int64_t)q[a] * D + d];
+  lc_lg_arap_G(k, gm);
+  lc_lg_arap_F(D, xe, gm, f);
+  const double wa = t->weight * k[4];
+  const double tt = lc_lg_arap_fit(D, f, r);
+  for (int a = 0; a < 3; ++a) {
+    lc_lg_arap_rhs(D, r, gm, a, wa, bb);
+    double *bv = g->b + (int64_t)q[a] * D;
+    for (int d = 0; d < D; ++d) bv[d] += bb[d];
+  }
+  return lc_lg_arap_energy(D, f, tt, wa);
+}
+
+/* The local step at g->x: b, and the energy (chunk partials summed in order). */
+static double lg_local(lc_lg *g, int nt) {
+  const lc_problem *p = g->p;
+  memset(g->b, 0, (size_t)g->nv * (size_t)g->dim * sizeof *g->b);
+  int64_t base = 0;
+  for (int i = 0; i < p->n_term_slots; ++i) {
+    const lc_term *t = p->terms[i];
+    if (!t) continue;
+    for (int32_t c = 0; c < t->n_colors; ++c) {
+      const int32_t c0 = t->color_chunk[c], c1 = t->color_chunk[c + 1];
+      /* the serial colour's elements may share vertices: run it on one thread */
+      const int threads = c == t->serial_color ? 1 : nt;
+#pragma omp parallel for schedule(static) num_threads(threads) if (c1 - c0 > 1)
+      for (int32_t ch = c0; ch < c1; ++ch) {
+        double s = 0.0;
+        for (int32_t e = t->chunk_ptr[ch]; e < t->chunk_ptr[ch + 1]; ++e) s += lg_elem(g, t, e);
+        g->part[base + ch] = s;
+      }
+    }
+    base += t->n_chunks;
+  }
+  double E = 0.0;
+  for (int64_t k = 0; k < base; ++k) E += g->part[k];
+  return E;
+}
+
+/* |g|_inf over the free DOFs, g = 2 (L x - b) per component. */
+static double lg_gnorm(const lc_lg *g, int nt) {
+  const int D = g->dim;
+  const uint8_t *fx = g->p->fixed + g->off;
+  const double *x = g->x + g->off;
+  double m = 0.0;
+#pragma omp parallel for schedule(static) num_threads(nt) reduction(max : m)
+  for (int32_t v = 0; v < g->nv; ++v)
+    for (int d = 0; d < D; ++d) {
+      if (fx[(int64_t)v * D + d]) continue;
+      double s = -g->b[(int64_t)v * D + d];
+      for (int32_t k = g->lrow[v]; k < g->lrow[v + 1]; ++k) s += g->lval[k] * x[(int64_t)g->lcol[k] * D + d];
+      m = fmax(m, fabs(2.0 * s));
+    }
+  return m;
+}
+
+/* Right-hand side of fac c: b - L_free,fixed x_fixed + shift x, per component. */
+static void lg_rhs(const lc_lg *g, const lg_fac *c, int nt) {
+  const int D = g->dim;
+  const double *x = g->x + g->off;
+#pragma omp parallel for schedule(static) num_threads(nt)
+  for (int32_t v = 0; v < g->nv; ++v) {
+    const int32_t i = c->map[v];
+    if (i < 0) continue;
+    for (int j = 0; j < c->ncomp; ++j) {
+      const int d = c->comp[j];
+      double s = g->b[(int64_t)v * D + d] + c->shift * x[(int64_t)v * D + d];
+      for (int32_t k = g->lrow[v]; k < g->lrow[v + 1]; ++k)
+        if (c->map[g->lcol[k]] < 0) s -= g->lval[k] * x[(int64_t)g->lcol[k] * D + d];
+      c->rhs[(int64_t)j * c->nfree + i] = s;
+    }
+  }
+}
+
+/* The global step: x of the free vertices from every factor. */
+static int lg_global(lc_lg *g, int nt, lc_error *err) {
+  const int D = g->dim;
+  for (int f = 0; f < g->nfac; ++f) {
+    lg_fac *c = &g->fac[f];
+    if (!c->nfree) continue;
+    lg_rhs(g, c, nt);
+    const int rc = lc_linsolve_backsolve(c->ls, c->rhs, c->ncomp, c->sol, err);
+    if (rc) return rc;
+    double *x = g->x + g->off;
+    for (int32_t v = 0; v < g->nv; ++v) {
+      const int32_t i = c->map[v];
+      if (i >= 0)
+        for (int j = 0; j < c->ncomp; ++j) x[(int64_t)v * D + c->comp[j]] = c->sol[(int64_t)j * c->nfree + i];
+    }
+  }
+  return LC_OK;
+}
+
+/* The stop reason at iterate k (energy E after E_prev), or LC_STOP_NONE. */
+static lc_stop_reason lg_stop(const lc_solve_opts *o, int k, double E, double E_prev, double gn, double t0) {
+  if (gn <= o->gtol) return LC_STOP_GRAD;
+  if (k > 0 && o->ftol > 0.0 && fabs(E_prev - E) <= o->ftol * fmax(fabs(E_prev), 1e-300)) return LC_STOP_FTOL;
+  if (o->cancel && *o->cancel) return LC_STOP_CANCELLED;
+  if (k >= o->max_iters) return LC_STOP_MAX_ITERS;
+  if (o->time_budget > 0.0 && lc_time_now() - t0 >= o->time_budget) return LC_STOP_TIME;
+  return LC_STOP_NONE;
+}
+
+/* Iterates from g->x until a stop rule holds; fills r. */
+static int lg_iterate(lc_lg *g, const lc_solve_opts *o, lc_solve_result *r, double t0, lc_error *err) {
+  const int nt = g->p->threads > 0 ? g->p->threads : omp_get_max_threads();
+  double tl = lc_time_now();
+  double E = lg_local(g, nt), gn = lg_gnorm(g, nt), E_prev = E;
+  r->t_deriv += lc_time_now() - tl;
+  if (!isfinite(E)) r->reason = LC_STOP_INFEASIBLE;
+  for (int k = 0; !r->reason; ++k) {
+    r->reason = lg_stop(o, k, E, E_prev, gn, t0);
+    if (r->reason) break;
+    lc_iter_stats it = {.iter = k + 1, .gnorm = gn, .step = 1.0};
+    tl = lc_time_now();
+    int rc = lg_global(g, nt, err);
+    it.t_linear = lc_time_now() - tl;
+    if (rc) return rc;
+    tl = lc_time_now();
+    E_prev = E;
+    E = lg_local(g, nt);
+    gn = lg_gnorm(g, nt);
+    it.t_deriv = lc_time_now() - tl;
+    it.energy = E;
+    it.decrement = E_prev - E;
+    r->iters = k + 1;
+    r->t_deriv += it.t_deriv;
+    r->t_linear += it.t_linear;
+    if (o->progress && o->progress(o->user, &it)) r->reason = LC_STOP_CANCELLED;
+  }
+  r->energy = E;
+  r->gnorm = gn;
+  return LC_OK;
+}
+
+/* Runs local-global iterations from the problem's state. */
+int lc_lg_solve(lc_lg *g, const lc_solve_opts *o, lc_solve_result *r, lc_error *err) {
+  const double t0 = lc_time_now();
+  lc_solve_result local;
+  if (!r) r = &local;
+  memset(r, 0, sizeof *r);
+  int var, factored = 0;
+  int rc = lg_check(g->p, o, &var, err);
+  if (!rc && g->p->vars[var].dim != 2 && g->p->vars[var].dim != 3)
+    rc = lc_error_set(err, LC_EINVAL, "solve: local_global needs a variable of dimension 2 or 3 ('%s' has %d)",
+                      g->p->vars[var].name, g->p->vars[var].dim);
+  if (!rc) rc = lg_work(g, err);
+  if (!rc) {
+    const double ts = lc_time_now();
+    rc = lg_setup(g, var, &factored, err);
+    r->t_linear += lc_time_now() - ts;
+    r->factorizations = factored ? g->nfac : 0;
+  }
+  if (!rc) rc = lg_iterate(g, o, r, t0, err);
+  if (!rc) lc_problem_set_x(g->p, g->x, NULL);
+  r->t_total = lc_time_now() - t0;
+  return rc;
+}

@@ -25,7 +25,7 @@ import logging
 import os
 import socket
 from typing import (Any, Awaitable, Callable, Dict, Iterable, List, Mapping, Optional, Sequence,
-                    TextIO, Union)
+                    TextIO, Tuple, Union)
 
 import msgpack
 import numpy as np
@@ -223,7 +223,7 @@ class AsyncClient:
             self._cancel_nowait(problem)
 
     def _send(self, method: str, params: Mapping[str, Any], progress: Optional[AsyncProgressFn],
-              writable: bool) -> "tuple[int, asyncio.Future[Any]]":
+              writable: bool) -> Tuple[int, "asyncio.Future[Any]"]:
         if self._closed or self._writer is None:
             raise ConnectionClosed(f"{method}: the client is " + ("closed" if self._closed else "not open"))
         wire = arrays.encode_params(dict(params))

@@ -11,7 +11,10 @@ writable copies when asked (``copy=True``; the clients' ``writable`` option); sp
 ``scipy.sparse.csr_matrix`` when scipy is importable, else :class:`CSR`.
 """
 
+from __future__ import annotations
+
 from collections import namedtuple
+from typing import Any, Optional, Union
 
 import numpy as np
 
@@ -34,7 +37,7 @@ class CSR(namedtuple("CSR", "shape indptr indices data")):
 
     __slots__ = ()
 
-    def toarray(self):
+    def toarray(self) -> np.ndarray:
         """Dense copy (for small matrices)."""
         out = np.zeros(self.shape)
         for r in range(self.shape[0]):
@@ -43,12 +46,12 @@ class CSR(namedtuple("CSR", "shape indptr indices data")):
         return out
 
     @property
-    def nnz(self):
+    def nnz(self) -> int:
         """Number of stored entries."""
         return len(self.data)
 
 
-def encode_array(a, force_float=False):
+def encode_array(a: Any, force_float: bool = False) -> dict:
     """Wire map for a numpy array (float -> f8, integer -> i4)."""
     a = np.asarray(a)
     if a.dtype.kind == "b":
@@ -70,7 +73,7 @@ def encode_array(a, force_float=False):
     return {"dtype": tag, "shape": list(a.shape), "data": memoryview(a).cast("B")}
 
 
-def encode_params(obj, key=None):
+def encode_params(obj: Any, key: Optional[str] = None) -> Any:
     """Recursively converts numpy arrays (and numpy scalars) in a params structure."""
     if obj is NIL:
         return None
@@ -91,7 +94,7 @@ def _is_wire_array(obj):
     return isinstance(obj, dict) and "dtype" in obj
 
 
-def decode_array(m, copy=False):
+def decode_array(m: dict, copy: bool = False) -> np.ndarray:
     """Numpy array of a wire array map: a read-only view sharing the received bytes, or a
     writable copy when ``copy``."""
     dt = {"f8": "<f8", "i4": "<i4"}.get(m["dtype"])
@@ -101,7 +104,7 @@ def decode_array(m, copy=False):
     return a.copy() if copy else a
 
 
-def decode_sparse(m, copy=False):
+def decode_sparse(m: dict, copy: bool = False) -> Union["_sp.csr_matrix", CSR]:
     """CSR matrix from a wire sparse map (its arrays copied and writable when ``copy``)."""
     shape = tuple(m["shape"])
     indptr, indices = decode_array(m["indptr"], copy), decode_array(m["indices"], copy)
@@ -111,7 +114,7 @@ def decode_sparse(m, copy=False):
     return CSR(shape, indptr, indices, data)
 
 
-def decode_result(obj, copy=False):
+def decode_result(obj: Any, copy: bool = False) -> Any:
     """Recursively replaces array and sparse maps in a result with numpy / CSR objects
     (writable copies when ``copy``, read-only views otherwise)."""
     if isinstance(obj, dict):

@@ -14,11 +14,14 @@ Exit status: 0 success; 1 the daemon answered with an error (or the solve did no
 130 interrupted. Every error names the address or the file it is about.
 """
 
+from __future__ import annotations
+
 import argparse
 import json
 import os
 import sys
 import time
+from typing import List, Optional
 
 import numpy as np
 
@@ -126,7 +129,7 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EX_USAGE)
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``locadctl`` console script; returns the exit status."""
     ap = _Parser(prog="locadctl", description=__doc__.split("\n")[0])
     ap.add_argument("--version", action="version", version=f"locadctl {__version__}")

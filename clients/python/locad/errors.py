@@ -5,7 +5,10 @@ its own subclass of :class:`LocadError`, so callers can catch ``locad.NotFoundEr
 ``err.code == 4``.
 """
 
+from __future__ import annotations
+
 import builtins
+from typing import Any, Optional
 
 PARSE, METHOD, PARAMS, NOTFOUND, INVAL, NOMEM, BUSY, CANCELED, AUTH, NUMERIC, INTERNAL, \
     SHUTDOWN = range(1, 13)
@@ -16,7 +19,7 @@ class LocadError(Exception):
 
     code = None
 
-    def __init__(self, code, message):
+    def __init__(self, code: Optional[int], message: str):
         super().__init__(f"[{code}] {message}")
         self.code = code
         self.message = message
@@ -73,22 +76,22 @@ class ShutdownError(LocadError):
 class TimeoutError(LocadError, builtins.TimeoutError):  # pylint: disable=redefined-builtin
     """No response within the call's timeout (client side; ``code`` is None)."""
 
-    def __init__(self, message):
+    def __init__(self, message: str):
         LocadError.__init__(self, None, message)
         self.args = (message,)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.message
 
 
 class ConnectionClosed(LocadError, ConnectionError):
     """The connection to the daemon was lost before the response arrived."""
 
-    def __init__(self, message):
+    def __init__(self, message: str):
         LocadError.__init__(self, None, message)
         self.args = (message,)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.message
 
 
@@ -99,7 +102,7 @@ _BY_CODE = {
 }
 
 
-def error_from_wire(err):
+def error_from_wire(err: Any) -> LocadError:
     """Builds the exception for a response's ``error`` field (``[code, message]``)."""
     if isinstance(err, (list, tuple)) and len(err) >= 2 and isinstance(err[0], int):
         code, message = err[0], str(err[1])

@@ -10,6 +10,8 @@ Loopback TCP and Unix sockets only: other addresses are refused. The run stops a
 ``--duration`` seconds whatever is left.
 """
 
+from __future__ import annotations
+
 import argparse
 import collections
 import ipaddress
@@ -18,6 +20,7 @@ import socket
 import sys
 import threading
 import time
+from typing import Any, List, Optional, TextIO
 
 import numpy as np
 
@@ -28,7 +31,7 @@ from .problem import grid_mesh
 MAX_CONNECTIONS, MAX_REQUESTS, MAX_DURATION = 512, 100000, 600.0
 
 
-def check_loopback(address):
+def check_loopback(address: Any) -> None:
     """Raises ValueError unless the address is a Unix socket or resolves to loopback only."""
     family, sockaddr = parse_address(address)
     if family == socket.AF_UNIX:
@@ -52,12 +55,12 @@ def _setup_problem(c, n):
 class Stats:
     """Latencies per request kind and error counts, shared by the workers."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.lat = collections.defaultdict(list)
         self.errors = collections.Counter()
 
-    def add(self, kind, seconds, error=None):
+    def add(self, kind: str, seconds: float, error: Optional[str] = None) -> None:
         """Records one request."""
         with self.lock:
             if error is None:
@@ -113,7 +116,7 @@ def _report(stats, elapsed, out):
     return nerr
 
 
-def run(args, out=sys.stdout):
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Runs the load test described by parsed ``args``; returns the number of errors."""
     check_loopback(args.address)
     if not (1 <= args.connections <= MAX_CONNECTIONS and 1 <= args.requests <= MAX_REQUESTS
@@ -139,7 +142,7 @@ def run(args, out=sys.stdout):
     return _report(stats, elapsed, out)
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``locad-load`` console script."""
     ap = argparse.ArgumentParser(prog="locad-load", description=__doc__.split("\n")[0])
     ap.add_argument("-a", "--address", default=os.environ.get("LOCAD_ADDRESS", "127.0.0.1:7878"))

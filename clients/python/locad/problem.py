@@ -15,15 +15,18 @@ Format (see clients/python/README.md)::
 Relative paths are looked up beside the JSON file, then in $LOCAD_MESHES and ../shared/meshes.
 """
 
+from __future__ import annotations
+
 import json
 import os
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
 _AXES = {"x": 0, "y": 1, "z": 2}
 
 
-def mesh_dirs(base=None):
+def mesh_dirs(base: Optional[str] = None) -> List[str]:
     """Directories searched for meshes and data files."""
     here = os.path.dirname(os.path.abspath(__file__))
     dirs = [base, os.environ.get("LOCAD_MESHES"),
@@ -32,7 +35,7 @@ def mesh_dirs(base=None):
     return [d for d in dirs if d]
 
 
-def find_file(name, base=None):
+def find_file(name: str, base: Optional[str] = None) -> str:
     """Resolves a relative file name against :func:`mesh_dirs`."""
     if os.path.isabs(name) or os.path.exists(name):
         return name
@@ -43,7 +46,7 @@ def find_file(name, base=None):
     raise FileNotFoundError(f"{name}: not found in {', '.join(mesh_dirs(base))}")
 
 
-def grid_mesh(n, size=1.0):
+def grid_mesh(n: int, size: float = 1.0) -> Tuple[np.ndarray, np.ndarray]:
     """An n×n grid in the z = 0 plane: (V [n², 3], F [2(n-1)², 3] int32)."""
     u, v = np.meshgrid(np.linspace(0, size, n), np.linspace(0, size, n))
     V = np.c_[u.ravel(), v.ravel(), np.zeros(n * n)]
@@ -53,7 +56,7 @@ def grid_mesh(n, size=1.0):
     return V, F.astype(np.int32)
 
 
-def load(path):
+def load(path: str) -> Tuple[Dict[str, Any], str]:
     """Reads a problem file; returns (spec dict, directory for relative names)."""
     with open(path) as f:
         spec = json.load(f)
@@ -63,7 +66,7 @@ def load(path):
     return spec, os.path.dirname(os.path.abspath(path))
 
 
-def select(V, sel):
+def select(V: np.ndarray, sel: Union[List[int], Mapping[str, Any]]) -> np.ndarray:
     """Entity indices: a list, or {"axis": "x"|"y"|"z", "side": "min"|"max", "tol"?}."""
     if isinstance(sel, list):
         return np.asarray(sel, dtype=np.int32)
@@ -77,7 +80,7 @@ def select(V, sel):
     return idx.astype(np.int32)
 
 
-def build(client, spec, base):
+def build(client: Any, spec: Mapping[str, Any], base: Optional[str]) -> Tuple[Any, Any, np.ndarray, np.ndarray]:
     """Creates the mesh and problem in the daemon. Returns (problem id, mesh V, mesh F)."""
     m = spec["mesh"]
     if isinstance(m, dict) and "grid" in m:
@@ -107,7 +110,7 @@ def build(client, spec, base):
     return pid, mid, V, F
 
 
-def read_obj(path):
+def read_obj(path: Union[str, "os.PathLike[str]"]) -> Tuple[np.ndarray, np.ndarray]:
     """Reads an OBJ's vertices and triangles: (V [nv, 3] float64, F [nf, 3] int32). Face corners may
     be v, v/vt, v//vn or v/vt/vn; negative indices are relative; polygons are fan-triangulated."""
     V, F = [], []
@@ -123,7 +126,8 @@ def read_obj(path):
     return np.array(V, dtype=np.float64).reshape(-1, 3), np.array(F, dtype=np.int32).reshape(-1, 3)
 
 
-def write_obj(path, V, F, X=None, uv=None):
+def write_obj(path: Union[str, "os.PathLike[str]"], V: np.ndarray, F: np.ndarray,
+              X: Optional[np.ndarray] = None, uv: Optional[np.ndarray] = None) -> None:
     """Writes an OBJ: vertices X (or V when X is None), optional per-vertex UVs, faces F."""
     P = V if X is None else X
     with open(path, "w") as f:

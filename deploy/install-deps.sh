@@ -8,7 +8,7 @@ set -euo pipefail
 pkgs=(build-essential clang libomp-dev libclang-rt-14-dev cmake pkg-config libuv1-dev libmsgpack-dev check
       libsuitesparse-dev libopenblas0-pthread python3 python3-numpy python3-msgpack python3-scipy
       python3-pytest python3-matplotlib python3-tqdm python3-meshio python3-pynvim libsystemd-dev
-      libwebsockets-dev libwebsockets-evlib-uv libsqlite3-dev)
+      libwebsockets-dev libwebsockets-evlib-uv libsqlite3-dev chromium)
 if [ "${LOCAD_WITH_TORCH:-0}" = 1 ]; then pkgs+=(python3-torch); fi
 # Node.js for the JavaScript client: Debian's packages unless a node/npm is
 # already installed (e.g. NodeSource's nodejs, which bundles npm).

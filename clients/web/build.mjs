@@ -78,8 +78,15 @@ function copyVendor(out) {
   for (const f of ['three.module.js', 'three.core.js']) copy(path.join(three, 'build', f), path.join(v3, f));
   copy(path.join(three, 'LICENSE'), path.join(v3, 'LICENSE'));
   copy(path.join(three, 'examples', 'jsm', 'controls', 'OrbitControls.js'), path.join(v3, 'addons', 'controls', 'OrbitControls.js'));
-  const esm = path.join(packageDir('@msgpack/msgpack'), 'dist.esm');
-  for (const f of readdirSync(esm).filter((n) => n.endsWith('.mjs'))) copy(path.join(esm, f), path.join(out, 'vendor', 'msgpack', f));
+  copyTree(path.join(packageDir('@msgpack/msgpack'), 'dist.esm'), path.join(out, 'vendor', 'msgpack'), '.mjs');
+}
+
+/** Copies the files of src ending in ext, with its subfolders, to dst. */
+function copyTree(src, dst, ext) {
+  for (const e of readdirSync(src, { withFileTypes: true })) {
+    if (e.isDirectory()) copyTree(path.join(src, e.name), path.join(dst, e.name), ext);
+    else if (e.name.endsWith(ext)) copy(path.join(src, e.name), path.join(dst, e.name));
+  }
 }
 
 /** Copies the shared OBJ meshes up to MAX_VERTICES into out/meshes and writes meshes.json; returns the entries. */

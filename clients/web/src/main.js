@@ -203,6 +203,7 @@ class Editor {
     this.drag = null;
     this.view.controls.enabled = true;
     if (d) {
+      this.drawHandles();
       if (d.moved) this.settle();
       else this.removeHandleGroup(d.v);
       return;

@@ -23,7 +23,7 @@ test('build.mjs assembles OUTDIR with meshes.json of the small meshes only', () 
     execFileSync(process.execPath, [BUILD, out, '--meshes', meshes]);
     for (const f of ['index.html', 'editor.css', 'js/main.js', 'js/config.js', 'client/index.js', 'client/client.js',
       'vendor/three/three.module.js', 'vendor/three/three.core.js', 'vendor/three/addons/controls/OrbitControls.js',
-      'vendor/msgpack/index.mjs', 'meshes/tri.obj']) {
+      'vendor/msgpack/index.mjs', 'vendor/msgpack/utils/utf8.mjs', 'meshes/tri.obj']) {
       assert.ok(existsSync(path.join(out, f)), `${f} missing`);
     }
     assert.ok(!existsSync(path.join(out, 'meshes/big.obj')));

@@ -1,0 +1,295 @@
+#!/usr/bin/env node
+/**
+ * End-to-end test of the browser editor (clients/web): builds the served
+ * folder, starts the real daemon with --ws and --web-root, drives headless
+ * Chromium through the DevTools Protocol: loads a shared mesh, picks two
+ * handles with real clicks, drags one with real mouse events, and checks the
+ * mesh moved, the handle sits under the drop point, the energy fell while
+ * the frames settled, the screenshot is not blank, cloth mode and the UV
+ * view work. Exit 0 pass, 1 fail, 77 skip (no Chromium).
+ *
+ *   node --experimental-websocket tests/web/editor.test.mjs
+ *   env: LOCAD_BIN (default build/server/locad), CHROMIUM, LOCAD_MESHES, LOCAD_WEB_OUT (default a temp
+ *   dir), LOCAD_WEB_PREBUILT=1 (serve LOCAD_WEB_OUT as it is, no build), LOCAD_WEB_SCREENSHOT (save the PNG)
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { CDP, Page, findChromium, launchChromium, sleep } from './cdp.mjs';
+import { decodePng, imageStats } from './png.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
+const LOCAD_BIN = process.env.LOCAD_BIN ?? path.join(ROOT, 'build', 'server', 'locad');
+const SKIP = 77;
+const W = 1200;
+const H = 800;
+
+let failures = 0;
+
+/** Records one check: prints ok/not ok, counts failures. */
+function check(cond, what, detail = '') {
+  console.log(`${cond ? 'ok' : 'not ok'} - ${what}${detail ? ` (${detail})` : ''}`);
+  if (!cond) failures += 1;
+  return cond;
+}
+
+/** A free TCP port on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts locad with --ws on port and --web-root out; resolves once it answers HTTP GET /. */
+async function startDaemon(port, out) {
+  const args = ['--listen', '127.0.0.1:0', '--ws', `127.0.0.1:${port}`, '--web-root', out, '--workers', '2'];
+  const child = spawn(LOCAD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([gone, sleep(5000)]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  for (let t = 0; t < 100; t++) {
+    if (child.exitCode !== null) throw new Error(`locad exited with ${child.exitCode}: ${LOCAD_BIN} ${args.join(' ')}\n${log}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false);
+    if (ok) return { stop, log: () => log };
+    await sleep(100);
+  }
+  await stop();
+  throw new Error(`locad did not serve http://127.0.0.1:${port}/ within 10 s\n${log}`);
+}
+
+/** Waits until the editor shows mesh `name`, ready, with nothing in flight. */
+async function waitMesh(page, name) {
+  const ok = await page.waitFor(`(() => { const s = window.locadEditor?.state();
+    return s && (s.lastError ? 'error: ' + s.lastError : s.ready && s.mesh === ${JSON.stringify(name)}); })()`, 60000);
+  if (typeof ok === 'string') throw new Error(`loading ${name}: the page reported ${ok}`);
+}
+
+/** Waits until no drag, settle or request is pending. */
+function waitQuiet(page, ms = 60000) {
+  return page.waitFor('(() => { const s = locadEditor.state(); return !s.dragging && !s.settling && !s.inFlight; })()', ms);
+}
+
+/** Client coordinates of points where the mesh is hit, with their vertices (pickAt over a grid of the view). */
+async function meshHits(page) {
+  return page.eval(`(() => {
+    const r = document.getElementById('view').getBoundingClientRect();
+    const hits = [];
+    for (let j = 1; j < 20; j++) for (let i = 1; i < 30; i++) {
+      const x = r.left + r.width * i / 30, y = r.top + r.height * j / 20;
+      const v = locadEditor.pickAt(x, y);
+      if (v >= 0) hits.push({ x, y, v });
+    }
+    return hits;
+  })()`);
+}
+
+/** Picks an anchor and a handle with real clicks; returns {anchor, handle} vertex ids. */
+async function pickHandles(page) {
+  const hits = await meshHits(page);
+  if (!check(hits.length >= 10, 'the mesh covers part of the view', `${hits.length} grid points hit`)) throw new Error('mesh not visible');
+  const ys = hits.map((h) => h.y).sort((a, b) => a - b);
+  const midY = ys[Math.floor(ys.length / 2)];
+  const row = hits.filter((h) => h.y === midY).sort((a, b) => a.x - b.x);
+  const anchorAt = hits.reduce((best, h) => (h.y < best.y ? h : best)); // topmost hit
+  const handleAt = row.at(-1); // rightmost hit of the middle row
+  await page.click(anchorAt.x, anchorAt.y);
+  await page.click(handleAt.x, handleAt.y);
+  const s = await page.eval('locadEditor.state()');
+  const want = [anchorAt.v, handleAt.v].sort((a, b) => a - b);
+  check(JSON.stringify(s.handles) === JSON.stringify(want) && s.groups === 2, 'two clicks made two handle groups at the picked vertices',
+    `handles ${JSON.stringify(s.handles)}, expected ${JSON.stringify(want)}`);
+  return { anchor: anchorAt.v, handle: handleAt.v };
+}
+
+/** Drags vertex `handle` by (dx, dy) CSS pixels in `steps` pointer moves; returns the drop point. */
+async function drag(page, handle, dx, dy, steps) {
+  const p0 = await page.eval(`locadEditor.vertexScreenPos(${handle})`);
+  await page.mouse('mouseMoved', p0.x, p0.y);
+  await page.mouse('mousePressed', p0.x, p0.y, { buttons: 1 });
+  for (let k = 1; k <= steps; k++) {
+    await page.mouse('mouseMoved', p0.x + (dx * k) / steps, p0.y + (dy * k) / steps, { buttons: 1 });
+    await sleep(8);
+  }
+  const drop = { x: p0.x + dx, y: p0.y + dy };
+  await page.mouse('mouseReleased', drop.x, drop.y);
+  return drop;
+}
+
+/** The largest distance of a non-handle vertex from its rest position, in the page. */
+function maxDisplacement(page) {
+  return page.eval(`(() => {
+    const s = locadEditor.state(), hs = new Set(s.handles);
+    let m = 0;
+    for (let i = 0; i < s.nv; i++) {
+      if (hs.has(i)) continue;
+      const p = locadEditor.position(i), q = locadEditor.restPosition(i);
+      m = Math.max(m, Math.hypot(p[0] - q[0], p[1] - q[1], p[2] - q[2]));
+    }
+    return m;
+  })()`);
+}
+
+/** The ARAP drag on `mesh`: handles, drag, moved mesh, handle under the drop point, settling energy. */
+async function arapDrag(page) {
+  const { anchor, handle } = await pickHandles(page);
+  const before = await page.eval('locadEditor.state()');
+  const drop = await drag(page, handle, -70, -50, 15);
+  await waitQuiet(page);
+  const s = await page.eval('locadEditor.state()');
+  const frames = await page.eval('locadEditor.frames');
+  check(!s.lastError, 'no error during the drag', s.lastError ?? '');
+  const dragFrames = frames.filter((f) => f.phase === 'drag');
+  const settle = frames.filter((f) => f.phase === 'settle');
+  const moves = s.dragMoves - before.dragMoves;
+  check(moves === 15, 'every pointer move reached the editor', `${moves} moves`);
+  check(dragFrames.length >= 1 && dragFrames.length <= moves, 'one request per pointer move at most (moves coalesced while one is in flight)',
+    `${dragFrames.length} drag frames for ${moves} moves, ${s.coalesced} coalesced`);
+  check(s.sent === frames.length, 'every request sent came back as a frame', `${s.sent} sent, ${frames.length} frames`);
+  const hp = await page.eval(`locadEditor.vertexScreenPos(${handle})`);
+  const err = Math.hypot(hp.x - drop.x, hp.y - drop.y);
+  check(err < 1.5, 'the dragged handle is at the drop position', `${err.toFixed(3)} px off`);
+  const a = await page.eval(`[locadEditor.position(${anchor}), locadEditor.restPosition(${anchor})]`);
+  check(Math.hypot(...a[0].map((x, k) => x - a[1][k])) < 1e-9, 'the other handle stayed where it was');
+  const disp = await maxDisplacement(page);
+  const diag = await page.eval('(() => { const s = locadEditor.state(); return s.nv; })()');
+  check(disp > 1e-3, 'free vertices moved with the handle', `max displacement ${disp.toExponential(3)} (nv ${diag})`);
+  checkSettle(settle);
+  return { frames, settle };
+}
+
+/** The frames after the drop: energy positive, non-increasing, lower at the end, converged. */
+function checkSettle(settle) {
+  const E = settle.map((f) => f.energy);
+  check(settle.length >= 2, 'frames kept solving after the drop', `${settle.length} settle frames`);
+  check(E.every((e) => Number.isFinite(e) && e > 0), 'the deformed energy is positive and finite', E.slice(0, 3).map((e) => e.toExponential(3)).join(' '));
+  const rises = E.slice(1).filter((e, k) => e > E[k] * (1 + 1e-9) + 1e-15);
+  check(rises.length === 0, 'the energy never rose while settling', `${rises.length} rises`);
+  check(E.at(-1) < E[0], 'the energy dropped after the drag ended', `${E[0].toExponential(4)} -> ${E.at(-1).toExponential(4)}`);
+  const last = settle.at(-1);
+  const prev = settle.at(-2);
+  const converged = ['gradient', 'decrement', 'ftol'].includes(last.reason) || Math.abs(prev.energy - last.energy) <= 1e-7 * last.energy;
+  check(converged, 'the frames converged', `last reason ${last.reason}, last change ${(prev.energy - last.energy).toExponential(2)}`);
+}
+
+/** The screenshot is not blank: the view has shading and many colours. */
+async function checkScreenshot(page, file) {
+  const png = await page.screenshot();
+  if (file) writeFileSync(file, png);
+  const img = decodePng(png);
+  check(img.width === W && img.height === H, 'screenshot size', `${img.width}x${img.height}`);
+  const view = await page.eval(`(() => { const r = document.getElementById('view').getBoundingClientRect(); return { x: Math.round(r.left), y: Math.round(r.top), w: Math.round(r.width), h: Math.round(r.height) }; })()`);
+  const st = imageStats(img, view);
+  check(st.variance > 100 && st.colours > 50, 'the 3D view in the screenshot is not blank', `luminance variance ${st.variance.toFixed(1)}, ${st.colours} colours`);
+}
+
+/** Switches to cloth with the same handles: frames settle without error and the handles hold. */
+async function clothMode(page) {
+  await page.eval(`(() => { const m = document.getElementById('mode'); m.value = 'cloth'; m.dispatchEvent(new Event('change')); })()`);
+  await page.waitFor(`locadEditor.state().mode === 'cloth' && locadEditor.state().ready`, 30000);
+  await sleep(100);
+  await waitQuiet(page, 120000);
+  const s = await page.eval('locadEditor.state()');
+  const frames = (await page.eval('locadEditor.frames')).filter((f) => f.phase === 'settle');
+  check(!s.lastError && frames.length >= 1 && frames.every((f) => Number.isFinite(f.energy)), 'cloth mode solves frames (StVK, bending, gravity)',
+    `${frames.length} frames, last E ${frames.at(-1)?.energy}, error ${s.lastError}`);
+  const g = await maxDisplacement(page);
+  check(g > 0, 'the cloth moved under gravity and the handles', `max displacement ${g.toExponential(3)}`);
+}
+
+/** UV layout: a disk mesh gets a flip-free layout drawn; a closed mesh a clear message. */
+async function uvView(page) {
+  await page.eval(`(() => { const m = document.getElementById('mesh'); m.value = 'camelhead'; m.dispatchEvent(new Event('change')); })()`);
+  await waitMesh(page, 'camelhead');
+  const b = await page.eval(`(() => { const r = document.getElementById('uv-button').getBoundingClientRect(); return { x: r.left + r.width / 2, y: r.top + r.height / 2 }; })()`);
+  await page.click(b.x, b.y);
+  await page.waitFor('locadEditor.state().uv !== null && locadEditor.state().uv.flips !== undefined || !!locadEditor.state().uv?.error', 120000);
+  const uv = (await page.eval('locadEditor.state()')).uv;
+  check(!uv.error && uv.flips === 0 && uv.energy >= 4 * 0.99 && Number.isFinite(uv.energy), 'camelhead: flip-free symmetric-Dirichlet UV layout', JSON.stringify(uv));
+  const img = decodePng(await page.screenshot());
+  const rect = await page.eval(`(() => { const r = document.getElementById('uv').getBoundingClientRect(); return { x: Math.round(r.left), y: Math.round(r.top), w: Math.round(r.width), h: Math.round(r.height) }; })()`);
+  const st = imageStats(img, rect);
+  check(st.variance > 50, 'the UV view shows the layout', `luminance variance ${st.variance.toFixed(1)}`);
+  await page.eval(`(() => { const m = document.getElementById('mesh'); m.value = 'spot'; m.dispatchEvent(new Event('change')); })()`);
+  await waitMesh(page, 'spot');
+  await page.click(b.x, b.y);
+  await page.waitFor('!!locadEditor.state().uv?.error', 30000);
+  const e = (await page.eval('locadEditor.state()')).uv.error;
+  check(/closed/.test(e), 'spot (closed): the UV view says why there is no layout', e);
+}
+
+/** Runs every scenario against a daemon and a browser. */
+async function run(out, chromium) {
+  const port = await freePort();
+  const daemon = await startDaemon(port, out);
+  const browser = await launchChromium(chromium, { width: W, height: H });
+  let cdp;
+  try {
+    cdp = await CDP.connect(browser.browserWs);
+    const page = await Page.open(cdp, { width: W, height: H });
+    await page.goto(`http://127.0.0.1:${port}/?mesh=spot`);
+    await waitMesh(page, 'spot');
+    const s = await page.eval('locadEditor.state()');
+    check(s.connection === 'connected' && s.address === `ws://127.0.0.1:${port}/rpc`, 'connected to the daemon at ws://<same host>/rpc', s.status);
+    const { frames } = await arapDrag(page);
+    const label = await page.eval(`document.getElementById('plot-label').textContent`);
+    check(/p50 [\d.]+ ms\s+p95 [\d.]+ ms/.test(label), 'the plot shows p50 / p95 frame times', label);
+    const ms = frames.map((f) => f.ms).sort((x, y) => x - y);
+    console.log(`# ${frames.length} frames on spot: p50 ${ms[Math.floor(ms.length / 2)].toFixed(1)} ms, max ${ms.at(-1).toFixed(1)} ms`);
+    await checkScreenshot(page, process.env.LOCAD_WEB_SCREENSHOT);
+    await clothMode(page);
+    await uvView(page);
+    const errors = page.console.filter((l) => /^(error|exception)/.test(l));
+    check(errors.length === 0, 'no errors or exceptions on the page console', errors.join(' | '));
+  } catch (err) {
+    check(false, `scenario ran to the end: ${err.message}`);
+    console.log(`# daemon log:\n${daemon.log().split('\n').slice(-20).join('\n')}`);
+  } finally {
+    cdp?.close();
+    await browser.stop();
+    await daemon.stop();
+  }
+}
+
+/** Builds the served folder, runs, exits 0 / 1 / 77. */
+async function main() {
+  const chromium = findChromium();
+  if (!chromium) {
+    console.log('SKIP: no Chromium (set CHROMIUM, or install the Debian package chromium)');
+    process.exit(SKIP);
+  }
+  if (!existsSync(LOCAD_BIN)) throw new Error(`no daemon binary at ${LOCAD_BIN} (build it, or set LOCAD_BIN)`);
+  const tmp = process.env.LOCAD_WEB_OUT ? null : mkdtempSync(path.join(tmpdir(), 'locad-web-'));
+  const out = process.env.LOCAD_WEB_OUT ?? tmp;
+  try {
+    if (process.env.LOCAD_WEB_PREBUILT !== '1') {
+      execFileSync(process.execPath, [path.join(ROOT, 'clients', 'web', 'build.mjs'), out], { stdio: 'inherit' });
+    }
+    await run(out, chromium);
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+  console.log(failures ? `FAIL: ${failures} checks failed` : 'PASS');
+  process.exit(failures ? 1 : 0);
+}
+
+main().catch((err) => {
+  console.error(`editor.test.mjs: ${err.message}`);
+  process.exit(1);
+});

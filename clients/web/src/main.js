@@ -33,6 +33,7 @@ class Editor {
     this.frames = [];
     this.connection = 'connecting';
     this.lastError = null;
+    this.errorCount = 0;
     this.generation = 0;
     this.dragMoves = 0;
     this.settling = false;
@@ -284,6 +285,7 @@ class Editor {
   /** After a drop: solves frames with fixed targets until the energy settles (or a new drag starts). */
   async settle() {
     const gen = this.generation;
+    const errors = this.errorCount;
     this.settling = true;
     try {
       for (let k = 0; k < SETTLE_MAX_FRAMES && gen === this.generation; k++) {
@@ -291,7 +293,7 @@ class Editor {
         this.requestFrame('settle');
         await this.loop.idle();
         const last = this.frames.at(-1);
-        if (!last || this.lastError) break;
+        if (!last || this.errorCount !== errors) break;
         if (CONVERGED_REASONS.has(last.reason)) break;
         if (before !== undefined && Math.abs(before - last.energy) <= SETTLE_RTOL * Math.max(Math.abs(last.energy), 1e-300)) break;
       }
@@ -351,6 +353,7 @@ class Editor {
   /** Records and shows an error. */
   fail(what, err) {
     this.lastError = `${what}: ${err?.message ?? err}`;
+    this.errorCount += 1;
     this.setStatus(this.lastError, true);
   }
 
@@ -364,7 +367,7 @@ class Editor {
   state() {
     return {
       ready: !!this.ready, connection: this.connection, address: this.address, mesh: this.meshName ?? null,
-      nv: this.rest ? this.rest.length / 3 : 0, mode: this.session?.mode ?? null, handles: [...this.handles.entities()],
+      nv: this.rest ? this.rest.length / 3 : 0, nf: this.F ? this.F.length / 3 : 0, mode: this.session?.mode ?? null, handles: [...this.handles.entities()],
       groups: this.handles.groups.size, dragging: !!this.drag, settling: this.settling, inFlight: this.loop.inFlight,
       sent: this.loop.sent, coalesced: this.loop.coalesced, dragMoves: this.dragMoves, frames: this.history.total,
       lastError: this.lastError, status: $('status').textContent, uv: this.uv ? { error: this.uv.error, flips: this.uv.flips, energy: this.uv.energy } : null,
@@ -386,6 +389,7 @@ function installHook(editor, started) {
     loadMesh: (name) => editor.loadShared(name),
     setMode: (mode) => { $('mode').value = mode; return editor.setMode(mode); },
     uvLayout: () => editor.uvLayout(),
+    clearError: () => { editor.lastError = null; },
     idle: () => editor.loop.idle(),
   };
 }

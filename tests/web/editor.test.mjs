@@ -50,10 +50,10 @@ function freePort() {
   });
 }
 
-/** Starts locad with --ws on port and --web-root out; resolves once it answers HTTP GET /. */
-async function startDaemon(port, out) {
+/** Starts locad with --ws on port and --web-root out (env: more variables); resolves once it answers HTTP GET /. */
+async function startDaemon(port, out, env = {}) {
   const args = ['--listen', '127.0.0.1:0', '--ws', `127.0.0.1:${port}`, '--web-root', out, '--workers', '2'];
-  const child = spawn(LOCAD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(LOCAD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
@@ -264,6 +264,32 @@ async function dropFiles(page) {
   check(s.nv === n * n && s.nf === 2 * (n - 1) * (n - 1), 'a dropped OBJ of quads with negative indices loads, fan-triangulated', `nv ${s.nv}, nf ${s.nf}`);
 }
 
+/** The daemon URL parameter: an address nobody serves gives a status naming it. */
+async function badAddress(page, port) {
+  await page.goto(`http://127.0.0.1:${port}/?daemon=${encodeURIComponent('ws://127.0.0.1:1/rpc')}`);
+  const err = await page.waitFor('locadEditor.state().lastError', 20000);
+  const s = await page.eval('locadEditor.state()');
+  check(s.connection === 'error' && /cannot connect to the daemon at ws:\/\/127\.0\.0\.1:1\/rpc/.test(err) && s.status.includes(err),
+    'a daemon address that does not answer is named on the status line', s.status);
+}
+
+/** With a token on the daemon: no token is refused with an auth error, ?token= connects. */
+async function tokenScenario(page, out) {
+  const token = 'web-editor-test-token-0123456789';
+  const port = await freePort();
+  const daemon = await startDaemon(port, out, { LOCAD_TOKEN: token });
+  try {
+    await page.goto(`http://127.0.0.1:${port}/?mesh=spot`);
+    const err = await page.waitFor('locadEditor.state().lastError', 20000);
+    check(/requires a token: open the page with \?token=/.test(err), 'without the token the status line says a token is needed', err);
+    await page.goto(`http://127.0.0.1:${port}/?mesh=spot&token=${token}`);
+    await waitMesh(page, 'spot');
+    check((await page.eval('locadEditor.state().connection')) === 'connected', 'with ?token= the editor connects and loads the mesh');
+  } finally {
+    await daemon.stop();
+  }
+}
+
 /** Runs every scenario against a daemon and a browser. */
 async function run(out, chromium) {
   const port = await freePort();
@@ -287,6 +313,8 @@ async function run(out, chromium) {
     await clothMode(page);
     await uvView(page);
     await dropFiles(page);
+    await badAddress(page, port);
+    await tokenScenario(page, out);
     const errors = page.console.filter((l) => /^(error|exception)/.test(l) && !/bad\.obj/.test(l));
     check(errors.length === 0, 'no errors or exceptions on the page console', errors.join(' | '));
   } catch (err) {

@@ -71,10 +71,24 @@ class Editor {
       this.connection = 'error';
       throw new Error(`cannot connect to the daemon at ${this.address}: ${err.message}`);
     }
+    await this.checkAuth();
     this.connection = 'connected';
     this.client.on?.('close', () => this.onDisconnect());
     this.session = new Session(this.client);
     this.setStatus(`connected to ${this.address}`);
+  }
+
+  /** Asks server.info; an AUTH (9) answer becomes an error that says how to pass the token. */
+  async checkAuth() {
+    try {
+      this.serverInfo = await this.client.info();
+    } catch (err) {
+      this.connection = 'error';
+      if (err.code === 9) {
+        throw new Error(`the daemon at ${this.address} requires a token: open the page with ?token=TOKEN (${err.message})`);
+      }
+      throw new Error(`the daemon at ${this.address} did not answer server.info: ${err.message}`);
+    }
   }
 
   /** Marks the connection lost. */

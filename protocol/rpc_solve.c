@@ -7,6 +7,7 @@
 
 #include "rpc_impl.h"
 #include "solvers/lin_block.h"
+#include "solvers/local_global.h"
 
 /* ---- problem.eval ------------------------------------------------------ */
 
@@ -187,7 +188,7 @@ static int solve_options(const lc_problem *p, const msgpack_object *params, lc_s
   static const char *known[] = {"max_iters", "gtol", "dtol", "ftol", "time_budget", "lbfgs_m",
                                 "ls_c", "ls_shrink", "ls_max", "max_step_frac", "project", "reg",
                                 "lm_lambda", "sphere_var", "linear", "lin_rtol", "lin_max_iters",
-                                "lin_block", "condense", "progress_every"};
+                                "lin_block", "condense", "progress_every", "anderson"};
   const msgpack_object *m = NULL;
   int64_t i64;
   char lin[16];
@@ -213,6 +214,7 @@ static int solve_options(const lc_problem *p, const msgpack_object *params, lc_s
   if (!code && lc_codec_get(m, "lin_block"))
     o->lin.precond = o->lin.block > 1 ? LC_PRECOND_BLOCK_JACOBI : LC_PRECOND_JACOBI;
   OPT_INT("progress_every", 0, INT32_MAX, *every)
+  OPT_INT("anderson", 0, LC_LG_MAX_ANDERSON, o->anderson_m)
   OPT_DBL("gtol", o->gtol)
   OPT_DBL("dtol", o->dtol)
   OPT_DBL("ftol", o->ftol)

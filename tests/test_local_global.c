@@ -247,7 +247,8 @@ START_TEST(test_component_masks_and_no_handles) {
   trace *t = calloc(1, sizeof *t);
   r = run(&f, LC_SOLVE_LOCAL_GLOBAL, 50, 0.0, t);
   ck_assert(isfinite(r.energy) && r.energy >= 0.0);
-  for (int i = 1; i < t->n; ++i) ck_assert(t->E[i] <= t->E[i - 1] * (1 + 1e-13));
+  for (int i = 1; i < t->n; ++i) /* E = A (|F|^2 + 2 - 2 t) carries ~1e-16 of rounding at rest */
+    ck_assert_msg(t->E[i] <= t->E[i - 1] * (1 + 1e-13) + 1e-14, "iteration %d: %g -> %g", i + 1, t->E[i - 1], t->E[i]);
   ck_assert_msg(r.energy < 1e-3 * t->E[0] || r.energy < 1e-12, "the free sheet springs back to rest: %g -> %g",
                 t->E[0], r.energy);
   free(fl), free(t);

@@ -48,6 +48,13 @@ struct lc_lg {
   double *b;          /* nv x dim: the local step's right-hand side */
   double *part;       /* one energy partial per chunk */
   int64_t part_cap;
+  /* Anderson acceleration: the last m differences of G(x) and f = G(x) - x */
+  int aa_m, aa_n, aa_head;
+  int64_t aa_len;     /* nv x dim */
+  double *aa_dg, *aa_df; /* aa_m x aa_len each, a ring */
+  double *xk, *gxp, *fp, *fk; /* the iterate, the last G(x), its f, the new f */
+  int have_prev;      /* gxp and fp hold the previous iteration's */
+  int accel_used, accel_rejected;
 };
 
 /* ---- set-up --------------------------------------------------------------- */
@@ -80,6 +87,7 @@ void lc_lg_destroy(lc_lg *g) {
   if (!g) return;
   lg_drop(g);
   free(g->x), free(g->part);
+  free(g->aa_dg), free(g->aa_df), free(g->xk), free(g->gxp), free(g->fp), free(g->fk);
   free(g);
 }
 
@@ -333,6 +341,27 @@ static int lg_work(lc_lg *g, lc_error *err) {
   return LC_OK;
 }
 
+/* Sizes the Anderson buffers for m differences of len values (m = 0: none). */
+static int lg_aa_work(lc_lg *g, int m, int64_t len, lc_error *err) {
+  g->aa_n = g->aa_head = 0;
+  if (m == g->aa_m && len == g->aa_len && g->xk) return LC_OK;
+  free(g->aa_dg), free(g->aa_df), free(g->xk), free(g->gxp), free(g->fp), free(g->fk);
+  g->aa_dg = g->aa_df = g->xk = g->gxp = g->fp = g->fk = NULL;
+  g->aa_m = 0, g->aa_len = 0;
+  const size_t n = (size_t)len;
+  g->xk = malloc(n * sizeof *g->xk); /* the iterate is kept with or without acceleration */
+  if (!g->xk) return lc_error_set(err, LC_ENOMEM, "local_global: out of memory");
+  if (m > 0) {
+    g->aa_dg = malloc((size_t)m * n * sizeof *g->aa_dg);
+    g->aa_df = malloc((size_t)m * n * sizeof *g->aa_df);
+    g->gxp = malloc(n * sizeof *g->gxp), g->fp = malloc(n * sizeof *g->fp), g->fk = malloc(n * sizeof *g->fk);
+    if (!g->aa_dg || !g->aa_df || !g->gxp || !g->fp || !g->fk)
+      return lc_error_set(err, LC_ENOMEM, "local_global: out of memory (anderson %d)", m);
+  }
+  g->aa_m = m, g->aa_len = len;
+  return LC_OK;
+}
+
 /* ---- the iteration ---------------------------------------------------------- */
 
 /* Local step of element e of term t: fits R, adds wA R G^T to b, returns E. */
@@ -445,6 +474,109 @@ static lc_stop_reason lg_stop(const lc_solve_opts *o, int k, double E, double E_
   return LC_STOP_NONE;
 }
 
+/* Deterministic a . b over n values. */
+static double lg_dot(const double *a, const double *b, int64_t n) {
+  double s = 0.0;
+  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+/* Records G(x) (in gx) and f = G(x) - x_k: pushes their differences from
+ * the previous ones into the ring, then keeps them as the previous ones. */
+static void lg_aa_push(lc_lg *g, const double *gx) {
+  const int64_t n = g->aa_len;
+  for (int64_t i = 0; i < n; ++i) g->fk[i] = gx[i] - g->xk[i];
+  if (g->have_prev) {
+    double *dg = g->aa_dg + (int64_t)g->aa_head * n, *df = g->aa_df + (int64_t)g->aa_head * n;
+    for (int64_t i = 0; i < n; ++i) dg[i] = gx[i] - g->gxp[i], df[i] = g->fk[i] - g->fp[i];
+    g->aa_head = (g->aa_head + 1) % g->aa_m;
+    if (g->aa_n < g->aa_m) ++g->aa_n;
+  }
+  memcpy(g->gxp, gx, (size_t)n * sizeof *gx);
+  memcpy(g->fp, g->fk, (size_t)n * sizeof *gx);
+  g->have_prev = 1;
+}
+
+/* Solves the m x m system a theta = r (a SPD, row-major) by Cholesky in
+ * place; returns 0, or -1 when a is not positive definite. */
+static int lg_small_chol(double *a, double *r, int m) {
+  for (int j = 0; j < m; ++j) {
+    double d = a[j * m + j];
+    for (int k = 0; k < j; ++k) d -= a[j * m + k] * a[j * m + k];
+    if (!(d > 0.0)) return -1;
+    a[j * m + j] = sqrt(d);
+    for (int i = j + 1; i < m; ++i) {
+      double v = a[i * m + j];
+      for (int k = 0; k < j; ++k) v -= a[i * m + k] * a[j * m + k];
+      a[i * m + j] = v / a[j * m + j];
+    }
+  }
+  for (int i = 0; i < m; ++i) { /* L y = r, then L^T theta = y */
+    for (int k = 0; k < i; ++k) r[i] -= a[i * m + k] * r[k];
+    r[i] /= a[i * m + i];
+  }
+  for (int i = m - 1; i >= 0; --i) {
+    for (int k = i + 1; k < m; ++k) r[i] -= a[k * m + i] * r[k];
+    r[i] /= a[i * m + i];
+  }
+  return 0;
+}
+
+/* The Anderson point x = G(x_k) - sum theta_j dG_j, theta minimising
+ * |f_k - sum theta_j dF_j| (normal equations with a tiny ridge), written
+ * over gx; returns 0, or -1 when the least-squares system is singular. */
+static int lg_aa_point(lc_lg *g, double *gx) {
+  const int m = g->aa_n;
+  const int64_t n = g->aa_len;
+  double a[LC_LG_MAX_ANDERSON * LC_LG_MAX_ANDERSON], th[LC_LG_MAX_ANDERSON], tr = 0.0;
+  for (int i = 0; i < m; ++i) {
+    const double *fi = g->aa_df + (int64_t)i * n;
+    for (int j = 0; j <= i; ++j) a[i * m + j] = a[j * m + i] = lg_dot(fi, g->aa_df + (int64_t)j * n, n);
+    th[i] = lg_dot(fi, g->fk, n);
+    tr += a[i * m + i];
+  }
+  for (int i = 0; i < m; ++i) a[i * m + i] += 1e-12 * tr;
+  if (!(tr > 0.0) || lg_small_chol(a, th, m)) return -1;
+  for (int j = 0; j < m; ++j) {
+    const double *dg = g->aa_dg + (int64_t)j * n;
+    for (int64_t i = 0; i < n; ++i) gx[i] -= th[j] * dg[i];
+  }
+  return 0;
+}
+
+/* One iteration from the accepted iterate (its local step done: *E, b):
+ * the global step G(x), then, with acceleration, the Anderson point when its
+ * energy is lower, else G(x) (the history restarts); the local step of the
+ * new iterate sets *E and b. */
+static int lg_step(lc_lg *g, int nt, double *E, lc_iter_stats *it, lc_error *err) {
+  double *x = g->x + g->off;
+  const int64_t n = (int64_t)g->nv * g->dim;
+  memcpy(g->xk, x, (size_t)n * sizeof *x);
+  double tl = lc_time_now();
+  int rc = lg_global(g, nt, err); /* x = G(x_k) */
+  it->t_linear = lc_time_now() - tl;
+  if (rc) return rc;
+  tl = lc_time_now();
+  if (g->aa_m > 0) {
+    lg_aa_push(g, x);
+    if (g->aa_n > 0 && !lg_aa_point(g, x)) {
+      const double Ea = lg_local(g, nt);
+      ++g->accel_used;
+      if (Ea < *E) {
+        *E = Ea;
+        it->t_deriv = lc_time_now() - tl;
+        return LC_OK;
+      }
+      ++g->accel_rejected;
+      memcpy(x, g->gxp, (size_t)n * sizeof *x); /* back to G(x_k) */
+      g->aa_n = g->aa_head = 0;
+    }
+  }
+  *E = lg_local(g, nt);
+  it->t_deriv = lc_time_now() - tl;
+  return LC_OK;
+}
+
 /* Iterates from g->x until a stop rule holds; fills r. */
 static int lg_iterate(lc_lg *g, const lc_solve_opts *o, lc_solve_result *r, double t0, lc_error *err) {
   const int nt = g->p->threads > 0 ? g->p->threads : omp_get_max_threads();
@@ -456,15 +588,12 @@ static int lg_iterate(lc_lg *g, const lc_solve_opts *o, lc_solve_result *r, doub
     r->reason = lg_stop(o, k, E, E_prev, gn, t0);
     if (r->reason) break;
     lc_iter_stats it = {.iter = k + 1, .gnorm = gn, .step = 1.0};
-    tl = lc_time_now();
-    int rc = lg_global(g, nt, err);
-    it.t_linear = lc_time_now() - tl;
+    E_prev = E;
+    const int rc = lg_step(g, nt, &E, &it, err);
     if (rc) return rc;
     tl = lc_time_now();
-    E_prev = E;
-    E = lg_local(g, nt);
     gn = lg_gnorm(g, nt);
-    it.t_deriv = lc_time_now() - tl;
+    it.t_deriv += lc_time_now() - tl;
     it.energy = E;
     it.decrement = E_prev - E;
     r->iters = k + 1;
@@ -488,6 +617,9 @@ int lc_lg_solve(lc_lg *g, const lc_solve_opts *o, lc_solve_result *r, lc_error *
   if (!rc && g->p->vars[var].dim != 2 && g->p->vars[var].dim != 3)
     rc = lc_error_set(err, LC_EINVAL, "solve: local_global needs a variable of dimension 2 or 3 ('%s' has %d)",
                       g->p->vars[var].name, g->p->vars[var].dim);
+  if (!rc && (o->anderson_m < 0 || o->anderson_m > LC_LG_MAX_ANDERSON))
+    rc = lc_error_set(err, LC_EINVAL, "solve: anderson must lie in [0, %d] (got %d)", LC_LG_MAX_ANDERSON,
+                      o->anderson_m);
   if (!rc) rc = lg_work(g, err);
   if (!rc) {
     const double ts = lc_time_now();
@@ -495,6 +627,8 @@ int lc_lg_solve(lc_lg *g, const lc_solve_opts *o, lc_solve_result *r, lc_error *
     r->t_linear += lc_time_now() - ts;
     r->factorizations = factored ? g->nfac : 0;
   }
+  if (!rc) rc = lg_aa_work(g, o->anderson_m, (int64_t)g->nv * g->dim, err);
+  g->have_prev = 0;
   if (!rc) rc = lg_iterate(g, o, r, t0, err);
   if (!rc) lc_problem_set_x(g->p, g->x, NULL);
   r->t_total = lc_time_now() - t0;

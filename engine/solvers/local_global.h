@@ -10,7 +10,12 @@
  * Each iteration minimises the energy exactly over R, then exactly over X
  * (plus a proximal term eps |X - X_k|^2, eps = 1e-8 max L_ii, that keeps
  * unanchored components and unused vertices well posed), so the energy
- * never increases.  CPU backend only. */
+ * never increases.  Anderson acceleration (Peng et al. 2018: "Anderson
+ * acceleration for geometry optimization and physics simulation") of the
+ * map x -> G(x) over the last m iterations (solve option anderson_m,
+ * default 5; 0: plain local-global) takes the accelerated point only when
+ * its energy is lower than the current one, so the energy still never
+ * increases.  CPU backend only. */
 #ifndef LC_LOCAL_GLOBAL_H
 #define LC_LOCAL_GLOBAL_H
 
@@ -21,6 +26,8 @@ extern "C" {
 #endif
 
 typedef struct lc_lg lc_lg;
+
+#define LC_LG_MAX_ANDERSON 32 /* most differences Anderson acceleration keeps */
 
 /* Creates the solver state for problem p (borrowed). */
 int lc_lg_create(lc_problem *p, lc_lg **out, lc_error *err);

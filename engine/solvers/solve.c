@@ -66,6 +66,7 @@ void lc_solve_opts_default(lc_solve_opts *o, lc_solve_method method) {
   o->lm_lambda = 1e-3;
   o->sphere_var = -1;
   o->condense_var = -1;
+  o->anderson_m = 5;
 }
 
 /* Creates a solver for problem p. */

@@ -91,6 +91,8 @@ typedef struct lc_solve_opts {
                              entity of this variable by static condensation
                              (solvers/condense.h; CPU), -1 = none (default) */
   int condense_c0, condense_c1;
+  int anderson_m;         /* local_global: Anderson acceleration over this many
+                             past iterations (default 5; 0 = off) */
   lc_progress_fn progress;
   void *user;
   volatile int *cancel;   /* checked between iterations, may be NULL */

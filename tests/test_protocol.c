@@ -1418,17 +1418,22 @@ static void pack_dev_int(msgpack_packer *pk, const void *a) { msgpack_pack_int(p
 /* server.info lists the devices (CPU first); problem.create places problems on
  * the device asked for, or fails saying why.  Holds for CPU-only builds and
  * CUDA builds with or without a GPU: cuda:0 works iff server.info lists it. */
-/* Begins problem.solve {problem: pid, method: gauss_newton, options: {progress_every: 0, and
- * n_more keys the caller packs}}. */
-static msgpack_packer *begin_gn(session *s, int64_t pid, int n_more) {
+/* Begins problem.solve {problem: pid, method, options: {progress_every: 0, and n_more keys the
+ * caller packs}}. */
+static msgpack_packer *begin_method(session *s, int64_t pid, const char *method, int n_more) {
   msgpack_packer *pk = begin_on(s, "problem.solve", pid, 2);
   pstr(pk, "method");
-  pstr(pk, "gauss_newton");
+  pstr(pk, method);
   pstr(pk, "options");
   msgpack_pack_map(pk, 1 + (size_t)n_more);
   pstr(pk, "progress_every");
   msgpack_pack_int(pk, 0);
   return pk;
+}
+
+/* Begins problem.solve with Gauss-Newton (see begin_method). */
+static msgpack_packer *begin_gn(session *s, int64_t pid, int n_more) {
+  return begin_method(s, pid, "gauss_newton", n_more);
 }
 
 /* mesh.load_obj of OBJ text sent as a str; returns the mesh id. */
@@ -1800,6 +1805,34 @@ START_TEST(session_messages_and_warnings) {
     residual |= strstr(msg, "without residual terms") != NULL;
   }
   ck_assert(residual);
+  /* local_global: arap terms only, named; then an arap problem with a good and a bad history */
+  pk = begin_method(&s, pid, "local_global", 0);
+  fails_saying(&s, LC_RPC_EINVAL, "arap terms only; term 0 is 'spring'");
+  pk = begin_method(&s, pid, "local_globe", 0);
+  fails_saying(&s, LC_RPC_EINVAL, "method 'local_globe' is unknown");
+  pk = begin(&s, "problem.create");
+  msgpack_pack_map(pk, 2);
+  pstr(pk, "mesh");
+  msgpack_pack_int64(pk, mid);
+  pack_x3_variable(pk);
+  const int64_t pa = res_int(ok(&s), "problem");
+  pk = begin_on(&s, "problem.add_term", pa, 2);
+  pstr(pk, "energy");
+  pstr(pk, "arap");
+  pstr(pk, "var");
+  pstr(pk, "x");
+  ok(&s);
+  pk = begin_method(&s, pa, "local_global", 1);
+  pstr(pk, "anderson");
+  msgpack_pack_int(pk, 33);
+  fails_saying(&s, LC_RPC_EINVAL, "anderson");
+  pk = begin_method(&s, pa, "local_global", 2);
+  pstr(pk, "anderson");
+  msgpack_pack_int(pk, 3);
+  pstr(pk, "max_iters");
+  msgpack_pack_int(pk, 4);
+  const msgpack_object *lg = ok(&s);
+  ck_assert_double_lt(res_dbl(lg, "energy"), 1e-12); /* at rest, to rounding */
   s_close(&s);
 }
 END_TEST

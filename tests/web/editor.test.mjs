@@ -264,6 +264,24 @@ async function dropFiles(page) {
   check(s.nv === n * n && s.nf === 2 * (n - 1) * (n - 1), 'a dropped OBJ of quads with negative indices loads, fan-triangulated', `nv ${s.nv}, nf ${s.nf}`);
 }
 
+/** Region radius and shift-click: one click picks a region group, shift-click extends it, a click on a handle removes it. */
+async function regionSelect(page) {
+  await page.eval(`(() => { const r = document.getElementById('radius'); r.value = '4'; r.dispatchEvent(new Event('input')); })()`);
+  const hits = await meshHits(page);
+  const a = hits[Math.floor(hits.length / 3)];
+  const b = hits[Math.floor((2 * hits.length) / 3)];
+  await page.click(a.x, a.y);
+  const s1 = await page.eval('locadEditor.state()');
+  check(s1.groups === 1 && s1.handles.length > 1 && s1.handles.includes(a.v), 'a click with a region radius picks a group of vertices', `${s1.handles.length} vertices`);
+  await page.click(b.x, b.y, 8);
+  const s2 = await page.eval('locadEditor.state()');
+  check(s2.groups === 1 && s2.handles.length > s1.handles.length && s2.handles.includes(b.v), 'shift-click adds to the same group', `${s2.handles.length} vertices`);
+  const p = await page.eval(`locadEditor.vertexScreenPos(${a.v})`);
+  await page.click(p.x, p.y);
+  const s3 = await page.eval('locadEditor.state()');
+  check(s3.groups === 0 && s3.handles.length === 0, 'a click on a handle removes its group', `${s3.handles.length} vertices left`);
+}
+
 /** The daemon URL parameter: an address nobody serves gives a status naming it. */
 async function badAddress(page, port) {
   await page.goto(`http://127.0.0.1:${port}/?daemon=${encodeURIComponent('ws://127.0.0.1:1/rpc')}`);
@@ -285,6 +303,7 @@ async function tokenScenario(page, out) {
     await page.goto(`http://127.0.0.1:${port}/?mesh=spot&token=${token}`);
     await waitMesh(page, 'spot');
     check((await page.eval('locadEditor.state().connection')) === 'connected', 'with ?token= the editor connects and loads the mesh');
+    await regionSelect(page);
   } finally {
     await daemon.stop();
   }

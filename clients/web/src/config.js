@@ -26,8 +26,8 @@ export const CLOTH = {
   gravity: { gx: 0, gy: -9.81, gz: 0, density: 0.2 },
 };
 
-/** Symmetric-Dirichlet UV solve after the Tutte layout. */
-export const UV_OPTIONS = { max_iters: 60, gtol: 1e-9, progress_every: 0 };
+/** Symmetric-Dirichlet UV solve after the Tutte layout (locad-demo uv's tolerances, fewer iterations). */
+export const UV_OPTIONS = { max_iters: 60, gtol: 1e-9, ftol: 1e-12, progress_every: 0 };
 
 /** Frames kept for the energy / frame-time plot. */
 export const PLOT_FRAMES = 200;

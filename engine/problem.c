@@ -167,6 +167,11 @@ int lc_problem_find_var(const lc_problem *p, const char *name) {
   return LC_ENOTFOUND;
 }
 
+/* Name of variable var, or NULL when there is no such variable. */
+const char *lc_problem_var_name(const lc_problem *p, int var) {
+  return var >= 0 && var < p->n_vars ? p->vars[var].name : NULL;
+}
+
 /* Total number of DOFs. */
 int64_t lc_problem_n_dofs(const lc_problem *p) { return p->n_dofs; }
 

@@ -108,6 +108,10 @@ int lc_problem_var_info(const lc_problem *p, int var, lc_var_loc *loc, int *dim,
 /* Finds a variable by name; returns its id or LC_ENOTFOUND. */
 int lc_problem_find_var(const lc_problem *p, const char *name);
 
+/* Name of variable var (borrowed, valid while the problem lives), or NULL
+ * when var is out of range. */
+const char *lc_problem_var_name(const lc_problem *p, int var);
+
 /* Total number of DOFs. */
 int64_t lc_problem_n_dofs(const lc_problem *p);
 

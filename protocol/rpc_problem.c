@@ -32,15 +32,16 @@ static int add_variable(lc_problem *p, const msgpack_object *vm, int *var, lc_er
   return code;
 }
 
-/* Packs {"var", "name"?, "dim", "n", "offset"} of variable var. */
+/* Packs {"var", "name", "loc", "dim", "n", "offset"} of variable var. */
 static void pack_var_info(msgpack_packer *pk, const lc_problem *p, int var) {
   lc_var_loc loc;
   int dim;
   int32_t n;
   int64_t off;
   lc_problem_var_info(p, var, &loc, &dim, &n, &off);
-  msgpack_pack_map(pk, 5);
+  msgpack_pack_map(pk, 6);
   rpc_kv_int(pk, "var", var);
+  rpc_kv_str(pk, "name", lc_problem_var_name(p, var));
   rpc_kv_str(pk, "loc", loc == LC_LOC_FACE ? "face" : "vertex");
   rpc_kv_int(pk, "dim", dim);
   rpc_kv_int(pk, "n", n);

@@ -1,7 +1,9 @@
-/* conn.c - client connections on the loop thread: accept, read into a
- * growing buffer, cut frames with the pre-scanner (lc_scan_frame) before
- * msgpack-c sees them, dispatch requests (loop-thread methods or the engine
- * queue), write responses, pause reading under back-pressure, and close
+/* conn.c - client connections on the loop thread, whatever their transport
+ * (stream.c: TCP and Unix sockets; ws.c: WebSockets): gather input into a
+ * growing buffer, cut frames with the pre-scanner (lc_scan_resume) before
+ * msgpack-c sees them (on a WebSocket, check that each message is exactly
+ * one frame), dispatch requests (loop-thread methods or the engine queue),
+ * queue responses, pause reading under back-pressure, time out, and close
  * with reference counting against in-flight work. */
 #define _POSIX_C_SOURCE 200809L /* uv.h needs pthread_rwlock_t */
 #include <stdlib.h>
@@ -14,13 +16,6 @@
 #define LC_READ_CHUNK 65536
 #define LC_KEEP_BUFFER ((size_t)4 << 20) /* larger read buffers are freed when empty */
 
-typedef struct lc_wreq {
-  uv_write_t req;
-  lc_conn *c;
-  char *data;
-  size_t len;
-} lc_wreq;
-
 static void process(lc_conn *c);
 
 void lc_conn_unref(lc_conn *c) {
@@ -29,8 +24,7 @@ void lc_conn_unref(lc_conn *c) {
   free(c);
 }
 
-static void on_close(uv_handle_t *h) {
-  lc_conn *c = h->data;
+void lc_conn_closed(lc_conn *c) {
   lc_server *s = c->srv;
   if (c->prev) c->prev->next = c->next;
   else s->conns = c->next;
@@ -40,47 +34,29 @@ static void on_close(uv_handle_t *h) {
   lc_server_conn_closed(s);
 }
 
-static void on_shutdown(uv_shutdown_t *req, int status) {
-  lc_conn *c = req->data;
-  (void)status;
-  if (!uv_is_closing(&c->h.handle)) uv_close(&c->h.handle, on_close);
-}
-
 void lc_conn_close(lc_conn *c, int flush) {
   if (c->closing) return;
   c->closing = 1;
-  if (c->reading) uv_read_stop(&c->h.stream);
+  if (c->reading) c->tp->read(c, 0);
   c->reading = 0;
   lc_pool_cancel_conn(c->srv, c);
   lc_log(LC_LOG_INFO, c->id, -1, "closed (%u requests cancelled or running)", c->inflight);
-  c->shut.data = c;
-  if (flush && c->pending_write > 0 && uv_shutdown(&c->shut, &c->h.stream, on_shutdown) == 0)
-    return;
-  uv_close(&c->h.handle, on_close);
+  c->tp->close(c, flush);
 }
 
 void lc_conn_abort(lc_conn *c) {
   if (!c->closing) lc_conn_close(c, 0);
-  else if (!uv_is_closing(&c->h.handle)) uv_close(&c->h.handle, on_close);
+  else c->tp->close(c, 0);
 }
 
-static void on_write(uv_write_t *req, int status) {
-  lc_wreq *w = (lc_wreq *)req;
-  lc_conn *c = w->c;
-  c->pending_write -= w->len;
+void lc_conn_sent(lc_conn *c, size_t len, int ok) {
+  c->pending_write -= len;
   c->t_active = uv_now(&c->srv->loop);
-  if (status == 0) c->srv->st.bytes_out += w->len;
-  else if (!c->closing) {
-    lc_log(LC_LOG_INFO, c->id, -1, "write failed: %s", uv_strerror(status));
-    lc_conn_close(c, 0);
-  }
-  free(w->data);
-  free(w);
-  lc_conn_unref(c);
+  if (ok) c->srv->st.bytes_out += len;
+  else if (!c->closing) lc_conn_close(c, 0);
 }
 
 void lc_conn_write(lc_conn *c, char *data, size_t len) {
-  lc_wreq *w = NULL;
   if (c->closing) goto drop;
   if (c->pending_write > 0 && c->pending_write + len > c->srv->cfg.max_write_queue) {
     lc_log(LC_LOG_WARN, c->id, -1, "client not reading (%zu bytes unsent): disconnecting",
@@ -89,20 +65,12 @@ void lc_conn_write(lc_conn *c, char *data, size_t len) {
     lc_conn_close(c, 0);
     goto drop;
   }
-  w = malloc(sizeof *w);
-  if (!w) goto fail;
-  w->c = c;
-  w->data = data;
-  w->len = len;
-  uv_buf_t b = uv_buf_init(data, (unsigned)len);
-  if (uv_write(&w->req, &c->h.stream, &b, 1, on_write) != 0) goto fail;
   c->pending_write += len;
-  c->refs++;
-  return;
-fail:
+  if (c->tp->write(c, data, len) == 0) return;
+  c->pending_write -= len;
   lc_conn_close(c, 0);
+  return;
 drop:
-  free(w);
   free(data);
 }
 
@@ -130,7 +98,7 @@ static uint32_t peek_msgid(const unsigned char *b, size_t n) {
 }
 
 /* A per-connection protocol error: reply where possible, count, close. */
-static void protocol_error(lc_conn *c, uint32_t msgid, int code, const char *msg) {
+void lc_conn_protocol_error(lc_conn *c, uint32_t msgid, int code, const char *msg) {
   c->srv->st.protocol_errors++;
   lc_log(LC_LOG_WARN, c->id, msgid, "protocol error: %s", msg);
   lc_conn_write_error(c, msgid, code, msg);
@@ -177,7 +145,7 @@ static void dispatch(lc_conn *c, lc_job *j) {
     lc_log(LC_LOG_DEBUG, c->id, -1, "notification '%s' ignored", j->method);
   } else if (!c->authed && strcmp(j->method, "auth") && strcmp(j->method, "server.health")) {
     s->st.auth_failures++;
-    protocol_error(c, j->msgid, LC_RPC_EAUTH, "authentication required");
+    lc_conn_protocol_error(c, j->msgid, LC_RPC_EAUTH, "authentication required");
   } else if (lc_server_local(s, c, o, j->msgid, j->method)) {
     /* answered on the loop thread */
   } else if (s->stopping) {
@@ -217,8 +185,6 @@ static int over_budget(lc_conn *c, const unsigned char *p, size_t flen, size_t e
   return 1;
 }
 
-static void process(lc_conn *c);
-
 /* Thread pool: decodes a large frame. */
 static void decode_work(uv_work_t *w) {
   lc_job *j = w->data;
@@ -236,10 +202,11 @@ static void decode_done(uv_work_t *w, int status) {
   } else if (!j->decoded) {
     const uint32_t msgid = peek_msgid((const unsigned char *)j->frame, j->frame_len);
     lc_job_free(j);
-    protocol_error(c, msgid, LC_RPC_EPARSE, "undecodable frame");
+    lc_conn_protocol_error(c, msgid, LC_RPC_EPARSE, "undecodable frame");
   } else {
     dispatch(c, j);
     if (!c->closing) process(c);
+    lc_conn_resume(c);
   }
 }
 
@@ -254,101 +221,171 @@ static int decode_off_loop(lc_conn *c, lc_job *j) {
   c->decoding = 0;
   const uint32_t msgid = peek_msgid((const unsigned char *)j->frame, j->frame_len);
   lc_job_free(j);
-  protocol_error(c, msgid, LC_RPC_ENOMEM, "cannot queue the decoding of a large frame");
+  lc_conn_protocol_error(c, msgid, LC_RPC_ENOMEM, "cannot queue the decoding of a large frame");
   return -1;
 }
 
-/* Cuts and dispatches the complete frames in c's buffer while c may take more. */
-static void process(lc_conn *c) {
-  lc_server *s = c->srv;
-  size_t off = 0;
-  while (!c->closing && !c->decoding && c->inflight < s->cfg.max_inflight && off < c->len) {
-    lc_error err = {0, ""};
-    size_t flen = 0;
-    const unsigned char *p = (const unsigned char *)c->buf + off;
-    uint64_t objects = 0;
-    /* the frame at the buffer's start may be half-scanned from an earlier read: resume it */
-    if (off > 0) lc_scan_reset(&c->scan);
-    int rc = lc_scan_resume(&c->scan, p, c->len - off, c->authed ? &s->lim : &s->lim_unauth, &flen, &objects,
-                            &err);
-    if (rc != LC_OK) {
-      protocol_error(c, peek_msgid(p, c->len - off), rc == LC_ERANGE ? LC_RPC_ENOMEM : LC_RPC_EPARSE,
-                     err.msg[0] ? err.msg : "malformed frame");
-      break;
-    }
-    if (flen == 0 && c->len - off > (c->authed ? s->lim : s->lim_unauth).max_frame) {
-      protocol_error(c, peek_msgid(p, c->len - off), LC_RPC_ENOMEM, "frame too large");
-      break;
-    }
-    if (flen == 0) break;
-    const size_t est = flen + (size_t)objects * LC_DECODED_PER_OBJECT;
-    if (over_budget(c, p, flen, est)) {
-      off += flen;
-      continue;
-    }
-    char *frame = malloc(flen);
-    if (frame) memcpy(frame, p, flen);
-    off += flen;
-    const int defer = flen > LC_DECODE_OFF_LOOP;
-    lc_job *j = frame ? lc_job_new(c, frame, flen, defer) : NULL;
-    if (!j) {
-      protocol_error(c, peek_msgid(p, flen), LC_RPC_EPARSE, "undecodable frame");
-    } else {
-      j->mem = est;
-      s->mem_inflight += est;
-      c->mem += est;
-      if (!defer) {
-        dispatch(c, j);
-      } else if (decode_off_loop(c, j) == 0) {
-        break; /* later frames wait for this one */
-      }
-    }
+/* The frame limits that apply to c now (tighter before authentication). */
+static const lc_scan_limits *limits(const lc_conn *c) {
+  return c->authed ? &c->srv->lim : &c->srv->lim_unauth;
+}
+
+/* Refuses a WebSocket message that has grown to n bytes when that is over
+ * c's frame limit (p: its first bytes, k of them, for the msgid); returns 1
+ * when refused (a protocol error: c closes). */
+static int message_too_large(lc_conn *c, const unsigned char *p, size_t k, size_t n) {
+  char msg[160];
+  if (n <= limits(c)->max_frame) return 0;
+  snprintf(msg, sizeof msg, "message too large: over %zu bytes%s", limits(c)->max_frame,
+           c->authed ? "" : " before authentication");
+  lc_conn_protocol_error(c, peek_msgid(p, k), LC_RPC_ENOMEM, msg);
+  return 1;
+}
+
+/* One WebSocket message at p[0..n): its frame length (n), 0 while it is
+ * incomplete, or -1 after a protocol error (malformed, or not exactly one
+ * MessagePack object; c then closes). */
+static long long message_frame(lc_conn *c, const unsigned char *p, size_t n, uint64_t *objects) {
+  lc_error err = {0, ""};
+  size_t flen = 0;
+  if (message_too_large(c, p, n, n)) return -1;
+  if (!c->msg_done) return 0;
+  int rc = lc_scan_frame_objects(p, n, limits(c), &flen, objects, &err);
+  if (rc == LC_OK && flen == n && n > 0) return (long long)flen;
+  if (rc == LC_OK)
+    snprintf(err.msg, sizeof err.msg, "%s", n == 0 ? "empty WebSocket message"
+             : flen == 0 ? "the WebSocket message ends inside a MessagePack object"
+                         : "the WebSocket message holds more than one MessagePack object");
+  lc_conn_protocol_error(c, peek_msgid(p, n), rc == LC_ERANGE ? LC_RPC_ENOMEM : LC_RPC_EPARSE,
+                         err.msg[0] ? err.msg : "malformed message");
+  return -1;
+}
+
+/* The next frame of a byte stream at p (n bytes buffered, resuming the scan
+ * of an earlier read when fresh is 0): its length, 0 while incomplete, or -1
+ * after a protocol error (c then closes). */
+static long long stream_frame(lc_conn *c, const unsigned char *p, size_t n, int fresh, uint64_t *objects) {
+  lc_error err = {0, ""};
+  size_t flen = 0;
+  if (fresh) lc_scan_reset(&c->scan);
+  int rc = lc_scan_resume(&c->scan, p, n, limits(c), &flen, objects, &err);
+  if (rc != LC_OK) {
+    lc_conn_protocol_error(c, peek_msgid(p, n), rc == LC_ERANGE ? LC_RPC_ENOMEM : LC_RPC_EPARSE,
+                           err.msg[0] ? err.msg : "malformed frame");
+    return -1;
   }
+  if (flen == 0 && n > limits(c)->max_frame) {
+    lc_conn_protocol_error(c, peek_msgid(p, n), LC_RPC_ENOMEM, "frame too large");
+    return -1;
+  }
+  return (long long)flen;
+}
+
+/* Queues (or decodes off the loop) one frame of flen bytes at p, est
+ * bytes decoded; returns 1 when c's later frames must wait (a large frame
+ * decoding), else 0.  A failure is a protocol error (c closes). */
+static int take_frame(lc_conn *c, const unsigned char *p, size_t flen, size_t est) {
+  lc_server *s = c->srv;
+  char *frame = malloc(flen);
+  if (frame) memcpy(frame, p, flen);
+  const int defer = flen > LC_DECODE_OFF_LOOP;
+  lc_job *j = frame ? lc_job_new(c, frame, flen, defer) : NULL;
+  if (!j) {
+    lc_conn_protocol_error(c, peek_msgid(p, flen), LC_RPC_EPARSE, "undecodable frame");
+    return 0;
+  }
+  j->mem = est;
+  s->mem_inflight += est;
+  c->mem += est;
+  if (!defer) {
+    dispatch(c, j);
+    return 0;
+  }
+  return decode_off_loop(c, j) == 0;
+}
+
+/* Keeps the unprocessed tail of c's buffer (from off) at its start, and
+ * gives back a large frame's buffer once empty. */
+static void compact(lc_conn *c, size_t off) {
   if (off > 0 && !c->closing) memmove(c->buf, c->buf + off, c->len - off);
   c->len = c->closing ? 0 : c->len - off;
-  if (c->len == 0 && c->cap > LC_KEEP_BUFFER) { /* give back a large frame's buffer */
+  if (c->len == 0 && c->cap > LC_KEEP_BUFFER) {
     free(c->buf);
     c->buf = NULL;
     c->cap = 0;
   }
-  if (!c->closing && c->reading && c->inflight >= s->cfg.max_inflight) {
-    uv_read_stop(&c->h.stream);
+}
+
+/* Cuts and dispatches the complete frames in c's buffer while c may take
+ * more; pauses reading when c has too many requests in flight, or (on a
+ * WebSocket) a complete message waits. */
+static void process(lc_conn *c) {
+  lc_server *s = c->srv;
+  size_t off = 0;
+  while (!c->closing && !c->decoding && c->inflight < s->cfg.max_inflight && (off < c->len || c->msg_done)) {
+    uint64_t objects = 0;
+    const unsigned char *p = (const unsigned char *)c->buf + off;
+    /* the frame at the buffer's start may be half-scanned from an earlier read: resume it */
+    long long got = c->msg_mode ? message_frame(c, p, c->len - off, &objects)
+                                : stream_frame(c, p, c->len - off, off > 0, &objects);
+    if (got <= 0) break;
+    const size_t flen = (size_t)got, est = flen + (size_t)objects * LC_DECODED_PER_OBJECT;
+    off += flen;
+    c->msg_done = 0;
+    if (over_budget(c, p, flen, est)) continue;
+    if (take_frame(c, p, flen, est)) break; /* later frames wait for this one */
+  }
+  compact(c, off);
+  const int wait = c->inflight >= s->cfg.max_inflight || (c->msg_mode && c->msg_done);
+  if (!c->closing && c->reading && wait) {
+    c->tp->read(c, 0);
     c->reading = 0;
     lc_log(LC_LOG_DEBUG, c->id, -1, "reading paused: %u requests in flight", c->inflight);
   }
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  lc_conn *c = h->data;
-  (void)suggested;
-  if (c->cap - c->len < LC_READ_CHUNK) {
-    size_t ncap = c->cap * 2 > c->len + LC_READ_CHUNK ? c->cap * 2 : c->len + LC_READ_CHUNK;
+int lc_conn_in_space(lc_conn *c, size_t want, char **p, size_t *avail) {
+  if (c->cap - c->len < want) {
+    size_t ncap = c->cap * 2 > c->len + want ? c->cap * 2 : c->len + want;
     char *nb = realloc(c->buf, ncap);
-    if (!nb) {
-      *buf = uv_buf_init(NULL, 0);
-      return;
-    }
+    if (!nb) return -1;
     c->buf = nb;
     c->cap = ncap;
   }
-  *buf = uv_buf_init(c->buf + c->len, (unsigned)(c->cap - c->len));
+  *p = c->buf + c->len;
+  *avail = c->cap - c->len;
+  return 0;
 }
 
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
-  lc_conn *c = st->data;
-  (void)buf;
-  if (nread < 0) {
-    if (nread != UV_EOF) lc_log(LC_LOG_INFO, c->id, -1, "read failed: %s", uv_strerror((int)nread));
-    lc_conn_close(c, 0);
-    return;
-  }
-  c->len += (size_t)nread;
-  c->srv->st.bytes_in += (uint64_t)nread;
+void lc_conn_received(lc_conn *c, size_t n, int end) {
+  c->len += n;
+  c->msg_done = c->msg_mode && end;
+  c->srv->st.bytes_in += (uint64_t)n;
   c->t_active = uv_now(&c->srv->loop);
   process(c);
   /* bytes left while reading is on: a frame is half-received */
   if (c->len == 0 || !c->reading) c->t_partial = 0;
   else if (!c->t_partial) c->t_partial = c->t_active;
+}
+
+void lc_conn_feed(lc_conn *c, const char *data, size_t n, int end) {
+  char *p;
+  size_t avail;
+  if (c->closing) return;
+  if (c->msg_done) { /* the transport delivered past a pause: never merge two messages */
+    lc_conn_protocol_error(c, 0, LC_RPC_EINTERNAL, "input arrived while reading was paused");
+    return;
+  }
+  const int first = c->len == 0; /* the msgid is in the first piece */
+  if (message_too_large(c, (const unsigned char *)(first ? data : c->buf), first ? n : c->len, c->len + n))
+    return; /* refused before it is stored */
+  if (lc_conn_in_space(c, n ? n : 1, &p, &avail) != 0) {
+    lc_log(LC_LOG_WARN, c->id, -1, "out of memory for a %zu-byte message", c->len + n);
+    lc_conn_close(c, 0);
+    return;
+  }
+  memcpy(p, data, n);
+  lc_conn_received(c, n, end);
 }
 
 /* Why c is past a timeout at now (ms), or NULL. */
@@ -375,67 +412,47 @@ void lc_conn_sweep(lc_server *s, uint64_t now) {
   }
 }
 
-/* Starts reading c. */
+/* Starts the transport's reading of c; a failure closes c. */
 static void start_reading(lc_conn *c) {
-  if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0) c->reading = 1;
+  if (c->tp->read(c, 1) == 0) c->reading = 1;
   else lc_conn_close(c, 0);
 }
 
 void lc_conn_resume(lc_conn *c) {
   if (c->closing || c->reading || c->inflight >= c->srv->cfg.max_inflight) return;
   process(c); /* frames already buffered come first */
-  if (!c->closing && !c->reading && c->inflight < c->srv->cfg.max_inflight) {
+  if (!c->closing && !c->reading && c->inflight < c->srv->cfg.max_inflight && !c->msg_done) {
     lc_log(LC_LOG_DEBUG, c->id, -1, "reading resumed");
     start_reading(c);
   }
 }
 
-/* Describes the peer of a TCP connection into out. */
-static void peer_name(lc_conn *c, char *out, size_t cap) {
-  struct sockaddr_storage ss;
-  int n = sizeof ss;
-  char ip[64] = "?";
-  if (c->h.handle.type != UV_TCP) {
-    snprintf(out, cap, "unix");
-    return;
-  }
-  if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&ss, &n) == 0) {
-    if (ss.ss_family == AF_INET6) uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
-    else uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
-  }
-  snprintf(out, cap, "tcp %s", ip);
-}
-
-void lc_conn_accept(lc_server *s, uv_stream_t *listener) {
+lc_conn *lc_conn_new(lc_server *s, const lc_transport *tp) {
   lc_conn *c = calloc(1, sizeof *c);
-  char peer[96];
-  if (!c) return; /* the pending connection stays queued in the kernel */
+  if (!c) return NULL;
   c->srv = s;
+  c->tp = tp;
   c->id = ++s->next_conn_id;
   c->refs = 1;
   c->authed = s->cfg.token == NULL;
   c->t_accept = c->t_active = uv_now(&s->loop);
-  if (listener->type == UV_TCP) uv_tcp_init(&s->loop, &c->h.tcp);
-  else uv_pipe_init(&s->loop, &c->h.pipe, 0);
-  c->h.handle.data = c;
   c->next = s->conns;
   if (s->conns) s->conns->prev = c;
   s->conns = c;
   s->n_conns++;
   s->st.conns_total++;
-  if (uv_accept(listener, &c->h.stream) != 0) {
-    lc_conn_close(c, 0);
-    return;
-  }
-  peer_name(c, peer, sizeof peer);
-  snprintf(c->peer, sizeof c->peer, "%s", peer);
+  return c;
+}
+
+int lc_conn_admit(lc_conn *c) {
+  lc_server *s = c->srv;
   if (s->stopping || s->n_conns > s->cfg.max_connections) {
-    lc_log(LC_LOG_WARN, c->id, -1, "refused %s: %s", peer,
+    lc_log(LC_LOG_WARN, c->id, -1, "refused %s%s: %s", c->msg_mode ? "websocket " : "", c->peer,
            s->stopping ? "shutting down" : "too many connections");
     lc_conn_close(c, 0);
-    return;
+    return -1;
   }
-  if (listener->type == UV_TCP) uv_tcp_nodelay(&c->h.tcp, 1);
-  lc_log(LC_LOG_INFO, c->id, -1, "accepted %s", peer);
+  lc_log(LC_LOG_INFO, c->id, -1, "accepted %s%s", c->msg_mode ? "websocket " : "", c->peer);
   start_reading(c);
+  return c->closing ? -1 : 0;
 }

@@ -120,6 +120,8 @@ int lc_http_start(lc_server *s) {
   info.iface = host[0] ? host : NULL;
   info.protocols = lc_http_protocols;
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+  if (!strchr(host, ':')) /* an IPv4 address: without this, lws 4.1 listens on every interface */
+    info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   info.foreign_loops = loops;
   info.user = s;
   info.pcontext = &s->http_alive; /* lws writes NULL there once its destruction completed */

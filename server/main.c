@@ -26,7 +26,17 @@ static const char *const usage =
     "                          changes, and restore them at start (default: memory only)\n"
     "                                                                    env LOCAD_STATE_DIR\n"
     "  --http HOST:PORT        serve /healthz, /readyz and /metrics (Prometheus) over HTTP; no\n"
-    "                          auth: use a private address              env LOCAD_HTTP\n"    "  --token-file PATH       file holding the auth token (>= 16 bytes) env LOCAD_TOKEN_FILE\n"
+    "                          auth: use a private address              env LOCAD_HTTP\n"
+    "  --ws HOST:PORT          serve MessagePack-RPC over WebSocket at ws://HOST:PORT/rpc (one\n"
+    "                          message per binary frame; same auth and limits as --listen; port 0\n"
+    "                          picks one)                               env LOCAD_WS\n"
+    "  --web-root DIR          with --ws, also serve DIR's files over HTTP GET on that port\n"
+    "                          (index.html for /; no auth: only what a browser may fetch)\n"
+    "                                                                    env LOCAD_WEB_ROOT\n"
+    ;
+/* The second half (a string literal stays under C99's 4095 bytes). */
+static const char *const usage_more =
+    "  --token-file PATH       file holding the auth token (>= 16 bytes) env LOCAD_TOKEN_FILE\n"
     "                          (or the token itself in env LOCAD_TOKEN); required to listen on a\n"
     "                          non-loopback address\n"
     "  --workers N             engine worker threads (default 2)         env LOCAD_WORKERS\n"
@@ -126,6 +136,12 @@ static int apply(opts *o, const char *name, const char *val) {
   } else if (!strcmp(name, "http")) {
     if (!strchr(val, ':')) return -1;
     c->http = val;
+  } else if (!strcmp(name, "ws")) {
+    if (!strchr(val, ':')) return -1;
+    c->ws = val;
+  } else if (!strcmp(name, "web-root")) {
+    if (!val[0]) return -1;
+    c->web_root = val;
   } else if (!strcmp(name, "token-file")) {
     free(o->token_buf);
     o->token_buf = read_token(val);
@@ -175,7 +191,7 @@ static int apply(opts *o, const char *name, const char *val) {
 /* Environment variables, applied before the flags. */
 static int apply_env(opts *o) {
   static const char *const names[] = {
-      "unix", "http", "state-dir", "token-file", "workers", "queue-depth", "max-frame", "max-frame-unauth",
+      "unix", "http", "ws", "web-root", "state-dir", "token-file", "workers", "queue-depth", "max-frame", "max-frame-unauth",
       "max-inflight", "max-write-queue", "max-connections", "max-objects", "max-memory", "max-conn-memory", "shutdown-timeout",
       "idle-timeout", "read-timeout", "auth-timeout",
       "device", "log-level"};
@@ -210,6 +226,7 @@ static int parse_args(opts *o, int argc, char **argv) {
     const char *a = argv[i];
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       fputs(usage, stdout);
+      fputs(usage_more, stdout);
       return 1;
     }
     if (!strcmp(a, "--version")) {
@@ -243,6 +260,10 @@ int main(int argc, char **argv) {
   if (rc == 0 && o.cfg.token && strlen(o.cfg.token) < LC_MIN_TOKEN) {
     fprintf(stderr, "locad: the auth token has %zu bytes; at least %d are required\n", strlen(o.cfg.token),
             LC_MIN_TOKEN);
+    rc = -1;
+  }
+  if (rc == 0 && o.cfg.web_root && !o.cfg.ws) {
+    fprintf(stderr, "locad: --web-root serves files on the --ws port: give --ws HOST:PORT too\n");
     rc = -1;
   }
   if (rc == 0 && o.cfg.n_listen == 0 && !o.cfg.unix_path) o.cfg.listen[o.cfg.n_listen++] = "127.0.0.1:7878";

@@ -285,7 +285,7 @@ static void on_connection(uv_stream_t *listener, int status) {
     lc_log(LC_LOG_WARN, -1, -1, "accept failed: %s", uv_strerror(status));
     return;
   }
-  lc_conn_accept(s, listener);
+  lc_stream_accept(s, listener);
 }
 
 static void free_handle(uv_handle_t *h) { free(h); }
@@ -428,12 +428,15 @@ static void finish(lc_server *s) {
   close_if_open((uv_handle_t *)&s->sigterm, NULL);
   close_if_open((uv_handle_t *)&s->sigint, NULL);
   uv_timer_stop(&s->timer);
+  lc_ws_stop(s); /* at once when no WebSocket is open, else once the last one closed */
   if (s->n_conns == 0) close_if_open((uv_handle_t *)&s->timer, NULL);
   else uv_timer_start(&s->timer, on_timer, LC_FLUSH_MS, 0);
 }
 
 void lc_server_conn_closed(lc_server *s) {
-  if (s->finishing && s->n_conns == 0) close_if_open((uv_handle_t *)&s->timer, NULL);
+  if (!s->finishing) return;
+  lc_ws_stop(s);
+  if (s->n_conns == 0) close_if_open((uv_handle_t *)&s->timer, NULL);
 }
 
 void lc_server_check_drained(lc_server *s) {
@@ -549,6 +552,7 @@ static int start(lc_server *s) {
     return -1;
   }
   if (s->cfg.http && lc_http_start(s) != 0) return -1;
+  if (s->cfg.ws && lc_ws_start(s) != 0) return -1;
   if (s->cfg.idle_timeout > 0 || s->cfg.read_timeout > 0 || s->cfg.auth_timeout > 0)
     uv_timer_start(&s->sweep, on_sweep, LC_SWEEP_MS, LC_SWEEP_MS);
   lc_log(LC_LOG_INFO, -1, -1, "locad %s ready: %d worker(s), queue %zu, max frame %zu bytes%s",
@@ -585,8 +589,9 @@ int lc_server_run(const lc_server_config *cfg) {
   if (start(s) == 0) code = 0;
   else finish(s);
   uv_run(&s->loop, UV_RUN_DEFAULT);
-  for (int k = 0; k < 3 && !lc_http_finish(s); ++k) uv_run(&s->loop, UV_RUN_DEFAULT);
+  for (int k = 0; k < 3 && !(lc_http_finish(s) & lc_ws_finish(s)); ++k) uv_run(&s->loop, UV_RUN_DEFAULT);
   if (!lc_http_finish(s)) lc_log(LC_LOG_WARN, -1, -1, "http: the listener's destruction did not complete");
+  if (!lc_ws_finish(s)) lc_log(LC_LOG_WARN, -1, -1, "ws: the listener's destruction did not complete");
   if (s->forced) code = 2;
   if (!s->forced) lc_rpc_destroy(s->rpc); /* a worker may still use it */
   rc = uv_loop_close(&s->loop);

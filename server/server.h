@@ -1,5 +1,5 @@
 /* server.h - the locad daemon: a libuv event loop serving MessagePack-RPC
- * (protocol/rpc.h) on TCP and Unix sockets, with engine work on a pool of
+ * (protocol/rpc.h) on TCP and Unix sockets and WebSockets, with engine work on a pool of
  * worker threads.  main.c fills an lc_server_config from flags and the
  * environment and calls lc_server_run. */
 #ifndef LC_SERVER_H
@@ -16,6 +16,8 @@ typedef struct lc_server_config {
   int n_listen;
   const char *unix_path;        /* Unix socket path or NULL */
   const char *http;             /* "HOST:PORT" of /healthz, /readyz, /metrics, or NULL */
+  const char *ws;               /* "HOST:PORT" of the WebSocket endpoint /rpc, or NULL */
+  const char *web_root;         /* directory served over HTTP GET on the ws port, or NULL */
   const char *state_dir;        /* keep and restore the store there (locad.db), or NULL */
   const char *token;            /* required auth token (at least LC_MIN_TOKEN bytes) or NULL */
   int workers;                  /* engine worker threads (default 2) */

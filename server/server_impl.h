@@ -5,8 +5,9 @@
  * Threads: everything here belongs to the loop thread except the fields
  * marked [mu] (queue and running slots, guarded by lc_server.mu) and [done]
  * (completed jobs and notifications, guarded by lc_server.done_mu).  A
- * connection is reference-counted: one reference while its handle is open,
- * one per job that names it, one per pending write; it is freed at zero. */
+ * connection is reference-counted: one reference while its channel (libuv
+ * handle or WebSocket) is open, one per job that names it, one per pending
+ * libuv write; it is freed at zero. */
 #ifndef LC_SERVER_IMPL_H
 #define LC_SERVER_IMPL_H
 
@@ -21,19 +22,40 @@
 typedef struct lc_server lc_server;
 typedef struct lc_conn lc_conn;
 
+/* How a connection's bytes travel (loop thread): a libuv stream, TCP or
+ * Unix socket (stream.c), or a WebSocket (ws.c).  conn.c frames, checks and
+ * dispatches what either delivers; a transport only moves bytes.  A stream
+ * delivers a byte stream cut into frames by the pre-scanner; a WebSocket
+ * delivers messages (msg_mode), each of which must be exactly one frame. */
+typedef struct lc_transport {
+  const char *name; /* "tcp", "unix" or "websocket", for logs */
+  /* Queues len bytes of one message (ownership taken); 0, or -1 when it
+   * cannot (data freed, the connection left to close). */
+  int (*write)(lc_conn *c, char *data, size_t len);
+  /* Starts (on) or stops delivering received bytes; 0, or -1 when it cannot. */
+  int (*read)(lc_conn *c, int on);
+  /* Closes the channel, after the queued writes when flush; calls
+   * lc_conn_closed once it is gone.  Called again, it closes at once. */
+  void (*close)(lc_conn *c, int flush);
+} lc_transport;
+
 struct lc_conn {
   union {
     uv_handle_t handle;
     uv_stream_t stream;
     uv_tcp_t tcp;
     uv_pipe_t pipe;
-  } h;
+  } h;                /* the stream transport's handle */
   uv_shutdown_t shut;
+  const lc_transport *tp;
+  struct lc_ws_conn *ws; /* the WebSocket transport's state (ws.c), or NULL */
+  int msg_mode;       /* input arrives as whole messages (WebSocket) */
+  int msg_done;       /* msg_mode: buf holds one complete message */
   lc_server *srv;
   int64_t id;
   int refs;
   int closing;        /* no more reads or writes (handle closing or shutting down) */
-  int reading;        /* uv_read_start is active */
+  int reading;        /* the transport delivers received bytes */
   int authed;
   char peer[72];      /* "tcp ADDRESS" (no port) or "unix": the key of auth rate limits */
   uint64_t t_accept, t_active; /* loop time (ms) of the accept and of the last read or write */
@@ -146,6 +168,8 @@ struct lc_server {
   struct lws_context *http; /* --http listener (http.c), or NULL */
   struct lws_context *http_alive; /* set while lws has not finished destroying its context */
   int http_ready;           /* the loop serves: /readyz answers 200 until shutdown */
+  struct lc_ws_listener *wsl; /* --ws listener (ws.c), or NULL */
+  unsigned n_ws_conns;      /* open WebSocket connections (their wsi alive) */
   lc_stats st;
 };
 
@@ -178,11 +202,47 @@ int lc_http_finish(lc_server *s);
 /* Frames larger than this are decoded on libuv's thread pool, not the loop. */
 #define LC_DECODE_OFF_LOOP ((size_t)1 << 20)
 
+/* ---- ws.c ---- */
+/* Starts the WebSocket listener on s->cfg.ws ("HOST:PORT"): MessagePack-RPC
+ * at /rpc, s->cfg.web_root's files over HTTP GET when set; returns 0 or -1
+ * (logged; nothing left listening). */
+int lc_ws_start(lc_server *s);
+/* Closes the listener once no WebSocket connection is open (its handles
+ * close with the loop's next turns); a no-op before that or when gone. */
+void lc_ws_stop(lc_server *s);
+/* Completes the listener's destruction after the loop ran out; returns 1
+ * when it is gone entirely (or never was), else the loop must run again. */
+int lc_ws_finish(lc_server *s);
+
+/* ---- stream.c ---- */
+/* Accepts a pending connection on listener (a uv_tcp_t or uv_pipe_t); a
+ * failure leaves nothing behind (the pending connection refused or queued). */
+void lc_stream_accept(lc_server *s, uv_stream_t *listener);
+
 /* ---- conn.c ---- */
+/* A new connection on transport tp, linked into s's list with one reference
+ * (its channel); NULL when out of memory (nothing linked). */
+lc_conn *lc_conn_new(lc_server *s, const lc_transport *tp);
+/* Admits c once its peer is known: logs it and returns 0, or refuses it
+ * (shutting down, too many connections), closes it and returns -1. */
+int lc_conn_admit(lc_conn *c);
+/* Room for at least want more input bytes at *p (*avail bytes); 0, or -1
+ * when out of memory (c's buffer unchanged). */
+int lc_conn_in_space(lc_conn *c, size_t want, char **p, size_t *avail);
+/* Takes n bytes the transport wrote at lc_conn_in_space's pointer; end: the
+ * current message is complete (msg_mode).  Frames and dispatches them. */
+void lc_conn_received(lc_conn *c, size_t n, int end);
+/* Takes one piece of a message (copied; msg_mode); end: its last piece.  A
+ * failure to store it closes c. */
+void lc_conn_feed(lc_conn *c, const char *data, size_t n, int end);
+/* A protocol error: replies (msgid 0 when unknown), counts, closes c. */
+void lc_conn_protocol_error(lc_conn *c, uint32_t msgid, int code, const char *msg);
+/* The transport finished sending len bytes (ok) or failed (then c closes). */
+void lc_conn_sent(lc_conn *c, size_t len, int ok);
+/* The transport's channel is gone: unlinks c and drops its reference. */
+void lc_conn_closed(lc_conn *c);
 /* Closes the connections past a timeout at loop time now (ms). */
 void lc_conn_sweep(lc_server *s, uint64_t now);
-/* Accepts a pending connection on listener (a uv_tcp_t or uv_pipe_t). */
-void lc_conn_accept(lc_server *s, uv_stream_t *listener);
 /* Queues len bytes of data (ownership taken, freed with free) on c; drops
  * them when c is closing; closes c when its unsent bytes exceed the cap. */
 void lc_conn_write(lc_conn *c, char *data, size_t len);

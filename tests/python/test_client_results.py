@@ -113,16 +113,17 @@ def test_variables_keyed_by_name(client, sheet):
     assert list(client.get_variables(p, ["s", 0])) == ["s", "x"]
 
 
-def test_foreign_problem_keys_by_id(client, daemon, sheet):
-    """A problem created by another connection: the client does not know its variables' names
-    (the daemon does not send them), so results are keyed by id."""
+def test_foreign_problem_keys_by_name(client, daemon, sheet):
+    """A problem created by another connection: the client learns its variables' names from the
+    daemon (problem.info, once), so results are keyed by name there too; ids keep working."""
     p, _, _ = sheet
     client.add_term(p, "spring", "x")
     with locad.Client(daemon.unix, timeout=30) as other:
         r = other.solve(p, returns=True, options={"max_iters": 1})
-        assert list(r.variables) == [0, 1]
-        with pytest.raises(KeyError, match="id 0"):
-            r.variables["x"]  # pylint: disable=pointless-statement
+        assert list(r.variables) == ["x", "uv"]
+        np.testing.assert_array_equal(r.variables["x"], r.variables[0])
+        info = other.problem_info(p)
+        assert [v["name"] for v in info["variables"]] == ["x", "uv"]
 
 
 def test_every_variable_argument_takes_a_name(client, sheet):

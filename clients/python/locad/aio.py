@@ -444,8 +444,10 @@ class AsyncClient:
                                enabled=enabled)
 
     async def problem_info(self, problem: ObjRef, timeout: Optional[float] = None) -> Dict[str, Any]:
-        """problem.info."""
-        return await self.call("problem.info", timeout, problem=problem)
+        """problem.info (the client learns the variables' names from it)."""
+        r = await self.call("problem.info", timeout, problem=problem)
+        self._vars.learn(problem, r)
+        return r
 
     async def eval(self, problem: ObjRef, what: Union[str, Sequence[str]] = "energy",
                    x: Optional[ArrayLike] = None, v: Optional[ArrayLike] = None,
@@ -458,6 +460,8 @@ class AsyncClient:
     async def _solve(self, method: str, params: Dict[str, Any], progress: Optional[AsyncProgressFn],
                      timeout: Optional[float], progress_bar: Optional[bool],
                      writable: Optional[bool]) -> SolveResult:
+        if params.get("return") and not self._vars.known(params["problem"]):
+            await self.problem_info(params["problem"])  # once: to key results by name
         flag = self.progress_bar if progress_bar is None else progress_bar
         bar = _progress.for_call(flag, self.progress_stream, method, params.get("options"))
         try:

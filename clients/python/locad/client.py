@@ -481,8 +481,10 @@ class Client:
                          enabled=enabled)
 
     def problem_info(self, problem: ObjRef, timeout: Optional[float] = None) -> Dict[str, Any]:
-        """problem.info."""
-        return self.call("problem.info", timeout, problem=problem)
+        """problem.info (the client learns the variables' names from it)."""
+        r = self.call("problem.info", timeout, problem=problem)
+        self._vars.learn(problem, r)
+        return r
 
     def eval(self, problem: ObjRef, what: Union[str, Sequence[str]] = "energy",
              x: Optional[ArrayLike] = None, v: Optional[ArrayLike] = None,
@@ -495,6 +497,8 @@ class Client:
     def _solve_call(self, method: str, params: Dict[str, Any], progress: Optional[ProgressFn],
                     progress_bar: Optional[bool], writable: Optional[bool]) -> Call:
         problem = params["problem"]
+        if params.get("return") and not self._vars.known(problem):
+            self.problem_info(problem)  # once: a problem made elsewhere, to key results by name
         flag = self.progress_bar if progress_bar is None else progress_bar
         bar = _progress.for_call(flag, self.progress_stream, method, params.get("options"))
         return self.call_async(method, params, progress, writable,

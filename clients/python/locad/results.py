@@ -146,7 +146,9 @@ class VarNames:
         """Records the variables of a problem.create result (their names from the request)."""
         names: Dict[int, str] = {}
         for spec, info in zip(variables or [], result.get("variables", [])):
-            if isinstance(spec, Mapping) and isinstance(spec.get("name"), str):
+            if isinstance(info.get("name"), str):  # the daemon names them (SPEC.md)
+                names[int(info["var"])] = info["name"]
+            elif isinstance(spec, Mapping) and isinstance(spec.get("name"), str):
                 names[int(info["var"])] = spec["name"]
         with self._lock:
             self._by_problem[result["problem"]] = names
@@ -158,6 +160,20 @@ class VarNames:
         with self._lock:
             names = self._by_problem.setdefault(problem, {})
             names[int(var_id)] = name
+
+    def learn(self, problem: Any, info: Mapping[str, Any]) -> None:
+        """Records the variable names of a problem.info result (under the reference used, the
+        problem's id and its name)."""
+        names = {int(v["var"]): v["name"] for v in info.get("variables", [])
+                 if isinstance(v, Mapping) and isinstance(v.get("name"), str)}
+        with self._lock:
+            for key in {problem, info.get("problem"), info.get("name")} - {None}:
+                self._by_problem[key] = names
+
+    def known(self, problem: Any) -> bool:
+        """Whether the names of the problem's variables are known."""
+        with self._lock:
+            return problem in self._by_problem
 
     def forget(self, problem: Any) -> None:
         """Drops a deleted problem (under its id and its name)."""

@@ -50,6 +50,20 @@ def test_frame_field(daemon, tmp_path):
     assert (out / "final.png").exists() == has_matplotlib()
 
 
+def test_arap_interactive(daemon, tmp_path):
+    """12 editor frames of local_global on a 16 x 16 sheet: the handle sits on its target every
+    frame, the energies are finite, and the last frame's mesh is written."""
+    obj = tmp_path / "last.obj"
+    out = run_example(daemon, "arap_interactive.py", "--n", "16", "--frames", "12", "--obj", str(obj))
+    frames = [line for line in out.splitlines() if line.startswith("frame")]
+    assert len(frames) == 12
+    errors = [float(line.rsplit("=", 1)[1]) for line in frames]
+    assert max(errors) < 1e-12
+    energies = [float(line.split("E = ")[1].split()[0]) for line in frames]
+    assert all(e == e and e >= 0 for e in energies) and max(energies) > 0
+    assert obj.exists() and sum(1 for line in open(obj) if line.startswith("v ")) == 256
+
+
 def test_contact_drop(daemon, tmp_path):
     """5 steps of scene S1: positive distances, one OBJ per step, the PNG."""
     out = tmp_path / "drop"

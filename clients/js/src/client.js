@@ -1,16 +1,17 @@
 /**
- * The locad client: MessagePack-RPC over one TCP or Unix-socket connection,
+ * The locad client: MessagePack-RPC over one connection - a WebSocket
+ * (ws://host:port/rpc; browsers and Node) or a TCP / Unix socket (Node) -
  * with pipelined requests matched by msgid, per-call timeouts and
- * problem.progress notifications (protocol/SPEC.md).
+ * problem.progress notifications (protocol/SPEC.md).  Nothing here imports
+ * a node: module: the socket transport loads node:net when first used.
  */
-import { EventEmitter } from 'node:events';
-import net from 'node:net';
 import { Decoder, Encoder } from '@msgpack/msgpack';
 
 import { parseAddress } from './address.js';
 import { decodeResult, encodeArray, encodeParams, toWire } from './arrays.js';
+import { Emitter } from './emitter.js';
 import { ErrorCode, LocadError } from './errors.js';
-import { FrameReader } from './framer.js';
+import { openTransport } from './transport.js';
 
 const REQUEST = 0;
 const RESPONSE = 1;
@@ -39,17 +40,17 @@ const LONG_RUNNING = new Set(['problem.solve', 'problem.step']);
  * problem.progress notification), "notification" (method, params), "close"
  * and "error" (only when listened to).
  */
-export class Client extends EventEmitter {
+export class Client extends Emitter {
   /**
    * Starts connecting at once; calls made before the connection is up are queued.
-   * @param {string} address "host:port", "[v6]:port" or "unix:/path"
+   * @param {string} address "ws://host:port/rpc" (or wss://), "host:port", "[v6]:port" or "unix:/path"
    * @param {ClientOptions} [opts]
    */
   constructor(address, opts = {}) {
     super();
     this.address = address;
     this.timeout = opts.timeout ?? 0;
-    /** @type {Map<number, {resolve: Function, reject: Function, method: string, timer?: NodeJS.Timeout}>} */
+    /** @type {Map<number, {resolve: Function, reject: Function, method: string, timer?: ReturnType<typeof setTimeout>}>} */
     this.pending = new Map();
     this.progressHandlers = new Set();
     this.names = new Map(); // problem name -> id, to route progress to onProgress
@@ -57,41 +58,32 @@ export class Client extends EventEmitter {
     this.closed = false;
     this.encoder = new Encoder({ ignoreUndefined: true });
     this.decoder = new Decoder();
-    this.reader = new FrameReader({ maxFrame: opts.maxFrame });
-    this.socket = this.open(parseAddress(address));
+    this.transport = openTransport(parseAddress(address), { maxFrame: opts.maxFrame }, {
+      frame: (bytes) => this.onFrame(bytes),
+      error: (err) => this.onSocketError(err),
+      close: () => this.onClose(),
+    });
     /** Resolves when connected (and authenticated, with a token). */
     this.ready = this.whenConnected(opts.connectTimeout ?? 10000);
     if (opts.token !== undefined) this.ready = this.authFirst(opts.token);
     this.ready.catch(() => {}); // reported to whoever awaits ready or makes a call
   }
 
-  /** Creates the socket and wires its events. */
-  open(target) {
-    const socket = net.createConnection(target);
-    if ('port' in target) socket.setNoDelay(true);
-    socket.on('data', (chunk) => this.onData(chunk));
-    socket.on('error', (err) => this.onSocketError(err));
-    socket.on('close', () => this.onClose());
-    return socket;
-  }
+  /** The connection (its destroy() drops it at once); kept under its old name. */
+  get socket() { return this.transport; }
 
-  /** A promise of the 'connect' event, bounded by ms. */
+  /** A promise of the transport's connection, bounded by ms. */
   whenConnected(ms) {
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.transport.destroy();
+        fail(new Error('timed out'));
+      }, ms);
       const fail = (err) => {
         clearTimeout(timer);
         reject(new LocadError(ErrorCode.CONNECTION, `cannot connect to ${this.address}: ${err.message}`, { cause: err }));
       };
-      const timer = setTimeout(() => {
-        this.socket.destroy();
-        fail(new Error('timed out'));
-      }, ms);
-      this.socket.once('connect', () => {
-        clearTimeout(timer);
-        this.socket.off('error', fail);
-        resolve();
-      });
-      this.socket.once('error', fail);
+      this.transport.ready.then(() => { clearTimeout(timer); resolve(); }, fail);
     });
   }
 
@@ -111,7 +103,7 @@ export class Client extends EventEmitter {
    * @returns {Promise<any>}
    */
   call(method, params = {}, opts = {}) {
-    if (this.closed || this.socket.destroyed) {
+    if (this.closed || this.transport.destroyed) {
       return Promise.reject(new LocadError(ErrorCode.CONNECTION, 'connection closed', { method }));
     }
     const msgid = this.allocId();
@@ -127,7 +119,7 @@ export class Client extends EventEmitter {
       this.watchProgress(entry, method, params, opts.onProgress);
       this.armTimeout(entry, msgid, params, opts.timeout ?? this.timeout);
       this.armAbort(entry, msgid, params, opts.signal);
-      this.socket.write(bytes);
+      this.transport.write(bytes);
     });
   }
 
@@ -187,22 +179,12 @@ export class Client extends EventEmitter {
     return entry;
   }
 
-  /** Frames and dispatches incoming bytes. */
-  onData(chunk) {
-    let frames;
+  /** Decodes and dispatches one complete message. */
+  onFrame(frame) {
     try {
-      frames = this.reader.push(chunk);
+      this.dispatch(this.decoder.decode(frame));
     } catch (err) {
       this.fail(err);
-      return;
-    }
-    for (const frame of frames) {
-      try {
-        this.dispatch(this.decoder.decode(frame));
-      } catch (err) {
-        this.fail(err);
-        return;
-      }
     }
   }
 
@@ -245,10 +227,10 @@ export class Client extends EventEmitter {
 
   /** A fatal stream error: drop the connection. */
   fail(err) {
-    this.socket.destroy(err);
+    this.transport.destroy(err);
   }
 
-  /** Remembers a socket error and re-emits it when someone listens. */
+  /** Remembers a connection error and re-emits it when someone listens. */
   onSocketError(err) {
     this.lastError = err;
     if (this.listenerCount('error') > 0) this.emit('error', err);
@@ -256,6 +238,7 @@ export class Client extends EventEmitter {
 
   /** Rejects every pending call. */
   onClose() {
+    if (this.closed) return;
     this.closed = true;
     const why = this.lastError ? `connection lost: ${this.lastError.message}` : 'connection closed';
     for (const msgid of [...this.pending.keys()]) {
@@ -267,14 +250,10 @@ export class Client extends EventEmitter {
 
   /**
    * Closes the connection (pending calls fail with ErrorCode.CONNECTION).
-   * @returns {Promise<void>} resolves once the socket is closed
+   * @returns {Promise<void>} resolves once the connection is closed
    */
   close() {
-    if (this.socket.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.socket.once('close', () => resolve());
-      this.socket.destroy();
-    });
+    return this.transport.close();
   }
 
   // ---- server ------------------------------------------------------------
@@ -427,7 +406,7 @@ function keyed(key, v) {
 
 /**
  * Connects to a daemon and resolves once the connection is up.
- * @param {string} address "host:port", "[v6]:port" or "unix:/path"
+ * @param {string} address "ws://host:port/rpc" (or wss://), "host:port", "[v6]:port" or "unix:/path"
  * @param {ClientOptions} [opts]
  * @returns {Promise<Client>}
  */
@@ -436,7 +415,7 @@ export async function connect(address, opts) {
   try {
     await client.ready;
   } catch (err) {
-    client.socket.destroy();
+    client.transport.destroy();
     throw err;
   }
   return client;

@@ -68,8 +68,23 @@ export interface SolveResult {
 
 export interface VariableSpec { name: string; dim: number; loc?: 'vertex' | 'face'; init?: ArrayIn }
 
-export declare class Client {
-  constructor(address: string, opts?: ClientOptions);
+/** Listener registration of the client's events ("progress", "notification", "close", "error"). */
+export declare class Emitter {
+  on(event: string, fn: (...args: any[]) => void): this;
+  off(event: string, fn: (...args: any[]) => void): this;
+  once(event: string, fn: (...args: any[]) => void): this;
+  emit(event: string, ...args: any[]): boolean;
+  listenerCount(event: string): number;
+}
+
+export declare class Client extends Emitter {
+  constructor(address: Address, opts?: ClientOptions);
+  /** Resolves once connected (and authenticated, with a token). */
+  readonly ready: Promise<void>;
+  on(event: 'progress', fn: (progress: Progress) => void): this;
+  on(event: 'notification', fn: (method: string, params: unknown) => void): this;
+  on(event: 'close', fn: () => void): this;
+  on(event: 'error', fn: (err: Error) => void): this;
   /** Sends any method; resolves with its result. */
   call(method: string, params?: Record<string, unknown>, opts?: CallOptions): Promise<any>;
   close(): Promise<void>;
@@ -107,8 +122,14 @@ export declare class Client {
   delete(obj: Ref, opts?: CallOptions): Promise<boolean>;
 }
 
-/** Connects (TCP "host:port" / "[v6]:port", or "unix:/path") and resolves once connected (and authenticated). */
-export declare function connect(address: string, opts?: ClientOptions): Promise<Client>;
+/**
+ * A daemon address: "ws://host:port/rpc" or "wss://..." (a WebSocket: browsers, and Node with a
+ * global WebSocket), "host:port", "[v6]:port" or "unix:/path" (TCP / Unix socket: Node only).
+ */
+export type Address = `ws://${string}` | `wss://${string}` | `unix:${string}` | string;
+
+/** Connects to address and resolves once connected (and authenticated). */
+export declare function connect(address: Address, opts?: ClientOptions): Promise<Client>;
 /** Sets arr.shape and returns arr. */
 export declare function withShape<T extends ArrayBufferView>(arr: T, shape: number[]): Shaped<T>;
 /** The array map {dtype, shape, data} of a float64 or int32 array. */
@@ -116,6 +137,7 @@ export declare function encodeArray(a: Float64Array | Int32Array, shape?: number
   { dtype: string; shape: number[]; data: Uint8Array };
 /** A typed array (with .shape) from an array map. */
 export declare function decodeArray(m: { dtype: string; shape: number[]; data: Uint8Array }): ArrayOut;
-export declare function parseAddress(address: string): { path: string } | { host: string; port: number };
+/** The connection target of an address: a WebSocket URL, a Unix socket path or a TCP host and port. */
+export declare function parseAddress(address: Address): { url: string } | { path: string } | { host: string; port: number };
 /** An n x n grid mesh: flat V [n*n*3] and F [2(n-1)^2*3]. */
 export declare function grid(n: number): { V: Float64Array; F: Int32Array };

@@ -1,6 +1,7 @@
 /**
- * Test support: starts a real locad daemon on a free TCP port and a Unix
- * socket in a temporary directory, and builds small meshes.
+ * Test support: starts a real locad daemon on a free TCP port, a Unix
+ * socket in a temporary directory and a WebSocket port (--ws), and builds
+ * small meshes.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,14 +16,14 @@ export const LOCAD_BIN = process.env.LOCAD_BIN ??
   path.resolve(HERE, '..', '..', '..', 'build', 'server', 'locad');
 
 /**
- * Starts a daemon; resolves once it logged "ready" with its TCP port.
+ * Starts a daemon; resolves once it logged "ready" with its TCP and WebSocket ports.
  * @param {string[]} [extra] more command-line flags
- * @returns {Promise<{tcp: string, unix: string, log: () => string, stop: () => Promise<void>}>}
+ * @returns {Promise<{tcp: string, unix: string, ws: string, log: () => string, stop: () => Promise<void>}>}
  */
 export function startDaemon(extra = []) {
   const dir = mkdtempSync(path.join(tmpdir(), 'locad-js-'));
   const sock = path.join(dir, 'locad.sock');
-  const child = spawn(LOCAD_BIN, ['--listen', '127.0.0.1:0', '--unix', sock, ...extra], {
+  const child = spawn(LOCAD_BIN, ['--listen', '127.0.0.1:0', '--unix', sock, '--ws', '127.0.0.1:0', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -39,9 +40,10 @@ export function startDaemon(extra = []) {
     const onLog = (chunk) => {
       log += chunk;
       const port = /listening on tcp 127\.0\.0\.1:(\d+)/.exec(log);
-      if (port && /ready/.test(log)) {
+      const ws = /websocket on (ws:\/\/127\.0\.0\.1:\d+\/rpc)/.exec(log);
+      if (port && ws && /ready/.test(log)) {
         clearTimeout(timer);
-        resolve({ tcp: `127.0.0.1:${port[1]}`, unix: `unix:${sock}`, log: () => log, stop });
+        resolve({ tcp: `127.0.0.1:${port[1]}`, unix: `unix:${sock}`, ws: ws[1], log: () => log, stop });
       }
     };
     child.stdout.setEncoding('utf8').on('data', onLog);

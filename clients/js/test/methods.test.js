@@ -13,8 +13,11 @@ after(() => daemon?.stop());
 const SHEET_V = new Float64Array([0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0]);
 const SHEET_F = new Int32Array([0, 1, 2, 0, 2, 3]);
 
-for (const transport of ['tcp', 'unix']) {
-  describe(`over ${transport}`, T, () => {
+/** ws (the browser's transport) needs a global WebSocket: Node >= 22, or Node 20 with --experimental-websocket. */
+const NO_WS = typeof globalThis.WebSocket === 'function' ? false : 'no global WebSocket (Node 20: --experimental-websocket)';
+
+for (const transport of ['tcp', 'unix', 'ws']) {
+  describe(`over ${transport}`, { ...T, skip: transport === 'ws' && NO_WS }, () => {
     let c;
     before(async () => { c = await connect(daemon[transport], { timeout: 10000 }); });
     after(() => c?.close());
@@ -202,11 +205,17 @@ for (const transport of ['tcp', 'unix']) {
   });
 }
 
-test('new Client queues calls until connected; close rejects later calls', T, async () => {
-  const c = new Client(daemon.tcp);
-  const h = c.health();
-  await c.ready;
-  assert.equal((await h).ok, true);
-  await c.close();
-  await assert.rejects(c.health(), { code: -1 });
-});
+for (const transport of ['tcp', 'ws']) {
+  test(`new Client queues calls until connected; close rejects later calls (${transport})`,
+    { ...T, skip: transport === 'ws' && NO_WS }, async () => {
+      const c = new Client(daemon[transport]);
+      const h = c.health();
+      await c.ready;
+      assert.equal((await h).ok, true);
+      let closed = 0;
+      c.once('close', () => closed++);
+      await c.close();
+      assert.equal(closed, 1);
+      await assert.rejects(c.health(), { code: -1 });
+    });
+}

@@ -27,6 +27,12 @@ async function example(): Promise<number> {
   // @ts-expect-error solve results have no such field
   void r.nonsense_field_that_does_not_exist.length;
   await c.close();
+  const w = new Client('ws://127.0.0.1:8080/rpc', { token: 'secret-token-of-16+' }); // a browser's address
+  w.on('progress', (p) => console.log(p.problem, p.gnorm)).on('close', () => console.log('closed'));
+  await w.ready;
+  // @ts-expect-error a progress listener receives a Progress, not a string
+  w.on('progress', (p: string) => p);
+  await w.close();
   return rows + warned.length;
 }
 void example;

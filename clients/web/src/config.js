@@ -4,11 +4,17 @@
  * budgets and the cloth material.
  */
 
-/** problem.solve method of every editor frame (drag and settle). */
+/** problem.solve method of ARAP editor frames (drag and settle); the one place to switch it. */
 export const FRAME_METHOD = 'newton';
 
-/** Solver options of one editor frame: a small budget keeps frames interactive. */
+/** Method of cloth frames: StVK, bending and gravity need Newton (local_global takes arap terms only). */
+export const CLOTH_METHOD = 'newton';
+
+/** Solver options of one drag frame: a small budget keeps frames interactive. */
 export const FRAME_OPTIONS = { max_iters: 3, progress_every: 0 };
+
+/** Solver options of one settle frame (after the drop): more iterations, bounded in time. */
+export const SETTLE_OPTIONS = { max_iters: 50, time_budget: 0.1, progress_every: 0 };
 
 /** Frames solved after a drop, at most, until the energy settles. */
 export const SETTLE_MAX_FRAMES = 60;

@@ -282,7 +282,7 @@ class Editor {
 
   /** Sends one frame's solve. */
   sendFrame(p) {
-    return this.session.frame(p.entities, p.values);
+    return this.session.frame(p.entities, p.values, p.phase === 'settle');
   }
 
   /** Shows a frame's result (unless the mesh or mode changed since it was sent: epoch). */

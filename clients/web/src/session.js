@@ -4,7 +4,7 @@
  * their targets, solve, return x) and computes UV layouts (Tutte, then
  * symmetric Dirichlet). Talks to the daemon through a locad Client.
  */
-import { CLOTH, FRAME_METHOD, FRAME_OPTIONS, UV_OPTIONS } from './config.js';
+import { CLOTH, CLOTH_METHOD, FRAME_METHOD, FRAME_OPTIONS, SETTLE_OPTIONS, UV_OPTIONS } from './config.js';
 import { boundaryLoops, circlePositions, countFlips, scaleToArea } from './topology.js';
 
 /** Shapes a flat typed array as [n, k] for the client (withShape's convention). */
@@ -49,6 +49,7 @@ export class Session {
     const p = await this.client.problemCreate({ mesh: this.mesh, variables: [{ name: 'x', dim: 3 }] });
     this.problem = p.problem;
     this.mode = mode;
+    this.fixed = new Set();
     if (mode === 'arap') await this.client.addTerm(p.problem, { energy: 'arap', var: 'x' });
     else await this.addClothTerms(p.problem);
     return p;
@@ -62,21 +63,27 @@ export class Session {
   }
 
   /**
-   * One editor frame: every handle vertex fixed at its target (others freed), a
-   * few solver iterations, the positions returned.
+   * One editor frame: every handle vertex fixed at its target (vertices no
+   * longer handles freed; the fixed set is otherwise left as it is, so a solver
+   * may keep its factorization), a few solver iterations, the positions returned.
    * @param {Int32Array} entities handle vertices
    * @param {Float64Array} values their targets, flat [m*3]
+   * @param {boolean} [settle] a settle frame (after a drop: SETTLE_OPTIONS) rather than a drag frame
    * @returns {Promise<{x: Float64Array, energy: number, reason: string, iters: number, t_total: number}>}
    */
-  async frame(entities, values) {
+  async frame(entities, values, settle = false) {
     if (this.problem === null) throw new Error('no problem: load a mesh first');
-    const r = await this.client.solve(this.problem, {
-      method: FRAME_METHOD,
-      options: FRAME_OPTIONS,
-      unfix: { var: 'x' },
+    const now = new Set(entities);
+    const freed = [...this.fixed].filter((v) => !now.has(v));
+    const params = {
+      method: this.mode === 'cloth' ? CLOTH_METHOD : FRAME_METHOD,
+      options: settle ? SETTLE_OPTIONS : FRAME_OPTIONS,
       fix: { var: 'x', entities: Int32Array.from(entities), values: shaped(Float64Array.from(values), 3) },
       return: ['x'],
-    });
+    };
+    if (freed.length) params.unfix = { var: 'x', entities: Int32Array.from(freed) };
+    const r = await this.client.solve(this.problem, params);
+    this.fixed = now;
     const x = r.variables[0] ?? Object.values(r.variables)[0];
     return { x, energy: r.energy, reason: r.reason, iters: r.iters, t_total: r.t_total };
   }

@@ -6,14 +6,15 @@
  * handles with real clicks, drags one with real mouse events, and checks the
  * mesh moved, the handle sits under the drop point, the energy fell while
  * the frames settled, the screenshot is not blank, cloth mode and the UV
- * view work. Exit 0 pass, 1 fail, 77 skip (no Chromium).
+ * view work; the JS client's method checks (client-in-page.js) run inside the
+ * page. Exit 0 pass, 1 fail, 77 skip (no Chromium).
  *
  *   node --experimental-websocket tests/web/editor.test.mjs
  *   env: LOCAD_BIN (default build/server/locad), CHROMIUM, LOCAD_MESHES, LOCAD_WEB_OUT (default a temp
  *   dir), LOCAD_WEB_PREBUILT=1 (serve LOCAD_WEB_OUT as it is, no build), LOCAD_WEB_SCREENSHOT (save the PNG), LOCAD_WEB_FRAMES (save the drag's frames as JSON)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -294,7 +295,7 @@ async function badAddress(page, port) {
   await page.goto(`http://127.0.0.1:${port}/?daemon=${encodeURIComponent('ws://127.0.0.1:1/rpc')}`);
   const err = await page.waitFor('locadEditor.state().lastError', 20000);
   const s = await page.eval('locadEditor.state()');
-  check(s.connection === 'error' && /cannot connect to the daemon at ws:\/\/127\.0\.0\.1:1\/rpc/.test(err) && s.status.includes(err),
+  check(s.connection === 'error' && /cannot connect to (the daemon at )?ws:\/\/127\.0\.0\.1:1\/rpc/.test(err) && s.status.includes(err),
     'a daemon address that does not answer is named on the status line', s.status);
 }
 
@@ -316,6 +317,14 @@ async function tokenScenario(page, out) {
   }
 }
 
+/** Runs tests/web/client-in-page.js (the JS client's method checks) inside the page over ws://. */
+async function clientInPage(page, port) {
+  const body = readFileSync(path.join(HERE, 'client-in-page.js'), 'utf8');
+  const results = await page.eval(`(async (address) => {\n${body}\n})(${JSON.stringify(`ws://127.0.0.1:${port}/rpc`)})`);
+  for (const [name, ok, detail] of results) check(ok, `in the browser: ${name}`, detail);
+  check(results.length >= 12, 'every in-browser client check ran', `${results.length} checks`);
+}
+
 /** Runs every scenario against a daemon and a browser. */
 async function run(out, chromium) {
   const port = await freePort();
@@ -329,6 +338,7 @@ async function run(out, chromium) {
     await waitMesh(page, 'spot');
     const s = await page.eval('locadEditor.state()');
     check(s.connection === 'connected' && s.address === `ws://127.0.0.1:${port}/rpc`, 'connected to the daemon at ws://<same host>/rpc', s.status);
+    await clientInPage(page, port);
     const { frames } = await arapDrag(page);
     const label = await page.eval(`document.getElementById('plot-label').textContent`);
     check(/p50 [\d.]+ ms\s+p95 [\d.]+ ms/.test(label), 'the plot shows p50 / p95 frame times', label);

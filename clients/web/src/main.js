@@ -69,7 +69,7 @@ class Editor {
       await this.client.ready;
     } catch (err) {
       this.connection = 'error';
-      throw new Error(`cannot connect to the daemon at ${this.address}: ${err.message}`);
+      throw new Error(err.message.includes(this.address) ? err.message : `cannot connect to the daemon at ${this.address}: ${err.message}`);
     }
     await this.checkAuth();
     this.connection = 'connected';

@@ -9,10 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-/** The Chromium binary: $CHROMIUM, else the first of the usual names that exists, else null. */
+/** The Chromium binary: $CHROMIUM when set (null if it does not exist), else the first usual name that exists, else null. */
 export function findChromium() {
-  const names = [process.env.CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-  return names.find((n) => n && existsSync(n)) ?? null;
+  if (process.env.CHROMIUM) return existsSync(process.env.CHROMIUM) ? process.env.CHROMIUM : null;
+  const names = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+  return names.find((n) => existsSync(n)) ?? null;
 }
 
 /** Resolves after ms. */

@@ -367,7 +367,7 @@ async function run(out, chromium) {
 async function main() {
   const chromium = findChromium();
   if (!chromium) {
-    console.log('SKIP: no Chromium (set CHROMIUM, or install the Debian package chromium)');
+    console.log(`SKIP: no Chromium${process.env.CHROMIUM ? ` at CHROMIUM=${process.env.CHROMIUM}` : ''} (set CHROMIUM, or install the Debian package chromium)`);
     process.exit(SKIP);
   }
   if (!existsSync(LOCAD_BIN)) throw new Error(`no daemon binary at ${LOCAD_BIN} (build it, or set LOCAD_BIN)`);

@@ -110,12 +110,15 @@ export class View3D {
   setHandles(points, active) {
     if (this.handles) {
       this.scene.remove(this.handles);
-      this.handles.dispose();
+      this.handles.dispose(); // the instance buffers; geometry and material are shared
     }
     const m = points.length / 3;
-    const geo = new THREE.SphereGeometry((this.scale ?? 1) * 0.008, 12, 8);
-    const mat = new THREE.MeshBasicMaterial({ color: 0xffffff });
-    this.handles = new THREE.InstancedMesh(geo, mat, Math.max(1, m));
+    if (this.handleScale !== this.scale) {
+      this.handleGeometry = new THREE.SphereGeometry((this.scale ?? 1) * 0.008, 12, 8);
+      this.handleMaterial ??= new THREE.MeshBasicMaterial({ color: 0xffffff });
+      this.handleScale = this.scale;
+    }
+    this.handles = new THREE.InstancedMesh(this.handleGeometry, this.handleMaterial, Math.max(1, m));
     this.handles.count = m;
     const mx = new THREE.Matrix4();
     for (let i = 0; i < m; i++) {
@@ -163,8 +166,13 @@ export class View3D {
     return hit ? [hit.x, hit.y, hit.z] : null;
   }
 
-  /** Renders one frame. */
+  /** Asks for a render at the next animation frame (many changes in one tick render once). */
   render() {
-    this.renderer.render(this.scene, this.camera);
+    if (this.renderPending) return;
+    this.renderPending = true;
+    requestAnimationFrame(() => {
+      this.renderPending = false;
+      this.renderer.render(this.scene, this.camera);
+    });
   }
 }

@@ -159,6 +159,7 @@ static int on_writable(struct lc_ws_listener *l, lc_conn *c, struct lws *wsi) {
   if (w->kill) return -1;
   if (!m) {
     if (!w->close_after) return 0;
+    /* a close code for the client (lws 4.1 may close without it: the error response says why) */
     lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
     return -1;
   }

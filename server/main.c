@@ -33,6 +33,9 @@ static const char *const usage =
     "  --web-root DIR          with --ws, also serve DIR's files over HTTP GET on that port\n"
     "                          (index.html for /; no auth: only what a browser may fetch)\n"
     "                                                                    env LOCAD_WEB_ROOT\n"
+    "  --ws-origin LIST        browser origins allowed on --ws besides the daemon's own page\n"
+    "                          (comma-separated, e.g. http://localhost:5173; * allows any)\n"
+    "                                                                    env LOCAD_WS_ORIGIN\n"
     ;
 /* The second half (a string literal stays under C99's 4095 bytes). */
 static const char *const usage_more =
@@ -139,6 +142,9 @@ static int apply(opts *o, const char *name, const char *val) {
   } else if (!strcmp(name, "ws")) {
     if (!strchr(val, ':')) return -1;
     c->ws = val;
+  } else if (!strcmp(name, "ws-origin")) {
+    if (!val[0]) return -1;
+    c->ws_origins = val;
   } else if (!strcmp(name, "web-root")) {
     if (!val[0]) return -1;
     c->web_root = val;
@@ -191,7 +197,7 @@ static int apply(opts *o, const char *name, const char *val) {
 /* Environment variables, applied before the flags. */
 static int apply_env(opts *o) {
   static const char *const names[] = {
-      "unix", "http", "ws", "web-root", "state-dir", "token-file", "workers", "queue-depth", "max-frame", "max-frame-unauth",
+      "unix", "http", "ws", "ws-origin", "web-root", "state-dir", "token-file", "workers", "queue-depth", "max-frame", "max-frame-unauth",
       "max-inflight", "max-write-queue", "max-connections", "max-objects", "max-memory", "max-conn-memory", "shutdown-timeout",
       "idle-timeout", "read-timeout", "auth-timeout",
       "device", "log-level"};

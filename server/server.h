@@ -18,6 +18,8 @@ typedef struct lc_server_config {
   const char *http;             /* "HOST:PORT" of /healthz, /readyz, /metrics, or NULL */
   const char *ws;               /* "HOST:PORT" of the WebSocket endpoint /rpc, or NULL */
   const char *web_root;         /* directory served over HTTP GET on the ws port, or NULL */
+  const char *ws_origins;       /* comma-separated browser origins allowed on ws besides the
+                                   daemon's own ("*": any), or NULL */
   const char *state_dir;        /* keep and restore the store there (locad.db), or NULL */
   const char *token;            /* required auth token (at least LC_MIN_TOKEN bytes) or NULL */
   int workers;                  /* engine worker threads (default 2) */

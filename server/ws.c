@@ -17,6 +17,7 @@
 
 #include <libwebsockets.h>
 
+#include "codec.h"
 #include "log.h"
 #include "server_impl.h"
 
@@ -197,12 +198,46 @@ static int not_found(lc_server *s, struct lws *wsi) {
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* Whether origin (one "scheme://host[:port]") is in the comma-separated list. */
+static int origin_listed(const char *list, const char *origin) {
+  const size_t n = strlen(origin);
+  for (const char *p = list; p && *p;) {
+    const char *e = strchr(p, ',');
+    const size_t k = e ? (size_t)(e - p) : strlen(p);
+    if ((k == 1 && *p == '*') || (k == n && !strncmp(p, origin, n))) return 1;
+    p = e ? e + 1 : NULL;
+  }
+  return 0;
+}
+
+/* Whether the WebSocket handshake of wsi may proceed: a request without an
+ * Origin header (not a browser), a page of this very host and port (Origin
+ * http(s)://Host), or an origin of --ws-origin.  Browsers send Origin on
+ * every WebSocket, so another site open in the user's browser cannot drive
+ * the daemon on loopback. */
+static int origin_allowed(lc_server *s, struct lws *wsi) {
+  char origin[256], host[256], self[300];
+  if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0) return 1;
+  if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) > 0) {
+    snprintf(self, sizeof self, "http://%s", host);
+    if (!strcmp(origin, self)) return 1;
+    snprintf(self, sizeof self, "https://%s", host);
+    if (!strcmp(origin, self)) return 1;
+  }
+  if (origin_listed(s->cfg.ws_origins, origin)) return 1;
+  char shown[1100];
+  lc_codec_printable(shown, sizeof shown, origin, strlen(origin));
+  lc_log(LC_LOG_WARN, -1, -1, "websocket from origin '%s' refused (not this daemon's page; allow it with --ws-origin)",
+         shown);
+  return 0;
+}
+
 static int rpc_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
   ws_pss *pss = user;
   lc_server *s = lws_context_user(lws_get_context(wsi));
   switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-      return wants_rpc(wsi) ? 0 : -1;
+      return wants_rpc(wsi) && origin_allowed(s, wsi) ? 0 : -1;
     case LWS_CALLBACK_ESTABLISHED:
       pss->c = NULL;
       return on_established(s, wsi, pss);

@@ -248,6 +248,10 @@ static int client_cb(struct lws *wsi, enum lws_callback_reasons reason, void *us
 static const struct lws_protocols client_protocols[] = {
     {"locad-rpc", client_cb, 0, 65536, 0, NULL, 0}, {NULL, NULL, 0, 0, 0, NULL, 0}};
 
+/* The Origin the test client sends ("127.0.0.1": this daemon's own page,
+ * as lws writes it, http://127.0.0.1 with Host 127.0.0.1). */
+static const char *client_origin = "127.0.0.1";
+
 /* Connects to ws://127.0.0.1:port + path, offering subprotocol (or none);
  * returns 1 when established, 0 when refused (bounded wait). */
 static int wsc_open(wsc_t *w, int port, const char *path, const char *subprotocol) {
@@ -266,7 +270,7 @@ static int wsc_open(wsc_t *w, int port, const char *path, const char *subprotoco
   ci.port = port;
   ci.path = path;
   ci.host = "127.0.0.1";
-  ci.origin = "127.0.0.1";
+  ci.origin = client_origin;
   ci.protocol = subprotocol;
   ci.local_protocol_name = "locad-rpc";
   ci.userdata = w;
@@ -739,6 +743,29 @@ START_TEST(test_static_files) {
 }
 END_TEST
 
+/* A browser page of another site (Origin evil.example) is refused unless
+ * --ws-origin lists it; the daemon's own page is always let in. */
+START_TEST(test_origin) {
+  daemon_t d, open_to;
+  wsc_t w;
+  const char *extra[] = {"--ws-origin", "http://other.example,http://evil.example", NULL};
+  daemon_start(&d, NULL);
+  daemon_start(&open_to, extra);
+  client_origin = "evil.example";
+  ck_assert(!wsc_open(&w, d.ws_port, "/rpc", "locad-rpc"));
+  wsc_free(&w);
+  ck_assert(wsc_open(&w, open_to.ws_port, "/rpc", "locad-rpc"));
+  ck_assert_int_eq(call_simple(&w, 1, "server.health", NULL), 0);
+  wsc_free(&w);
+  client_origin = "127.0.0.1";
+  ck_assert(wsc_open(&w, d.ws_port, "/rpc", "locad-rpc"));
+  ck_assert_int_eq(call_simple(&w, 1, "server.health", NULL), 0);
+  wsc_free(&w);
+  daemon_finish(&d);
+  daemon_finish(&open_to);
+}
+END_TEST
+
 static Suite *ws_suite(void) {
   Suite *s = suite_create("ws");
   TCase *tc = tcase_create("ws");
@@ -749,6 +776,7 @@ static Suite *ws_suite(void) {
   tcase_add_test(tc, test_refused_frames);
   tcase_add_test(tc, test_vanish_mid_solve);
   tcase_add_test(tc, test_static_files);
+  tcase_add_test(tc, test_origin);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -93,7 +93,7 @@ async function meshHits(page) {
     const r = document.getElementById('view').getBoundingClientRect();
     const hits = [];
     for (let j = 1; j < 20; j++) for (let i = 1; i < 30; i++) {
-      const x = r.left + r.width * i / 30, y = r.top + r.height * j / 20;
+      const x = Math.round(r.left + r.width * i / 30), y = Math.round(r.top + r.height * j / 20);
       const v = locadEditor.pickAt(x, y);
       if (v >= 0) hits.push({ x, y, v });
     }
@@ -103,6 +103,7 @@ async function meshHits(page) {
 
 /** Picks an anchor and a handle with real clicks; returns {anchor, handle} vertex ids. */
 async function pickHandles(page) {
+  const view0 = (await page.eval('locadEditor.state()')).view;
   const hits = await meshHits(page);
   if (!check(hits.length >= 10, 'the mesh covers part of the view', `${hits.length} grid points hit`)) throw new Error('mesh not visible');
   const ys = hits.map((h) => h.y).sort((a, b) => a - b);
@@ -115,13 +116,14 @@ async function pickHandles(page) {
   const s = await page.eval('locadEditor.state()');
   const want = [anchorAt.v, handleAt.v].sort((a, b) => a - b);
   check(JSON.stringify(s.handles) === JSON.stringify(want) && s.groups === 2, 'two clicks made two handle groups at the picked vertices',
-    `handles ${JSON.stringify(s.handles)}, expected ${JSON.stringify(want)}`);
+    `handles ${JSON.stringify(s.handles)}, expected ${JSON.stringify(want)}; view ${JSON.stringify(view0)} -> ${JSON.stringify(s.view)}`);
   return { anchor: anchorAt.v, handle: handleAt.v };
 }
 
 /** Drags vertex `handle` by (dx, dy) CSS pixels in `steps` pointer moves; returns the drop point. */
 async function drag(page, handle, dx, dy, steps) {
-  const p0 = await page.eval(`locadEditor.vertexScreenPos(${handle})`);
+  const q = await page.eval(`locadEditor.vertexScreenPos(${handle})`);
+  const p0 = { x: Math.round(q.x), y: Math.round(q.y) }; // whole pixels, as mouse events carry them
   await page.mouse('mouseMoved', p0.x, p0.y);
   await page.mouse('mousePressed', p0.x, p0.y, { buttons: 1 });
   for (let k = 1; k <= steps; k++) {
@@ -154,6 +156,7 @@ async function arapDrag(page) {
   const drop = await drag(page, handle, -70, -50, 15);
   await waitQuiet(page);
   const s = await page.eval('locadEditor.state()');
+  check(JSON.stringify(s.view) === JSON.stringify(before.view), 'the view and camera stayed put during the drag', `${JSON.stringify(before.view)} -> ${JSON.stringify(s.view)}`);
   const frames = await page.eval('locadEditor.frames');
   if (process.env.LOCAD_WEB_FRAMES) writeFileSync(process.env.LOCAD_WEB_FRAMES, JSON.stringify(frames, null, 1));
   check(!s.lastError, 'no error during the drag', s.lastError ?? '');
@@ -218,7 +221,9 @@ async function clothMode(page) {
   check(!s.lastError && frames.length >= 1 && frames.every((f) => Number.isFinite(f.energy)), 'cloth mode solves frames (StVK, bending, gravity)',
     `${frames.length} frames, last E ${frames.at(-1)?.energy}, error ${s.lastError}`);
   const g = await maxDisplacement(page);
-  check(g > 0, 'the cloth moved under gravity and the handles', `max displacement ${g.toExponential(3)}`);
+  check(g > 0 && frames.some((f) => f.iters > 0), 'the cloth moved under gravity and the handles', `max displacement ${g.toExponential(3)}, iterations ${frames.map((f) => f.iters).join(' ')}`);
+  check(frames.length < 2 || frames.at(-1).energy < frames[0].energy, 'the cloth energy fell while settling',
+    `${frames[0]?.energy} -> ${frames.at(-1)?.energy}`);
 }
 
 /** UV layout: a disk mesh gets a flip-free layout drawn; a closed mesh a clear message. */

@@ -16,6 +16,14 @@ export const FRAME_OPTIONS = { max_iters: 3, progress_every: 0 };
 /** Solver options of one settle frame (after the drop): more iterations, bounded in time. */
 export const SETTLE_OPTIONS = { max_iters: 50, time_budget: 0.1, progress_every: 0 };
 
+/**
+ * A settle frame whose time budget ran out before its first iteration (the
+ * daemon's setup, e.g. the first factorization of a new problem, took it all)
+ * is followed by one with exactly one iteration and no budget, so settling
+ * always progresses.
+ */
+export const STEP_OPTIONS = { max_iters: 1, progress_every: 0 };
+
 /** Frames solved after a drop, at most, until the energy settles. */
 export const SETTLE_MAX_FRAMES = 60;
 

@@ -274,15 +274,15 @@ class Editor {
 
   // ---- frames ------------------------------------------------------------
 
-  /** Asks the frame loop for a solve with the current handle targets. */
-  requestFrame(phase) {
+  /** Asks the frame loop for a solve with the current handle targets (kind: drag, settle or step). */
+  requestFrame(phase, kind = phase) {
     if (!this.handles.size) return;
-    this.loop.request({ phase, epoch: this.epoch, entities: this.handles.entities(), values: this.handles.values() });
+    this.loop.request({ phase, kind, epoch: this.epoch, entities: this.handles.entities(), values: this.handles.values() });
   }
 
   /** Sends one frame's solve. */
   sendFrame(p) {
-    return this.session.frame(p.entities, p.values, p.phase === 'settle');
+    return this.session.frame(p.entities, p.values, p.kind);
   }
 
   /** Shows a frame's result (unless the mesh or mode changed since it was sent: epoch). */
@@ -290,26 +290,28 @@ class Editor {
     if (p.epoch !== this.epoch || r.x.length !== this.X.length) return;
     this.X = Float64Array.from(r.x);
     this.view.setPositions(this.X);
-    const f = { n: this.history.total, phase: p.phase, energy: r.energy, ms, daemonMs: r.t_total * 1e3, reason: r.reason, iters: r.iters };
+    const f = { n: this.history.total, phase: p.phase, kind: p.kind, energy: r.energy, ms, daemonMs: r.t_total * 1e3, reason: r.reason, iters: r.iters };
     this.frames.push(f);
     this.history.push(f);
     this.redrawPlot();
   }
 
-  /** After a drop: solves frames with fixed targets until the energy settles (or a new drag starts). */
+  /** After a drop: solves frames with fixed targets until the solve converges or an iterating frame leaves the energy unchanged (or a new drag starts). */
   async settle() {
     const gen = this.generation;
     const errors = this.errorCount;
     this.settling = true;
     try {
+      let kind = 'settle';
       for (let k = 0; k < SETTLE_MAX_FRAMES && gen === this.generation; k++) {
         const before = this.frames.at(-1)?.energy;
-        this.requestFrame('settle');
+        this.requestFrame('settle', kind);
         await this.loop.idle();
         const last = this.frames.at(-1);
         if (!last || this.errorCount !== errors) break;
         if (CONVERGED_REASONS.has(last.reason)) break;
-        if (before !== undefined && Math.abs(before - last.energy) <= SETTLE_RTOL * Math.max(Math.abs(last.energy), 1e-300)) break;
+        kind = last.iters > 0 ? 'settle' : 'step'; // no iteration fitted the time budget: force one
+        if (last.iters > 0 && before !== undefined && Math.abs(before - last.energy) <= SETTLE_RTOL * Math.max(Math.abs(last.energy), 1e-300)) break;
       }
     } finally {
       if (gen === this.generation) this.settling = false;
@@ -374,7 +376,15 @@ class Editor {
   /** Writes the status line (connection state first). */
   setStatus(text, isError = false) {
     $('status').textContent = `[${this.connection}] ${text}`;
+    $('status').title = $('status').textContent; // the whole text when the line is cut
     $('status').classList.toggle('error', isError);
+  }
+
+  /** The 3D view's client rectangle and the camera position (to tell a moved view from a moved mesh). */
+  viewRect() {
+    const r = this.view.canvas.getBoundingClientRect();
+    const c = this.view.camera.position;
+    return { x: r.left, y: r.top, w: r.width, h: r.height, camera: [c.x, c.y, c.z] };
   }
 
   /** State for tests and debugging. */
@@ -384,7 +394,7 @@ class Editor {
       nv: this.rest ? this.rest.length / 3 : 0, nf: this.F ? this.F.length / 3 : 0, mode: this.session?.mode ?? null, handles: [...this.handles.entities()],
       groups: this.handles.groups.size, dragging: !!this.drag, settling: this.settling, inFlight: this.loop.inFlight,
       sent: this.loop.sent, coalesced: this.loop.coalesced, dragMoves: this.dragMoves, frames: this.history.total,
-      lastError: this.lastError, status: $('status').textContent, uv: this.uv ? { error: this.uv.error, flips: this.uv.flips, energy: this.uv.energy } : null,
+      lastError: this.lastError, status: $('status').textContent, view: this.viewRect(), uv: this.uv ? { error: this.uv.error, flips: this.uv.flips, energy: this.uv.energy } : null,
     };
   }
 }

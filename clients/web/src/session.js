@@ -4,7 +4,10 @@
  * their targets, solve, return x) and computes UV layouts (Tutte, then
  * symmetric Dirichlet). Talks to the daemon through a locad Client.
  */
-import { CLOTH, CLOTH_METHOD, FRAME_METHOD, FRAME_OPTIONS, SETTLE_OPTIONS, UV_OPTIONS } from './config.js';
+import { CLOTH, CLOTH_METHOD, FRAME_METHOD, FRAME_OPTIONS, SETTLE_OPTIONS, STEP_OPTIONS, UV_OPTIONS } from './config.js';
+
+/** Solver options by frame kind. */
+const OPTIONS = { drag: FRAME_OPTIONS, settle: SETTLE_OPTIONS, step: STEP_OPTIONS };
 import { boundaryLoops, circlePositions, countFlips, scaleToArea } from './topology.js';
 
 /** Shapes a flat typed array as [n, k] for the client (withShape's convention). */
@@ -68,16 +71,18 @@ export class Session {
    * may keep its factorization), a few solver iterations, the positions returned.
    * @param {Int32Array} entities handle vertices
    * @param {Float64Array} values their targets, flat [m*3]
-   * @param {boolean} [settle] a settle frame (after a drop: SETTLE_OPTIONS) rather than a drag frame
+   * @param {'drag'|'settle'|'step'} [kind] drag frame (FRAME_OPTIONS), settle frame after a drop
+   *   (SETTLE_OPTIONS) or one guaranteed iteration (STEP_OPTIONS)
    * @returns {Promise<{x: Float64Array, energy: number, reason: string, iters: number, t_total: number}>}
    */
-  async frame(entities, values, settle = false) {
+  async frame(entities, values, kind = 'drag') {
+    if (!(kind in OPTIONS)) throw new Error(`unknown frame kind "${kind}": expected drag, settle or step`);
     if (this.problem === null) throw new Error('no problem: load a mesh first');
     const now = new Set(entities);
     const freed = [...this.fixed].filter((v) => !now.has(v));
     const params = {
       method: this.mode === 'cloth' ? CLOTH_METHOD : FRAME_METHOD,
-      options: settle ? SETTLE_OPTIONS : FRAME_OPTIONS,
+      options: OPTIONS[kind],
       fix: { var: 'x', entities: Int32Array.from(entities), values: shaped(Float64Array.from(values), 3) },
       return: ['x'],
     };

@@ -375,6 +375,10 @@ async function main() {
     console.log(`SKIP: no Chromium${process.env.CHROMIUM ? ` at CHROMIUM=${process.env.CHROMIUM}` : ''} (set CHROMIUM, or install the Debian package chromium)`);
     process.exit(SKIP);
   }
+  if (typeof WebSocket === 'undefined') {
+    console.log('SKIP: this node has no global WebSocket for the DevTools Protocol (Node 20: run it with --experimental-websocket; Node >= 22 has it)');
+    process.exit(SKIP);
+  }
   if (!existsSync(LOCAD_BIN)) throw new Error(`no daemon binary at ${LOCAD_BIN} (build it, or set LOCAD_BIN)`);
   const tmp = process.env.LOCAD_WEB_OUT ? null : mkdtempSync(path.join(tmpdir(), 'locad-web-'));
   const out = process.env.LOCAD_WEB_OUT ?? tmp;

@@ -52,6 +52,7 @@ class Editor {
     await this.listMeshes();
     const pick = this.initialMesh ?? $('mesh').value;
     if (pick) await this.loadShared(pick);
+    else this.setStatus('no shared meshes (meshes.json is empty): drop an OBJ file on the page');
   }
 
   /** Opens the daemon connection (status line shows the state). */
@@ -59,7 +60,7 @@ class Editor {
     this.setStatus(`connecting to ${this.address}…`);
     let Client;
     try {
-      ({ Client } = await import('../client/index.js'));
+      ({ Client, ErrorCode: this.ErrorCode } = await import('../client/index.js'));
     } catch (err) {
       this.connection = 'error';
       throw new Error(`cannot load the locad JS client (client/index.js): ${err.message}`);
@@ -78,13 +79,13 @@ class Editor {
     this.setStatus(`connected to ${this.address}`);
   }
 
-  /** Asks server.info; an AUTH (9) answer becomes an error that says how to pass the token. */
+  /** Asks server.info; an AUTH answer becomes an error that says how to pass the token. */
   async checkAuth() {
     try {
       this.serverInfo = await this.client.info();
     } catch (err) {
       this.connection = 'error';
-      if (err.code === 9) {
+      if (err.code === this.ErrorCode.AUTH) {
         throw new Error(`the daemon at ${this.address} requires a token: open the page with ?token=TOKEN (${err.message})`);
       }
       throw new Error(`the daemon at ${this.address} did not answer server.info: ${err.message}`);

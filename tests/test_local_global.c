@@ -273,6 +273,13 @@ START_TEST(test_refusals) {
   o.condense_var = 0, o.condense_c0 = 0, o.condense_c1 = 1;
   ck_assert_int_eq(lc_solver_solve(f.s, &o, NULL, &err), LC_EINVAL);
   ck_assert_ptr_nonnull(strstr(err.msg, "condense"));
+  o.condense_var = -1;
+  o.time_budget = 1e-12; /* spent at once: one iteration still runs */
+  move_handles(&f, 3, 0.1, 0.1, 0.2);
+  lc_solve_result r;
+  ck_assert_msg(lc_solver_solve(f.s, &o, &r, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_eq(r.iters, 1);
+  ck_assert_int_eq(r.reason, LC_STOP_TIME);
   ck_assert_int_eq(lc_solve_method_parse("local_global"), LC_SOLVE_LOCAL_GLOBAL);
   ck_assert_str_eq(lc_solve_method_name(LC_SOLVE_LOCAL_GLOBAL), "local_global");
   destroy(&f);

@@ -151,6 +151,28 @@ static void solve_valley(lc_solve_method m, int max_iters) {
   destroy(&f);
 }
 
+/* A spent time budget stops a solve only after its first iteration. */
+START_TEST(test_time_budget_runs_one_iteration) {
+  static const lc_solve_method ms[] = {LC_SOLVE_GD, LC_SOLVE_LBFGS, LC_SOLVE_NEWTON};
+  for (int k = 0; k < 3; ++k) {
+    fixture f;
+    valley(&f);
+    lc_solve_opts o;
+    lc_solve_result r;
+    lc_error err;
+    double E0;
+    lc_problem_energy(f.p, NULL, &E0, NULL);
+    lc_solve_opts_default(&o, ms[k]);
+    o.time_budget = 1e-12;
+    ck_assert_msg(lc_solver_solve(f.s, &o, &r, &err) == LC_OK, "%s", err.msg);
+    ck_assert_msg(r.iters == 1 && r.reason == LC_STOP_TIME, "%s: %d iterations, %s", lc_solve_method_name(ms[k]),
+                  r.iters, lc_stop_reason_name(r.reason));
+    ck_assert_double_lt(r.energy, E0);
+    destroy(&f);
+  }
+}
+END_TEST
+
 START_TEST(test_gd_valley) { solve_valley(LC_SOLVE_GD, 2000); }
 END_TEST
 
@@ -326,6 +348,7 @@ static Suite *solver_suite(void) {
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_newton_quadratic_one_step);
+  tcase_add_test(tc, test_time_budget_runs_one_iteration);
   tcase_add_test(tc, test_gd_valley);
   tcase_add_test(tc, test_lbfgs_valley);
   tcase_add_test(tc, test_newton_valley);

@@ -470,7 +470,7 @@ static lc_stop_reason lg_stop(const lc_solve_opts *o, int k, double E, double E_
   if (k > 0 && o->ftol > 0.0 && fabs(E_prev - E) <= o->ftol * fmax(fabs(E_prev), 1e-300)) return LC_STOP_FTOL;
   if (o->cancel && *o->cancel) return LC_STOP_CANCELLED;
   if (k >= o->max_iters) return LC_STOP_MAX_ITERS;
-  if (o->time_budget > 0.0 && lc_time_now() - t0 >= o->time_budget) return LC_STOP_TIME;
+  if (k > 0 && o->time_budget > 0.0 && lc_time_now() - t0 >= o->time_budget) return LC_STOP_TIME;
   return LC_STOP_NONE;
 }
 

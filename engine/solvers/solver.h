@@ -72,7 +72,7 @@ typedef struct lc_solve_opts {
   lc_lin_kind linear;     /* Newton / GN / LM linear solver */
   lc_lin_opts lin;        /* its options */
   int max_iters;          /* default 100 */
-  double time_budget;     /* seconds, 0 = none */
+  double time_budget;     /* seconds, 0 = none; at least one iteration runs */
   double gtol;            /* |g|_inf tolerance, default 1e-8 */
   double dtol;            /* Newton decrement tolerance, default 0 (off) */
   double ftol;            /* relative energy change, default 0 (off) */

@@ -157,7 +157,8 @@ LC_HD void lc_ss_pre(lc_sstate *s) {
   else if (s->stall_stop) s->reason = LC_SR_LINE_SEARCH;
   else if (s->iters >= s->max_iters) s->reason = LC_SR_MAX_ITERS;
   else if (cancel) s->reason = LC_SR_CANCELLED;
-  else if (s->time_budget > 0.0 && s->t_it0 - s->t_start >= s->time_budget) s->reason = LC_SR_TIME;
+  else if (s->time_budget > 0.0 && s->iters > 0 && s->t_it0 - s->t_start >= s->time_budget)
+    s->reason = LC_SR_TIME; /* the budget never stops a solve before its first iteration */
   else if (s->ring && s->ring->head - s->ring->tail >= s->ring->cap) s->reason = LC_SR_SUSPENDED;
 }
 

@@ -1,17 +1,20 @@
 /**
- * Editor settings in one place: the solve method of editor frames (the lead
- * switches it to the ARAP local-global method when it lands), iteration
+ * Editor settings in one place: the solve method of editor frames, iteration
  * budgets and the cloth material.
  */
 
-/** problem.solve method of ARAP editor frames (drag and settle); the one place to switch it. */
-export const FRAME_METHOD = 'newton';
+/**
+ * problem.solve method of ARAP editor frames (drag and settle): local-global,
+ * whose Laplacian factor the daemon keeps while the handle set stays, so a
+ * drag frame costs a few triangular solves ('newton' is the other choice).
+ */
+export const FRAME_METHOD = 'local_global';
 
 /** Method of cloth frames: StVK, bending and gravity need Newton (local_global takes arap terms only). */
 export const CLOTH_METHOD = 'newton';
 
-/** Solver options of one drag frame: a small budget keeps frames interactive. */
-export const FRAME_OPTIONS = { max_iters: 3, progress_every: 0 };
+/** Solver options of one drag frame: a small budget keeps frames interactive (gtol 0: spend it). */
+export const FRAME_OPTIONS = { max_iters: 4, gtol: 0, progress_every: 0 };
 
 /** Solver options of one settle frame (after the drop): more iterations, bounded in time. */
 export const SETTLE_OPTIONS = { max_iters: 50, time_budget: 0.1, progress_every: 0 };

@@ -13,19 +13,16 @@
  *   env: LOCAD_BIN (default build/server/locad), CHROMIUM, LOCAD_MESHES, LOCAD_WEB_OUT (default a temp
  *   dir), LOCAD_WEB_PREBUILT=1 (serve LOCAD_WEB_OUT as it is, no build), LOCAD_WEB_SCREENSHOT (save the PNG), LOCAD_WEB_FRAMES (save the drag's frames as JSON)
  */
-import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { CDP, Page, findChromium, launchChromium, sleep } from './cdp.mjs';
+import { LOCAD_BIN, buildWeb, freePort, meshHits, startDaemon, waitMesh, waitQuiet } from './harness.mjs';
 import { decodePng, imageStats } from './png.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..', '..');
-const LOCAD_BIN = process.env.LOCAD_BIN ?? path.join(ROOT, 'build', 'server', 'locad');
 const SKIP = 77;
 const W = 1200;
 const H = 800;
@@ -37,68 +34,6 @@ function check(cond, what, detail = '') {
   console.log(`${cond ? 'ok' : 'not ok'} - ${what}${detail ? ` (${detail})` : ''}`);
   if (!cond) failures += 1;
   return cond;
-}
-
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts locad with --ws on port and --web-root out (env: more variables); resolves once it answers HTTP GET /. */
-async function startDaemon(port, out, env = {}) {
-  const args = ['--listen', '127.0.0.1:0', '--ws', `127.0.0.1:${port}`, '--web-root', out, '--workers', '2'];
-  const child = spawn(LOCAD_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let log = '';
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await Promise.race([gone, sleep(5000)]);
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  for (let t = 0; t < 100; t++) {
-    if (child.exitCode !== null) throw new Error(`locad exited with ${child.exitCode}: ${LOCAD_BIN} ${args.join(' ')}\n${log}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false);
-    if (ok) return { stop, log: () => log };
-    await sleep(100);
-  }
-  await stop();
-  throw new Error(`locad did not serve http://127.0.0.1:${port}/ within 10 s\n${log}`);
-}
-
-/** Waits until the editor shows mesh `name`, ready, with nothing in flight. */
-async function waitMesh(page, name) {
-  const ok = await page.waitFor(`(() => { const s = window.locadEditor?.state();
-    return s && (s.lastError ? 'error: ' + s.lastError : s.ready && s.mesh === ${JSON.stringify(name)}); })()`, 60000);
-  if (typeof ok === 'string') throw new Error(`loading ${name}: the page reported ${ok}`);
-}
-
-/** Waits until no drag, settle or request is pending. */
-function waitQuiet(page, ms = 60000) {
-  return page.waitFor('(() => { const s = locadEditor.state(); return !s.dragging && !s.settling && !s.inFlight; })()', ms);
-}
-
-/** Client coordinates of points where the mesh is hit, with their vertices (pickAt over a grid of the view). */
-async function meshHits(page) {
-  return page.eval(`(() => {
-    const r = document.getElementById('view').getBoundingClientRect();
-    const hits = [];
-    for (let j = 1; j < 20; j++) for (let i = 1; i < 30; i++) {
-      const x = Math.round(r.left + r.width * i / 30), y = Math.round(r.top + r.height * j / 20);
-      const v = locadEditor.pickAt(x, y);
-      if (v >= 0) hits.push({ x, y, v });
-    }
-    return hits;
-  })()`);
 }
 
 /** Picks an anchor and a handle with real clicks; returns {anchor, handle} vertex ids. */
@@ -167,6 +102,12 @@ async function arapDrag(page) {
   check(dragFrames.length >= 1 && dragFrames.length <= moves, 'one request per pointer move at most (moves coalesced while one is in flight)',
     `${dragFrames.length} drag frames for ${moves} moves, ${s.coalesced} coalesced`);
   check(s.sent === frames.length, 'every request sent came back as a frame', `${s.sent} sent, ${frames.length} frames`);
+  const lat = await page.eval('locadEditor.latency');
+  const carried = lat.reduce((n, r) => n + r.moves, 0);
+  check(lat.length === dragFrames.length && carried <= moves && lat.every((r) => r.moves >= 1 && r.events >= r.moves &&
+      r.event_to_redraw_ms >= r.rtt_ms - 1 && r.rtt_ms >= r.daemon_ms && r.render_ms >= 0 && r.input_ms >= 0),
+    'each drag frame has its latency: event to redraw, round trip, daemon time, moves carried',
+    `${lat.length} records for ${dragFrames.length} drag frames, ${carried} moves carried, event to redraw p50 ${s.latency.event_to_redraw_ms.p50?.toFixed(1)} ms`);
   const hp = await page.eval(`locadEditor.vertexScreenPos(${handle})`);
   const err = Math.hypot(hp.x - drop.x, hp.y - drop.y);
   check(err < 1.5, 'the dragged handle is at the drop position', `${err.toFixed(3)} px off`);
@@ -384,7 +325,7 @@ async function main() {
   const out = process.env.LOCAD_WEB_OUT ?? tmp;
   try {
     if (process.env.LOCAD_WEB_PREBUILT !== '1') {
-      execFileSync(process.execPath, [path.join(ROOT, 'clients', 'web', 'build.mjs'), out], { stdio: 'inherit' });
+      buildWeb(out);
     }
     await run(out, chromium);
   } finally {

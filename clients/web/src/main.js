@@ -11,7 +11,7 @@ import { Handles } from './handles.js';
 import { parseObj } from './obj.js';
 import { drawPlot } from './plot.js';
 import { Session } from './session.js';
-import { FrameHistory } from './stats.js';
+import { FrameHistory, percentile } from './stats.js';
 import { bbox, verticesWithin } from './topology.js';
 import { drawUV, drawUVMessage } from './uvview.js';
 import { View3D } from './view3d.js';
@@ -19,6 +19,8 @@ import { View3D } from './view3d.js';
 const $ = (id) => document.getElementById(id);
 const CLICK_SLOP_PX = 4;
 const HANDLE_HIT_PX = 12;
+/** Drag-frame latency records kept (the oldest dropped beyond). */
+const LATENCY_KEEP = 2000;
 
 class Editor {
   /** Builds the views and wires the controls; call start() next. */
@@ -36,6 +38,8 @@ class Editor {
     this.errorCount = 0;
     this.generation = 0;
     this.dragMoves = 0;
+    this.latency = [];
+    this.unsent = { moves: 0, events: 0 };
     this.settling = false;
     this.wirePointer();
     this.view.attachControls();
@@ -171,6 +175,8 @@ class Editor {
   /** Clears the frame history and plot. */
   resetFrames() {
     this.frames = [];
+    this.latency = [];
+    this.unsent = { moves: 0, events: 0 };
     this.history.clear();
     this.redrawPlot();
   }
@@ -197,6 +203,7 @@ class Editor {
     const through = Handles.centroid(snap);
     this.drag = { v, gid, snap, through, start: this.view.unprojectOnViewPlane(e.clientX, e.clientY, through), moved: false };
     this.view.canvas.setPointerCapture?.(e.pointerId);
+    this.unsent = { moves: 0, events: 0 }; // moves of an earlier drag that a settle frame superseded
     this.generation += 1; // stops a running settle
   }
 
@@ -210,7 +217,12 @@ class Editor {
     d.moved = true;
     this.dragMoves += 1;
     this.drawHandles();
-    this.requestFrame('drag');
+    // latency is counted from the latest mouse event this move carries (the browser may have coalesced several)
+    const merged = e.getCoalescedEvents?.() ?? [];
+    const tEvent = merged.reduce((t, c) => Math.max(t, c.timeStamp), e.timeStamp);
+    this.unsent.moves += 1;
+    this.unsent.events += Math.max(1, merged.length);
+    this.requestFrame('drag', 'drag', { tEvent, tHandler: performance.now() });
   }
 
   /** Ends a drag (then settles), or treats a short press as a click that toggles handles. */
@@ -275,14 +287,20 @@ class Editor {
 
   // ---- frames ------------------------------------------------------------
 
-  /** Asks the frame loop for a solve with the current handle targets (kind: drag, settle or step). */
-  requestFrame(phase, kind = phase) {
+  /** Asks the frame loop for a solve with the current handle targets (kind: drag, settle or step; move: the pointer move's times). */
+  requestFrame(phase, kind = phase, move = undefined) {
     if (!this.handles.size) return;
-    this.loop.request({ phase, kind, epoch: this.epoch, entities: this.handles.entities(), values: this.handles.values() });
+    this.loop.request({ phase, kind, move, epoch: this.epoch, entities: this.handles.entities(), values: this.handles.values() });
   }
 
-  /** Sends one frame's solve. */
+  /** Sends one frame's solve; a drag frame notes when, and how many pointer moves (and mouse events) it carries. */
   sendFrame(p) {
+    if (p.move) {
+      p.move.tSend = performance.now();
+      p.move.moves = this.unsent.moves;
+      p.move.events = this.unsent.events;
+      this.unsent = { moves: 0, events: 0 };
+    }
     return this.session.frame(p.entities, p.values, p.kind);
   }
 
@@ -295,6 +313,51 @@ class Editor {
     this.frames.push(f);
     this.history.push(f);
     this.redrawPlot();
+    if (p.move) this.recordLatency(f, p.move);
+  }
+
+  /**
+   * A drag frame's latency, once the frame that shows it is rendered: from the
+   * latest mouse event it carries to the end of that render (event_to_redraw_ms:
+   * WebGL commands issued) and to the start of the animation frame after it
+   * (event_to_next_frame_ms: the browser has had a frame to rasterize and
+   * composite), with the parts: input_ms (event to handler), wait_ms (handler to
+   * send: a request was in flight), rtt_ms (round trip), daemon_ms (t_total),
+   * draw_ms (answer to render end), render_ms (renderer.render alone); moves:
+   * pointer moves the request carries (moves - 1 coalesced by the frame loop),
+   * events: mouse events in them (the browser coalesces too).
+   */
+  recordLatency(f, m) {
+    const tResult = performance.now();
+    const rec = {
+      n: f.n, moves: m.moves, events: m.events, rtt_ms: f.ms, daemon_ms: f.daemonMs,
+      input_ms: m.tHandler - m.tEvent, wait_ms: m.tSend - m.tHandler,
+    };
+    const epoch = this.epoch;
+    this.view.afterNextRender((t) => {
+      if (epoch !== this.epoch) return;
+      rec.event_to_redraw_ms = t.renderEnd - m.tEvent;
+      rec.draw_ms = t.renderEnd - tResult;
+      rec.render_ms = t.renderEnd - t.renderStart;
+      this.latency.push(rec);
+      if (this.latency.length > LATENCY_KEEP) this.latency.shift();
+      requestAnimationFrame(() => { rec.event_to_next_frame_ms = performance.now() - m.tEvent; });
+    });
+  }
+
+  /** p50 / p95 of the kept drag frames' latencies (ms), and the moves they carried. */
+  latencySummary() {
+    const L = this.latency;
+    const pct = (key) => {
+      const v = L.map((r) => r[key]).filter((x) => x !== undefined);
+      return { p50: percentile(v, 0.5), p95: percentile(v, 0.95) };
+    };
+    const moves = L.reduce((a, r) => a + r.moves, 0);
+    return {
+      frames: L.length, moves, coalesced: moves - L.length, events: L.reduce((a, r) => a + r.events, 0),
+      event_to_redraw_ms: pct('event_to_redraw_ms'), event_to_next_frame_ms: pct('event_to_next_frame_ms'),
+      rtt_ms: pct('rtt_ms'), daemon_ms: pct('daemon_ms'), render_ms: pct('render_ms'),
+    };
   }
 
   /** After a drop: solves frames with fixed targets until the solve converges or an iterating frame leaves the energy unchanged (or a new drag starts). */
@@ -395,7 +458,7 @@ class Editor {
       nv: this.rest ? this.rest.length / 3 : 0, nf: this.F ? this.F.length / 3 : 0, mode: this.session?.mode ?? null, handles: [...this.handles.entities()],
       groups: this.handles.groups.size, dragging: !!this.drag, settling: this.settling, inFlight: this.loop.inFlight,
       sent: this.loop.sent, coalesced: this.loop.coalesced, dragMoves: this.dragMoves, frames: this.history.total,
-      lastError: this.lastError, status: $('status').textContent, view: this.viewRect(), uv: this.uv ? { error: this.uv.error, flips: this.uv.flips, energy: this.uv.energy } : null,
+      latency: this.latencySummary(), lastError: this.lastError, status: $('status').textContent, view: this.viewRect(), uv: this.uv ? { error: this.uv.error, flips: this.uv.flips, energy: this.uv.energy } : null,
     };
   }
 }
@@ -407,6 +470,9 @@ function installHook(editor, started) {
     state: () => editor.state(),
     get lastEnergy() { return editor.frames.at(-1)?.energy ?? null; },
     get frames() { return editor.frames.map((f) => ({ ...f })); },
+    get latency() { return editor.latency.map((r) => ({ ...r })); },
+    glInfo: () => editor.view.glInfo(),
+    timeRender: (n) => editor.view.timeRender(editor.X, n),
     position: (i) => Array.from(editor.X.subarray(3 * i, 3 * i + 3)),
     restPosition: (i) => Array.from(editor.rest.subarray(3 * i, 3 * i + 3)),
     vertexScreenPos: (i) => editor.view.project(Array.from(editor.X.subarray(3 * i, 3 * i + 3))),

@@ -24,6 +24,7 @@ export class View3D {
     this.raycaster = new THREE.Raycaster();
     this.mesh = null;
     this.handles = null;
+    this.renderWaiters = [];
     this.resize();
     new ResizeObserver(() => this.resize()).observe(container);
   }
@@ -87,15 +88,20 @@ export class View3D {
     }
   }
 
-  /** Replaces the mesh's positions (x flat [nv*3], float64 or float32). */
+  /** Replaces the mesh's positions (x flat [nv*3], float64 or float32) and asks for a render. */
   setPositions(x) {
+    this.updatePositions(x);
+    this.render();
+  }
+
+  /** Replaces the mesh's positions and recomputes normals and bounds, without rendering. */
+  updatePositions(x) {
     const g = this.mesh.geometry;
     g.attributes.position.array.set(x);
     g.attributes.position.needsUpdate = true;
     g.computeVertexNormals();
     g.computeBoundingSphere();
     g.computeBoundingBox();
-    this.render();
   }
 
   /** Switches between flat and smooth shading. */
@@ -170,9 +176,59 @@ export class View3D {
   render() {
     if (this.renderPending) return;
     this.renderPending = true;
-    requestAnimationFrame(() => {
+    requestAnimationFrame((frameStart) => {
       this.renderPending = false;
+      const renderStart = performance.now();
       this.renderer.render(this.scene, this.camera);
+      const renderEnd = performance.now();
+      if (this.renderWaiters.length === 0) return;
+      const t = { frameStart, renderStart, renderEnd };
+      for (const fn of this.renderWaiters.splice(0)) fn(t);
     });
+  }
+
+  /**
+   * Calls fn({frameStart, renderStart, renderEnd}) (performance.now() times)
+   * right after the next render, which shows every change made so far; asks
+   * for that render. renderEnd is when the WebGL commands were issued: the
+   * browser rasterizes and composites them afterwards.
+   */
+  afterNextRender(fn) {
+    this.renderWaiters.push(fn);
+    this.render();
+  }
+
+  /** The WebGL context's vendor, renderer and version (unmasked when the browser tells). */
+  glInfo() {
+    const gl = this.renderer.getContext();
+    const dbg = gl.getExtension('WEBGL_debug_renderer_info');
+    return {
+      vendor: gl.getParameter(dbg ? dbg.UNMASKED_VENDOR_WEBGL : gl.VENDOR),
+      renderer: gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER),
+      version: gl.getParameter(gl.VERSION),
+    };
+  }
+
+  /**
+   * Times rendering alone, n times with positions x (no daemon): updatePositions
+   * (normals, bounds), renderer.render (issuing the commands) and a 1-pixel
+   * readPixels that waits until the GPU (or software rasterizer) has drawn the
+   * frame. Returns one {update_ms, submit_ms, finish_ms, total_ms} per render.
+   */
+  timeRender(x, n = 20) {
+    const gl = this.renderer.getContext();
+    const px = new Uint8Array(4);
+    const out = [];
+    for (let k = 0; k < n; k++) {
+      const t0 = performance.now();
+      this.updatePositions(x);
+      const t1 = performance.now();
+      this.renderer.render(this.scene, this.camera);
+      const t2 = performance.now();
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+      const t3 = performance.now();
+      out.push({ update_ms: t1 - t0, submit_ms: t2 - t1, finish_ms: t3 - t2, total_ms: t3 - t0 });
+    }
+    return out;
   }
 }

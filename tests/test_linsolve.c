@@ -212,6 +212,54 @@ START_TEST(test_cholmod_accuracy) {
 }
 END_TEST
 
+/* Factor once, back-substitute several columns: supernodal and simplicial
+ * factors give the same X; switching kind and then lc_linsolve_solve works;
+ * no factor or a non-Cholesky solver is refused. */
+static void factor_backsolve_case(lc_linsolve *s, const tcsr *m, int simplicial, const double *B, double *X) {
+  lc_lin_opts o = {0};
+  lc_lin_stats st;
+  lc_error err = {0};
+  o.simplicial = simplicial;
+  lc_csr A = tcsr_view(m);
+  ck_assert_msg(lc_linsolve_factor(s, &A, &o, &st, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_linsolve_backsolve(s, B, 3, X, &err) == LC_OK, "%s", err.msg);
+  for (int c = 0; c < 3; ++c) ck_assert_double_lt(residual(m, X + (size_t)c * m->n, B + (size_t)c * m->n, 0.0), 1e-12);
+}
+
+START_TEST(test_factor_backsolve) {
+  tcsr lap;
+  grid_laplacian(&lap, 25, 0.05);
+  const int32_t n = lap.n;
+  double *B = malloc(3 * (size_t)n * sizeof *B), *X1 = malloc(3 * (size_t)n * sizeof *X1);
+  double *X2 = malloc(3 * (size_t)n * sizeof *X2), *x = malloc((size_t)n * sizeof *x);
+  rand_vec(B, 3 * (int64_t)n);
+  lc_linsolve *s = NULL, *pcg = NULL;
+  lc_error err = {0};
+  lc_lin_stats st;
+  ck_assert_int_eq(lc_linsolve_create(LC_LIN_CHOLMOD, n, &s, &err), LC_OK);
+  ck_assert_int_eq(lc_linsolve_backsolve(s, B, 3, X1, &err), LC_EINVAL); /* no factor yet */
+  factor_backsolve_case(s, &lap, 0, B, X1);
+  factor_backsolve_case(s, &lap, 1, B, X2);
+  ck_assert_double_lt(rel_err(X2, X1, 3 * (int64_t)n), 1e-12);
+  ck_assert_int_eq(lc_linsolve_backsolve(s, B, 0, X1, &err), LC_EINVAL);
+  ck_assert_int_eq(lc_linsolve_backsolve(s, B, 3, (double *)B, &err), LC_EINVAL);
+  lc_csr A = tcsr_view(&lap);
+  ck_assert_msg(lc_linsolve_solve(s, &A, B, x, NULL, &st, &err) == LC_OK, "%s", err.msg); /* back to supernodal */
+  ck_assert_double_lt(rel_err(x, X1, n), 1e-12);
+  ck_assert_int_eq(st.analyzed, 1);
+  ck_assert_int_eq(lc_linsolve_create(LC_LIN_PCG, n, &pcg, &err), LC_OK);
+  ck_assert_int_eq(lc_linsolve_factor(pcg, &A, NULL, NULL, &err), LC_EINVAL);
+  ck_assert(strstr(err.msg, "cholmod") != NULL);
+  lc_linsolve_destroy(pcg);
+  lc_linsolve_destroy(s);
+  tcsr_free(&lap);
+  free(B);
+  free(X1);
+  free(X2);
+  free(x);
+}
+END_TEST
+
 /* Tridiagonal and arrow matrices of size n: both have nnz = 3 n - 2. */
 static void tridiag_into(tcsr *m, double d) {
   m->nnz = 0;
@@ -819,6 +867,7 @@ static Suite *linsolve_suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_cholmod_accuracy);
   tcase_add_test(tc, test_cholmod_reuse);
+  tcase_add_test(tc, test_factor_backsolve);
   tcase_add_test(tc, test_cholmod_shift);
   tcase_add_test(tc, test_cholmod_indefinite);
   tcase_add_test(tc, test_pcg);

@@ -395,6 +395,8 @@ static int lin_cholmod_solve(lc_linsolve *s, const lc_csr *A, const double *b, d
   cholmod_sparse V = lin_cholmod_view(A);
   const double bnorm = sqrt(lin_dot(s, b, b));
   if (!isfinite(bnorm)) return lc_error_set(err, LC_EINVAL, "linsolve: b is not finite");
+  if (s->cc.supernodal != CHOLMOD_SUPERNODAL) lin_free_factor(s); /* after a simplicial lc_linsolve_factor */
+  s->cc.supernodal = CHOLMOD_SUPERNODAL;
   double t0 = lc_time_now();
   int rc = lin_cholmod_analyze(s, A, &V, &st->analyzed, err);
   double t1 = lc_time_now();
@@ -643,6 +645,9 @@ int lc_linsolve_factor(lc_linsolve *s, const lc_csr *A, const lc_lin_opts *o, lc
   if (rc == LC_OK) rc = lin_resolve_opts(o, &lo, err);
   if (rc != LC_OK) return rc;
   cholmod_sparse V = lin_cholmod_view(A);
+  const int kind = o && o->simplicial ? CHOLMOD_SIMPLICIAL : CHOLMOD_SUPERNODAL;
+  if (kind != s->cc.supernodal) lin_free_factor(s); /* the factor's kind comes from its analysis */
+  s->cc.supernodal = kind;
   double t0 = lc_time_now();
   rc = lin_cholmod_analyze(s, A, &V, &st->analyzed, err);
   const double t1 = lc_time_now();

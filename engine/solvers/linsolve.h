@@ -46,6 +46,8 @@ typedef struct lc_lin_opts {
   int block;         /* block size for block-Jacobi (default 3) */
   double reg;        /* shift added to the diagonal: A + reg I (Cholesky, PCG; default 0) */
   lc_lin_cond cond;  /* static condensation before Cholesky or PCG (CPU backend; n = 0: none) */
+  int simplicial;    /* lc_linsolve_factor: a simplicial LDL^T factor (no BLAS: quicker
+                        solves with a few right-hand sides); default supernodal */
 } lc_lin_opts;
 
 /* What a solve did. */

@@ -287,6 +287,7 @@ static int lg_factor(lc_lg *g, lg_fac *c, lc_error *err) {
   lc_lin_stats st;
   memset(&lo, 0, sizeof lo);
   lo.reg = 1e-8 * (g->maxdiag > 0.0 ? g->maxdiag : 1.0);
+  lo.simplicial = 1; /* 3-column backsolves: simplicial LDL is ~1.8x faster than supernodal on 2 cores (grid_224 frame 48 vs 89 ms) */
   int rc = lc_linsolve_create(LC_LIN_CHOLMOD, c->nfree, &c->ls, err);
   if (!rc) rc = lc_linsolve_factor(c->ls, &A, &lo, &st, err);
   c->shift = st.reg_used;

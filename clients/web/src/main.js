@@ -323,6 +323,7 @@ class Editor {
    * (event_to_next_frame_ms: the browser has had a frame to rasterize and
    * composite), with the parts: input_ms (event to handler), wait_ms (handler to
    * send: a request was in flight), rtt_ms (round trip), daemon_ms (t_total),
+   * event_to_result_ms (event to answer decoded: everything but the drawing),
    * draw_ms (answer to render end), render_ms (renderer.render alone); moves:
    * pointer moves the request carries (moves - 1 coalesced by the frame loop),
    * events: mouse events in them (the browser coalesces too).
@@ -331,7 +332,7 @@ class Editor {
     const tResult = performance.now();
     const rec = {
       n: f.n, moves: m.moves, events: m.events, rtt_ms: f.ms, daemon_ms: f.daemonMs,
-      input_ms: m.tHandler - m.tEvent, wait_ms: m.tSend - m.tHandler,
+      input_ms: m.tHandler - m.tEvent, wait_ms: m.tSend - m.tHandler, event_to_result_ms: tResult - m.tEvent,
     };
     const epoch = this.epoch;
     this.view.afterNextRender((t) => {
@@ -355,7 +356,7 @@ class Editor {
     const moves = L.reduce((a, r) => a + r.moves, 0);
     return {
       frames: L.length, moves, coalesced: moves - L.length, events: L.reduce((a, r) => a + r.events, 0),
-      event_to_redraw_ms: pct('event_to_redraw_ms'), event_to_next_frame_ms: pct('event_to_next_frame_ms'),
+      event_to_redraw_ms: pct('event_to_redraw_ms'), event_to_next_frame_ms: pct('event_to_next_frame_ms'), event_to_result_ms: pct('event_to_result_ms'),
       rtt_ms: pct('rtt_ms'), daemon_ms: pct('daemon_ms'), render_ms: pct('render_ms'),
     };
   }

@@ -260,6 +260,38 @@ START_TEST(test_factor_backsolve) {
 }
 END_TEST
 
+/* A simplicial factor above LC_LIN_PAR_MIN rows backsolves its columns on
+ * two threads (two CHOLMOD Commons): the same columns as one at a time. */
+START_TEST(test_backsolve_split) {
+  tcsr lap;
+  grid_laplacian(&lap, 130, 0.05); /* 16 900 rows */
+  const int32_t n = lap.n;
+  double *B = malloc(3 * (size_t)n * sizeof *B), *X = malloc(3 * (size_t)n * sizeof *X);
+  double *x1 = malloc((size_t)n * sizeof *x1);
+  rand_vec(B, 3 * (int64_t)n);
+  lc_linsolve *s = NULL;
+  lc_error err = {0};
+  lc_lin_opts o = {0};
+  o.simplicial = 1;
+  lc_csr A = tcsr_view(&lap);
+  ck_assert_int_eq(lc_linsolve_create(LC_LIN_CHOLMOD, n, &s, &err), LC_OK);
+  ck_assert_msg(lc_linsolve_factor(s, &A, &o, NULL, &err) == LC_OK, "%s", err.msg);
+  for (int round = 0; round < 2; ++round) { /* the second reuses both Commons' buffers */
+    ck_assert_msg(lc_linsolve_backsolve(s, B, 3, X, &err) == LC_OK, "%s", err.msg);
+    for (int c = 0; c < 3; ++c) {
+      ck_assert_msg(lc_linsolve_backsolve(s, B + (size_t)c * n, 1, x1, &err) == LC_OK, "%s", err.msg);
+      ck_assert_double_lt(rel_err(X + (size_t)c * n, x1, n), 1e-14);
+      ck_assert_double_lt(residual(&lap, x1, B + (size_t)c * n, 0.0), 1e-12);
+    }
+  }
+  lc_linsolve_destroy(s);
+  tcsr_free(&lap);
+  free(B);
+  free(X);
+  free(x1);
+}
+END_TEST
+
 /* Tridiagonal and arrow matrices of size n: both have nnz = 3 n - 2. */
 static void tridiag_into(tcsr *m, double d) {
   m->nnz = 0;
@@ -868,6 +900,7 @@ static Suite *linsolve_suite(void) {
   tcase_add_test(tc, test_cholmod_accuracy);
   tcase_add_test(tc, test_cholmod_reuse);
   tcase_add_test(tc, test_factor_backsolve);
+  tcase_add_test(tc, test_backsolve_split);
   tcase_add_test(tc, test_cholmod_shift);
   tcase_add_test(tc, test_cholmod_indefinite);
   tcase_add_test(tc, test_pcg);

@@ -112,6 +112,12 @@ LC_HD void lc_lg_arap_rhs(int D, const double r[3][2], const double g[3][2], int
   for (int d = 0; d < D; ++d) b[d] = wa * (r[d][0] * g[a][0] + r[d][1] * g[a][1]);
 }
 
+/* Adds one corner's share to its vertex's right-hand side: b[d] += R[d] . c,
+ * with c = w A G[a] (the gathered form of lc_lg_arap_rhs). */
+LC_HD void lc_lg_arap_rhs_add(int D, const double r[3][2], const double c[2], double *b) {
+  for (int d = 0; d < D; ++d) b[d] += r[d][0] * c[0] + r[d][1] * c[1];
+}
+
 /* Laplacian entry of vertices a, b: wA sum_j G[a][j] G[b][j]. */
 LC_HD double lc_lg_arap_lap(const double g[3][2], int a, int b, double wa) {
   return wa * (g[a][0] * g[b][0] + g[a][1] * g[b][1]);

@@ -20,6 +20,7 @@
 #include "../lc_time.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -45,6 +46,9 @@ struct lc_linsolve {
   int64_t pat_nnz;
   uint64_t pat_hash;            /* fingerprint of that pattern's contents */
   cholmod_dense *X, *Y, *E;     /* cholmod_solve2 output and workspace */
+  cholmod_common cc2;           /* a second thread's, for column-split backsolves */
+  int cc2_started;
+  cholmod_dense *X2, *Y2, *E2;  /* its output and workspace */
   int factored;                 /* L holds the numeric factor of lc_linsolve_factor */
   /* vectors: r, z, p, q (CG kinds) or q (Cholesky residual) */
   double *r, *z, *p, *q;
@@ -228,6 +232,12 @@ void lc_linsolve_destroy(lc_linsolve *s) {
     cholmod_free_dense(&s->E, &s->cc);
     cholmod_finish(&s->cc);
   }
+  if (s->cc2_started) {
+    cholmod_free_dense(&s->X2, &s->cc2);
+    cholmod_free_dense(&s->Y2, &s->cc2);
+    cholmod_free_dense(&s->E2, &s->cc2);
+    cholmod_finish(&s->cc2);
+  }
   free(s->q);
   free(s->partial);
   free(s->pre);
@@ -369,9 +379,10 @@ static int lin_cholmod_factor(lc_linsolve *s, const lc_csr *A, cholmod_sparse *V
                       (long long)s->L->minor, beta[0], LC_LIN_RETRIES);
 }
 
-/* Solves with the current factor: X = A^-1 B for ncols column-major
- * columns of length n. */
-static int lin_cholmod_backsolve(lc_linsolve *s, const double *b, int ncols, double *x, lc_error *err) {
+/* Solves A X = B for ncols columns of B into x with Common cc and its
+ * cholmod_solve2 buffers; returns 0 on CHOLMOD failure (status in cc). */
+static int lin_cholmod_cols(lc_linsolve *s, cholmod_common *cc, const double *b, int ncols, double *x,
+                            cholmod_dense **X, cholmod_dense **Y, cholmod_dense **E) {
   cholmod_dense B;
   memset(&B, 0, sizeof B);
   B.nrow = B.d = (size_t)s->n;
@@ -380,9 +391,39 @@ static int lin_cholmod_backsolve(lc_linsolve *s, const double *b, int ncols, dou
   B.x = (void *)b; /* read only */
   B.xtype = CHOLMOD_REAL;
   B.dtype = CHOLMOD_DOUBLE;
-  if (!cholmod_solve2(CHOLMOD_A, s->L, &B, NULL, &s->X, NULL, &s->Y, &s->E, &s->cc))
+  if (!cholmod_solve2(CHOLMOD_A, s->L, &B, NULL, X, NULL, Y, E, cc)) return 0;
+  memcpy(x, (*X)->x, (size_t)s->n * (size_t)ncols * sizeof *x);
+  return 1;
+}
+
+/* Solves the columns of a simplicial factor on two threads, the second with
+ * its own Common (each column's arithmetic is the same as in one call);
+ * returns 0 when that is not worth it or not possible, leaving x alone. */
+static int lin_cholmod_split(lc_linsolve *s, const double *b, int ncols, double *x) {
+  if (ncols < 2 || s->n < LC_LIN_PAR_MIN || s->L->is_super || omp_get_max_threads() < 2) return 0;
+  if (!s->cc2_started) {
+    if (!cholmod_start(&s->cc2)) return 0;
+    s->cc2_started = 1;
+    s->cc2.print = 0;
+    s->cc2.error_handler = NULL;
+  }
+  const int h = (ncols + 1) / 2;
+  int ok0 = 0, ok1 = 0;
+#pragma omp parallel sections num_threads(2)
+  {
+#pragma omp section
+    ok0 = lin_cholmod_cols(s, &s->cc, b, h, x, &s->X, &s->Y, &s->E);
+#pragma omp section
+    ok1 = lin_cholmod_cols(s, &s->cc2, b + (size_t)s->n * h, ncols - h, x + (size_t)s->n * h, &s->X2, &s->Y2,
+                           &s->E2);
+  }
+  return ok0 && ok1;
+}
+
+/* Solves A X = B with the current numeric factor (ncols columns, column-major). */
+static int lin_cholmod_backsolve(lc_linsolve *s, const double *b, int ncols, double *x, lc_error *err) {
+  if (!lin_cholmod_split(s, b, ncols, x) && !lin_cholmod_cols(s, &s->cc, b, ncols, x, &s->X, &s->Y, &s->E))
     return lin_cholmod_error(s, "cholmod_solve2", err);
-  memcpy(x, s->X->x, (size_t)s->n * (size_t)ncols * sizeof *x);
   if (!lin_all_finite(x, s->n * ncols))
     return lc_error_set(err, LC_ENUMERIC, "linsolve: Cholesky solution is not finite");
   return LC_OK;

@@ -1,10 +1,11 @@
 /* local_global.c - the local-global ARAP solver of local_global.h: the
  * Laplacian's pattern and values from the terms' triangles, one Cholesky
  * factor per distinct fixed mask of the D components (usually one, shared by
- * all D right-hand sides), the local step over each term's colours (the
- * triangles of a colour share no vertex, so their right-hand-side scatters
- * run in parallel without atomics, in an order independent of the thread
- * count), and the iteration loop with the solvers' stopping rules. */
+ * all D right-hand sides), the local step in two passes over tables made with
+ * the factors (the triangles in user order, each fitting its R; then every
+ * vertex summing its triangles' contributions to the right-hand side: no
+ * colours, no atomics, an order independent of the thread count), and the
+ * iteration loop with the solvers' stopping rules. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime (lc_time.h) */
 #include <math.h>
 #include <omp.h>
@@ -41,13 +42,23 @@ struct lc_lg {
   int32_t *lrow, *lcol;
   double *lval;
   double maxdiag;
+  /* the local step's tables (made with the Laplacian) */
+  int32_t *vold;      /* nv: the vertices in locality order (breadth first): new -> old */
+  int32_t *vnew;      /* nv: old -> new; everything below uses the new numbers */
+  uint8_t *fx;        /* nv x dim: the fixed flags */
+  int64_t ne;         /* arap triangles of every term, by smallest vertex */
+  int32_t *ev;        /* ne x 3: vertices */
+  double *eg;         /* ne x 7: G (3 x 2, row-major), then w A */
+  double *er;         /* ne x 6: the fitted R (D x 2, row-major) */
+  int32_t *iptr, *ie; /* vertex -> its incidences (ascending triangle): triangle */
+  double *ic;         /* per incidence: w A G[a] (2 values) */
+  double *part;       /* one energy partial per LG_CHUNK triangles */
   lg_fac fac[3];
   int nfac;
   /* work */
-  double *x;          /* n_dofs: the iterate */
+  double *x;          /* n_dofs: the problem's x, the iterate written back at the end */
+  double *xv;         /* nv x dim: the iterate (new vertex numbers) */
   double *b;          /* nv x dim: the local step's right-hand side */
-  double *part;       /* one energy partial per chunk */
-  int64_t part_cap;
   /* Anderson acceleration: the last m differences of G(x) and f = G(x) - x */
   int aa_m, aa_n, aa_head;
   int64_t aa_len;     /* nv x dim */
@@ -69,6 +80,11 @@ static void lg_drop(lc_lg *g) {
   }
   free(g->lrow), free(g->lcol), free(g->lval), free(g->b);
   g->lrow = g->lcol = NULL, g->lval = g->b = NULL;
+  free(g->ev), free(g->eg), free(g->er), free(g->iptr), free(g->ie), free(g->ic), free(g->part);
+  free(g->vold), free(g->vnew), free(g->fx), free(g->xv);
+  g->ev = g->iptr = g->ie = g->vold = g->vnew = NULL, g->eg = g->er = g->ic = g->part = g->xv = NULL;
+  g->fx = NULL;
+  g->ne = 0;
   g->nfac = 0;
   g->valid = 0;
 }
@@ -86,7 +102,7 @@ int lc_lg_create(lc_problem *p, lc_lg **out, lc_error *err) {
 void lc_lg_destroy(lc_lg *g) {
   if (!g) return;
   lg_drop(g);
-  free(g->x), free(g->part);
+  free(g->x);
   free(g->aa_dg), free(g->aa_df), free(g->xk), free(g->gxp), free(g->fp), free(g->fk);
   free(g);
 }
@@ -154,17 +170,12 @@ static void lg_sort(int32_t *a, int32_t n) {
 /* Builds the Laplacian's pattern: every vertex coupled to itself and to the
  * other vertices of its triangles (rows sorted, duplicates removed). */
 static int lg_pattern(lc_lg *g, lc_error *err) {
-  const lc_problem *p = g->p;
   const int32_t nv = g->nv;
   int32_t *cnt = calloc((size_t)nv + 1, sizeof *cnt);
   g->lrow = calloc((size_t)nv + 1, sizeof *g->lrow);
   if (!cnt || !g->lrow) goto oom;
   for (int32_t v = 0; v < nv; ++v) cnt[v] = 1;
-  for (int i = 0; i < p->n_term_slots; ++i) {
-    const lc_term *t = p->terms[i];
-    for (int32_t e = 0; t && e < t->n_elem; ++e)
-      for (int a = 0; a < 3; ++a) cnt[t->ent[3 * (int64_t)e + a]] += 2;
-  }
+  for (int64_t k = 0; k < 3 * g->ne; ++k) cnt[g->ev[k]] += 2;
   int64_t total = 0;
   for (int32_t v = 0; v < nv; ++v) total += cnt[v];
   if (total > INT32_MAX) {
@@ -182,13 +193,10 @@ static int lg_pattern(lc_lg *g, lc_error *err) {
     acc += c;
   }
   g->lrow[nv] = acc;
-  for (int i = 0; i < p->n_term_slots; ++i) {
-    const lc_term *t = p->terms[i];
-    for (int32_t e = 0; t && e < t->n_elem; ++e) {
-      const int32_t *q = t->ent + 3 * (int64_t)e;
-      for (int a = 0; a < 3; ++a)
-        for (int b = 1; b < 3; ++b) tmp[pos[q[a]]++] = q[(a + b) % 3];
-    }
+  for (int64_t e = 0; e < g->ne; ++e) {
+    const int32_t *q = g->ev + 3 * e;
+    for (int a = 0; a < 3; ++a)
+      for (int b = 1; b < 3; ++b) tmp[pos[q[a]]++] = q[(a + b) % 3];
   }
   /* sort and deduplicate each row in place, then compact */
   int32_t w = 0;
@@ -221,28 +229,158 @@ static int32_t lg_find(const lc_lg *g, int32_t r, int32_t c) {
   return lo;
 }
 
-/* Fills the Laplacian's values (serial, in stored element order). */
+/* Fills the Laplacian's values (serial, in table order). */
 static void lg_values(lc_lg *g) {
-  const lc_problem *p = g->p;
   memset(g->lval, 0, (size_t)g->lrow[g->nv] * sizeof *g->lval);
-  for (int i = 0; i < p->n_term_slots; ++i) {
-    const lc_term *t = p->terms[i];
-    for (int32_t e = 0; t && e < t->n_elem; ++e) {
-      const int32_t *q = t->ent + 3 * (int64_t)e;
-      const double *k = t->consts + (int64_t)t->n_const * e;
-      double gm[3][2];
-      lc_lg_arap_G(k, gm);
-      for (int a = 0; a < 3; ++a)
-        for (int b = 0; b < 3; ++b) g->lval[lg_find(g, q[a], q[b])] += lc_lg_arap_lap(gm, a, b, t->weight * k[4]);
-    }
+  for (int64_t e = 0; e < g->ne; ++e) {
+    const int32_t *q = g->ev + 3 * e;
+    const double *ge = g->eg + 7 * e;
+    const double gm[3][2] = {{ge[0], ge[1]}, {ge[2], ge[3]}, {ge[4], ge[5]}};
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) g->lval[lg_find(g, q[a], q[b])] += lc_lg_arap_lap(gm, a, b, ge[6]);
   }
   g->maxdiag = 0.0;
   for (int32_t v = 0; v < g->nv; ++v) g->maxdiag = fmax(g->maxdiag, g->lval[lg_find(g, v, v)]);
 }
 
+/* Triangles per energy partial of the local step (fixed: the energy's
+ * summation order does not depend on the thread count). */
+#define LG_CHUNK 1024
+
+/* Fills the triangle table: vertices, G and w A of every arap triangle, each
+ * term's in user order (stored position s holds user element perm[s]). */
+static void lg_fill_triangles(lc_lg *g) {
+  const lc_problem *p = g->p;
+  int64_t base = 0;
+  for (int i = 0; i < p->n_term_slots; ++i) {
+    const lc_term *t = p->terms[i];
+    if (!t) continue;
+    for (int32_t e = 0; e < t->n_elem; ++e) {
+      const int64_t u = base + (t->perm ? t->perm[e] : e);
+      const double *k = t->consts + (int64_t)t->n_const * e;
+      double gm[3][2];
+      lc_lg_arap_G(k, gm);
+      for (int a = 0; a < 3; ++a) {
+        g->ev[3 * u + a] = t->ent[3 * (int64_t)e + a];
+        g->eg[7 * u + 2 * a] = gm[a][0];
+        g->eg[7 * u + 2 * a + 1] = gm[a][1];
+      }
+      g->eg[7 * u + 6] = t->weight * k[4];
+    }
+    base += t->n_elem;
+  }
+}
+
+/* Fills the incidences: per vertex, its (triangle, corner) pairs in
+ * ascending triangle order, each with w A G[corner]. */
+static void lg_fill_incidences(lc_lg *g) {
+  /* counts into iptr[v + 2], starts into iptr[v + 1], which the fill then
+   * advances to the row's end, i.e. the next row's start */
+  memset(g->iptr, 0, ((size_t)g->nv + 2) * sizeof *g->iptr);
+  for (int64_t k = 0; k < 3 * g->ne; ++k) g->iptr[g->ev[k] + 2]++;
+  for (int32_t v = 0; v < g->nv; ++v) g->iptr[v + 2] += g->iptr[v + 1];
+  for (int64_t e = 0; e < g->ne; ++e)
+    for (int a = 0; a < 3; ++a) {
+      const int32_t k = g->iptr[g->ev[3 * e + a] + 1]++;
+      const double wa = g->eg[7 * e + 6];
+      g->ie[k] = (int32_t)e;
+      g->ic[2 * (int64_t)k] = wa * g->eg[7 * e + 2 * a];
+      g->ic[2 * (int64_t)k + 1] = wa * g->eg[7 * e + 2 * a + 1];
+    }
+}
+
+/* Numbers the vertices breadth first over the triangles (vold, vnew), each
+ * component from its lowest old vertex, so that neighbours get near numbers
+ * whatever the mesh's own order: the local step's gathers then stay in
+ * cache.  Uses the incidences, which must be current. */
+static void lg_order(lc_lg *g) {
+  int32_t head = 0, tail = 0;
+  for (int32_t v = 0; v < g->nv; ++v) g->vnew[v] = -1;
+  for (int32_t s = 0; s < g->nv; ++s) {
+    if (g->vnew[s] >= 0) continue;
+    g->vnew[s] = tail, g->vold[tail++] = s;
+    while (head < tail) {
+      const int32_t v = g->vold[head++];
+      for (int32_t k = g->iptr[v]; k < g->iptr[v + 1]; ++k) {
+        const int32_t *q = g->ev + 3 * (int64_t)g->ie[k];
+        for (int a = 0; a < 3; ++a)
+          if (g->vnew[q[a]] < 0) g->vnew[q[a]] = tail, g->vold[tail++] = q[a];
+      }
+    }
+  }
+}
+
+/* Renumbers the triangles' vertices (old -> new) and sorts the triangles by
+ * their smallest vertex (stable); tv and tg are scratch of ev's and eg's size. */
+static void lg_renumber(lc_lg *g, int32_t *cnt, int32_t *tv, double *tg) {
+  memset(cnt, 0, ((size_t)g->nv + 1) * sizeof *cnt);
+  for (int64_t k = 0; k < 3 * g->ne; ++k) g->ev[k] = g->vnew[g->ev[k]];
+  for (int64_t e = 0; e < g->ne; ++e) {
+    const int32_t *q = g->ev + 3 * e;
+    const int32_t m = q[0] < q[1] ? (q[0] < q[2] ? q[0] : q[2]) : (q[1] < q[2] ? q[1] : q[2]);
+    cnt[m + 1]++;
+  }
+  for (int32_t v = 0; v < g->nv; ++v) cnt[v + 1] += cnt[v];
+  for (int64_t e = 0; e < g->ne; ++e) {
+    const int32_t *q = g->ev + 3 * e;
+    const int32_t m = q[0] < q[1] ? (q[0] < q[2] ? q[0] : q[2]) : (q[1] < q[2] ? q[1] : q[2]);
+    const int64_t to = cnt[m]++;
+    memcpy(tv + 3 * to, q, 3 * sizeof *tv);
+    memcpy(tg + 7 * to, g->eg + 7 * e, 7 * sizeof *tg);
+  }
+  memcpy(g->ev, tv, 3 * (size_t)g->ne * sizeof *tv);
+  memcpy(g->eg, tg, 7 * (size_t)g->ne * sizeof *tg);
+}
+
+/* The fixed flags in the new numbering. */
+static void lg_fixed(lc_lg *g) {
+  const uint8_t *fx = g->p->fixed + g->off;
+  for (int32_t v = 0; v < g->nv; ++v)
+    memcpy(g->fx + (int64_t)v * g->dim, fx + (int64_t)g->vold[v] * g->dim, (size_t)g->dim);
+}
+
+/* Makes the local step's tables for the live terms (lg_drop frees them). */
+static int lg_tables(lc_lg *g, lc_error *err) {
+  const lc_problem *p = g->p;
+  int64_t ne = 0;
+  for (int i = 0; i < p->n_term_slots; ++i)
+    if (p->terms[i]) ne += p->terms[i]->n_elem;
+  if (3 * ne > INT32_MAX) return lc_error_set(err, LC_EINVAL, "local_global: over 2^31 triangle corners");
+  const size_t n1 = (size_t)(ne > 0 ? ne : 1);
+  g->ne = ne;
+  g->ev = malloc(3 * n1 * sizeof *g->ev);
+  g->eg = malloc(7 * n1 * sizeof *g->eg);
+  g->er = malloc(6 * n1 * sizeof *g->er);
+  g->iptr = malloc(((size_t)g->nv + 2) * sizeof *g->iptr);
+  g->ie = malloc(3 * n1 * sizeof *g->ie);
+  g->ic = malloc(6 * n1 * sizeof *g->ic);
+  g->part = malloc((size_t)((ne + LG_CHUNK - 1) / LG_CHUNK + 1) * sizeof *g->part);
+  const size_t nvd = (size_t)g->nv * (size_t)g->dim + 1;
+  g->vold = malloc(((size_t)g->nv + 1) * sizeof *g->vold);
+  g->vnew = malloc(((size_t)g->nv + 1) * sizeof *g->vnew);
+  g->fx = malloc(nvd), g->xv = malloc(nvd * sizeof *g->xv);
+  if (!g->ev || !g->eg || !g->er || !g->iptr || !g->ie || !g->ic || !g->part || !g->vold || !g->vnew || !g->fx ||
+      !g->xv)
+    return lc_error_set(err, LC_ENOMEM, "local_global: out of memory (%lld triangles)", (long long)ne);
+  int32_t *tv = malloc(3 * n1 * sizeof *tv);
+  double *tg = malloc(7 * n1 * sizeof *tg);
+  if (!tv || !tg) {
+    free(tv), free(tg);
+    return lc_error_set(err, LC_ENOMEM, "local_global: out of memory (%lld triangles)", (long long)ne);
+  }
+  lg_fill_triangles(g);
+  lg_fill_incidences(g);
+  lg_order(g);
+  lg_renumber(g, g->iptr, tv, tg);
+  free(tv), free(tg);
+  lg_fill_incidences(g);
+  lg_fixed(g);
+  return LC_OK;
+}
+
 /* Groups the components by fixed mask (fac[f].comp) and builds each map. */
 static int lg_masks(lc_lg *g, lc_error *err) {
-  const uint8_t *fx = g->p->fixed + g->off;
+  const uint8_t *fx = g->fx;
   for (int d = 0; d < g->dim; ++d) {
     int f = 0;
     for (; f < g->nfac; ++f) {
@@ -306,7 +444,8 @@ static int lg_setup(lc_lg *g, int var, int *factored, lc_error *err) {
   g->dim = p->vars[var].dim;
   g->nv = p->vars[var].n;
   g->off = p->vars[var].off;
-  int rc = lg_pattern(g, err);
+  int rc = lg_tables(g, err);
+  if (!rc) rc = lg_pattern(g, err);
   if (!rc) {
     lg_values(g);
     g->b = malloc((size_t)g->nv * (size_t)g->dim * sizeof *g->b);
@@ -324,22 +463,23 @@ static int lg_setup(lc_lg *g, int var, int *factored, lc_error *err) {
   return LC_OK;
 }
 
-/* Sizes the work arrays for the problem's DOFs and chunks. */
+/* Copies the problem's x (sized for its DOFs) and the variable's values, in
+ * the new numbering, into the iterate (after lg_setup). */
 static int lg_work(lc_lg *g, lc_error *err) {
   const lc_problem *p = g->p;
-  int64_t chunks = 0;
-  for (int i = 0; i < p->n_term_slots; ++i)
-    if (p->terms[i]) chunks += p->terms[i]->n_chunks;
   free(g->x);
   g->x = malloc((size_t)(p->n_dofs > 0 ? p->n_dofs : 1) * sizeof *g->x);
-  if (chunks > g->part_cap) {
-    free(g->part);
-    g->part = malloc((size_t)chunks * sizeof *g->part);
-    g->part_cap = g->part ? chunks : 0;
-  }
-  if (!g->x || (chunks > 0 && !g->part)) return lc_error_set(err, LC_ENOMEM, "local_global: out of memory");
+  if (!g->x) return lc_error_set(err, LC_ENOMEM, "local_global: out of memory");
   memcpy(g->x, p->x, (size_t)p->n_dofs * sizeof *g->x);
+  for (int32_t v = 0; v < g->nv; ++v)
+    memcpy(g->xv + (int64_t)v * g->dim, g->x + g->off + (int64_t)g->vold[v] * g->dim, (size_t)g->dim * sizeof *g->xv);
   return LC_OK;
+}
+
+/* Writes the iterate back into x in the problem's numbering. */
+static void lg_unpermute(lc_lg *g) {
+  for (int32_t v = 0; v < g->nv; ++v)
+    memcpy(g->x + g->off + (int64_t)g->vold[v] * g->dim, g->xv + (int64_t)v * g->dim, (size_t)g->dim * sizeof *g->xv);
 }
 
 /* Sizes the Anderson buffers for m differences of len values (m = 0: none). */
@@ -365,57 +505,56 @@ static int lg_aa_work(lc_lg *g, int m, int64_t len, lc_error *err) {
 
 /* ---- the iteration ---------------------------------------------------------- */
 
-/* Local step of element e of term t: fits R, adds wA R G^T to b, returns E. */
-static double lg_elem(lc_lg *g, const lc_term *t, int32_t e) {
-  const int32_t *q = t->ent + 3 * (int64_t)e;
-  const double *k = t->consts + (int64_t)t->n_const * e;
+/* Local step of triangle e: fits R (into er), returns its energy. */
+static double lg_fit(lc_lg *g, int64_t e) {
   const int D = g->dim;
-  double xe[3][3] = {{0}}, gm[3][2], f[3][2], r[3][2], bb[3];
-  for (int a = 0; a < 3; ++a)
-    for (int d = 0; d < D; ++d) xe[a][d] = g->x[g->off + (int64_t)q[a] * D + d];
-  lc_lg_arap_G(k, gm);
-  lc_lg_arap_F(D, xe, gm, f);
-  const double wa = t->weight * k[4];
-  const double tt = lc_lg_arap_fit(D, f, r);
+  const int32_t *q = g->ev + 3 * e;
+  const double *ge = g->eg + 7 * e;
+  double xe[3][3] = {{0}}, gm[3][2], f[3][2], r[3][2] = {{0}};
   for (int a = 0; a < 3; ++a) {
-    lc_lg_arap_rhs(D, r, gm, a, wa, bb);
-    double *bv = g->b + (int64_t)q[a] * D;
-    for (int d = 0; d < D; ++d) bv[d] += bb[d];
+    for (int d = 0; d < D; ++d) xe[a][d] = g->xv[(int64_t)q[a] * D + d];
+    gm[a][0] = ge[2 * a], gm[a][1] = ge[2 * a + 1];
   }
-  return lc_lg_arap_energy(D, f, tt, wa);
+  lc_lg_arap_F(D, xe, gm, f);
+  const double tt = lc_lg_arap_fit(D, f, r);
+  memcpy(g->er + 6 * e, r, sizeof r);
+  return lc_lg_arap_energy(D, f, tt, ge[6]);
 }
 
-/* The local step at g->x: b, and the energy (chunk partials summed in order). */
+/* Right-hand side of vertex v: the sum of its triangles' w A R G[a]. */
+static void lg_gather(lc_lg *g, int32_t v) {
+  const int D = g->dim;
+  double bv[3] = {0.0, 0.0, 0.0};
+  for (int32_t k = g->iptr[v]; k < g->iptr[v + 1]; ++k)
+    lc_lg_arap_rhs_add(D, (const double(*)[2])(g->er + 6 * (int64_t)g->ie[k]), g->ic + 2 * (int64_t)k, bv);
+  for (int d = 0; d < D; ++d) g->b[(int64_t)v * D + d] = bv[d];
+}
+
+/* The local step at g->xv: b, and the energy (chunk partials summed in order). */
 static double lg_local(lc_lg *g, int nt) {
-  const lc_problem *p = g->p;
-  memset(g->b, 0, (size_t)g->nv * (size_t)g->dim * sizeof *g->b);
-  int64_t base = 0;
-  for (int i = 0; i < p->n_term_slots; ++i) {
-    const lc_term *t = p->terms[i];
-    if (!t) continue;
-    for (int32_t c = 0; c < t->n_colors; ++c) {
-      const int32_t c0 = t->color_chunk[c], c1 = t->color_chunk[c + 1];
-      /* the serial colour's elements may share vertices: run it on one thread */
-      const int threads = c == t->serial_color ? 1 : nt;
-#pragma omp parallel for schedule(static) num_threads(threads) if (c1 - c0 > 1)
-      for (int32_t ch = c0; ch < c1; ++ch) {
-        double s = 0.0;
-        for (int32_t e = t->chunk_ptr[ch]; e < t->chunk_ptr[ch + 1]; ++e) s += lg_elem(g, t, e);
-        g->part[base + ch] = s;
-      }
+  const int64_t nch = (g->ne + LG_CHUNK - 1) / LG_CHUNK;
+#pragma omp parallel num_threads(nt)
+  {
+#pragma omp for schedule(static)
+    for (int64_t ch = 0; ch < nch; ++ch) {
+      const int64_t e1 = (ch + 1) * LG_CHUNK < g->ne ? (ch + 1) * LG_CHUNK : g->ne;
+      double s = 0.0;
+      for (int64_t e = ch * LG_CHUNK; e < e1; ++e) s += lg_fit(g, e);
+      g->part[ch] = s;
     }
-    base += t->n_chunks;
+#pragma omp for schedule(static)
+    for (int32_t v = 0; v < g->nv; ++v) lg_gather(g, v);
   }
   double E = 0.0;
-  for (int64_t k = 0; k < base; ++k) E += g->part[k];
+  for (int64_t k = 0; k < nch; ++k) E += g->part[k];
   return E;
 }
 
 /* |g|_inf over the free DOFs, g = 2 (L x - b) per component. */
 static double lg_gnorm(const lc_lg *g, int nt) {
   const int D = g->dim;
-  const uint8_t *fx = g->p->fixed + g->off;
-  const double *x = g->x + g->off;
+  const uint8_t *fx = g->fx;
+  const double *x = g->xv;
   double m = 0.0;
 #pragma omp parallel for schedule(static) num_threads(nt) reduction(max : m)
   for (int32_t v = 0; v < g->nv; ++v)
@@ -431,7 +570,7 @@ static double lg_gnorm(const lc_lg *g, int nt) {
 /* Right-hand side of fac c: b - L_free,fixed x_fixed + shift x, per component. */
 static void lg_rhs(const lc_lg *g, const lg_fac *c, int nt) {
   const int D = g->dim;
-  const double *x = g->x + g->off;
+  const double *x = g->xv;
 #pragma omp parallel for schedule(static) num_threads(nt)
   for (int32_t v = 0; v < g->nv; ++v) {
     const int32_t i = c->map[v];
@@ -455,7 +594,7 @@ static int lg_global(lc_lg *g, int nt, lc_error *err) {
     lg_rhs(g, c, nt);
     const int rc = lc_linsolve_backsolve(c->ls, c->rhs, c->ncomp, c->sol, err);
     if (rc) return rc;
-    double *x = g->x + g->off;
+    double *x = g->xv;
     for (int32_t v = 0; v < g->nv; ++v) {
       const int32_t i = c->map[v];
       if (i >= 0)
@@ -550,7 +689,7 @@ static int lg_aa_point(lc_lg *g, double *gx) {
  * energy is lower, else G(x) (the history restarts); the local step of the
  * new iterate sets *E and b. */
 static int lg_step(lc_lg *g, int nt, double *E, lc_iter_stats *it, lc_error *err) {
-  double *x = g->x + g->off;
+  double *x = g->xv;
   const int64_t n = (int64_t)g->nv * g->dim;
   memcpy(g->xk, x, (size_t)n * sizeof *x);
   double tl = lc_time_now();
@@ -578,7 +717,7 @@ static int lg_step(lc_lg *g, int nt, double *E, lc_iter_stats *it, lc_error *err
   return LC_OK;
 }
 
-/* Iterates from g->x until a stop rule holds; fills r. */
+/* Iterates from g->xv until a stop rule holds; fills r. */
 static int lg_iterate(lc_lg *g, const lc_solve_opts *o, lc_solve_result *r, double t0, lc_error *err) {
   const int nt = g->p->threads > 0 ? g->p->threads : omp_get_max_threads();
   double tl = lc_time_now();
@@ -621,17 +760,20 @@ int lc_lg_solve(lc_lg *g, const lc_solve_opts *o, lc_solve_result *r, lc_error *
   if (!rc && (o->anderson_m < 0 || o->anderson_m > LC_LG_MAX_ANDERSON))
     rc = lc_error_set(err, LC_EINVAL, "solve: anderson must lie in [0, %d] (got %d)", LC_LG_MAX_ANDERSON,
                       o->anderson_m);
-  if (!rc) rc = lg_work(g, err);
   if (!rc) {
     const double ts = lc_time_now();
     rc = lg_setup(g, var, &factored, err);
     r->t_linear += lc_time_now() - ts;
     r->factorizations = factored ? g->nfac : 0;
   }
+  if (!rc) rc = lg_work(g, err);
   if (!rc) rc = lg_aa_work(g, o->anderson_m, (int64_t)g->nv * g->dim, err);
   g->have_prev = 0;
   if (!rc) rc = lg_iterate(g, o, r, t0, err);
-  if (!rc) lc_problem_set_x(g->p, g->x, NULL);
+  if (!rc) {
+    lg_unpermute(g);
+    lc_problem_set_x(g->p, g->x, NULL);
+  }
   r->t_total = lc_time_now() - t0;
   return rc;
 }

@@ -213,6 +213,81 @@ START_TEST(test_residual_and_hash) {
 }
 END_TEST
 
+/* The slot form evaluated directly: the reference for the register form. */
+static void eval_slots(const lc_dag *g, const double *x, const double *k, const double *p, double *out) {
+  int32_t n;
+  int n_out;
+  const lc_dag_ins *ins = lc_dag_program(g, &n);
+  const int32_t *o = lc_dag_outputs(g, &n_out);
+  double *w = malloc((size_t)n * sizeof *w);
+  for (int32_t i = 0; i < n; ++i) {
+    const lc_dag_ins *s = &ins[i];
+    ck_assert_int_eq(s->d, i);
+    const double a = s->a >= 0 && s->op > LC_DAG_C ? w[s->a] : 0.0, b = s->b >= 0 ? w[s->b] : 0.0;
+    switch (s->op) {
+    case LC_DAG_X: w[i] = x[s->a]; break;
+    case LC_DAG_K: w[i] = k[s->a]; break;
+    case LC_DAG_P: w[i] = p[s->a]; break;
+    case LC_DAG_C: w[i] = s->v; break;
+    case LC_DAG_ADD: w[i] = a + b; break;
+    case LC_DAG_SUB: w[i] = a - b; break;
+    case LC_DAG_MUL: w[i] = a * b; break;
+    case LC_DAG_DIV: w[i] = a / b; break;
+    case LC_DAG_NEG: w[i] = -a; break;
+    case LC_DAG_SQRT: w[i] = sqrt(a); break;
+    case LC_DAG_POWC: w[i] = pow(a, s->v); break;
+    case LC_DAG_LT: w[i] = a < b; break;
+    case LC_DAG_SELECT: w[i] = a != 0.0 ? b : w[s->c]; break;
+    default: ck_abort_msg("op %d not in this reference", s->op);
+    }
+  }
+  for (int j = 0; j < n_out; ++j) out[j] = w[o[j]];
+  free(w);
+}
+
+/* The register form: far fewer registers than instructions on a long sum
+ * of products of a face's coordinates (each value dies at its use), every
+ * operand register written before it is read, and the same outputs as the
+ * slot form. */
+START_TEST(test_registers) {
+  static tb t;
+  tb_init(&t, 3, 3, 1, 1);
+  int32_t acc = tb_c(&t, 0.0);
+  for (int i = 0; i < 9; ++i)
+    for (int j = i; j < 9; ++j)
+      acc = tb_2(&t, LC_DAG_ADD, acc, tb_2(&t, LC_DAG_MUL, tb_x(&t, i / 3, i % 3), tb_x(&t, j / 3, j % 3)));
+  const int32_t sq = tb_1(&t, LC_DAG_SQRT, acc);
+  const int32_t sel = tb_3(&t, LC_DAG_SELECT, tb_2(&t, LC_DAG_LT, sq, tb_k(&t, 0)), sq, tb_p(&t, 0));
+  const int32_t outs[2] = {sel, tb_2(&t, LC_DAG_DIV, acc, tb_node(&t, LC_DAG_POWC, -1, -1, 0.5, 1, &sq))};
+  lc_dag *g = NULL;
+  lc_error err = {0};
+  ck_assert_msg(tb_make(&t, 1, 2, outs, &g, &err) == LC_OK, "%s", err.msg);
+  int32_t n, nr, n2;
+  const lc_dag_ins *r = lc_dag_program_regs(g, &n, &nr);
+  lc_dag_program(g, &n2);
+  ck_assert_int_eq(n, n2);
+  ck_assert_int_gt(n, 100);
+  ck_assert_int_le(nr, 6);
+  int written[64] = {0};
+  for (int32_t i = 0; i < n; ++i) {
+    const int na = r[i].op <= LC_DAG_C ? 0 : r[i].op == LC_DAG_SELECT ? 3 : r[i].op == LC_DAG_SQRT || r[i].op == LC_DAG_POWC ? 1 : 2;
+    const int32_t ops[3] = {r[i].a, r[i].b, r[i].c};
+    for (int q = 0; q < na; ++q) ck_assert(ops[q] >= 0 && ops[q] < nr && written[ops[q]]);
+    ck_assert(r[i].d >= 0 && r[i].d < nr);
+    written[r[i].d] = 1;
+  }
+  for (int trial = 0; trial < 10; ++trial) {
+    double x[9], k[1] = {urand(0.0, 3.0)}, p[1] = {urand(-1, 1)}, o1[2], o2[2];
+    for (int i = 0; i < 9; ++i) x[i] = urand(-1.0, 1.0);
+    eval(g, x, k, p, o1);
+    eval_slots(g, x, k, p, o2);
+    ck_assert_double_eq(o1[0], o2[0]);
+    ck_assert_double_eq(o1[1], o2[1]);
+  }
+  lc_dag_destroy(g);
+}
+END_TEST
+
 /* Expects tb_make to fail with LC_EINVAL and a message containing want. */
 static void refused(tb *t, int residual, int n_out, const int32_t *out, const char *want) {
   lc_dag *g = (lc_dag *)&rng;
@@ -332,6 +407,7 @@ static Suite *dag_suite(void) {
   tcase_add_test(tc, test_matrix_helpers);
   tcase_add_test(tc, test_scalar_ops);
   tcase_add_test(tc, test_residual_and_hash);
+  tcase_add_test(tc, test_registers);
   tcase_add_test(tc, test_malformed);
   tcase_add_test(tc, test_limits);
   suite_add_tcase(s, tc);

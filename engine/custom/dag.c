@@ -17,6 +17,9 @@ struct lc_dag {
   lc_dag_ins *ins;
   int n_out;
   int32_t out[LC_DAG_MAX_OUT];
+  lc_dag_ins *rins;        /* register form */
+  int32_t n_regs;
+  int32_t rout[LC_DAG_MAX_OUT];
   uint64_t hash;
 };
 
@@ -92,7 +95,7 @@ static int32_t dag_emit(dag_low *L, int op, int32_t a, int32_t b, int32_t c, dou
     dag_fail(L, "the lowered program exceeds %d scalar instructions", LC_DAG_MAX_INS);
     return -1;
   }
-  L->ins[L->n_ins] = (lc_dag_ins){op, a, b, c, v};
+  L->ins[L->n_ins] = (lc_dag_ins){op, a, b, c, L->n_ins, v};
   return L->n_ins++;
 }
 
@@ -471,11 +474,54 @@ static void dag_prune(lc_dag *g, int32_t *map) {
     if (na > 0) s.a = map[s.a];
     if (na > 1) s.b = map[s.b];
     if (na > 2) s.c = map[s.c];
+    s.d = w;
     g->ins[w] = s;
     map[i] = w++;
   }
   for (int j = 0; j < g->n_out; ++j) g->out[j] = map[g->out[j]];
   g->n_ins = w;
+}
+
+/* Register form: linear scan over the slot program.  An instruction's
+ * operands are released at their last use before its result takes a
+ * register (evaluators read operands before writing), outputs never; the
+ * lowest free register is taken, so the form is deterministic.  last and
+ * freel are scratch of n_ins entries each. */
+static int dag_regs(lc_dag *g, int32_t *last, int32_t *freel) {
+  g->rins = malloc((size_t)(g->n_ins > 0 ? g->n_ins : 1) * sizeof *g->rins);
+  if (!g->rins) return LC_ENOMEM;
+  for (int32_t i = 0; i < g->n_ins; ++i) last[i] = i;
+  for (int32_t i = 0; i < g->n_ins; ++i) {
+    const lc_dag_ins *s = &g->ins[i];
+    const int na = dag_nslot_args(s->op);
+    if (na > 0) last[s->a] = i;
+    if (na > 1) last[s->b] = i;
+    if (na > 2) last[s->c] = i;
+  }
+  for (int j = 0; j < g->n_out; ++j) last[g->out[j]] = g->n_ins;
+  int32_t nfree = 0;
+  g->n_regs = 0;
+  for (int32_t i = 0; i < g->n_ins; ++i) {
+    lc_dag_ins r = g->ins[i];
+    const int na = dag_nslot_args(r.op);
+    const int32_t ops[3] = {r.a, r.b, r.c};
+    int32_t rr[3] = {r.a, r.b, r.c};
+    for (int q = 0; q < na; ++q) rr[q] = g->rins[ops[q]].d;
+    for (int q = 0; q < na; ++q) { /* release operands used for the last time here (once each) */
+      int dup = 0;
+      for (int u = 0; u < q; ++u) dup |= ops[u] == ops[q];
+      if (!dup && last[ops[q]] == i) freel[nfree++] = rr[q];
+    }
+    int32_t best = -1, at = -1;
+    for (int32_t f = 0; f < nfree; ++f)
+      if (best < 0 || freel[f] < best) best = freel[f], at = f;
+    if (at >= 0) freel[at] = freel[--nfree];
+    else best = g->n_regs++;
+    r.a = rr[0], r.b = rr[1], r.c = rr[2], r.d = best;
+    g->rins[i] = r;
+  }
+  for (int j = 0; j < g->n_out; ++j) g->rout[j] = g->rins[g->out[j]].d;
+  return LC_OK;
 }
 
 /* FNV-1a over n bytes, continuing h. */
@@ -542,6 +588,12 @@ int lc_dag_create(const lc_dag_desc *d, lc_dag **out, lc_error *err) {
     goto done;
   }
   dag_prune(g, map);
+  free(map);
+  map = malloc(2 * (size_t)(g->n_ins > 0 ? g->n_ins : 1) * sizeof *map);
+  if (!map || dag_regs(g, map, map + (g->n_ins > 0 ? g->n_ins : 1))) {
+    rc = lc_error_set(err, LC_ENOMEM, "dag: out of memory (%d instructions)", (int)g->n_ins);
+    goto done;
+  }
   g->hash = dag_fingerprint(g);
   lc_dag_ins *shrunk = realloc(g->ins, (size_t)(g->n_ins > 0 ? g->n_ins : 1) * sizeof *g->ins);
   if (shrunk) g->ins = shrunk;
@@ -557,6 +609,7 @@ done:
 void lc_dag_destroy(lc_dag *g) {
   if (!g) return;
   free(g->ins);
+  free(g->rins);
   free(g);
 }
 
@@ -564,6 +617,19 @@ void lc_dag_destroy(lc_dag *g) {
 const lc_dag_ins *lc_dag_program(const lc_dag *g, int32_t *n) {
   *n = g->n_ins;
   return g->ins;
+}
+
+/* The register form. */
+const lc_dag_ins *lc_dag_program_regs(const lc_dag *g, int32_t *n, int32_t *n_regs) {
+  *n = g->n_ins;
+  *n_regs = g->n_regs;
+  return g->rins;
+}
+
+/* The output registers. */
+const int32_t *lc_dag_output_regs(const lc_dag *g, int *n) {
+  *n = g->n_out;
+  return g->rout;
 }
 
 /* The output slots. */
@@ -619,12 +685,12 @@ static double dag_eval1(const lc_dag_ins *s, const double *w, const double *x, c
   }
 }
 
-/* Evaluates the outputs in doubles. */
+/* Evaluates the outputs in doubles over the register form. */
 int lc_dag_eval(const lc_dag *g, const double *x, const double *k, const double *p, double *out, double *work) {
-  double *w = work ? work : malloc((size_t)(g->n_ins > 0 ? g->n_ins : 1) * sizeof *w);
+  double *w = work ? work : malloc((size_t)(g->n_regs > 0 ? g->n_regs : 1) * sizeof *w);
   if (!w) return LC_ENOMEM;
-  for (int32_t i = 0; i < g->n_ins; ++i) w[i] = dag_eval1(&g->ins[i], w, x, k, p);
-  for (int j = 0; j < g->n_out; ++j) out[j] = w[g->out[j]];
+  for (int32_t i = 0; i < g->n_ins; ++i) w[g->rins[i].d] = dag_eval1(&g->rins[i], w, x, k, p);
+  for (int j = 0; j < g->n_out; ++j) out[j] = w[g->rout[j]];
   if (!work) free(w);
   return LC_OK;
 }

@@ -87,11 +87,14 @@ typedef struct lc_dag_desc {
   const int32_t *out;
 } lc_dag_desc;
 
-/* One scalar instruction; its result is slot (its index).  X: a = local
- * variable (entity * D + component); K, P: a = index; C: v; POWC: a, v;
- * unary: a; binary and comparisons: a, b; SELECT: a = condition, b, c. */
+/* One scalar instruction.  X: a = local variable (entity * D + component);
+ * K, P: a = index; C: v; POWC: a, v; unary: a; binary and comparisons: a, b;
+ * SELECT: a = condition, b, c.  In the slot form (lc_dag_program) operands
+ * name earlier instructions and d is the instruction's own index; in the
+ * register form (lc_dag_program_regs) operands and d are registers, reused
+ * once a value is dead, so an evaluator holds only n_regs values. */
 typedef struct lc_dag_ins {
-  int32_t op, a, b, c;
+  int32_t op, a, b, c, d;
   double v;
 } lc_dag_ins;
 
@@ -107,6 +110,13 @@ void lc_dag_destroy(lc_dag *g);
 /* The lowered program: *n instructions (valid while g lives). */
 const lc_dag_ins *lc_dag_program(const lc_dag *g, int32_t *n);
 
+/* The same program in register form: *n instructions over *n_regs
+ * registers (valid while g lives). */
+const lc_dag_ins *lc_dag_program_regs(const lc_dag *g, int32_t *n, int32_t *n_regs);
+
+/* The registers holding the outputs after the register-form program: *n of them. */
+const int32_t *lc_dag_output_regs(const lc_dag *g, int *n);
+
 /* The output slots: *n of them (1 for an energy). */
 const int32_t *lc_dag_outputs(const lc_dag *g, int *n);
 
@@ -118,8 +128,9 @@ void lc_dag_shape(const lc_dag *g, int *K, int *D, int *n_const, int *n_param, i
 uint64_t lc_dag_hash(const lc_dag *g);
 
 /* Evaluates the outputs in doubles at local variables x (N), constants k
- * and parameters p into out (n outputs); work holds one double per
- * instruction (NULL: allocated and freed here).  Returns LC_OK, or LC_ENOMEM. */
+ * and parameters p into out (n outputs), running the register form; work
+ * holds n_regs doubles (NULL: allocated and freed here).  Returns LC_OK, or
+ * LC_ENOMEM. */
 int lc_dag_eval(const lc_dag *g, const double *x, const double *k, const double *p, double *out, double *work);
 
 /* The name of operation op ("add", "x", ...), or NULL outside the enum. */

@@ -1,0 +1,53 @@
+/* dag_ad.h - the custom-energy interpreter over the AD scalar of the current
+ * mode (no include guard: included once per AD type with LC_AD_T defined,
+ * like an energy source).  Host and device code (LC_HD): it runs the
+ * register form of a checked DAG (custom/dag.h) instruction by instruction
+ * on S values, so value, gradient, HVP and Hessian come from the same
+ * forward-mode arithmetic as the built-in energies, and a program that
+ * writes the same operations as a built-in source gives the same numbers.
+ *
+ * Derivative rules: comparisons give constants (1 or 0) and have none;
+ * select, min and max carry the derivatives of the branch taken (min and max
+ * the first operand on a tie, like s_min / s_max); abs takes +1 at 0. */
+
+/* Runs n register-form instructions on r[n_regs] from the local variables
+ * x[N] (seeded AD scalars), constants k and parameters p; the outputs are
+ * then in the registers lc_dag_output_regs names. */
+LC_HD void LC_F(dag_run)(const lc_dag_ins *ins, int32_t n, S *r, const S *x, const double *k, const double *p) {
+  for (int32_t i = 0; i < n; ++i) {
+    const lc_dag_ins *q = &ins[i];
+    S v;
+    switch (q->op) {
+    case LC_DAG_X: v = x[q->a]; break;
+    case LC_DAG_K: v = s_c(k[q->a]); break;
+    case LC_DAG_P: v = s_c(p[q->a]); break;
+    case LC_DAG_C: v = s_c(q->v); break;
+    case LC_DAG_ADD: v = s_add(r[q->a], r[q->b]); break;
+    case LC_DAG_SUB: v = s_sub(r[q->a], r[q->b]); break;
+    case LC_DAG_MUL: v = s_mul(r[q->a], r[q->b]); break;
+    case LC_DAG_DIV: v = s_div(r[q->a], r[q->b]); break;
+    case LC_DAG_NEG: v = s_neg(r[q->a]); break;
+    case LC_DAG_SQRT: v = s_sqrt(r[q->a]); break;
+    case LC_DAG_EXP: v = s_exp(r[q->a]); break;
+    case LC_DAG_LOG: v = s_log(r[q->a]); break;
+    case LC_DAG_SIN: v = s_sin(r[q->a]); break;
+    case LC_DAG_COS: v = s_cos(r[q->a]); break;
+    case LC_DAG_TAN: v = s_tan(r[q->a]); break;
+    case LC_DAG_ABS: v = s_abs(r[q->a]); break;
+    case LC_DAG_POWC: v = q->v == 2.0 ? s_sq(r[q->a]) : s_powc(r[q->a], q->v); break;
+    case LC_DAG_POW: v = s_pow(r[q->a], r[q->b]); break;
+    case LC_DAG_ATAN2: v = s_atan2(r[q->a], r[q->b]); break;
+    case LC_DAG_MIN: v = s_min(r[q->a], r[q->b]); break;
+    case LC_DAG_MAX: v = s_max(r[q->a], r[q->b]); break;
+    case LC_DAG_LT: v = s_c(s_lt(r[q->a], r[q->b]) ? 1.0 : 0.0); break;
+    case LC_DAG_LE: v = s_c(s_le(r[q->a], r[q->b]) ? 1.0 : 0.0); break;
+    case LC_DAG_GT: v = s_c(s_gt(r[q->a], r[q->b]) ? 1.0 : 0.0); break;
+    case LC_DAG_GE: v = s_c(s_ge(r[q->a], r[q->b]) ? 1.0 : 0.0); break;
+    case LC_DAG_EQ: v = s_c(s_v(r[q->a]) == s_v(r[q->b]) ? 1.0 : 0.0); break;
+    case LC_DAG_NE: v = s_c(s_v(r[q->a]) != s_v(r[q->b]) ? 1.0 : 0.0); break;
+    case LC_DAG_SELECT: v = s_v(r[q->a]) != 0.0 ? r[q->b] : r[q->c]; break;
+    default: v = s_c(NAN); break; /* lowered away by lc_dag_create */
+    }
+    r[q->d] = v;
+  }
+}

@@ -23,6 +23,7 @@ lc_el_term lc_term_el_view(const lc_problem *p, const lc_term *t, int project) {
   e.perm = t->perm;
   e.chunk_ptr = t->chunk_ptr;
   memcpy(e.params, t->params, sizeof e.params);
+  e.user = t->custom ? (const void *)&t->cctx : NULL;
   e.weight = t->weight;
   e.off = p->vars[t->var].off;
   e.res_row0 = t->res_row0;
@@ -212,7 +213,7 @@ int lc_problem_term_energy(lc_problem *p, int term, const double *x, double *E, 
   double sum = 0.0, xl[LC_ENERGY_MAX_N];
   for (int32_t s = 0; s < t->n_elem; ++s) {
     gather_local(p, t, s, xs, xl);
-    sum += t->kern->value(xl, t->consts + (int64_t)s * t->n_const, t->params);
+    sum += t->kern->value(xl, t->consts + (int64_t)s * t->n_const, lc_term_params(t));
   }
   *E = t->weight * sum;
   return LC_OK;

@@ -291,6 +291,7 @@ int64_t lc_problem_n_fixed(const lc_problem *p) { return p->n_fixed; }
 /* Frees a term and everything it owns. */
 void lc_term_free(lc_term *t) {
   if (!t) return;
+  lc_custom_release(t->custom);
   free(t->ent);
   free(t->consts);
   free(t->perm);
@@ -351,7 +352,9 @@ static int load_params(lc_term *t, const lc_term_desc *d, lc_error *err) {
   for (int i = 0; i < t->info->n_param; ++i) t->params[i] = t->info->param_defaults[i];
   for (int i = 0; i < d->n_params; ++i) {
     const char *name = d->param_names ? d->param_names[i] : NULL;
-    int k = name ? lc_energy_param_index(t->energy, name) : LC_ENOTFOUND;
+    int k = LC_ENOTFOUND;
+    for (int j = 0; name && j < t->info->n_param && k < 0; ++j)
+      if (!strcmp(t->info->param_names[j], name)) k = j;
     if (k < 0) {
       char list[256] = "";
       for (int j = 0, at = 0; j < t->info->n_param && at < (int)sizeof list; ++j)
@@ -392,8 +395,35 @@ static int load_consts(const lc_problem *p, lc_term *t, const lc_term_desc *d, l
   return LC_OK;
 }
 
+/* Takes the custom energy of d for variable v of problem p. */
+static int resolve_custom(const lc_problem *p, const lc_term_desc *d, const lc_variable *v, lc_term *t,
+                          lc_error *err) {
+  t->custom = lc_custom_retain(d->custom);
+  t->energy = lc_custom_energy(t->custom);
+  t->info = lc_custom_info(t->custom);
+  t->kern = lc_cpu_kernel(t->energy);
+  if (strcmp(lc_problem_device(p), "cpu"))
+    return lc_error_set(err, LC_EINVAL, "custom energies run on the CPU backend for now; this problem is on %s",
+                        lc_problem_device(p));
+  if (t->info->dim != v->dim)
+    return lc_error_set(err, LC_EINVAL, "the custom energy is written for dimension %d; variable '%s' has %d",
+                        t->info->dim, v->name, v->dim);
+  if (t->info->loc != v->loc)
+    return lc_error_set(err, LC_EINVAL, "the custom energy's elements need a %s variable; '%s' lives on %s",
+                        t->info->loc == LC_LOC_VERTEX ? "vertex" : "face", v->name,
+                        v->loc == LC_LOC_VERTEX ? "vertices" : "faces");
+  t->K = t->info->K;
+  t->D = v->dim;
+  t->N = t->K * t->D;
+  t->n_const = t->info->n_const;
+  t->n_resid = 0;
+  return LC_OK;
+}
+
 /* Finds the energy instance for desc on variable v. */
-static int resolve_energy(const lc_term_desc *d, const lc_variable *v, lc_term *t, lc_error *err) {
+static int resolve_energy(const lc_problem *p, const lc_term_desc *d, const lc_variable *v, lc_term *t,
+                          lc_error *err) {
+  if (d->custom) return resolve_custom(p, d, v, t, err);
   int id = d->energy ? lc_energy_find(d->energy, v->dim) : LC_ENOTFOUND;
   if (id < 0)
     return lc_error_set(err, LC_ENOTFOUND, "no energy '%s' for variables of dimension %d",
@@ -410,6 +440,16 @@ static int resolve_energy(const lc_term_desc *d, const lc_variable *v, lc_term *
   t->N = t->K * t->D;
   t->n_const = t->info->n_const;
   t->n_resid = t->info->n_resid;
+  return LC_OK;
+}
+
+/* Checks that a custom term got every parameter and makes its context. */
+static int custom_params(lc_term *t, lc_error *err) {
+  for (int i = 0; i < t->info->n_param; ++i)
+    if (!isfinite(t->params[i]))
+      return lc_error_set(err, LC_EINVAL, "the custom energy's parameter '%s' has no value: give it in params",
+                          t->info->param_names[i]);
+  lc_custom_context(t->custom, t->params, &t->cctx);
   return LC_OK;
 }
 
@@ -439,9 +479,10 @@ static int build_term(lc_problem *p, const lc_term_desc *d, lc_term *t, lc_error
   t->project = !d->no_project;
   if (!(t->weight >= 0.0) || !isfinite(t->weight))
     return lc_error_set(err, LC_EINVAL, "term weight must be finite and >= 0");
-  if ((rc = resolve_energy(d, v, t, err))) return rc;
+  if ((rc = resolve_energy(p, d, v, t, err))) return rc;
   t->project = t->project && t->N <= LC_PSD_MAXN; /* larger elements: never projected */
   if ((rc = load_params(t, d, err))) return rc;
+  if (t->custom && (rc = custom_params(t, err))) return rc;
   if ((rc = load_elements(p, t, d, v, err))) return rc;
   if ((rc = check_elements(t, v, err))) return rc;
   if (d->elems && d->consts == NULL && t->n_const && t->info->setup == NULL)
@@ -494,6 +535,8 @@ static int rebuild_term(const lc_problem *p, const lc_term *o, const int32_t *el
                  .project = o->project, .K = o->K, .D = o->D, .N = o->N, .n_const = o->n_const,
                  .n_resid = o->n_resid, .n_elem = n};
   memcpy(t->params, o->params, sizeof t->params);
+  t->custom = lc_custom_retain(o->custom);
+  t->cctx = o->cctx;
   t->ent = malloc((size_t)n * t->K * sizeof *t->ent + 1);
   if (!t->ent) return lc_error_set(err, LC_ENOMEM, "replace_elements: out of memory");
   if (n) memcpy(t->ent, elems, (size_t)n * t->K * sizeof *t->ent);
@@ -597,6 +640,16 @@ int lc_problem_n_terms(const lc_problem *p) { return p->n_live_terms; }
 
 /* The largest term id + 1. */
 int lc_problem_term_capacity(const lc_problem *p) { return p->n_term_slots; }
+
+/* The energy info of a term. */
+const lc_energy_info *lc_problem_term_energy_info(const lc_problem *p, int term) {
+  return term >= 0 && term < p->n_term_slots && p->terms[term] ? p->terms[term]->info : NULL;
+}
+
+/* The custom energy of a term. */
+const lc_custom *lc_problem_term_custom(const lc_problem *p, int term) {
+  return term >= 0 && term < p->n_term_slots && p->terms[term] ? p->terms[term]->custom : NULL;
+}
 
 /* Describes term `term`: energy id, variable, element count, colour count. */
 int lc_problem_term_info(const lc_problem *p, int term, int *energy, int *var, int32_t *n_elems,

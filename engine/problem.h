@@ -72,6 +72,8 @@ typedef struct lc_term_desc {
   const double *consts;        /* per-element constants (n_elems x n_const) or NULL */
   int no_project;              /* 1: never PSD-project this term's element Hessians; elements
                                 * of more than LC_PSD_MAXN (12) local variables never are */
+  struct lc_custom *custom;    /* a custom energy (custom/custom.h) instead of `energy`: the
+                                * term retains it; every one of its parameters must be given */
 } lc_term_desc;
 
 /* Creates an empty problem on mesh (the problem retains it), evaluated on
@@ -187,6 +189,12 @@ int lc_problem_set_term_weight(lc_problem *p, int term, double weight, lc_error 
 /* Number of live terms, and the largest term id + 1. */
 int lc_problem_n_terms(const lc_problem *p);
 int lc_problem_term_capacity(const lc_problem *p);
+
+/* The energy info of term `term` (a built-in's, or its custom energy's), or NULL. */
+const struct lc_energy_info *lc_problem_term_energy_info(const lc_problem *p, int term);
+
+/* The custom energy of term `term` (borrowed), or NULL for a built-in. */
+const struct lc_custom *lc_problem_term_custom(const lc_problem *p, int term);
 
 /* Describes term `term`: energy id, variable, element count, colour count. */
 int lc_problem_term_info(const lc_problem *p, int term, int *energy, int *var, int32_t *n_elems,

@@ -13,6 +13,7 @@
 #define LC_PROBLEM_IMPL_H
 
 #include "backend.h"
+#include "custom/custom.h"
 #include "energies/kernels.h"
 #include "problem.h"
 
@@ -53,7 +54,13 @@ typedef struct lc_term {
   int32_t *slots;      /* n_elem x K x K row offsets into the Hessian, or NULL */
   int64_t res_row0;    /* first residual row (residual terms) */
   uint64_t gen_consts; /* bumped when the constants change (set_term_consts) */
+  lc_custom *custom;   /* custom energy (retained), or NULL */
+  lc_dag_ctx cctx;     /* its interpreter context with this term's parameters */
 } lc_term;
+
+/* The parameter pointer of term t's element functions: its parameters, or
+ * for a custom term its context (which begins with them). */
+static inline const double *lc_term_params(const lc_term *t) { return t->custom ? t->cctx.params : t->params; }
 
 struct lc_problem {
   lc_mesh *mesh;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "custom/custom.h"
 #include "energies/kernels.h"
 #include "mesh/mesh.h"
 #include "testutil.h"
@@ -478,7 +479,8 @@ START_TEST(test_registry_table) {
   ck_assert_int_eq((int)(sizeof list_rows / sizeof list_rows[0]), LC_E_COUNT);
   ck_assert_ptr_null(lc_energy_get(-1));
   ck_assert_ptr_null(lc_energy_get(LC_E_COUNT));
-  ck_assert_ptr_null(lc_cpu_kernel(LC_E_COUNT));
+  ck_assert_ptr_nonnull(lc_cpu_kernel(LC_E_CUSTOM_BASE)); /* custom instances follow the built-ins */
+  ck_assert_ptr_null(lc_cpu_kernel(LC_E_CUSTOM_BASE + LC_EC_COUNT));
   for (int id = 0; id < LC_E_COUNT; ++id) {
     const lc_energy_info *in = lc_energy_get(id);
     ck_assert_ptr_nonnull(in);

@@ -6,6 +6,7 @@
 #define LC_CPU_IMPL_H
 
 #include "backend.h"
+#include "energies/kernels.h"
 #include "eval/el_types.h"
 #include "problem_impl.h"
 
@@ -18,6 +19,10 @@ typedef struct lc_cpu_ctx {
 /* The chunk function of energy id in mode or cache pass m (cpu_kernels.c),
  * or NULL. */
 lc_el_chunk_fn lc_cpu_chunk_fn(int id, lc_el_mode m);
+
+/* The same for custom instance i (cpu_custom.c; custom/custom.h). */
+const lc_elem_kernel *lc_cpu_custom_kernel(int i);
+lc_el_chunk_fn lc_cpu_custom_chunk_fn(int i, lc_el_mode m);
 
 /* Element Hessian cache of the CPU backend (cpu_cache.c): checks q's cache
  * request and readies the cache for it (STORE: layout and allocation; USE:

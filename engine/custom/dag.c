@@ -605,6 +605,22 @@ done:
   return rc;
 }
 
+/* Copies g. */
+int lc_dag_clone(const lc_dag *g, lc_dag **out, lc_error *err) {
+  *out = NULL;
+  lc_dag *c = malloc(sizeof *c);
+  const size_t bytes = (size_t)(g->n_ins > 0 ? g->n_ins : 1) * sizeof *g->ins;
+  if (c) *c = *g, c->ins = malloc(bytes), c->rins = malloc(bytes);
+  if (!c || !c->ins || !c->rins) {
+    lc_dag_destroy(c);
+    return lc_error_set(err, LC_ENOMEM, "dag: out of memory (copy of %d instructions)", (int)g->n_ins);
+  }
+  memcpy(c->ins, g->ins, (size_t)g->n_ins * sizeof *g->ins);
+  memcpy(c->rins, g->rins, (size_t)g->n_ins * sizeof *g->rins);
+  *out = c;
+  return LC_OK;
+}
+
 /* Frees g. */
 void lc_dag_destroy(lc_dag *g) {
   if (!g) return;

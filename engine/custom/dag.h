@@ -104,6 +104,9 @@ typedef struct lc_dag lc_dag;
  * "node 7 (add): ..."). */
 int lc_dag_create(const lc_dag_desc *d, lc_dag **out, lc_error *err);
 
+/* A copy of g into *out (NULL and an error when out of memory). */
+int lc_dag_clone(const lc_dag *g, lc_dag **out, lc_error *err);
+
 /* Frees a DAG; NULL is a no-op. */
 void lc_dag_destroy(lc_dag *g);
 

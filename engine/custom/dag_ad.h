@@ -12,8 +12,14 @@
 
 /* Runs n register-form instructions on r[n_regs] from the local variables
  * x[N] (seeded AD scalars), constants k and parameters p; the outputs are
- * then in the registers lc_dag_output_regs names. */
-LC_HD void LC_F(dag_run)(const lc_dag_ins *ins, int32_t n, S *r, const S *x, const double *k, const double *p) {
+ * then in the registers lc_dag_output_regs names.  The function is
+ * LC_F(dag_run), or LC_DAG_RUN when the includer names it (one per
+ * instance and mode: custom/e_custom.h). */
+#ifndef LC_DAG_RUN
+#define LC_DAG_RUN LC_F(dag_run)
+#define LC_DAG_RUN_DEFAULT_
+#endif
+LC_HD void LC_DAG_RUN(const lc_dag_ins *ins, int32_t n, S *r, const S *x, const double *k, const double *p) {
   for (int32_t i = 0; i < n; ++i) {
     const lc_dag_ins *q = &ins[i];
     S v;
@@ -51,3 +57,7 @@ LC_HD void LC_F(dag_run)(const lc_dag_ins *ins, int32_t n, S *r, const S *x, con
     r[q->d] = v;
   }
 }
+#ifdef LC_DAG_RUN_DEFAULT_
+#undef LC_DAG_RUN
+#undef LC_DAG_RUN_DEFAULT_
+#endif

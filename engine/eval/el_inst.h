@@ -41,6 +41,12 @@
 #ifndef LC_EL_KFN
 #define LC_EL_KFN LC_HD
 #endif
+/* The parameter pointer the element functions get for term t: its
+ * parameters; custom instances (engine/cpu/cpu_custom.c) define it as the
+ * term's interpreter context, which begins with them. */
+#ifndef LC_EL_P
+#define LC_EL_P(t) ((t)->params)
+#endif
 #include "eval/el_cache.h"
 
 #define LC_EK (LC_EN / LC_EDIM)
@@ -161,7 +167,7 @@ LC_HD double LC_EL_(el_energy)(const lc_el_term *t, const lc_el_out *o, int32_t 
   const int32_t *en = t->ent + (int64_t)s * LC_EK;
   for (int a = 0, i = 0; a < LC_EK; ++a)
     for (int d = 0; d < LC_EDIM; ++d, ++i) xl[i] = o->x[t->off + (int64_t)en[a] * LC_EDIM + d];
-  return t->weight * LC_EL_(elk_value)(xl, t->consts + (int64_t)s * t->n_const, t->params);
+  return t->weight * LC_EL_(elk_value)(xl, t->consts + (int64_t)s * t->n_const, LC_EL_P(t));
 }
 
 /* Weighted energy of element s; its weighted gradient added into o->g. */
@@ -170,7 +176,7 @@ LC_HD double LC_EL_(el_grad)(const lc_el_term *t, const lc_el_out *o, int32_t s)
   int64_t dof[LC_EN];
   uint8_t fl[LC_EN];
   lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, NULL, dof, fl);
-  const double e = LC_EL_(elk_grad)(xl, t->consts + (int64_t)s * t->n_const, t->params, g);
+  const double e = LC_EL_(elk_grad)(xl, t->consts + (int64_t)s * t->n_const, LC_EL_P(t), g);
   if (isfinite(e)) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
   return t->weight * e;
 }
@@ -182,7 +188,7 @@ LC_HD double LC_EL_(el_hvp_exact)(const lc_el_term *t, const lc_el_out *o, int32
   int64_t dof[LC_EN];
   uint8_t fl[LC_EN];
   lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, vl, dof, fl);
-  const double e = LC_EL_(elk_hvp)(xl, vl, t->consts + (int64_t)s * t->n_const, t->params, g, hv);
+  const double e = LC_EL_(elk_hvp)(xl, vl, t->consts + (int64_t)s * t->n_const, LC_EL_P(t), g, hv);
   if (isfinite(e)) {
     for (int i = 0; i < LC_EN; ++i) hv[i] *= t->weight;
     lc_el_scatter_vec(o->hv, LC_EN, 1.0, hv, dof, fl);
@@ -216,13 +222,13 @@ LC_HD double LC_EL_(el_local_hess)(const lc_el_term *t, const double *xl, int32_
 #if LC_ERESID > 0
   if (gn) {
     double r[LC_ERESID], J[LC_ERESID * LC_EN];
-    LC_EL_(elk_resid)(xl, k, t->params, r, J);
+    LC_EL_(elk_resid)(xl, k, LC_EL_P(t), r, J);
     return lc_el_gauss_newton(r, J, LC_ERESID, LC_EN, t->weight, g, H);
   }
 #else
   (void)gn;
 #endif
-  const double e = LC_EL_(elk_hess)(xl, k, t->params, g, H);
+  const double e = LC_EL_(elk_hess)(xl, k, LC_EL_P(t), g, H);
   if (isfinite(e)) {
     double ws[LC_PSD_ELEM_WS(LC_EK, LC_EDIM)];
     lc_el_weight_project(H, LC_EK, LC_EDIM, t->weight, t->project, ws);
@@ -296,7 +302,7 @@ LC_HD double LC_EL_(el_jac)(const lc_el_term *t, const lc_el_out *o, int32_t s) 
   int64_t dof[LC_EN];
   uint8_t fl[LC_EN];
   lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, NULL, dof, fl);
-  LC_EL_(elk_resid)(xl, t->consts + (int64_t)s * t->n_const, t->params, r, J);
+  LC_EL_(elk_resid)(xl, t->consts + (int64_t)s * t->n_const, LC_EL_P(t), r, J);
   lc_el_store_jac(t, o, s, LC_EK, LC_EDIM, LC_ERESID, r, J, fl);
 #else
   (void)t; (void)o; (void)s;

@@ -146,7 +146,7 @@ LC_HD double LC_EL_(cols_entry)(const lc_el_term *t, const double *xl, int32_t s
 #if LC_ERESID > 0
   if (gn) {
     double r[LC_ERESID], Jb[LC_ERESID];
-    LC_EL_(elk_rcol)(xl, k, t->params, b, r, Jb);
+    LC_EL_(elk_rcol)(xl, k, LC_EL_P(t), b, r, Jb);
     for (int i = 0; i < LC_ERESID; ++i) h += Ja[i] * Jb[i];
     if (b == a) {
       double gsum = 0.0;
@@ -159,7 +159,7 @@ LC_HD double LC_EL_(cols_entry)(const lc_el_term *t, const double *xl, int32_t s
   (void)gn; (void)Ja; (void)rl;
 #endif
   double gv;
-  LC_EL_(elk_dual)(xl, NULL, b, k, t->params, a, &gv, &h);
+  LC_EL_(elk_dual)(xl, NULL, b, k, LC_EL_P(t), a, &gv, &h);
   if (b == a) *ga = gv;
   return h;
 }
@@ -177,7 +177,7 @@ LC_HD void LC_EL_(cols_walk)(const lc_el_term *t, const lc_el_out *o, int32_t s,
   double *P = store ? t->hc + (int64_t)s * LC_EL_NPACK(LC_EN) : NULL;
   for (int a = 0; a < LC_EN; ++a) {
 #if LC_ERESID > 0
-    if (gn) LC_EL_(elk_rcol)(xl, t->consts + (int64_t)s * t->n_const, t->params, a, rl, Ja);
+    if (gn) LC_EL_(elk_rcol)(xl, t->consts + (int64_t)s * t->n_const, LC_EL_P(t), a, rl, Ja);
 #endif
     for (int b = a; b < LC_EN; ++b) {
       const double h = t->weight * LC_EL_(cols_entry)(t, xl, s, gn, Ja, rl, a, b, &g[a]);
@@ -196,7 +196,7 @@ LC_HD double LC_EL_(el_hess_gn)(const lc_el_term *t, const lc_el_out *o, int32_t
   int64_t dof[LC_EN];
   uint8_t fl[LC_EN];
   lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, NULL, dof, fl);
-  const double e = LC_EL_(elk_value)(xl, t->consts + (int64_t)s * t->n_const, t->params);
+  const double e = LC_EL_(elk_value)(xl, t->consts + (int64_t)s * t->n_const, LC_EL_P(t));
   if (isfinite(e)) {
     LC_EL_(cols_walk)(t, o, s, gn, 1, 0, xl, dof, fl, g);
     if (o->g) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
@@ -212,7 +212,7 @@ LC_HD double LC_EL_(el_hvp_store)(const lc_el_term *t, const lc_el_out *o, int32
   int64_t dof[LC_EN];
   uint8_t fl[LC_EN];
   lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, NULL, dof, fl);
-  const double e = LC_EL_(elk_value)(xl, t->consts + (int64_t)s * t->n_const, t->params);
+  const double e = LC_EL_(elk_value)(xl, t->consts + (int64_t)s * t->n_const, LC_EL_P(t));
   const int ok = isfinite(e);
   if (ok) LC_EL_(cols_walk)(t, o, s, 0, 0, 1, xl, dof, fl, g);
   else lc_el_pack(t->hc + (int64_t)s * LC_EL_NPACK(LC_EN), NULL, LC_EN);
@@ -240,7 +240,7 @@ LC_HD double LC_EL_(el_jac)(const lc_el_term *t, const lc_el_out *o, int32_t s) 
   for (int q = 0; q < LC_EK; ++q)
     for (int d = 0; d < LC_EDIM; ++d) {
       const int li = ord[q] * LC_EDIM + d;
-      LC_EL_(elk_rcol)(xl, t->consts + (int64_t)s * t->n_const, t->params, li, r, Jc);
+      LC_EL_(elk_rcol)(xl, t->consts + (int64_t)s * t->n_const, LC_EL_P(t), li, r, Jc);
       for (int i = 0; i < LC_ERESID; ++i)
         o->J[o->jrowptr[row0 + i] + q * LC_EDIM + d] = fl[li] ? 0.0 : sw * Jc[i];
     }

@@ -8,3 +8,4 @@
 #undef LC_EDIM
 #undef LC_EN
 #undef LC_ERESID
+#undef LC_EL_P

@@ -46,6 +46,8 @@ typedef struct lc_el_term {
   int project;            /* 1: PSD-project this term's element Hessians now */
   double *hc;             /* n_elem x N(N+1)/2 packed element Hessians (cache
                              passes), or NULL */
+  const void *user;       /* custom terms: the interpreter context (custom/custom.h);
+                             NULL for built-ins */
 } lc_el_term;
 
 /* The arrays of one evaluation. Outputs that are NULL are not written. */

@@ -1,0 +1,263 @@
+/* test_custom.c - Check suite of custom energies as terms (engine/custom/
+ * custom.c, the CPU instances of engine/cpu/cpu_custom.c): built-in
+ * energies re-expressed as DAGs give the same energy, gradient, Hessian
+ * (exact and projected) and H v through the whole problem (1e-13), a Newton
+ * solve ends where the built-in's does, and misuse is refused with a
+ * message. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "custom/custom.h"
+#include "problem.h"
+#include "testutil.h"
+
+static unsigned long long rng = 0xc0570dULL;
+static double urand(double lo, double hi) { return lc_test_rand(&rng, lo, hi); }
+
+/* ---- a node builder ---------------------------------------------------------- */
+
+static lc_dag_node bn[256];
+static int bnn;
+
+static int32_t nn(int op, int32_t a, int32_t b, int i0, int i1, double v) {
+  lc_dag_node *d = &bn[bnn];
+  memset(d, 0, sizeof *d);
+  d->op = op, d->i0 = i0, d->i1 = i1, d->value = v;
+  if (a >= 0) d->args[d->nargs++] = a;
+  if (b >= 0) d->args[d->nargs++] = b;
+  return bnn++;
+}
+static int32_t B(int op, int32_t a, int32_t b) { return nn(op, a, b, -1, -1, 0.0); }
+static int32_t U(int op, int32_t a) { return nn(op, a, -1, -1, -1, 0.0); }
+static int32_t C(double v) { return nn(LC_DAG_C, -1, -1, -1, -1, v); }
+static int32_t X(int e) { return nn(LC_DAG_X, -1, -1, e, -1, 0.0); }
+static int32_t K(int i) { return nn(LC_DAG_K, -1, -1, i, -1, 0.0); }
+static int32_t P(int i) { return nn(LC_DAG_P, -1, -1, i, -1, 0.0); }
+
+/* A payload for the builder's nodes, output out, on elements of kind elem. */
+static lc_custom *payload(int elem, int Kn, int D, int nc, int np, const char *const *names, int32_t out) {
+  const lc_dag_desc d = {.K = Kn, .D = D, .n_const = nc, .n_param = np, .n_nodes = bnn, .nodes = bn, .n_out = 1, .out = &out};
+  lc_dag *g = NULL;
+  lc_custom *c = NULL;
+  lc_error err = {0};
+  ck_assert_msg(lc_dag_create(&d, &g, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_custom_create(g, elem, names, &c, &err) == LC_OK, "%s", err.msg);
+  lc_dag_destroy(g); /* the payload keeps its own copy */
+  return c;
+}
+
+/* 1/2 p0 (|x1 - x0| - k0)^2 on edges. */
+static lc_custom *spring_dag(void) {
+  static const char *const names[] = {"k"};
+  bnn = 0;
+  const int32_t e = B(LC_DAG_SUB, U(LC_DAG_NORM, B(LC_DAG_SUB, X(1), X(0))), K(0));
+  const int32_t out = B(LC_DAG_MUL, nn(LC_DAG_POWC, e, -1, -1, -1, 2.0), B(LC_DAG_MUL, C(0.5), P(0)));
+  return payload(LC_ELEM_EDGE, 2, 3, 1, 1, names, out);
+}
+
+/* StVK on faces: F = [x1-x0, x2-x0] Mr^-1 (k0..k3), E = (F^T F - I)/2,
+ * W = k4 (mu |E|^2 + lambda/2 tr(E)^2). */
+static lc_custom *stvk_dag(void) {
+  static const char *const names[] = {"mu", "lambda"};
+  bnn = 0;
+  const int32_t d1 = B(LC_DAG_SUB, X(1), X(0)), d2 = B(LC_DAG_SUB, X(2), X(0));
+  const int32_t f0 = B(LC_DAG_ADD, B(LC_DAG_MUL, d1, K(0)), B(LC_DAG_MUL, d2, K(2)));
+  const int32_t f1 = B(LC_DAG_ADD, B(LC_DAG_MUL, d1, K(1)), B(LC_DAG_MUL, d2, K(3)));
+  const int32_t e00 = B(LC_DAG_MUL, B(LC_DAG_SUB, U(LC_DAG_SQNORM, f0), C(1.0)), C(0.5));
+  const int32_t e11 = B(LC_DAG_MUL, B(LC_DAG_SUB, U(LC_DAG_SQNORM, f1), C(1.0)), C(0.5));
+  const int32_t e01 = B(LC_DAG_MUL, B(LC_DAG_DOT, f0, f1), C(0.5));
+  const int32_t sq00 = nn(LC_DAG_POWC, e00, -1, -1, -1, 2.0), sq11 = nn(LC_DAG_POWC, e11, -1, -1, -1, 2.0);
+  const int32_t sq01 = nn(LC_DAG_POWC, e01, -1, -1, -1, 2.0);
+  const int32_t fro = B(LC_DAG_ADD, B(LC_DAG_ADD, sq00, sq11), B(LC_DAG_MUL, sq01, C(2.0)));
+  const int32_t tr = B(LC_DAG_ADD, e00, e11);
+  const int32_t lam = B(LC_DAG_MUL, nn(LC_DAG_POWC, tr, -1, -1, -1, 2.0), B(LC_DAG_MUL, C(0.5), P(1)));
+  const int32_t out = B(LC_DAG_MUL, B(LC_DAG_ADD, B(LC_DAG_MUL, fro, P(0)), lam), K(4));
+  return payload(LC_ELEM_FACE, 3, 3, 5, 2, names, out);
+}
+
+/* ---- problems ----------------------------------------------------------------- */
+
+/* A 6 x 6 vertex grid in the plane, rest z jittered. */
+static lc_mesh *grid(void) {
+  enum { G = 6 };
+  double V[G * G * 3];
+  int32_t F[(G - 1) * (G - 1) * 6];
+  for (int j = 0; j < G; ++j)
+    for (int i = 0; i < G; ++i) {
+      double *v = V + 3 * (j * G + i);
+      v[0] = i, v[1] = j, v[2] = urand(-0.1, 0.1);
+    }
+  int nf = 0;
+  for (int j = 0; j + 1 < G; ++j)
+    for (int i = 0; i + 1 < G; ++i) {
+      const int a = j * G + i, b = a + 1, c = a + G, d = c + 1;
+      int32_t *f = F + 3 * nf;
+      f[0] = a, f[1] = b, f[2] = d, f[3] = a, f[4] = d, f[5] = c;
+      nf += 2;
+    }
+  lc_mesh *m = NULL;
+  lc_error err = {0};
+  ck_assert_msg(lc_mesh_create(V, G * G, F, nf, &m, &err) == LC_OK, "%s", err.msg);
+  return m;
+}
+
+/* A CPU problem on m with variable x (dim 3) at the rest positions plus noise (seeded). */
+static lc_problem *problem(lc_mesh *m, unsigned long long seed) {
+  lc_problem *p = NULL;
+  lc_error err = {0};
+  int var;
+  ck_assert_msg(lc_problem_create(m, "cpu", &p, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_eq(lc_problem_add_variable(p, "x", LC_LOC_VERTEX, 3, NULL, &var, &err), LC_OK);
+  const int64_t n = 3 * (int64_t)lc_mesh_nv(m);
+  double *x = malloc((size_t)n * sizeof *x);
+  ck_assert_int_eq(lc_problem_get_variable(p, 0, x, &err), LC_OK);
+  unsigned long long s = seed;
+  for (int64_t i = 0; i < n; ++i) x[i] += lc_test_rand(&s, -0.2, 0.2);
+  ck_assert_int_eq(lc_problem_set_variable(p, 0, x, &err), LC_OK);
+  free(x);
+  return p;
+}
+
+/* Adds built-in `energy` (params given) to a and the custom c to b with a's constants. */
+static void add_pair(lc_problem *a, lc_problem *b, const char *energy, lc_custom *c, int np, const char *const *pn,
+                     const double *pv) {
+  lc_error err = {0};
+  int ta, tb, nc = lc_custom_info(c)->n_const;
+  int32_t ne;
+  lc_term_desc d = {.energy = energy, .var = 0, .n_params = np, .param_names = pn, .param_values = pv};
+  ck_assert_msg(lc_problem_add_term(a, &d, &ta, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_eq(lc_problem_term_info(a, ta, NULL, NULL, &ne, NULL, &err), LC_OK);
+  double *k = malloc(((size_t)ne * nc + 1) * sizeof *k);
+  ck_assert_int_eq(lc_problem_get_term_consts(a, ta, k, &err), LC_OK);
+  lc_term_desc e = {.custom = c, .var = 0, .n_params = np, .param_names = pn, .param_values = pv, .consts = k};
+  ck_assert_msg(lc_problem_add_term(b, &e, &tb, &err) == LC_OK, "%s", err.msg);
+  ck_assert_str_eq(lc_problem_term_energy_info(b, tb)->name, "custom");
+  ck_assert_ptr_eq(lc_problem_term_custom(b, tb), c);
+  free(k);
+}
+
+/* |a - b| <= 1e-13 max(|b|_inf, 1) entrywise. */
+static void same(const double *a, const double *b, int64_t n, const char *what) {
+  double s = 1.0;
+  for (int64_t i = 0; i < n; ++i) s = fmax(s, fabs(b[i]));
+  for (int64_t i = 0; i < n; ++i)
+    ck_assert_msg(fabs(a[i] - b[i]) <= 1e-13 * s, "%s[%lld]: %.17g vs %.17g", what, (long long)i, a[i], b[i]);
+}
+
+/* Energy, gradient, Hessians (exact and projected) and H v of a and b agree. */
+static void compare(lc_problem *a, lc_problem *b, int64_t n) {
+  lc_error err = {0};
+  double Ea, Eb, *ga = malloc((size_t)n * sizeof *ga), *gb = malloc((size_t)n * sizeof *gb);
+  double *v = malloc((size_t)n * sizeof *v), *ha = malloc((size_t)n * sizeof *ha), *hb = malloc((size_t)n * sizeof *hb);
+  for (int64_t i = 0; i < n; ++i) v[i] = urand(-1, 1);
+  ck_assert_int_eq(lc_problem_gradient(a, NULL, &Ea, ga, &err), LC_OK);
+  ck_assert_msg(lc_problem_gradient(b, NULL, &Eb, gb, &err) == LC_OK, "%s", err.msg);
+  same(&Eb, &Ea, 1, "energy");
+  same(gb, ga, n, "gradient");
+  for (int project = 0; project < 2; ++project) {
+    lc_csr Ha, Hb;
+    ck_assert_int_eq(lc_problem_hessian(a, NULL, project, &Ea, NULL, &Ha, &err), LC_OK);
+    double *va = malloc((size_t)Ha.nnz * sizeof *va);
+    memcpy(va, Ha.val, (size_t)Ha.nnz * sizeof *va);
+    ck_assert_int_eq(lc_problem_hessian(b, NULL, project, &Eb, NULL, &Hb, &err), LC_OK);
+    ck_assert_int_eq(Ha.nnz, Hb.nnz);
+    ck_assert_int_eq(memcmp(Ha.col, Hb.col, (size_t)Hb.nnz * sizeof *Hb.col), 0);
+    same(Hb.val, va, Hb.nnz, project ? "projected Hessian" : "Hessian");
+    free(va);
+    ck_assert_int_eq(lc_problem_hvp(a, NULL, v, project, &Ea, NULL, ha, &err), LC_OK);
+    ck_assert_int_eq(lc_problem_hvp(b, NULL, v, project, &Eb, NULL, hb, &err), LC_OK);
+    same(hb, ha, n, "H v");
+  }
+  free(ga), free(gb), free(v), free(ha), free(hb);
+}
+
+START_TEST(test_spring_and_stvk_match_builtins) {
+  lc_mesh *m = grid();
+  lc_problem *a = problem(m, 7), *b = problem(m, 7);
+  lc_custom *sp = spring_dag(), *st = stvk_dag();
+  static const char *const kn[] = {"k"}, *const ml[] = {"mu", "lambda"};
+  const double kv[] = {3.0}, mlv[] = {2.0, 5.0};
+  add_pair(a, b, "spring", sp, 1, kn, kv);
+  add_pair(a, b, "stvk", st, 2, ml, mlv);
+  lc_custom_release(sp); /* the terms hold their references */
+  lc_custom_release(st);
+  compare(a, b, 3 * (int64_t)lc_mesh_nv(m));
+  lc_problem_destroy(a);
+  lc_problem_destroy(b);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
+/* Misuse: a dimension the DAG is not written for, a missing parameter, an
+ * unknown one, constants missing, a residual DAG, an element kind of
+ * another size. */
+START_TEST(test_refusals) {
+  lc_mesh *m = grid();
+  lc_problem *p = problem(m, 3);
+  lc_error err = {0};
+  int var2, t;
+  ck_assert_int_eq(lc_problem_add_variable(p, "u", LC_LOC_VERTEX, 2, NULL, &var2, &err), LC_OK);
+  lc_custom *sp = spring_dag();
+  static const char *const kn[] = {"k"}, *const bad[] = {"stiffness"};
+  const double kv[] = {1.0};
+  lc_term_desc d = {.custom = sp, .var = var2, .n_params = 1, .param_names = kn, .param_values = kv};
+  ck_assert_int_eq(lc_problem_add_term(p, &d, &t, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "written for dimension 3; variable 'u' has 2"), "%s", err.msg);
+  d.var = 0;
+  d.n_params = 0;
+  ck_assert_int_eq(lc_problem_add_term(p, &d, &t, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "needs per-element constants") || strstr(err.msg, "parameter 'k' has no value"), "%s",
+                err.msg);
+  d.n_params = 1;
+  d.param_names = bad;
+  ck_assert_int_eq(lc_problem_add_term(p, &d, &t, &err), LC_ENOTFOUND);
+  ck_assert_msg(strstr(err.msg, "no parameter 'stiffness' (its parameters: k)"), "%s", err.msg);
+  d.param_names = kn;
+  ck_assert_int_eq(lc_problem_add_term(p, &d, &t, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "needs per-element constants"), "%s", err.msg);
+  ck_assert_int_eq(lc_problem_n_terms(p), 0);
+  /* a residual description, and an edge DAG on faces */
+  bnn = 0;
+  const int32_t r = B(LC_DAG_SUB, X(1), X(0));
+  const lc_dag_desc rd = {.K = 2, .D = 3, .residual = 1, .n_nodes = bnn, .nodes = bn, .n_out = 1, .out = &r};
+  lc_dag *g = NULL;
+  lc_custom *c = NULL;
+  ck_assert_int_eq(lc_dag_create(&rd, &g, &err), LC_OK);
+  ck_assert_int_eq(lc_custom_create(g, LC_ELEM_EDGE, NULL, &c, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "residual terms are not accepted yet"), "%s", err.msg);
+  lc_dag_destroy(g);
+  bnn = 0;
+  const int32_t e = U(LC_DAG_SQNORM, B(LC_DAG_SUB, X(1), X(0)));
+  const lc_dag_desc ed = {.K = 2, .D = 3, .n_nodes = bnn, .nodes = bn, .n_out = 1, .out = &e};
+  ck_assert_int_eq(lc_dag_create(&ed, &g, &err), LC_OK);
+  ck_assert_int_eq(lc_custom_create(g, LC_ELEM_FACE, NULL, &c, &err), LC_EINVAL);
+  ck_assert_msg(strstr(err.msg, "this element kind has 3 entities, the description 2"), "%s", err.msg);
+  ck_assert_int_eq(lc_custom_create(g, LC_ELEM_EDGE, NULL, &c, &err), LC_OK); /* dirichlet: no constants */
+  lc_term_desc dd = {.custom = c, .var = 0};
+  ck_assert_msg(lc_problem_add_term(p, &dd, &t, &err) == LC_OK, "%s", err.msg);
+  double E, Eref;
+  ck_assert_int_eq(lc_problem_energy(p, NULL, &E, &err), LC_OK);
+  lc_term_desc bd = {.energy = "dirichlet", .var = 0};
+  ck_assert_int_eq(lc_problem_add_term(p, &bd, &t, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_term_energy(p, t, NULL, &Eref, &err), LC_OK);
+  ck_assert_double_eq_tol(E, Eref, 1e-13 * Eref);
+  lc_dag_destroy(g);
+  lc_custom_release(c);
+  lc_custom_release(sp);
+  lc_problem_destroy(p);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
+static Suite *custom_suite(void) {
+  Suite *s = suite_create("custom");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, test_spring_and_stvk_match_builtins);
+  tcase_add_test(tc, test_refusals);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return lc_test_run_suite(custom_suite()); }

@@ -180,6 +180,7 @@ int lc_dag_decode(const msgpack_object *o, lc_dag_wire *w, lc_error *err) {
     d.D = (int)D, d.n_const = (int)nc, d.n_param = w->n_param;
     d.nodes = nd, d.n_nodes = (int32_t)nodes->via.array.size, d.out = out;
     rc = lc_dag_create(&d, &w->dag, err);
+    if (rc == LC_EINVAL) rc = err ? (err->code = LC_ERANGE) : LC_ERANGE; /* a wrong value, not a wrong type */
   }
   free(nd);
   return rc;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "ad/lc_psd.h"
+#include "custom/custom.h"
+#include "dag_codec.h"
 #include "rpc_impl.h"
 
 /* ---- problem.* : structure -------------------------------------------- */
@@ -158,6 +160,20 @@ static int term_params(const msgpack_object *params, char names[][RPC_NAME_MAX],
   return code;
 }
 
+/* A custom energy: the description map eo (SPEC.md, "Custom energies")
+ * decoded into a payload *c (NULL on failure). */
+static int add_term_custom(const msgpack_object *eo, lc_custom **c, lc_error *err) {
+  lc_dag_wire w;
+  int code = rpc_pcode(lc_dag_decode(eo, &w, err));
+  if (!code) {
+    const char *names[LC_DAG_MAX_PARAMS];
+    for (int i = 0; i < w.n_param; ++i) names[i] = w.param_names[i];
+    code = rpc_ecode(lc_custom_create(w.dag, w.elem, names, c, err));
+  }
+  lc_dag_destroy(w.dag);
+  return code;
+}
+
 /* problem.add_term {problem, energy, var, weight?, elements?, params?, consts?, project?}. */
 int rpc_m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
                            msgpack_packer *pk, const lc_rpc_call *call, lc_error *err) {
@@ -169,9 +185,16 @@ int rpc_m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   int var = -1, np = 0, project = 1, term = -1, id = -1, dim = 0;
   int32_t n = 0, ne = 0, nc = 0;
   const lc_energy_info *info = NULL;
-  int code = rpc_pcode(lc_codec_get_str(params, "energy", 1, energy, sizeof energy, err));
+  lc_custom *custom = NULL;
+  const msgpack_object *eo = lc_codec_get(params, "energy");
+  int code = eo && eo->type == MSGPACK_OBJECT_MAP ? add_term_custom(eo, &custom, err)
+                                                  : rpc_pcode(lc_codec_get_str(params, "energy", 1, energy, sizeof energy, err));
+  if (custom) snprintf(energy, sizeof energy, "custom");
   if (!code) code = rpc_get_var(o->prob, params, "var", &var, err);
-  if (!code) {
+  if (!code && custom) {
+    rpc_var_shape(o->prob, var, &n, &dim);
+    info = lc_custom_info(custom);
+  } else if (!code) {
     rpc_var_shape(o->prob, var, &n, &dim);
     id = lc_energy_find(energy, dim);
     info = lc_energy_get(id);
@@ -211,6 +234,7 @@ int rpc_m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
     lc_term_desc d = {0};
     for (int i = 0; i < np; ++i) pnames[i] = pn[i];
     d.energy = energy;
+    d.custom = custom;
     d.var = var;
     d.weight = weight;
     d.weight_set = 1;
@@ -233,6 +257,7 @@ int rpc_m_problem_add_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   }
   lc_codec_ndarray_free(&el);
   lc_codec_ndarray_free(&k);
+  lc_custom_release(custom); /* the term holds its own reference */
   return code;
 }
 
@@ -269,7 +294,7 @@ static int get_term(rpc_obj *o, const msgpack_object *params, int *term, int *n_
     code = RPC_FAIL(err, LC_RPC_ENOTFOUND, "no term %lld", (long long)t);
   if (!code) {
     *term = (int)t;
-    *n_const = lc_energy_get(energy)->n_const;
+    *n_const = lc_problem_term_energy_info(o->prob, (int)t)->n_const;
   }
   return code;
 }
@@ -306,10 +331,18 @@ int rpc_m_problem_get_term(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
   if (!code) {
     lc_problem_term_info(o->prob, term, &energy, &var, NULL, NULL, NULL);
     const int64_t shape[2] = {ne, nc};
-    msgpack_pack_map(pk, 5);
+    const lc_energy_info *info = lc_problem_term_energy_info(o->prob, term);
+    const lc_custom *custom = lc_problem_term_custom(o->prob, term);
+    msgpack_pack_map(pk, custom ? 6 : 5);
     rpc_kv_int(pk, "term", term);
     lc_codec_pack_str(pk, "energy");
-    lc_codec_pack_str(pk, lc_energy_get(energy)->name);
+    lc_codec_pack_str(pk, info->name);
+    if (custom) { /* the description, as the lowered program */
+      lc_dag_wire w = {.dag = (lc_dag *)lc_custom_dag(custom), .elem = info->kind, .n_param = info->n_param};
+      for (int i = 0; i < info->n_param; ++i) snprintf(w.param_names[i], sizeof w.param_names[i], "%s", info->param_names[i]);
+      lc_codec_pack_str(pk, "description");
+      lc_dag_pack(pk, &w);
+    }
     rpc_kv_int(pk, "var", var);
     rpc_kv_int(pk, "n_elems", ne);
     lc_codec_pack_str(pk, "consts");
@@ -447,7 +480,7 @@ int rpc_m_problem_info(lc_rpc *r, rpc_obj *o, const msgpack_object *params,
     if (lc_problem_term_info(p, t, &energy, &var, &ne, &nc, NULL) != LC_OK) continue;
     msgpack_pack_map(pk, 5);
     rpc_kv_int(pk, "term", t);
-    rpc_kv_str(pk, "energy", lc_energy_get(energy)->name);
+    rpc_kv_str(pk, "energy", lc_problem_term_energy_info(p, t)->name);
     rpc_kv_int(pk, "var", var);
     rpc_kv_int(pk, "n_elems", ne);
     rpc_kv_int(pk, "n_colors", nc);

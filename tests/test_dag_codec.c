@@ -195,15 +195,15 @@ START_TEST(test_malformed) {
   refused("{'element': 'edge', 'dim': 3, 'params': [''], 'nodes': [['c', 1]], 'energy': 0}", LC_ERANGE,
           "params[0]: a name of 1 to 31 bytes, no NUL");
   /* the engine's checks come through, naming the node */
-  refused("{'element': 'edge', 'dim': 3, 'nodes': [['x', 0], ['c', 1], ['add', 0, 1]], 'energy': 2}", LC_EINVAL,
+  refused("{'element': 'edge', 'dim': 3, 'nodes': [['x', 0], ['c', 1], ['add', 0, 1]], 'energy': 2}", LC_ERANGE,
           "node 2 (add): shapes differ: vector 3 and scalar");
-  refused("{'element': 'edge', 'dim': 3, 'nodes': [['add', 1, 1], ['c', 1]], 'energy': 0}", LC_EINVAL,
+  refused("{'element': 'edge', 'dim': 3, 'nodes': [['add', 1, 1], ['c', 1]], 'energy': 0}", LC_ERANGE,
           "node 0 (add): argument 0 refers to node 1, which is not an earlier node");
-  refused("{'element': 'edge', 'dim': 3, 'nodes': [['c', nan]], 'energy': 0}", LC_EINVAL,
+  refused("{'element': 'edge', 'dim': 3, 'nodes': [['c', nan]], 'energy': 0}", LC_ERANGE,
           "node 0 (c): the literal is not finite");
-  refused("{'element': 'edge', 'dim': 3, 'nodes': [['c', 1]], 'energy': 3}", LC_EINVAL,
+  refused("{'element': 'edge', 'dim': 3, 'nodes': [['c', 1]], 'energy': 3}", LC_ERANGE,
           "output 0 refers to node 3, outside [0, 1)");
-  refused("{'element': 'face', 'dim': 9, 'nodes': [['c', 1]], 'energy': 0}", LC_EINVAL, "K*D <= 24");
+  refused("{'element': 'face', 'dim': 9, 'nodes': [['c', 1]], 'energy': 0}", LC_ERANGE, "K*D <= 24");
 }
 END_TEST
 

@@ -1,0 +1,99 @@
+"""Custom energies over the wire (protocol/SPEC.md, "Custom energies"): a description map in
+problem.add_term's ``energy`` runs like a built-in (the spring re-expressed matches the built-in
+spring's energy, gradient and Hessian and solves to the same state), get_term hands the
+description back and it can be added again, and malformed descriptions are refused with the
+node named while the daemon keeps serving."""
+
+import numpy as np
+import pytest
+
+import locad
+from conftest import grid
+
+SPRING = {"element": "edge", "dim": 3, "n_const": 1, "params": ["k"],
+          "nodes": [["x", 1], ["x", 0], ["sub", 0, 1], ["norm", 2], ["k", 0], ["sub", 3, 4],
+                    ["powc", 5, 2.0], ["p", 0], ["c", 0.5], ["mul", 8, 7], ["mul", 9, 6]],
+          "energy": 10}
+
+
+def _problem(c, V, F, rng):
+    """A problem on a new mesh with x at the rest positions plus noise, the first vertices fixed."""
+    m = c.mesh_create(V, F)["mesh"]
+    p = c.problem_create(m, variables=[{"name": "x", "dim": 3}])["problem"]
+    c.set_variable(p, "x", V + rng.uniform(-0.05, 0.05, V.shape))
+    c.fix(p, "x", entities=np.arange(4, dtype=np.int32))
+    return m, p
+
+
+def test_spring_matches_builtin(client):
+    c = client
+    V, F = grid(6)
+    V = np.asarray(V, dtype=float)
+    ma, pa = _problem(c, V, F, np.random.default_rng(5))
+    mb, pb = _problem(c, V, F, np.random.default_rng(5))
+    ta = c.add_term(pa, "spring", "x", params={"k": 4.0})["term"]
+    rest = c.get_term(pa, ta)["consts"]
+    tb = c.add_term(pb, SPRING, "x", params={"k": 4.0}, consts=rest)["term"]
+    c.add_term(pa, "gravity", "x")
+    c.add_term(pb, "gravity", "x")
+    ea = c.eval(pa, ["energy", "gradient", "hessian"])
+    eb = c.eval(pb, ["energy", "gradient", "hessian"])
+    assert eb["energy"] == pytest.approx(ea["energy"], rel=1e-13)
+    np.testing.assert_allclose(eb["gradient"], ea["gradient"], rtol=0, atol=1e-13 * np.abs(ea["gradient"]).max())
+    ha, hb = ea["hessian"], eb["hessian"]
+    np.testing.assert_allclose(hb.toarray(), ha.toarray(), rtol=0, atol=1e-12 * abs(ha).max())
+    ra = c.solve(pa, options={"max_iters": 50})
+    rb = c.solve(pb, options={"max_iters": 50})
+    assert ra.reason == rb.reason and ra.iters == rb.iters and ra.iters > 5
+    assert rb.energy == pytest.approx(ra.energy, rel=1e-10)
+    np.testing.assert_allclose(c.get_variable(pb, "x"), c.get_variable(pa, "x"), atol=1e-8)
+    info = c.call("problem.info", problem=pb)
+    assert [t["energy"] for t in info["terms"]] == ["custom", "gravity"]
+    got = c.get_term(pb, tb)
+    assert got["energy"] == "custom"
+    desc = got["description"]
+    assert desc["element"] == "edge" and desc["dim"] == 3 and desc["params"] == ["k"]
+    assert all(len(n) >= 2 for n in desc["nodes"])  # scalar program: x nodes carry a component
+    # the description read back is a description: added to a new problem it gives the built-in's energy
+    x = c.get_variable(pb, "x")
+    pc = c.problem_create(mb, variables=[{"name": "x", "dim": 3, "init": x}])["problem"]
+    pd = c.problem_create(mb, variables=[{"name": "x", "dim": 3, "init": x}])["problem"]
+    c.add_term(pc, desc, "x", params={"k": 4.0}, consts=rest)
+    c.add_term(pd, "spring", "x", params={"k": 4.0})
+    assert c.eval(pc, "energy")["energy"] == pytest.approx(c.eval(pd, "energy")["energy"], rel=1e-13)
+    c.delete(pc)
+    c.delete(pd)
+    for obj in (pa, pb, ma, mb):
+        c.delete(obj)
+
+
+@pytest.mark.parametrize("desc, want", [
+    ({"element": "edge", "dim": 3, "nodes": [["x", 0], ["c", 1], ["add", 0, 1]], "energy": 2},
+     "node 2 (add): shapes differ: vector 3 and scalar"),
+    ({"element": "edge", "dim": 3, "nodes": [["add", 1, 1], ["c", 1]], "energy": 0},
+     "node 0 (add): argument 0 refers to node 1, which is not an earlier node"),
+    ({"element": "edge", "dim": 3, "nodes": [["c", 1], ["frob", 0]], "energy": 1},
+     "nodes[1]: unknown operation 'frob'"),
+    ({"element": "edge", "dim": 3, "nodes": [["c", float("nan")]], "energy": 0},
+     "node 0 (c): the literal is not finite"),
+    ({"element": "tet", "dim": 3, "nodes": [["c", 1]], "energy": 0},
+     "element: 'tet' is not vertex, edge, face, edge_flap, face_pair or list"),
+    ({"element": "edge", "dim": 2, "nodes": [["c", 1]], "energy": 0},
+     "the custom energy is written for dimension 2; variable 'x' has 3"),
+    ({"element": "edge", "dim": 3, "params": ["k"], "nodes": [["p", 0]], "energy": 0},
+     "parameter 'k' has no value"),
+    ({"element": "edge", "dim": 3, "n_const": 1, "nodes": [["k", 0]], "energy": 0},
+     "needs per-element constants"),
+])
+def test_refused_descriptions(client, desc, want):
+    c = client
+    V, F = grid(3)
+    m = c.mesh_create(V, F)["mesh"]
+    p = c.problem_create(m, variables=[{"name": "x", "dim": 3}])["problem"]
+    with pytest.raises(locad.LocadError) as ei:
+        c.add_term(p, desc, "x")
+    assert want in str(ei.value)
+    assert c.call("problem.info", problem=p)["terms"] == []
+    assert c.call("server.info")["protocol"] == 1  # still serving
+    c.delete(p)
+    c.delete(m)

@@ -97,3 +97,31 @@ def test_refused_descriptions(client, desc, want):
     assert c.call("server.info")["protocol"] == 1  # still serving
     c.delete(p)
     c.delete(m)
+
+
+def test_custom_term_survives_restart(tmp_path):
+    """A custom term is journaled like any add_term and comes back after a restart."""
+    from conftest import Daemon
+    state = str(tmp_path / "state")
+    (tmp_path / "state").mkdir()
+    (tmp_path / "a").mkdir()
+    V, F = grid(4)
+    d = Daemon(str(tmp_path / "a"), extra=("--state-dir", state))
+    try:
+        with locad.Client("unix:" + d.unix, timeout=30) as c:
+            m = c.mesh_create(V, F, name="m")["mesh"]
+            p = c.problem_create(m, name="p", variables=[{"name": "x", "dim": 3}])["problem"]
+            c.set_variable(p, "x", np.asarray(V, dtype=float) * 1.1)
+            rest = np.ones((c.call("mesh.info", mesh=m)["ne"], 1))
+            c.add_term(p, SPRING, "x", params={"k": 2.0}, consts=rest)
+            e0 = c.eval(p, "energy")["energy"]
+    finally:
+        d.stop()
+    (tmp_path / "b").mkdir()
+    d = Daemon(str(tmp_path / "b"), extra=("--state-dir", state))
+    try:
+        with locad.Client("unix:" + d.unix, timeout=30) as c:
+            assert [t["energy"] for t in c.call("problem.info", problem="p")["terms"]] == ["custom"]
+            assert c.eval("p", "energy")["energy"] == e0
+    finally:
+        d.stop()

@@ -125,3 +125,73 @@ def test_custom_term_survives_restart(tmp_path):
             assert c.eval("p", "energy")["energy"] == e0
     finally:
         d.stop()
+
+
+def test_traced_energies(client):
+    """@locad.energy traces ordinary functions: the spring (the issue's example, rest as a
+    constant) and StVK through matrices match the built-ins over the wire."""
+    from locad.custom import dot, mat, norm, sqnorm, trace, transpose
+
+    @locad.energy(element="edge", dim=3, consts=["rest"])
+    def spring(x0, x1, k, rest):
+        return 0.5 * k * (norm(x1 - x0) - rest) ** 2
+
+    @locad.energy(element="face", dim=3, consts={"minv": 4, "area": 0})
+    def stvk(x0, x1, x2, minv, area, mu, lam):
+        d1, d2 = x1 - x0, x2 - x0
+        Ds = mat([[d1[0], d2[0]], [d1[1], d2[1]], [d1[2], d2[2]]])
+        F = Ds @ mat([[minv[0], minv[1]], [minv[2], minv[3]]])
+        E = 0.5 * (transpose(F) @ F - [[1.0, 0.0], [0.0, 1.0]])
+        fro = E[0, 0] ** 2 + E[1, 1] ** 2 + 2 * E[0, 1] ** 2
+        return area * (mu * fro + 0.5 * lam * trace(E) ** 2)
+
+    assert spring.param_names == ["k"] and spring.const_names == ["rest"]
+    assert stvk.param_names == ["mu", "lam"] and stvk.description["n_const"] == 5
+    assert "custom energy spring" in repr(spring)
+    c = client
+    V, F = grid(5)
+    V = np.asarray(V, dtype=float)
+    ma, pa = _problem(c, V, F, np.random.default_rng(9))
+    mb, pb = _problem(c, V, F, np.random.default_rng(9))
+    ts = c.add_term(pa, "spring", "x", params={"k": 3.0})["term"]
+    tt = c.add_term(pa, "stvk", "x", params={"mu": 2.0, "lambda": 5.0})["term"]
+    c.add_term(pb, spring, "x", params={"k": 3.0}, consts=c.get_term(pa, ts)["consts"])
+    c.add_term(pb, stvk, "x", params={"mu": 2.0, "lam": 5.0}, consts=c.get_term(pa, tt)["consts"])
+    ea, eb = c.eval(pa, ["energy", "gradient"]), c.eval(pb, ["energy", "gradient"])
+    assert eb["energy"] == pytest.approx(ea["energy"], rel=1e-12)
+    np.testing.assert_allclose(eb["gradient"], ea["gradient"], rtol=0, atol=1e-12 * np.abs(ea["gradient"]).max())
+    for obj in (pa, pb, ma, mb):
+        c.delete(obj)
+
+
+def test_tracing_errors():
+    """Tracing refuses what the daemon would, in Python, with the reason."""
+    from locad.custom import dot, select
+
+    with pytest.raises(TypeError, match="select"):
+        @locad.energy(element="edge", dim=3)
+        def branchy(x0, x1):
+            return dot(x0, x1) if x0[0] < x1[0] else 0.0 * x0[0]
+    with pytest.raises(ValueError, match="shapes differ: a vector of 3 and a scalar"):
+        @locad.energy(element="edge", dim=3)
+        def mixed(x0, x1):
+            return x0 + 1.0
+    with pytest.raises(ValueError, match="use dot or cross"):
+        @locad.energy(element="edge", dim=3)
+        def product(x0, x1):
+            return x0 * x1
+    with pytest.raises(ValueError, match="must return a scalar"):
+        @locad.energy(element="edge", dim=3)
+        def vector(x0, x1):
+            return x1 - x0
+    with pytest.raises(IndexError, match="out of range"):
+        @locad.energy(element="edge", dim=3)
+        def index(x0, x1):
+            return x0[3]
+
+    @locad.energy(element="vertex", dim=1)
+    def hinge(x, a):
+        return select(x < a, (a - x) ** 2 + (a - x), 0.0 * x)
+    d = hinge.description
+    assert d["nodes"][0] == ["x", 0] and d["params"] == ["a"]
+    assert [n[0] for n in d["nodes"]].count("sub") == 1  # equal nodes are made once

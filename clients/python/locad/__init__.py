@@ -10,6 +10,7 @@ The asyncio client is :class:`locad.aio.AsyncClient` (``import locad.aio``).
 
 from .arrays import CSR, NIL, decode_array, encode_array
 from .client import DEFAULT_ADDRESS, Call, Client, parse_address
+from .custom import CustomEnergy, energy
 from .errors import (AuthError, BusyError, CancelledError, ConnectionClosed, InternalError,
                      InvalidError, LocadError, MethodError, NoMemoryError, NotFoundError,
                      NumericError, ParamsError, ParseError, ShutdownError, TimeoutError)
@@ -26,4 +27,5 @@ __all__ = [
     "LocadError", "ParseError", "MethodError", "ParamsError", "NotFoundError", "InvalidError",
     "NoMemoryError", "BusyError", "CancelledError", "AuthError", "NumericError", "InternalError",
     "ShutdownError", "TimeoutError", "ConnectionClosed", "read_obj", "write_obj", "write_mesh",
+    "energy", "CustomEnergy",
 ]

@@ -391,11 +391,13 @@ class Client:
         self._vars.added(problem, r["var"], name)
         return r
 
-    def add_term(self, problem: ObjRef, energy: str, var: VarRef, weight: Optional[float] = None,
+    def add_term(self, problem: ObjRef, energy: Any, var: VarRef, weight: Optional[float] = None,
                  elements: Optional[ArrayLike] = None, params: Optional[Mapping[str, float]] = None,
                  consts: Optional[ArrayLike] = None, project: Optional[bool] = None,
                  timeout: Optional[float] = None) -> Dict[str, Any]:
-        """problem.add_term; returns {term, n_elems, n_colors}."""
+        """problem.add_term; ``energy``: a built-in's name, a :class:`locad.custom.CustomEnergy`
+        (``@locad.energy``) or a description dict; returns {term, n_elems, n_colors}."""
+        energy = getattr(energy, "description", energy)
         return self.call("problem.add_term", timeout, problem=problem, energy=energy, var=var,
                          weight=weight, elements=elements, params=params, consts=consts,
                          project=project)

@@ -17,8 +17,8 @@ struct lc_dag {
   lc_dag_ins *ins;
   int n_out;
   int32_t out[LC_DAG_MAX_OUT];
-  lc_dag_ins *rins;        /* register form */
-  int32_t n_regs;
+  lc_dag_ins *rins;        /* register form (fused) */
+  int32_t n_rins, n_regs;
   int32_t rout[LC_DAG_MAX_OUT];
   uint64_t hash;
 };
@@ -449,6 +449,7 @@ static int dag_outputs(dag_low *L, lc_dag *g) {
 /* The number of slot operands of op (a, b, c in that order). */
 static int dag_nslot_args(int op) {
   if (op <= LC_DAG_C) return 0;
+  if (op >= LC_DAG_ADDC) return 1; /* fused: a and a constant */
   if (op == LC_DAG_SELECT) return 3;
   if ((op >= LC_DAG_ADD && op <= LC_DAG_DIV) || op >= LC_DAG_POW) return 2;
   return 1;
@@ -482,6 +483,73 @@ static void dag_prune(lc_dag *g, int32_t *map) {
   g->n_ins = w;
 }
 
+static double dag_eval1(const lc_dag_ins *s, const double *w, const double *x, const double *k, const double *p);
+
+/* 1 when slot instruction s is a constant leaf (k, p, c). */
+static int dag_is_const(const lc_dag_ins *s) { return s->op == LC_DAG_K || s->op == LC_DAG_P || s->op == LC_DAG_C; }
+
+/* The fused form of g's slot program into f: add, sub, mul and div with
+ * exactly one constant leaf operand become ADDC..CDIV, and leaves left
+ * unused are dropped.  Returns the count; map[i] (n_ins entries) is the new
+ * index of slot i (-1: dropped); uses is scratch of n_ins entries. */
+static int32_t dag_fuse(const lc_dag *g, lc_dag_ins *f, int32_t *map, int32_t *uses) {
+  for (int32_t i = 0; i < g->n_ins; ++i) uses[i] = 0;
+  for (int j = 0; j < g->n_out; ++j) uses[g->out[j]]++;
+  for (int32_t i = 0; i < g->n_ins; ++i) {
+    const lc_dag_ins *s = &g->ins[i];
+    const int na = dag_nslot_args(s->op);
+    if (na > 0) uses[s->a]++;
+    if (na > 1) uses[s->b]++;
+    if (na > 2) uses[s->c]++;
+  }
+  static const int fused[4][2] = {{LC_DAG_ADDC, LC_DAG_ADDC}, {LC_DAG_SUBC, LC_DAG_CSUB}, {LC_DAG_MULC, LC_DAG_MULC},
+                                  {LC_DAG_DIVC, LC_DAG_CDIV}}; /* [op][constant on the left] */
+  lc_dag_ins *w = f;
+  double lit[3];
+  for (int32_t i = 0; i < g->n_ins; ++i) { /* fuse in place into a copy; leaves stay for now */
+    lc_dag_ins s = g->ins[i];
+    const int na = dag_nslot_args(s.op);
+    int all_lit = na > 0;
+    for (int q = 0; q < na; ++q) all_lit &= w[q == 0 ? s.a : q == 1 ? s.b : s.c].op == LC_DAG_C;
+    if (all_lit) { /* literals only: folded to one (it may be +inf, e.g. an inadmissible branch 1/0) */
+      for (int q = 0; q < na; ++q) {
+        const int32_t o = q == 0 ? s.a : q == 1 ? s.b : s.c;
+        lit[q] = w[o].v;
+        uses[o]--;
+      }
+      lc_dag_ins t = s;
+      t.a = 0, t.b = 1, t.c = 2;
+      s = (lc_dag_ins){LC_DAG_C, -1, -1, -1, s.d, dag_eval1(&t, lit, NULL, NULL, NULL)};
+    }
+    if (s.op >= LC_DAG_ADD && s.op <= LC_DAG_DIV) {
+      const int ca = dag_is_const(&w[s.a]), cb = dag_is_const(&w[s.b]);
+      if (ca != cb) {
+        const lc_dag_ins *k = &w[ca ? s.a : s.b];
+        const int32_t other = ca ? s.b : s.a;
+        uses[ca ? s.a : s.b]--;
+        s = (lc_dag_ins){fused[s.op - LC_DAG_ADD][ca], other, k->op, k->a, s.d, k->v};
+      }
+    }
+    w[i] = s;
+  }
+  int32_t n = 0;
+  for (int32_t i = 0; i < g->n_ins; ++i) {
+    if (dag_is_const(&f[i]) && uses[i] == 0) {
+      map[i] = -1;
+      continue;
+    }
+    lc_dag_ins s = f[i];
+    const int na = dag_nslot_args(s.op);
+    if (na > 0) s.a = map[s.a];
+    if (na > 1) s.b = map[s.b];
+    if (na > 2) s.c = map[s.c];
+    s.d = n;
+    map[i] = n;
+    f[n++] = s;
+  }
+  return n;
+}
+
 /* Register form: linear scan over the slot program.  An instruction's
  * operands are released at their last use before its result takes a
  * register (evaluators read operands before writing), outputs never; the
@@ -490,19 +558,26 @@ static void dag_prune(lc_dag *g, int32_t *map) {
 static int dag_regs(lc_dag *g, int32_t *last, int32_t *freel) {
   g->rins = malloc((size_t)(g->n_ins > 0 ? g->n_ins : 1) * sizeof *g->rins);
   if (!g->rins) return LC_ENOMEM;
-  for (int32_t i = 0; i < g->n_ins; ++i) last[i] = i;
-  for (int32_t i = 0; i < g->n_ins; ++i) {
-    const lc_dag_ins *s = &g->ins[i];
+  lc_dag_ins *f = malloc((size_t)(g->n_ins > 0 ? g->n_ins : 1) * sizeof *f);
+  if (!f) return LC_ENOMEM;
+  const int32_t nf = dag_fuse(g, f, last, freel);
+  const lc_dag_ins *src = f;
+  int32_t out[LC_DAG_MAX_OUT];
+  for (int j = 0; j < g->n_out; ++j) out[j] = last[g->out[j]]; /* dag_fuse left the slot map in last */
+  for (int32_t i = 0; i < nf; ++i) last[i] = i;
+  for (int32_t i = 0; i < nf; ++i) {
+    const lc_dag_ins *s = &src[i];
     const int na = dag_nslot_args(s->op);
     if (na > 0) last[s->a] = i;
     if (na > 1) last[s->b] = i;
     if (na > 2) last[s->c] = i;
   }
-  for (int j = 0; j < g->n_out; ++j) last[g->out[j]] = g->n_ins;
+  for (int j = 0; j < g->n_out; ++j) last[out[j]] = nf;
   int32_t nfree = 0;
   g->n_regs = 0;
-  for (int32_t i = 0; i < g->n_ins; ++i) {
-    lc_dag_ins r = g->ins[i];
+  g->n_rins = nf;
+  for (int32_t i = 0; i < nf; ++i) {
+    lc_dag_ins r = src[i];
     const int na = dag_nslot_args(r.op);
     const int32_t ops[3] = {r.a, r.b, r.c};
     int32_t rr[3] = {r.a, r.b, r.c};
@@ -513,14 +588,15 @@ static int dag_regs(lc_dag *g, int32_t *last, int32_t *freel) {
       if (!dup && last[ops[q]] == i) freel[nfree++] = rr[q];
     }
     int32_t best = -1, at = -1;
-    for (int32_t f = 0; f < nfree; ++f)
-      if (best < 0 || freel[f] < best) best = freel[f], at = f;
+    for (int32_t q = 0; q < nfree; ++q)
+      if (best < 0 || freel[q] < best) best = freel[q], at = q;
     if (at >= 0) freel[at] = freel[--nfree];
     else best = g->n_regs++;
     r.a = rr[0], r.b = rr[1], r.c = rr[2], r.d = best;
     g->rins[i] = r;
   }
-  for (int j = 0; j < g->n_out; ++j) g->rout[j] = g->rins[g->out[j]].d;
+  for (int j = 0; j < g->n_out; ++j) g->rout[j] = g->rins[out[j]].d;
+  free(f);
   return LC_OK;
 }
 
@@ -616,7 +692,7 @@ int lc_dag_clone(const lc_dag *g, lc_dag **out, lc_error *err) {
     return lc_error_set(err, LC_ENOMEM, "dag: out of memory (copy of %d instructions)", (int)g->n_ins);
   }
   memcpy(c->ins, g->ins, (size_t)g->n_ins * sizeof *g->ins);
-  memcpy(c->rins, g->rins, (size_t)g->n_ins * sizeof *g->rins);
+  memcpy(c->rins, g->rins, (size_t)g->n_rins * sizeof *g->rins);
   *out = c;
   return LC_OK;
 }
@@ -637,7 +713,7 @@ const lc_dag_ins *lc_dag_program(const lc_dag *g, int32_t *n) {
 
 /* The register form. */
 const lc_dag_ins *lc_dag_program_regs(const lc_dag *g, int32_t *n, int32_t *n_regs) {
-  *n = g->n_ins;
+  *n = g->n_rins;
   *n_regs = g->n_regs;
   return g->rins;
 }
@@ -685,7 +761,7 @@ static double dag_eval1(const lc_dag_ins *s, const double *w, const double *x, c
   case LC_DAG_COS: return cos(w[s->a]);
   case LC_DAG_TAN: return tan(w[s->a]);
   case LC_DAG_ABS: return fabs(w[s->a]);
-  case LC_DAG_POWC: return pow(w[s->a], s->v);
+  case LC_DAG_POWC: return s->v == 2.0 ? w[s->a] * w[s->a] : pow(w[s->a], s->v);
   case LC_DAG_POW: return pow(w[s->a], w[s->b]);
   case LC_DAG_ATAN2: return atan2(w[s->a], w[s->b]);
   case LC_DAG_MIN: return w[s->b] < w[s->a] ? w[s->b] : w[s->a];
@@ -697,6 +773,16 @@ static double dag_eval1(const lc_dag_ins *s, const double *w, const double *x, c
   case LC_DAG_EQ: return w[s->a] == w[s->b];
   case LC_DAG_NE: return w[s->a] != w[s->b];
   case LC_DAG_SELECT: return w[s->a] != 0.0 ? w[s->b] : w[s->c];
+  default: break;
+  }
+  const double c = s->b == LC_DAG_K ? k[s->c] : s->b == LC_DAG_P ? p[s->c] : s->v; /* fused */
+  switch (s->op) {
+  case LC_DAG_ADDC: return w[s->a] + c;
+  case LC_DAG_SUBC: return w[s->a] - c;
+  case LC_DAG_CSUB: return c - w[s->a];
+  case LC_DAG_MULC: return w[s->a] * c;
+  case LC_DAG_DIVC: return w[s->a] / c;
+  case LC_DAG_CDIV: return c / w[s->a];
   default: return NAN; /* lowered away */
   }
 }
@@ -705,7 +791,7 @@ static double dag_eval1(const lc_dag_ins *s, const double *w, const double *x, c
 int lc_dag_eval(const lc_dag *g, const double *x, const double *k, const double *p, double *out, double *work) {
   double *w = work ? work : malloc((size_t)(g->n_regs > 0 ? g->n_regs : 1) * sizeof *w);
   if (!w) return LC_ENOMEM;
-  for (int32_t i = 0; i < g->n_ins; ++i) w[g->rins[i].d] = dag_eval1(&g->rins[i], w, x, k, p);
+  for (int32_t i = 0; i < g->n_rins; ++i) w[g->rins[i].d] = dag_eval1(&g->rins[i], w, x, k, p);
   for (int j = 0; j < g->n_out; ++j) out[j] = w[g->rout[j]];
   if (!work) free(w);
   return LC_OK;

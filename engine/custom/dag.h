@@ -61,7 +61,17 @@ typedef enum {
   LC_DAG_INDEX,   /* index(v, i0) or index(m, i0, i1) */
   LC_DAG_DOT, LC_DAG_CROSS, LC_DAG_NORM, LC_DAG_SQNORM,
   LC_DAG_DET2, LC_DAG_DET3, LC_DAG_INV2, LC_DAG_INV3, LC_DAG_TRANSPOSE, LC_DAG_TRACE,
-  LC_DAG_OP_COUNT
+  LC_DAG_OP_COUNT,
+  /* register form only (lc_dag_program_regs): an arithmetic operation with
+   * one operand a constant, a = the other operand's register, b = where the
+   * constant is (LC_DAG_K, LC_DAG_P: c = its index; LC_DAG_C: v) */
+  LC_DAG_ADDC = LC_DAG_OP_COUNT, /* a + const */
+  LC_DAG_SUBC,                   /* a - const */
+  LC_DAG_CSUB,                   /* const - a */
+  LC_DAG_MULC,                   /* a * const */
+  LC_DAG_DIVC,                   /* a / const */
+  LC_DAG_CDIV,                   /* const / a */
+  LC_DAG_LOWERED_COUNT
 } lc_dag_op;
 
 /* One node of a description.  args are earlier node indices; i0, i1 the
@@ -114,7 +124,10 @@ void lc_dag_destroy(lc_dag *g);
 const lc_dag_ins *lc_dag_program(const lc_dag *g, int32_t *n);
 
 /* The same program in register form: *n instructions over *n_regs
- * registers (valid while g lives). */
+ * registers (valid while g lives).  Arithmetic with a constant operand (a
+ * k, p or c node used only there) becomes one of the fused operations
+ * LC_DAG_ADDC..LC_DAG_CDIV, as the built-in sources write s_mulc and the
+ * like, so no AD scalar is made for the constant. */
 const lc_dag_ins *lc_dag_program_regs(const lc_dag *g, int32_t *n, int32_t *n_regs);
 
 /* The registers holding the outputs after the register-form program: *n of them. */

@@ -22,39 +22,46 @@
 LC_HD void LC_DAG_RUN(const lc_dag_ins *ins, int32_t n, S *r, const S *x, const double *k, const double *p) {
   for (int32_t i = 0; i < n; ++i) {
     const lc_dag_ins *q = &ins[i];
-    S v;
+    S *o = &r[q->d]; /* operands are read (copied) before o is written: o may be one of them */
+#define LC_DAG_CONST_ (q->b == LC_DAG_K ? k[q->c] : q->b == LC_DAG_P ? p[q->c] : q->v)
     switch (q->op) {
-    case LC_DAG_X: v = x[q->a]; break;
-    case LC_DAG_K: v = s_c(k[q->a]); break;
-    case LC_DAG_P: v = s_c(p[q->a]); break;
-    case LC_DAG_C: v = s_c(q->v); break;
-    case LC_DAG_ADD: v = s_add(r[q->a], r[q->b]); break;
-    case LC_DAG_SUB: v = s_sub(r[q->a], r[q->b]); break;
-    case LC_DAG_MUL: v = s_mul(r[q->a], r[q->b]); break;
-    case LC_DAG_DIV: v = s_div(r[q->a], r[q->b]); break;
-    case LC_DAG_NEG: v = s_neg(r[q->a]); break;
-    case LC_DAG_SQRT: v = s_sqrt(r[q->a]); break;
-    case LC_DAG_EXP: v = s_exp(r[q->a]); break;
-    case LC_DAG_LOG: v = s_log(r[q->a]); break;
-    case LC_DAG_SIN: v = s_sin(r[q->a]); break;
-    case LC_DAG_COS: v = s_cos(r[q->a]); break;
-    case LC_DAG_TAN: v = s_tan(r[q->a]); break;
-    case LC_DAG_ABS: v = s_abs(r[q->a]); break;
-    case LC_DAG_POWC: v = q->v == 2.0 ? s_sq(r[q->a]) : s_powc(r[q->a], q->v); break;
-    case LC_DAG_POW: v = s_pow(r[q->a], r[q->b]); break;
-    case LC_DAG_ATAN2: v = s_atan2(r[q->a], r[q->b]); break;
-    case LC_DAG_MIN: v = s_min(r[q->a], r[q->b]); break;
-    case LC_DAG_MAX: v = s_max(r[q->a], r[q->b]); break;
-    case LC_DAG_LT: v = s_c(s_lt(r[q->a], r[q->b]) ? 1.0 : 0.0); break;
-    case LC_DAG_LE: v = s_c(s_le(r[q->a], r[q->b]) ? 1.0 : 0.0); break;
-    case LC_DAG_GT: v = s_c(s_gt(r[q->a], r[q->b]) ? 1.0 : 0.0); break;
-    case LC_DAG_GE: v = s_c(s_ge(r[q->a], r[q->b]) ? 1.0 : 0.0); break;
-    case LC_DAG_EQ: v = s_c(s_v(r[q->a]) == s_v(r[q->b]) ? 1.0 : 0.0); break;
-    case LC_DAG_NE: v = s_c(s_v(r[q->a]) != s_v(r[q->b]) ? 1.0 : 0.0); break;
-    case LC_DAG_SELECT: v = s_v(r[q->a]) != 0.0 ? r[q->b] : r[q->c]; break;
-    default: v = s_c(NAN); break; /* lowered away by lc_dag_create */
+    case LC_DAG_X: *o = x[q->a]; break;
+    case LC_DAG_K: *o = s_c(k[q->a]); break;
+    case LC_DAG_P: *o = s_c(p[q->a]); break;
+    case LC_DAG_C: *o = s_c(q->v); break;
+    case LC_DAG_ADD: *o = s_add(r[q->a], r[q->b]); break;
+    case LC_DAG_SUB: *o = s_sub(r[q->a], r[q->b]); break;
+    case LC_DAG_MUL: *o = s_mul(r[q->a], r[q->b]); break;
+    case LC_DAG_DIV: *o = s_div(r[q->a], r[q->b]); break;
+    case LC_DAG_NEG: *o = s_neg(r[q->a]); break;
+    case LC_DAG_SQRT: *o = s_sqrt(r[q->a]); break;
+    case LC_DAG_EXP: *o = s_exp(r[q->a]); break;
+    case LC_DAG_LOG: *o = s_log(r[q->a]); break;
+    case LC_DAG_SIN: *o = s_sin(r[q->a]); break;
+    case LC_DAG_COS: *o = s_cos(r[q->a]); break;
+    case LC_DAG_TAN: *o = s_tan(r[q->a]); break;
+    case LC_DAG_ABS: *o = s_abs(r[q->a]); break;
+    case LC_DAG_POWC: *o = q->v == 2.0 ? s_sq(r[q->a]) : s_powc(r[q->a], q->v); break;
+    case LC_DAG_POW: *o = s_pow(r[q->a], r[q->b]); break;
+    case LC_DAG_ATAN2: *o = s_atan2(r[q->a], r[q->b]); break;
+    case LC_DAG_MIN: *o = s_min(r[q->a], r[q->b]); break;
+    case LC_DAG_MAX: *o = s_max(r[q->a], r[q->b]); break;
+    case LC_DAG_LT: *o = s_c(s_lt(r[q->a], r[q->b]) ? 1.0 : 0.0); break;
+    case LC_DAG_LE: *o = s_c(s_le(r[q->a], r[q->b]) ? 1.0 : 0.0); break;
+    case LC_DAG_GT: *o = s_c(s_gt(r[q->a], r[q->b]) ? 1.0 : 0.0); break;
+    case LC_DAG_GE: *o = s_c(s_ge(r[q->a], r[q->b]) ? 1.0 : 0.0); break;
+    case LC_DAG_EQ: *o = s_c(s_v(r[q->a]) == s_v(r[q->b]) ? 1.0 : 0.0); break;
+    case LC_DAG_NE: *o = s_c(s_v(r[q->a]) != s_v(r[q->b]) ? 1.0 : 0.0); break;
+    case LC_DAG_SELECT: *o = s_v(r[q->a]) != 0.0 ? r[q->b] : r[q->c]; break;
+    case LC_DAG_ADDC: *o = s_addc(r[q->a], LC_DAG_CONST_); break;
+    case LC_DAG_SUBC: *o = s_subc(r[q->a], LC_DAG_CONST_); break;
+    case LC_DAG_CSUB: *o = s_csub(LC_DAG_CONST_, r[q->a]); break;
+    case LC_DAG_MULC: *o = s_mulc(r[q->a], LC_DAG_CONST_); break;
+    case LC_DAG_DIVC: *o = s_divc(r[q->a], LC_DAG_CONST_); break;
+    case LC_DAG_CDIV: *o = s_cdiv(LC_DAG_CONST_, r[q->a]); break;
+    default: *o = s_c(NAN); break; /* lowered away by lc_dag_create */
     }
-    r[q->d] = v;
+#undef LC_DAG_CONST_
   }
 }
 #ifdef LC_DAG_RUN_DEFAULT_

@@ -324,10 +324,18 @@ export class Client extends Emitter {
   /**
    * problem.add_term.
    * @param {number|string} problem
-   * @param {{energy: string, var: number|string, weight?: number, elements?: Int32Array, params?: object, consts?: Float64Array, project?: boolean}} params
+   * @param {{energy: string|object, var: number|string, weight?: number, elements?: Int32Array, params?: object, consts?: Float64Array, project?: boolean}} params
+   *   energy: a built-in's name, a custom energy from energy() (custom.js) or a description
    * @param {CallOptions} [opts]
    */
-  addTerm(problem, params, opts) { return this.onProblem('problem.add_term', problem, params, opts); }
+  addTerm(problem, params, opts) {
+    const e = params?.energy;
+    const p = e && typeof e === 'object' && e.description ? { ...params, energy: e.description } : params;
+    return this.onProblem('problem.add_term', problem, p, opts);
+  }
+
+  /** problem.get_term: {term, energy, var, n_elems, consts, description?}. @param {number|string} problem @param {number|{term: number}} term @param {CallOptions} [opts] */
+  getTerm(problem, term, opts) { return this.onProblem('problem.get_term', problem, keyed('term', term), opts); }
 
   /** problem.remove_term. @param {number|string} problem @param {number|{term: number}} term @param {CallOptions} [opts] */
   removeTerm(problem, term, opts) { return this.onProblem('problem.remove_term', problem, keyed('term', term), opts); }

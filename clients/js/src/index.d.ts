@@ -103,10 +103,13 @@ export declare class Client extends Emitter {
   problemCreate(params: { mesh: Ref; name?: string; device?: string; variables?: VariableSpec[] },
                 opts?: CallOptions): Promise<{ problem: number; name: string; device: string; n_dofs: number; variables: any[] }>;
   addVariable(problem: Ref, params: VariableSpec, opts?: CallOptions): Promise<any>;
-  addTerm(problem: Ref, params: { energy: string; var: Ref; weight?: number; elements?: ArrayIn;
+  addTerm(problem: Ref, params: { energy: string | CustomEnergy | object; var: Ref; weight?: number; elements?: ArrayIn;
                                   params?: Record<string, number>; consts?: ArrayIn; project?: boolean },
           opts?: CallOptions): Promise<{ term: number; n_elems: number; n_colors: number }>;
   removeTerm(problem: Ref, term: number | { term: number }, opts?: CallOptions): Promise<boolean>;
+  /** problem.get_term; custom terms carry their description. */
+  getTerm(problem: Ref, term: number | { term: number }, opts?: CallOptions):
+    Promise<{ term: number; energy: string; var: number; n_elems: number; consts: ArrayOut; description?: object }>;
   setVariable(problem: Ref, params: { var: Ref; values: ArrayIn }, opts?: CallOptions): Promise<boolean>;
   getVariable(problem: Ref, v: Ref | { var: Ref }, opts?: CallOptions): Promise<{ var: number; values: ArrayOut }>;
   fix(problem: Ref, params: { var: Ref; entities?: ArrayIn; values?: ArrayIn }, opts?: CallOptions): Promise<any>;
@@ -141,3 +144,42 @@ export declare function decodeArray(m: { dtype: string; shape: number[]; data: U
 export declare function parseAddress(address: Address): { url: string } | { path: string } | { host: string; port: number };
 /** An n x n grid mesh: flat V [n*n*3] and F [2(n-1)^2*3]. */
 export declare function grid(n: number): { V: Float64Array; F: Int32Array };
+
+/** A symbolic value of a custom energy being built (custom.js): a node of its description. */
+export declare class Sym {
+  readonly shape: number[] | 'bool';
+  add(o: SymLike): Sym; sub(o: SymLike): Sym; mul(o: SymLike): Sym; div(o: SymLike): Sym; neg(): Sym;
+  /** A number exponent is a literal (powc); a symbol, a general power. */
+  pow(e: SymLike): Sym;
+  sqrt(): Sym; exp(): Sym; log(): Sym; sin(): Sym; cos(): Sym; tan(): Sym; abs(): Sym;
+  lt(o: SymLike): Sym; le(o: SymLike): Sym; gt(o: SymLike): Sym; ge(o: SymLike): Sym;
+  /** Entry i of a vector, (i, j) of a matrix. */
+  at(i: number, j?: number): Sym;
+  dot(v: Sym): Sym; cross(v: Sym): Sym; norm(): Sym; sqnorm(): Sym; det(): Sym; inv(): Sym; trace(): Sym;
+  readonly T: Sym;
+}
+export type SymLike = Sym | number | SymLike[];
+/** A custom energy: its description (protocol/SPEC.md, "Custom energies") and argument names. */
+export interface CustomEnergy { description: object; paramNames: string[]; constNames: string[] }
+/** Builds a custom energy from fn({x: entities, ...consts, ...params}), which returns a scalar symbol. */
+export declare function energy(opts: { element: 'vertex' | 'edge' | 'face' | 'edge_flap' | 'face_pair' | 'list';
+                                       dim: number; K?: number; consts?: string[] | Record<string, number>;
+                                       params?: string[] },
+                               fn: (args: { x: Sym[] } & Record<string, any>) => Sym): CustomEnergy;
+/** a where the comparison cond holds, else b. */
+export declare function select(cond: Sym, a: SymLike, b: SymLike): Sym;
+export declare function vec(...xs: SymLike[]): Sym;
+export declare function mat(rows: SymLike[][]): Sym;
+export declare function dot(u: Sym, v: Sym): Sym;
+export declare function cross(u: Sym, v: Sym): Sym;
+export declare function norm(v: Sym): Sym;
+export declare function sqnorm(v: Sym): Sym;
+export declare function det(m: Sym): Sym;
+export declare function inv(m: Sym): Sym;
+export declare function transpose(m: Sym): Sym;
+export declare function trace(m: Sym): Sym;
+export declare function atan2(y: SymLike, x: SymLike): Sym;
+export declare function min(a: SymLike, b: SymLike): Sym;
+export declare function max(a: SymLike, b: SymLike): Sym;
+export declare function eq(a: SymLike, b: SymLike): Sym;
+export declare function ne(a: SymLike, b: SymLike): Sym;

@@ -10,3 +10,6 @@ export { ErrorCode, LocadError } from './errors.js';
 export { withShape, encodeArray, decodeArray } from './arrays.js';
 export { parseAddress } from './address.js';
 export { grid } from './mesh.js';
+export {
+  energy, Sym, select, vec, mat, dot, cross, norm, sqnorm, det, inv, transpose, trace, atan2, min, max, eq, ne,
+} from './custom.js';

@@ -20,73 +20,13 @@
 #include <string.h>
 
 #include "custom/custom.h"
+#include "custom/dag_build.h"
 #include "lc_time.h"
 #include "workloads.h"
 
 #ifndef LC_BENCH_MESH_DIR
 #define LC_BENCH_MESH_DIR "../shared/meshes"
 #endif
-
-/* ---- the three energies as DAGs ------------------------------------------------ */
-
-static lc_dag_node bn[128];
-static int bnn;
-
-static int32_t nn(int op, int32_t a, int32_t b, int i0, int i1, double v) {
-  lc_dag_node *d = &bn[bnn];
-  memset(d, 0, sizeof *d);
-  d->op = op, d->i0 = i0, d->i1 = i1, d->value = v;
-  if (a >= 0) d->args[d->nargs++] = a;
-  if (b >= 0) d->args[d->nargs++] = b;
-  return bnn++;
-}
-static int32_t B(int op, int32_t a, int32_t b) { return nn(op, a, b, -1, -1, 0.0); }
-static int32_t U(int op, int32_t a) { return nn(op, a, -1, -1, -1, 0.0); }
-static int32_t C(double v) { return nn(LC_DAG_C, -1, -1, -1, -1, v); }
-static int32_t X(int e) { return nn(LC_DAG_X, -1, -1, e, -1, 0.0); }
-static int32_t Xc(int e, int c) { return nn(LC_DAG_X, -1, -1, e, c, 0.0); }
-static int32_t K(int i) { return nn(LC_DAG_K, -1, -1, i, -1, 0.0); }
-static int32_t P(int i) { return nn(LC_DAG_P, -1, -1, i, -1, 0.0); }
-static int32_t SQ(int32_t a) { return nn(LC_DAG_POWC, a, -1, -1, -1, 2.0); }
-static int32_t MAT2(int32_t a, int32_t b, int32_t c, int32_t d) {
-  lc_dag_node *n = &bn[bnn];
-  memset(n, 0, sizeof *n);
-  *n = (lc_dag_node){LC_DAG_MAT, 4, {a, b, c, d}, 2, 2, 0.0};
-  return bnn++;
-}
-
-/* W1: A |J|^2 (1 + 1/det(J)^2) with J = M Mr^-1 if det M > 0, else 1/0. */
-static int32_t symdir(void) {
-  const int32_t e1x = B(LC_DAG_SUB, Xc(1, 0), Xc(0, 0)), e1y = B(LC_DAG_SUB, Xc(1, 1), Xc(0, 1));
-  const int32_t e2x = B(LC_DAG_SUB, Xc(2, 0), Xc(0, 0)), e2y = B(LC_DAG_SUB, Xc(2, 1), Xc(0, 1));
-  const int32_t M = MAT2(e1x, e2x, e1y, e2y), J = B(LC_DAG_MUL, M, MAT2(K(0), K(1), K(2), K(3)));
-  const int32_t detm = U(LC_DAG_DET2, M), detj = U(LC_DAG_DET2, J);
-  const int32_t fro = U(LC_DAG_TRACE, B(LC_DAG_MUL, U(LC_DAG_TRANSPOSE, J), J));
-  const int32_t E = B(LC_DAG_MUL, B(LC_DAG_MUL, fro, B(LC_DAG_ADD, B(LC_DAG_DIV, C(1.0), SQ(detj)), C(1.0))), K(4));
-  const int32_t args[3] = {B(LC_DAG_GT, detm, C(0.0)), E, B(LC_DAG_DIV, C(1.0), C(0.0))};
-  lc_dag_node *n = &bn[bnn];
-  *n = (lc_dag_node){LC_DAG_SELECT, 3, {args[0], args[1], args[2]}, -1, -1, 0.0};
-  return bnn++;
-}
-
-/* W2: A (mu |E|^2 + lambda/2 tr(E)^2), E = (F^T F - I)/2, F = [x1-x0, x2-x0] Mr^-1. */
-static int32_t stvk(void) {
-  const int32_t d1 = B(LC_DAG_SUB, X(1), X(0)), d2 = B(LC_DAG_SUB, X(2), X(0));
-  const int32_t f0 = B(LC_DAG_ADD, B(LC_DAG_MUL, d1, K(0)), B(LC_DAG_MUL, d2, K(2)));
-  const int32_t f1 = B(LC_DAG_ADD, B(LC_DAG_MUL, d1, K(1)), B(LC_DAG_MUL, d2, K(3)));
-  const int32_t e00 = B(LC_DAG_MUL, B(LC_DAG_SUB, U(LC_DAG_SQNORM, f0), C(1.0)), C(0.5));
-  const int32_t e11 = B(LC_DAG_MUL, B(LC_DAG_SUB, U(LC_DAG_SQNORM, f1), C(1.0)), C(0.5));
-  const int32_t e01 = B(LC_DAG_MUL, B(LC_DAG_DOT, f0, f1), C(0.5));
-  const int32_t fro = B(LC_DAG_ADD, B(LC_DAG_ADD, SQ(e00), SQ(e11)), B(LC_DAG_MUL, SQ(e01), C(2.0)));
-  const int32_t lam = B(LC_DAG_MUL, SQ(B(LC_DAG_ADD, e00, e11)), B(LC_DAG_MUL, C(0.5), P(1)));
-  return B(LC_DAG_MUL, B(LC_DAG_ADD, B(LC_DAG_MUL, fro, P(0)), lam), K(4));
-}
-
-/* W3: 1/2 k (|x1 - x0| - L)^2. */
-static int32_t spring(void) {
-  const int32_t e = B(LC_DAG_SUB, U(LC_DAG_NORM, B(LC_DAG_SUB, X(1), X(0))), K(0));
-  return B(LC_DAG_MUL, SQ(e), B(LC_DAG_MUL, C(0.5), P(0)));
-}
 
 /* ---- one workload ----------------------------------------------------------------- */
 
@@ -131,17 +71,17 @@ static lc_problem *twin(const lc_workload *w, lc_error *err) {
   double *x = malloc((size_t)nv * dim * sizeof *x), *k = malloc(((size_t)ne * info->n_const + 1) * sizeof *k);
   lc_problem_get_variable(w->p, 0, x, err);
   lc_problem_get_term_consts(w->p, 0, k, err);
-  bnn = 0;
+  static lc_dag_node bn[128];
+  lc_dag_builder G = {bn, 0, 128};
   static const char *const mulam[] = {"mu", "lambda"}, *const kk[] = {"k"};
   const double ones[2] = {1.0, 1.0};
-  int32_t out;
+  int32_t out = -1;
   const char *const *names = NULL;
   int np = 0, Kn = 3, elem = LC_ELEM_FACE;
-  if (w->id == 1) out = symdir();
-  else if (w->id == 2) out = stvk(), names = mulam, np = 2;
-  else out = spring(), names = kk, np = 1, Kn = 2, elem = LC_ELEM_EDGE;
-  const lc_dag_desc d = {.K = Kn, .D = dim, .n_const = info->n_const, .n_param = np, .n_nodes = bnn, .nodes = bn,
-                         .n_out = 1, .out = &out};
+  lc_workload_custom_dag(w->id, &G, &out);
+  if (w->id == 2) names = mulam, np = 2;
+  if (w->id == 3) names = kk, np = 1, Kn = 2, elem = LC_ELEM_EDGE;
+  const lc_dag_desc d = lc_dagb_desc(&G, Kn, dim, info->n_const, np, 1, &out);
   lc_dag *g = NULL;
   lc_custom *c = NULL;
   lc_problem *p = NULL;

@@ -3,6 +3,8 @@
  * of any timing. */
 #include "workloads.h"
 
+#include "custom/dag_build.h"
+
 #include "apps/apps.h"
 
 #include <math.h>
@@ -185,4 +187,66 @@ void lc_workload_free(lc_workload *w) {
   lc_mesh_destroy(w->m);
   w->p = NULL;
   w->m = NULL;
+}
+
+
+/* ---- W1-W3 as custom-energy DAGs (the builder is the argument G) ------------------ */
+
+#define B(op, a, b) lc_dagb_bin(G, op, a, b)
+#define U(op, a) lc_dagb_un(G, op, a)
+#define C(v) lc_dagb_lit(G, v)
+#define X(e) lc_dagb_x(G, e, -1)
+#define Xc(e, c) lc_dagb_x(G, e, c)
+#define K(i) lc_dagb_k(G, i)
+#define P(i) lc_dagb_p(G, i)
+#define SQ(a) lc_dagb_powc(G, a, 2.0)
+#define MAT2(a, b, c, d) lc_dagb_n(G, LC_DAG_MAT, 4, (const int32_t[]){a, b, c, d}, 2, 2)
+
+/* W1: A |J|^2 (1 + 1/det(J)^2) with J = M Mr^-1 if det M > 0, else 1/0. */
+static int32_t dag_symdir(lc_dag_builder *G) {
+  const int32_t e1x = B(LC_DAG_SUB, Xc(1, 0), Xc(0, 0)), e1y = B(LC_DAG_SUB, Xc(1, 1), Xc(0, 1));
+  const int32_t e2x = B(LC_DAG_SUB, Xc(2, 0), Xc(0, 0)), e2y = B(LC_DAG_SUB, Xc(2, 1), Xc(0, 1));
+  const int32_t M = MAT2(e1x, e2x, e1y, e2y), J = B(LC_DAG_MUL, M, MAT2(K(0), K(1), K(2), K(3)));
+  const int32_t detm = U(LC_DAG_DET2, M), detj = U(LC_DAG_DET2, J);
+  const int32_t fro = U(LC_DAG_TRACE, B(LC_DAG_MUL, U(LC_DAG_TRANSPOSE, J), J));
+  const int32_t E = B(LC_DAG_MUL, B(LC_DAG_MUL, fro, B(LC_DAG_ADD, B(LC_DAG_DIV, C(1.0), SQ(detj)), C(1.0))), K(4));
+  const int32_t args[3] = {B(LC_DAG_GT, detm, C(0.0)), E, B(LC_DAG_DIV, C(1.0), C(0.0))};
+  return lc_dagb_n(G, LC_DAG_SELECT, 3, args, -1, -1);
+}
+
+/* W2: A (mu |E|^2 + lambda/2 tr(E)^2), E = (F^T F - I)/2, F = [x1-x0, x2-x0] Mr^-1. */
+static int32_t dag_stvk(lc_dag_builder *G) {
+  const int32_t d1 = B(LC_DAG_SUB, X(1), X(0)), d2 = B(LC_DAG_SUB, X(2), X(0));
+  const int32_t f0 = B(LC_DAG_ADD, B(LC_DAG_MUL, d1, K(0)), B(LC_DAG_MUL, d2, K(2)));
+  const int32_t f1 = B(LC_DAG_ADD, B(LC_DAG_MUL, d1, K(1)), B(LC_DAG_MUL, d2, K(3)));
+  const int32_t e00 = B(LC_DAG_MUL, B(LC_DAG_SUB, U(LC_DAG_SQNORM, f0), C(1.0)), C(0.5));
+  const int32_t e11 = B(LC_DAG_MUL, B(LC_DAG_SUB, U(LC_DAG_SQNORM, f1), C(1.0)), C(0.5));
+  const int32_t e01 = B(LC_DAG_MUL, B(LC_DAG_DOT, f0, f1), C(0.5));
+  const int32_t fro = B(LC_DAG_ADD, B(LC_DAG_ADD, SQ(e00), SQ(e11)), B(LC_DAG_MUL, SQ(e01), C(2.0)));
+  const int32_t lam = B(LC_DAG_MUL, SQ(B(LC_DAG_ADD, e00, e11)), B(LC_DAG_MUL, C(0.5), P(1)));
+  return B(LC_DAG_MUL, B(LC_DAG_ADD, B(LC_DAG_MUL, fro, P(0)), lam), K(4));
+}
+
+/* W3: 1/2 k (|x1 - x0| - L)^2. */
+static int32_t dag_spring(lc_dag_builder *G) {
+  const int32_t e = B(LC_DAG_SUB, U(LC_DAG_NORM, B(LC_DAG_SUB, X(1), X(0))), K(0));
+  return B(LC_DAG_MUL, SQ(e), B(LC_DAG_MUL, C(0.5), P(0)));
+}
+
+#undef B
+#undef U
+#undef C
+#undef X
+#undef Xc
+#undef K
+#undef P
+#undef SQ
+#undef MAT2
+
+/* The main energy of workload id as a DAG. */
+int lc_workload_custom_dag(int id, lc_dag_builder *b, int32_t *out) {
+  b->n = 0;
+  if (id < 1 || id > 3) return LC_EINVAL;
+  *out = id == 1 ? dag_symdir(b) : id == 2 ? dag_stvk(b) : dag_spring(b);
+  return *out >= 0 ? LC_OK : LC_EINVAL;
 }

@@ -10,35 +10,25 @@
 #include <string.h>
 
 #include "custom/custom.h"
+#include "custom/dag_build.h"
 #include "problem.h"
 #include "testutil.h"
+#include "workloads.h"
 
 static unsigned long long rng = 0xc0570dULL;
 static double urand(double lo, double hi) { return lc_test_rand(&rng, lo, hi); }
 
-/* ---- a node builder ---------------------------------------------------------- */
+/* ---- the node builder (custom/dag_build.h) ------------------------------------- */
 
 static lc_dag_node bn[256];
-static int bnn;
-
-static int32_t nn(int op, int32_t a, int32_t b, int i0, int i1, double v) {
-  lc_dag_node *d = &bn[bnn];
-  memset(d, 0, sizeof *d);
-  d->op = op, d->i0 = i0, d->i1 = i1, d->value = v;
-  if (a >= 0) d->args[d->nargs++] = a;
-  if (b >= 0) d->args[d->nargs++] = b;
-  return bnn++;
-}
-static int32_t B(int op, int32_t a, int32_t b) { return nn(op, a, b, -1, -1, 0.0); }
-static int32_t U(int op, int32_t a) { return nn(op, a, -1, -1, -1, 0.0); }
-static int32_t C(double v) { return nn(LC_DAG_C, -1, -1, -1, -1, v); }
-static int32_t X(int e) { return nn(LC_DAG_X, -1, -1, e, -1, 0.0); }
-static int32_t K(int i) { return nn(LC_DAG_K, -1, -1, i, -1, 0.0); }
-static int32_t P(int i) { return nn(LC_DAG_P, -1, -1, i, -1, 0.0); }
+static lc_dag_builder G = {bn, 0, 256};
+#define B(op, a, b) lc_dagb_bin(&G, op, a, b)
+#define U(op, a) lc_dagb_un(&G, op, a)
+#define X(e) lc_dagb_x(&G, e, -1)
 
 /* A payload for the builder's nodes, output out, on elements of kind elem. */
 static lc_custom *payload(int elem, int Kn, int D, int nc, int np, const char *const *names, int32_t out) {
-  const lc_dag_desc d = {.K = Kn, .D = D, .n_const = nc, .n_param = np, .n_nodes = bnn, .nodes = bn, .n_out = 1, .out = &out};
+  const lc_dag_desc d = lc_dagb_desc(&G, Kn, D, nc, np, 1, &out);
   lc_dag *g = NULL;
   lc_custom *c = NULL;
   lc_error err = {0};
@@ -48,32 +38,18 @@ static lc_custom *payload(int elem, int Kn, int D, int nc, int np, const char *c
   return c;
 }
 
-/* 1/2 p0 (|x1 - x0| - k0)^2 on edges. */
+/* The spring (W3) and StVK (W2) of bench/workloads.c as payloads. */
 static lc_custom *spring_dag(void) {
   static const char *const names[] = {"k"};
-  bnn = 0;
-  const int32_t e = B(LC_DAG_SUB, U(LC_DAG_NORM, B(LC_DAG_SUB, X(1), X(0))), K(0));
-  const int32_t out = B(LC_DAG_MUL, nn(LC_DAG_POWC, e, -1, -1, -1, 2.0), B(LC_DAG_MUL, C(0.5), P(0)));
+  int32_t out;
+  ck_assert_int_eq(lc_workload_custom_dag(3, &G, &out), LC_OK);
   return payload(LC_ELEM_EDGE, 2, 3, 1, 1, names, out);
 }
 
-/* StVK on faces: F = [x1-x0, x2-x0] Mr^-1 (k0..k3), E = (F^T F - I)/2,
- * W = k4 (mu |E|^2 + lambda/2 tr(E)^2). */
 static lc_custom *stvk_dag(void) {
   static const char *const names[] = {"mu", "lambda"};
-  bnn = 0;
-  const int32_t d1 = B(LC_DAG_SUB, X(1), X(0)), d2 = B(LC_DAG_SUB, X(2), X(0));
-  const int32_t f0 = B(LC_DAG_ADD, B(LC_DAG_MUL, d1, K(0)), B(LC_DAG_MUL, d2, K(2)));
-  const int32_t f1 = B(LC_DAG_ADD, B(LC_DAG_MUL, d1, K(1)), B(LC_DAG_MUL, d2, K(3)));
-  const int32_t e00 = B(LC_DAG_MUL, B(LC_DAG_SUB, U(LC_DAG_SQNORM, f0), C(1.0)), C(0.5));
-  const int32_t e11 = B(LC_DAG_MUL, B(LC_DAG_SUB, U(LC_DAG_SQNORM, f1), C(1.0)), C(0.5));
-  const int32_t e01 = B(LC_DAG_MUL, B(LC_DAG_DOT, f0, f1), C(0.5));
-  const int32_t sq00 = nn(LC_DAG_POWC, e00, -1, -1, -1, 2.0), sq11 = nn(LC_DAG_POWC, e11, -1, -1, -1, 2.0);
-  const int32_t sq01 = nn(LC_DAG_POWC, e01, -1, -1, -1, 2.0);
-  const int32_t fro = B(LC_DAG_ADD, B(LC_DAG_ADD, sq00, sq11), B(LC_DAG_MUL, sq01, C(2.0)));
-  const int32_t tr = B(LC_DAG_ADD, e00, e11);
-  const int32_t lam = B(LC_DAG_MUL, nn(LC_DAG_POWC, tr, -1, -1, -1, 2.0), B(LC_DAG_MUL, C(0.5), P(1)));
-  const int32_t out = B(LC_DAG_MUL, B(LC_DAG_ADD, B(LC_DAG_MUL, fro, P(0)), lam), K(4));
+  int32_t out;
+  ck_assert_int_eq(lc_workload_custom_dag(2, &G, &out), LC_OK);
   return payload(LC_ELEM_FACE, 3, 3, 5, 2, names, out);
 }
 
@@ -81,25 +57,25 @@ static lc_custom *stvk_dag(void) {
 
 /* A 6 x 6 vertex grid in the plane, rest z jittered. */
 static lc_mesh *grid(void) {
-  enum { G = 6 };
-  double V[G * G * 3];
-  int32_t F[(G - 1) * (G - 1) * 6];
-  for (int j = 0; j < G; ++j)
-    for (int i = 0; i < G; ++i) {
-      double *v = V + 3 * (j * G + i);
+  enum { NG = 6 };
+  double V[NG * NG * 3];
+  int32_t F[(NG - 1) * (NG - 1) * 6];
+  for (int j = 0; j < NG; ++j)
+    for (int i = 0; i < NG; ++i) {
+      double *v = V + 3 * (j * NG + i);
       v[0] = i, v[1] = j, v[2] = urand(-0.1, 0.1);
     }
   int nf = 0;
-  for (int j = 0; j + 1 < G; ++j)
-    for (int i = 0; i + 1 < G; ++i) {
-      const int a = j * G + i, b = a + 1, c = a + G, d = c + 1;
+  for (int j = 0; j + 1 < NG; ++j)
+    for (int i = 0; i + 1 < NG; ++i) {
+      const int a = j * NG + i, b = a + 1, c = a + NG, d = c + 1;
       int32_t *f = F + 3 * nf;
       f[0] = a, f[1] = b, f[2] = d, f[3] = a, f[4] = d, f[5] = c;
       nf += 2;
     }
   lc_mesh *m = NULL;
   lc_error err = {0};
-  ck_assert_msg(lc_mesh_create(V, G * G, F, nf, &m, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_mesh_create(V, NG * NG, F, nf, &m, &err) == LC_OK, "%s", err.msg);
   return m;
 }
 
@@ -219,18 +195,19 @@ START_TEST(test_refusals) {
   ck_assert_msg(strstr(err.msg, "needs per-element constants"), "%s", err.msg);
   ck_assert_int_eq(lc_problem_n_terms(p), 0);
   /* a residual description, and an edge DAG on faces */
-  bnn = 0;
+  G.n = 0;
   const int32_t r = B(LC_DAG_SUB, X(1), X(0));
-  const lc_dag_desc rd = {.K = 2, .D = 3, .residual = 1, .n_nodes = bnn, .nodes = bn, .n_out = 1, .out = &r};
+  lc_dag_desc rd = lc_dagb_desc(&G, 2, 3, 0, 0, 1, &r);
+  rd.residual = 1;
   lc_dag *g = NULL;
   lc_custom *c = NULL;
   ck_assert_int_eq(lc_dag_create(&rd, &g, &err), LC_OK);
   ck_assert_int_eq(lc_custom_create(g, LC_ELEM_EDGE, NULL, &c, &err), LC_EINVAL);
   ck_assert_msg(strstr(err.msg, "residual terms are not accepted yet"), "%s", err.msg);
   lc_dag_destroy(g);
-  bnn = 0;
+  G.n = 0;
   const int32_t e = U(LC_DAG_SQNORM, B(LC_DAG_SUB, X(1), X(0)));
-  const lc_dag_desc ed = {.K = 2, .D = 3, .n_nodes = bnn, .nodes = bn, .n_out = 1, .out = &e};
+  const lc_dag_desc ed = lc_dagb_desc(&G, 2, 3, 0, 0, 1, &e);
   ck_assert_int_eq(lc_dag_create(&ed, &g, &err), LC_OK);
   ck_assert_int_eq(lc_custom_create(g, LC_ELEM_FACE, NULL, &c, &err), LC_EINVAL);
   ck_assert_msg(strstr(err.msg, "this element kind has 3 entities, the description 2"), "%s", err.msg);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "custom/dag.h"
+#include "custom/dag_build.h"
 #include "energies/kernels.h"
 #include "energies/registry.h"
 #include "testutil.h"
@@ -74,28 +75,17 @@ static void near(const double *a, const double *b, int n, double tol, const char
     ck_assert_msg(fabs(a[i] - b[i]) <= tol * (1.0 + fabs(b[i])), "%s[%d]: %.17g vs %.17g", what, i, a[i], b[i]);
 }
 
-/* ---- a node builder over one global description ---------------------------- */
+/* ---- the node builder (custom/dag_build.h) ------------------------------------- */
 
 static lc_dag_node bn[1024];
-static int bnn;
-
-/* Appends a node with up to two node arguments (-1: none); returns its index. */
-static int32_t nn(int op, int32_t a, int32_t b, int i0, int i1, double v) {
-  lc_dag_node *d = &bn[bnn];
-  memset(d, 0, sizeof *d);
-  d->op = op, d->i0 = i0, d->i1 = i1, d->value = v;
-  if (a >= 0) d->args[d->nargs++] = a;
-  if (b >= 0) d->args[d->nargs++] = b;
-  return bnn++;
-}
-static int32_t U(int op, int32_t a) { return nn(op, a, -1, -1, -1, 0.0); }
-static int32_t B(int op, int32_t a, int32_t b) { return nn(op, a, b, -1, -1, 0.0); }
-static int32_t C(double v) { return nn(LC_DAG_C, -1, -1, -1, -1, v); }
+static lc_dag_builder G = {bn, 0, 1024};
+#define B(op, a, b) lc_dagb_bin(&G, op, a, b)
+#define U(op, a) lc_dagb_un(&G, op, a)
+#define C(v) lc_dagb_lit(&G, v)
 
 /* The description of the builder's nodes with output out. */
 static lc_dag *made(const int32_t *out, int n_const, int n_param) {
-  const lc_dag_desc desc = {.K = 2, .D = 3, .n_const = n_const, .n_param = n_param, .n_nodes = bnn, .nodes = bn,
-                            .n_out = 1, .out = out};
+  const lc_dag_desc desc = lc_dagb_desc(&G, 2, 3, n_const, n_param, 1, out);
   lc_dag *g = NULL;
   lc_error err = {0};
   ck_assert_msg(lc_dag_create(&desc, &g, &err) == LC_OK, "%s", err.msg);
@@ -104,11 +94,11 @@ static lc_dag *made(const int32_t *out, int n_const, int n_param) {
 
 /* The spring as a DAG against the built-in spring_3 kernels. */
 START_TEST(test_spring_matches_builtin) {
-  bnn = 0;
-  const int32_t x1 = nn(LC_DAG_X, -1, -1, 1, -1, 0), x0 = nn(LC_DAG_X, -1, -1, 0, -1, 0);
-  const int32_t e = B(LC_DAG_SUB, U(LC_DAG_NORM, B(LC_DAG_SUB, x1, x0)), nn(LC_DAG_K, -1, -1, 0, -1, 0));
-  const int32_t e2 = nn(LC_DAG_POWC, e, -1, -1, -1, 2.0);
-  const int32_t E = B(LC_DAG_MUL, e2, B(LC_DAG_MUL, C(0.5), nn(LC_DAG_P, -1, -1, 0, -1, 0)));
+  G.n = 0;
+  const int32_t x1 = lc_dagb_x(&G, 1, -1), x0 = lc_dagb_x(&G, 0, -1);
+  const int32_t e = B(LC_DAG_SUB, U(LC_DAG_NORM, B(LC_DAG_SUB, x1, x0)), lc_dagb_k(&G, 0));
+  const int32_t e2 = lc_dagb_powc(&G, e, 2.0);
+  const int32_t E = B(LC_DAG_MUL, e2, B(LC_DAG_MUL, C(0.5), lc_dagb_p(&G, 0)));
   lc_dag *g = made(&E, 1, 1);
   const lc_elem_kernel *kern = lc_cpu_kernel(LC_E_spring_3);
   for (int trial = 0; trial < 20; ++trial) {
@@ -134,13 +124,13 @@ END_TEST
  * (K 2, D 3) in the builder, every operation kept inside its smooth domain;
  * returns the output node. */
 static int32_t random_dag(void) {
-  bnn = 0;
-  for (int i = 0; i < N; ++i) nn(LC_DAG_X, -1, -1, i / 3, i % 3, 0.0);
-  nn(LC_DAG_P, -1, -1, 0, -1, 0.0);
-  nn(LC_DAG_K, -1, -1, 0, -1, 0.0);
-  const int leaves = bnn;
+  G.n = 0;
+  for (int i = 0; i < N; ++i) lc_dagb_x(&G, i / 3, i % 3);
+  lc_dagb_p(&G, 0);
+  lc_dagb_k(&G, 0);
+  const int leaves = G.n;
   for (int step = 0; step < 24; ++step) {
-    const int32_t a = (int32_t)(urand(0.0, 1.0) * bnn) % bnn, b = (int32_t)(urand(0.0, 1.0) * bnn) % bnn;
+    const int32_t a = (int32_t)(urand(0.0, 1.0) * G.n) % G.n, b = (int32_t)(urand(0.0, 1.0) * G.n) % G.n;
     switch ((int)urand(0.0, 12.0)) {
     case 0: B(LC_DAG_ADD, a, b); break;
     case 1: B(LC_DAG_SUB, a, b); break;
@@ -152,11 +142,11 @@ static int32_t random_dag(void) {
     case 7: U(LC_DAG_SQRT, B(LC_DAG_ADD, C(1.0), B(LC_DAG_MUL, a, a))); break; /* sqrt(1 + a^2) */
     case 8: U(LC_DAG_LOG, B(LC_DAG_ADD, C(2.5), U(LC_DAG_COS, a))); break;    /* log(2.5 + cos a) */
     case 9: B(LC_DAG_ATAN2, U(LC_DAG_SIN, a), B(LC_DAG_ADD, C(2.0), U(LC_DAG_COS, b))); break;
-    case 10: nn(LC_DAG_POWC, B(LC_DAG_ADD, C(1.5), U(LC_DAG_SIN, a)), -1, -1, -1, 1.7); break;
+    case 10: lc_dagb_powc(&G, B(LC_DAG_ADD, C(1.5), U(LC_DAG_SIN, a)), 1.7); break;
     default: B(LC_DAG_POW, B(LC_DAG_ADD, C(1.5), U(LC_DAG_COS, a)), U(LC_DAG_SIN, b)); break;
     }
   }
-  const int32_t last = bnn - 1;
+  const int32_t last = G.n - 1;
   int32_t acc = last;
   for (int back = 1; back < 5 && last - back >= leaves; ++back) acc = B(LC_DAG_ADD, acc, last - back);
   return acc;
@@ -206,11 +196,10 @@ END_TEST
 
 /* select, min, max, abs and comparisons carry the branch taken. */
 START_TEST(test_branches) {
-  bnn = 0;
-  const int32_t a = nn(LC_DAG_X, -1, -1, 0, 0, 0.0), b = nn(LC_DAG_X, -1, -1, 0, 1, 0.0);
+  G.n = 0;
+  const int32_t a = lc_dagb_x(&G, 0, 0), b = lc_dagb_x(&G, 0, 1);
   const int32_t lt = B(LC_DAG_LT, a, b), sq = B(LC_DAG_MUL, a, a);
-  bn[bnn] = (lc_dag_node){LC_DAG_SELECT, 3, {lt, sq, b}, -1, -1, 0.0};
-  const int32_t sel = bnn++;
+  const int32_t sel = lc_dagb_n(&G, LC_DAG_SELECT, 3, (const int32_t[]){lt, sq, b}, -1, -1);
   const int32_t out = B(LC_DAG_ADD, B(LC_DAG_ADD, sel, B(LC_DAG_MIN, a, b)), U(LC_DAG_ABS, a));
   lc_dag *g = made(&out, 0, 0);
   const double v[N] = {0};

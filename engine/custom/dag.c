@@ -488,10 +488,30 @@ static double dag_eval1(const lc_dag_ins *s, const double *w, const double *x, c
 /* 1 when slot instruction s is a constant leaf (k, p, c). */
 static int dag_is_const(const lc_dag_ins *s) { return s->op == LC_DAG_K || s->op == LC_DAG_P || s->op == LC_DAG_C; }
 
+static uint64_t dag_fnv(uint64_t h, const void *p, size_t n);
+
+/* The earlier instruction of f equal to *s (op, operands, constant), or -1
+ * after recording s (at index s->d) in the open-addressing table seen[cap]. */
+static int32_t dag_seen(int32_t *seen, int32_t cap, const lc_dag_ins *f, const lc_dag_ins *s) {
+  const int32_t key[4] = {s->op, s->a, s->b, s->c};
+  uint64_t h = dag_fnv(dag_fnv(1469598103934665603ull, key, sizeof key), &s->v, sizeof s->v);
+  for (int32_t at = (int32_t)(h & (uint64_t)(cap - 1));; at = (at + 1) & (cap - 1)) {
+    const int32_t e = seen[at];
+    if (e < 0) {
+      seen[at] = s->d;
+      return -1;
+    }
+    const lc_dag_ins *t = &f[e];
+    if (t->op == s->op && t->a == s->a && t->b == s->b && t->c == s->c && !memcmp(&t->v, &s->v, sizeof s->v)) return e;
+  }
+}
+
 /* The fused form of g's slot program into f: add, sub, mul and div with
- * exactly one constant leaf operand become ADDC..CDIV, and leaves left
- * unused are dropped.  Returns the count; map[i] (n_ins entries) is the new
- * index of slot i (-1: dropped); uses is scratch of n_ins entries. */
+ * exactly one constant leaf operand become ADDC..CDIV, literal-only
+ * operations are folded, leaves left unused are dropped, and equal
+ * instructions are made once (x(0) - x(1) written twice is one value).
+ * Returns the count; map[i] (n_ins entries) is the new index of slot i
+ * (-1: dropped); uses is scratch of n_ins entries. */
 static int32_t dag_fuse(const lc_dag *g, lc_dag_ins *f, int32_t *map, int32_t *uses) {
   for (int32_t i = 0; i < g->n_ins; ++i) uses[i] = 0;
   for (int j = 0; j < g->n_out; ++j) uses[g->out[j]]++;
@@ -532,7 +552,11 @@ static int32_t dag_fuse(const lc_dag *g, lc_dag_ins *f, int32_t *map, int32_t *u
     }
     w[i] = s;
   }
-  int32_t n = 0;
+  int32_t n = 0, cap = 16;
+  while (cap < 2 * g->n_ins) cap *= 2;
+  int32_t *seen = malloc((size_t)cap * sizeof *seen); /* equal instructions once (none: no sharing) */
+  if (seen)
+    for (int32_t h = 0; h < cap; ++h) seen[h] = -1;
   for (int32_t i = 0; i < g->n_ins; ++i) {
     if (dag_is_const(&f[i]) && uses[i] == 0) {
       map[i] = -1;
@@ -544,9 +568,15 @@ static int32_t dag_fuse(const lc_dag *g, lc_dag_ins *f, int32_t *map, int32_t *u
     if (na > 1) s.b = map[s.b];
     if (na > 2) s.c = map[s.c];
     s.d = n;
+    const int32_t same = seen ? dag_seen(seen, cap, f, &s) : -1;
+    if (same >= 0) {
+      map[i] = same;
+      continue;
+    }
     map[i] = n;
     f[n++] = s;
   }
+  free(seen);
   return n;
 }
 

@@ -37,7 +37,13 @@ export async function launchChromium(bin, { width = 1200, height = 800 } = {}) {
       await Promise.race([gone, sleep(3000)]);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    rmSync(profile, { recursive: true, force: true });
+    // Chromium's helper processes may still write into the profile for a moment after the browser
+    // exits (ENOTEMPTY seen under load): retry, and leave a temp dir behind rather than fail a test.
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
+    } catch (err) {
+      console.warn(`cdp.mjs: could not remove ${profile}: ${err.message}`);
+    }
   };
   const portFile = path.join(profile, 'DevToolsActivePort');
   for (let t = 0; t < 300; t++) {

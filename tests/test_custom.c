@@ -46,6 +46,12 @@ static lc_custom *spring_dag(void) {
   return payload(LC_ELEM_EDGE, 2, 3, 1, 1, names, out);
 }
 
+static lc_custom *symdir_dag(void) {
+  int32_t out;
+  ck_assert_int_eq(lc_workload_custom_dag(1, &G, &out), LC_OK);
+  return payload(LC_ELEM_FACE, 3, 2, 5, 0, NULL, out);
+}
+
 static lc_custom *stvk_dag(void) {
   static const char *const names[] = {"mu", "lambda"};
   int32_t out;
@@ -79,14 +85,15 @@ static lc_mesh *grid(void) {
   return m;
 }
 
-/* A CPU problem on m with variable x (dim 3) at the rest positions plus noise (seeded). */
-static lc_problem *problem(lc_mesh *m, unsigned long long seed) {
+/* A CPU problem on m with variable x of dimension dim (2 or 3) at the rest
+ * positions (their first dim coordinates) plus noise (seeded). */
+static lc_problem *problem_dim(lc_mesh *m, unsigned long long seed, int dim) {
   lc_problem *p = NULL;
   lc_error err = {0};
   int var;
   ck_assert_msg(lc_problem_create(m, "cpu", &p, &err) == LC_OK, "%s", err.msg);
-  ck_assert_int_eq(lc_problem_add_variable(p, "x", LC_LOC_VERTEX, 3, NULL, &var, &err), LC_OK);
-  const int64_t n = 3 * (int64_t)lc_mesh_nv(m);
+  ck_assert_int_eq(lc_problem_add_variable(p, "x", LC_LOC_VERTEX, dim, NULL, &var, &err), LC_OK);
+  const int64_t n = dim * (int64_t)lc_mesh_nv(m);
   double *x = malloc((size_t)n * sizeof *x);
   ck_assert_int_eq(lc_problem_get_variable(p, 0, x, &err), LC_OK);
   unsigned long long s = seed;
@@ -95,6 +102,9 @@ static lc_problem *problem(lc_mesh *m, unsigned long long seed) {
   free(x);
   return p;
 }
+
+/* The same with a 3D variable. */
+static lc_problem *problem(lc_mesh *m, unsigned long long seed) { return problem_dim(m, seed, 3); }
 
 /* Adds built-in `energy` (params given) to a and the custom c to b with a's constants. */
 static void add_pair(lc_problem *a, lc_problem *b, const char *energy, lc_custom *c, int np, const char *const *pn,
@@ -160,6 +170,21 @@ START_TEST(test_spring_and_stvk_match_builtins) {
   lc_custom_release(sp); /* the terms hold their references */
   lc_custom_release(st);
   compare(a, b, 3 * (int64_t)lc_mesh_nv(m));
+  lc_problem_destroy(a);
+  lc_problem_destroy(b);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
+/* The symmetric Dirichlet (W1: a select between the energy and 1/0 for
+ * flipped triangles) on a 2D variable, against the built-in. */
+START_TEST(test_symdir_matches_builtin) {
+  lc_mesh *m = grid();
+  lc_problem *a = problem_dim(m, 11, 2), *b = problem_dim(m, 11, 2);
+  lc_custom *sd = symdir_dag();
+  add_pair(a, b, "symmetric_dirichlet", sd, 0, NULL, NULL);
+  lc_custom_release(sd);
+  compare(a, b, 2 * (int64_t)lc_mesh_nv(m));
   lc_problem_destroy(a);
   lc_problem_destroy(b);
   lc_mesh_destroy(m);
@@ -232,6 +257,7 @@ static Suite *custom_suite(void) {
   Suite *s = suite_create("custom");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_spring_and_stvk_match_builtins);
+  tcase_add_test(tc, test_symdir_matches_builtin);
   tcase_add_test(tc, test_refusals);
   suite_add_tcase(s, tc);
   return s;

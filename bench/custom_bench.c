@@ -1,11 +1,11 @@
-/* custom_bench.c - locad-bench-custom: W1-W3 of shared/benchmarks.md written
+/* custom_bench.c - locad-bench-custom: W1-W4 of shared/benchmarks.md written
  * as custom energies (expression DAGs run by the AD interpreter) against the
  * built-in energies, side by side in one run, on the CPU backend (issue
  * "Custom energies", targets: Hessian mode <= 2x, gradient mode <= 4x).
  *
- *   locad-bench-custom [--runs R] [--meshes DIR] [--only W1|W2|W3]
+ *   locad-bench-custom [--runs R] [--meshes DIR] [--only W1|W2|W3|W4]
  *
- * Each workload is set up as the standard one (lc_workload_setup: mesh,
+ * (W4, bending, has no target of its own in the issue.)  Each workload is set up as the standard one (lc_workload_setup: mesh,
  * state, the built-in term); the custom problem is the same mesh and state
  * with the custom term given the built-in term's constants.  Both are
  * checked to agree (energy, gradient) before timing.  Figures, the median of
@@ -81,6 +81,7 @@ static lc_problem *twin(const lc_workload *w, lc_error *err) {
   lc_workload_custom_dag(w->id, &G, &out);
   if (w->id == 2) names = mulam, np = 2;
   if (w->id == 3) names = kk, np = 1, Kn = 2, elem = LC_ELEM_EDGE;
+  if (w->id == 4) names = kk, np = 1, Kn = 4, elem = LC_ELEM_FLAP;
   const lc_dag_desc d = lc_dagb_desc(&G, Kn, dim, info->n_const, np, 1, &out);
   lc_dag *g = NULL;
   lc_custom *c = NULL;
@@ -150,12 +151,13 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--meshes") && i + 1 < argc) dir = argv[++i];
     else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
     else {
-      fprintf(stderr, "usage: locad-bench-custom [--runs R] [--meshes DIR] [--only W1|W2|W3]\n");
+      fprintf(stderr, "usage: locad-bench-custom [--runs R] [--meshes DIR] [--only W1|W2|W3|W4]\n");
       return 64;
     }
   }
   if (runs < 1) runs = 1;
-  static const job jobs[] = {{1, "camelhead"}, {1, "face"}, {2, "spot"}, {2, "armadillo"}, {3, "armadillo"}};
+  static const job jobs[] = {{1, "camelhead"}, {1, "face"}, {2, "spot"}, {2, "armadillo"}, {3, "armadillo"},
+                             {4, "spot"}, {4, "armadillo"}};
   for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; ++i) {
     char w[4];
     snprintf(w, sizeof w, "W%d", jobs[i].id);

@@ -233,6 +233,16 @@ static int32_t dag_spring(lc_dag_builder *G) {
   return B(LC_DAG_MUL, SQ(e), B(LC_DAG_MUL, C(0.5), P(0)));
 }
 
+/* W4: k (theta - theta_bar)^2 |e_bar|^2 / A_bar, theta = atan2((n0 x n1).e, n0.n1). */
+static int32_t dag_bending(lc_dag_builder *G) {
+  const int32_t e01 = B(LC_DAG_SUB, X(1), X(0));
+  const int32_t n0 = B(LC_DAG_CROSS, e01, B(LC_DAG_SUB, X(2), X(0)));
+  const int32_t n1 = B(LC_DAG_CROSS, B(LC_DAG_SUB, X(0), X(1)), B(LC_DAG_SUB, X(3), X(1)));
+  const int32_t e = B(LC_DAG_DIV, e01, U(LC_DAG_NORM, e01));
+  const int32_t th = B(LC_DAG_ATAN2, B(LC_DAG_DOT, B(LC_DAG_CROSS, n0, n1), e), B(LC_DAG_DOT, n0, n1));
+  return B(LC_DAG_MUL, SQ(B(LC_DAG_SUB, th, K(0))), B(LC_DAG_MUL, P(0), K(1)));
+}
+
 #undef B
 #undef U
 #undef C
@@ -246,7 +256,7 @@ static int32_t dag_spring(lc_dag_builder *G) {
 /* The main energy of workload id as a DAG. */
 int lc_workload_custom_dag(int id, lc_dag_builder *b, int32_t *out) {
   b->n = 0;
-  if (id < 1 || id > 3) return LC_EINVAL;
-  *out = id == 1 ? dag_symdir(b) : id == 2 ? dag_stvk(b) : dag_spring(b);
+  if (id < 1 || id > 4) return LC_EINVAL;
+  *out = id == 1 ? dag_symdir(b) : id == 2 ? dag_stvk(b) : id == 3 ? dag_spring(b) : dag_bending(b);
   return *out >= 0 ? LC_OK : LC_EINVAL;
 }

@@ -43,10 +43,11 @@ void lc_workload_direction(double *v, int64_t n);
 struct lc_dag_builder;
 
 /* The main energy of workload id (1: symmetric Dirichlet, 2: StVK with
- * parameters mu, lambda, 3: spring with parameter k), with the built-in's
- * constants, written as a custom-energy DAG into b (reset first; K 3 / 3 /
- * 2 entities of dimension 2 / 3 / 3); *out: the output node.  LC_EINVAL for
- * other ids or a builder too small. */
+ * parameters mu, lambda, 3: spring with parameter k, 4: dihedral bending
+ * with parameter k), with the built-in's constants, written as a
+ * custom-energy DAG into b (reset first; K 3 / 3 / 2 / 4 entities of
+ * dimension 2 / 3 / 3 / 3); *out: the output node.  LC_EINVAL for other ids
+ * or a builder too small. */
 int lc_workload_custom_dag(int id, struct lc_dag_builder *b, int32_t *out);
 
 /* Generates the n x n grid mesh on [0,1]^2 of benchmarks.md (W5, W6). */

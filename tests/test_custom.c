@@ -46,6 +46,13 @@ static lc_custom *spring_dag(void) {
   return payload(LC_ELEM_EDGE, 2, 3, 1, 1, names, out);
 }
 
+static lc_custom *bending_dag(void) {
+  static const char *const names[] = {"k"};
+  int32_t out;
+  ck_assert_int_eq(lc_workload_custom_dag(4, &G, &out), LC_OK);
+  return payload(LC_ELEM_FLAP, 4, 3, 2, 1, names, out);
+}
+
 static lc_custom *symdir_dag(void) {
   int32_t out;
   ck_assert_int_eq(lc_workload_custom_dag(1, &G, &out), LC_OK);
@@ -159,16 +166,18 @@ static void compare(lc_problem *a, lc_problem *b, int64_t n) {
   free(ga), free(gb), free(v), free(ha), free(hb);
 }
 
-START_TEST(test_spring_and_stvk_match_builtins) {
+START_TEST(test_spring_stvk_bending_match_builtins) {
   lc_mesh *m = grid();
   lc_problem *a = problem(m, 7), *b = problem(m, 7);
-  lc_custom *sp = spring_dag(), *st = stvk_dag();
+  lc_custom *sp = spring_dag(), *st = stvk_dag(), *be = bending_dag();
   static const char *const kn[] = {"k"}, *const ml[] = {"mu", "lambda"};
-  const double kv[] = {3.0}, mlv[] = {2.0, 5.0};
+  const double kv[] = {3.0}, mlv[] = {2.0, 5.0}, bk[] = {0.5};
   add_pair(a, b, "spring", sp, 1, kn, kv);
   add_pair(a, b, "stvk", st, 2, ml, mlv);
+  add_pair(a, b, "bending", be, 1, kn, bk);
   lc_custom_release(sp); /* the terms hold their references */
   lc_custom_release(st);
+  lc_custom_release(be);
   compare(a, b, 3 * (int64_t)lc_mesh_nv(m));
   lc_problem_destroy(a);
   lc_problem_destroy(b);
@@ -256,7 +265,7 @@ END_TEST
 static Suite *custom_suite(void) {
   Suite *s = suite_create("custom");
   TCase *tc = tcase_create("core");
-  tcase_add_test(tc, test_spring_and_stvk_match_builtins);
+  tcase_add_test(tc, test_spring_stvk_bending_match_builtins);
   tcase_add_test(tc, test_symdir_matches_builtin);
   tcase_add_test(tc, test_refusals);
   suite_add_tcase(s, tc);

@@ -383,6 +383,14 @@ static int load_consts(const lc_problem *p, lc_term *t, const lc_term_desc *d, l
     return LC_OK;
   }
   if (nc == 0) return LC_OK;
+  if (t->custom && lc_custom_rest(t->custom)) { /* custom energies: constants from the rest shape */
+    for (int32_t e = 0; e < t->n_elem; ++e) {
+      char why[128] = "";
+      int rc = lc_custom_rest_consts(t->custom, p->mesh, t->ent + (int64_t)e * t->K, t->consts + (int64_t)e * nc, why);
+      if (rc) return lc_error_set(err, rc, "custom energy, element %d: %s", e, why);
+    }
+    return LC_OK;
+  }
   if (!t->info->setup)
     return lc_error_set(err, LC_EINVAL, "energy '%s' needs per-element constants (%s)",
                         t->info->name, t->info->const_doc ? t->info->const_doc : "");
@@ -485,7 +493,8 @@ static int build_term(lc_problem *p, const lc_term_desc *d, lc_term *t, lc_error
   if (t->custom && (rc = custom_params(t, err))) return rc;
   if ((rc = load_elements(p, t, d, v, err))) return rc;
   if ((rc = check_elements(t, v, err))) return rc;
-  if (d->elems && d->consts == NULL && t->n_const && t->info->setup == NULL)
+  const int from_rest = t->custom && lc_custom_rest(t->custom);
+  if (d->elems && d->consts == NULL && t->n_const && t->info->setup == NULL && !from_rest)
     return lc_error_set(err, LC_EINVAL, "energy '%s' needs constants", d->energy);
   if ((rc = load_consts(p, t, d, err))) return rc;
   return lc_term_color(t, v->n, err);
@@ -542,7 +551,7 @@ static int rebuild_term(const lc_problem *p, const lc_term *o, const int32_t *el
   if (n) memcpy(t->ent, elems, (size_t)n * t->K * sizeof *t->ent);
   int rc = check_elements(t, v, err);
   const lc_term_desc d = {.elems = elems, .n_elems = n, .consts = consts};
-  if (!rc && !consts && t->n_const && !t->info->setup)
+  if (!rc && !consts && t->n_const && !t->info->setup && !(t->custom && lc_custom_rest(t->custom)))
     rc = lc_error_set(err, LC_EINVAL, "energy '%s' needs constants", t->info->name);
   if (!rc) rc = load_consts(p, t, &d, err);
   if (!rc) rc = lc_term_color(t, v->n, err);

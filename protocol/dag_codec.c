@@ -137,6 +137,27 @@ static int dag_params(const msgpack_object *o, lc_dag_wire *w, lc_error *err) {
   return LC_OK;
 }
 
+/* A list of 1..max node indices (a msgpack array, or an i4 array map as
+ * clients that pack numeric lists as arrays send it) into out[*n]. */
+static int dag_index_list(const msgpack_object *o, const char *key, int max, int32_t *out, int *n, lc_error *err) {
+  lc_ndarray a = {0};
+  int rc = lc_codec_ndarray_decode(o, LC_DT_I4, key, &a, err);
+  if (rc) { /* an f8 array of whole numbers, as some clients pack lists of numbers */
+    lc_codec_ndarray_free(&a);
+    rc = lc_codec_ndarray_decode(o, LC_DT_F8, key, &a, err);
+  }
+  if (!rc && (a.ndim != 1 || a.n < 1 || a.n > max))
+    rc = lc_error_set(err, LC_EINVAL, "%s: an array of 1 to %d node indices", key, max);
+  for (int64_t j = 0; !rc && j < a.n; ++j) {
+    const double v = a.dtype == LC_DT_I4 ? ((const int32_t *)a.data)[j] : ((const double *)a.data)[j];
+    if (v != floor(v) || v < 0 || v > INT32_MAX) rc = lc_error_set(err, LC_ERANGE, "%s[%lld]: not a node index", key, (long long)j);
+    else out[j] = (int32_t)v;
+  }
+  if (!rc) *n = (int)a.n;
+  lc_codec_ndarray_free(&a);
+  return rc;
+}
+
 /* The outputs: "energy" (one node) or "residuals" (nodes), not both. */
 static int dag_outs(const msgpack_object *o, lc_dag_desc *d, int32_t *out, lc_error *err) {
   const msgpack_object *e = lc_codec_get(o, "energy"), *r = lc_codec_get(o, "residuals");
@@ -147,13 +168,44 @@ static int dag_outs(const msgpack_object *o, lc_dag_desc *d, int32_t *out, lc_er
     if (!dag_is_int(e)) return lc_error_set(err, LC_EINVAL, "energy: must be a node index");
     return dag_int(e, -1, 0, &out[0], err) ? lc_error_set(err, LC_ERANGE, "energy: node index out of range") : LC_OK;
   }
-  if (r->type != MSGPACK_OBJECT_ARRAY || r->via.array.size < 1 || r->via.array.size > LC_DAG_MAX_OUT)
-    return lc_error_set(err, LC_EINVAL, "residuals: an array of 1 to %d node indices", LC_DAG_MAX_OUT);
-  d->n_out = (int)r->via.array.size;
-  for (int j = 0; j < d->n_out; ++j)
-    if (!dag_is_int(&r->via.array.ptr[j]) || dag_int(&r->via.array.ptr[j], -1, j, &out[j], err))
-      return lc_error_set(err, LC_ERANGE, "residuals[%d]: must be a node index", j);
-  return LC_OK;
+  return dag_index_list(r, "residuals", LC_DAG_MAX_OUT, out, &d->n_out, err);
+}
+
+/* Decodes the node array `nodes` and creates the DAG of d (its other fields
+ * set) into *out: LC_ERANGE for a wrong value, as the codec's convention. */
+static int dag_make(const msgpack_object *nodes, lc_dag_desc *d, lc_dag **out, lc_error *err) {
+  if (nodes->via.array.size < 1 || nodes->via.array.size > LC_DAG_MAX_NODES)
+    return lc_error_set(err, LC_ERANGE, "nodes: %u nodes, 1 to %d allowed", nodes->via.array.size, LC_DAG_MAX_NODES);
+  lc_dag_node *nd = malloc(nodes->via.array.size * sizeof *nd);
+  int rc = nd ? LC_OK : lc_error_set(err, LC_ENOMEM, "nodes: out of memory");
+  for (uint32_t i = 0; !rc && i < nodes->via.array.size; ++i) rc = dag_node_decode(&nodes->via.array.ptr[i], (int)i, &nd[i], err);
+  if (!rc) {
+    d->nodes = nd, d->n_nodes = (int32_t)nodes->via.array.size;
+    rc = lc_dag_create(d, out, err);
+    if (rc == LC_EINVAL) rc = err ? (err->code = LC_ERANGE) : LC_ERANGE; /* a wrong value, not a wrong type */
+  }
+  free(nd);
+  return rc;
+}
+
+/* The optional "rest" section: constants from the K rest positions (dim 3),
+ * {nodes, consts: [node indices]}, into w->rest.  Messages start "rest: ". */
+static int dag_rest(const msgpack_object *o, int K, lc_dag_wire *w, lc_error *err) {
+  const msgpack_object *r = NULL, *nodes = NULL, *cs = NULL;
+  int rc = lc_codec_get_map(o, "rest", 0, &r, err);
+  if (rc || !r) return rc;
+  int32_t out[LC_DAG_MAX_COUT];
+  lc_dag_desc d = {.K = K, .D = 3, .residual = LC_DAG_CONSTS, .out = out};
+  rc = lc_codec_get_array(r, "nodes", 1, &nodes, err);
+  if (!rc && !(cs = lc_codec_get(r, "consts"))) rc = lc_error_set(err, LC_EINVAL, "missing parameter 'consts'");
+  if (!rc) rc = dag_index_list(cs, "consts", LC_DAG_MAX_COUT, out, &d.n_out, err);
+  if (!rc) rc = dag_make(nodes, &d, &w->rest, err);
+  if (rc && err) {
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    lc_error_set(err, rc, "rest: %s", msg);
+  }
+  return rc;
 }
 
 /* Decodes description o. */
@@ -164,25 +216,22 @@ int lc_dag_decode(const msgpack_object *o, lc_dag_wire *w, lc_error *err) {
   int32_t out[LC_DAG_MAX_OUT];
   int64_t D = 0, nc = 0;
   const msgpack_object *nodes = NULL;
-  lc_dag_node *nd = NULL;
   int rc = dag_elem(o, w, &d.K, err);
   if (!rc) rc = lc_codec_get_int(o, "dim", 1, 1, LC_DAG_MAX_N, 1, &D, err);
   if (!rc) rc = lc_codec_get_int(o, "n_const", 0, 0, LC_DAG_MAX_CONSTS, 0, &nc, err);
   if (!rc) rc = dag_params(o, w, err);
   if (!rc) rc = lc_codec_get_array(o, "nodes", 1, &nodes, err);
-  if (!rc && (nodes->via.array.size < 1 || nodes->via.array.size > LC_DAG_MAX_NODES))
-    rc = lc_error_set(err, LC_ERANGE, "nodes: %u nodes, 1 to %d allowed", nodes->via.array.size, LC_DAG_MAX_NODES);
   if (!rc) rc = dag_outs(o, &d, out, err);
-  if (!rc && !(nd = malloc(nodes->via.array.size * sizeof *nd)))
-    rc = lc_error_set(err, LC_ENOMEM, "nodes: out of memory");
-  for (uint32_t i = 0; !rc && i < nodes->via.array.size; ++i) rc = dag_node_decode(&nodes->via.array.ptr[i], (int)i, &nd[i], err);
   if (!rc) {
-    d.D = (int)D, d.n_const = (int)nc, d.n_param = w->n_param;
-    d.nodes = nd, d.n_nodes = (int32_t)nodes->via.array.size, d.out = out;
-    rc = lc_dag_create(&d, &w->dag, err);
-    if (rc == LC_EINVAL) rc = err ? (err->code = LC_ERANGE) : LC_ERANGE; /* a wrong value, not a wrong type */
+    d.D = (int)D, d.n_const = (int)nc, d.n_param = w->n_param, d.out = out;
+    rc = dag_make(nodes, &d, &w->dag, err);
   }
-  free(nd);
+  if (!rc) rc = dag_rest(o, d.K, w, err);
+  if (rc) {
+    lc_dag_destroy(w->dag);
+    lc_dag_destroy(w->rest);
+    w->dag = w->rest = NULL;
+  }
   return rc;
 }
 

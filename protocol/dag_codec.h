@@ -16,17 +16,19 @@
 /* Element kinds a description may name, with their entity counts. */
 typedef struct lc_dag_wire {
   lc_dag *dag;        /* owned by the caller (lc_dag_destroy) */
+  lc_dag *rest;       /* constants from the rest shape ("rest"), or NULL; owned by the caller */
   int elem;           /* lc_elem_kind of energies/registry.h */
   int n_param;
   char param_names[LC_DAG_MAX_PARAMS][32];
 } lc_dag_wire;
 
-/* Decodes description map o into *out (out->dag NULL on failure, err says
- * which key or node was wrong and why). */
+/* Decodes description map o into *out (out->dag and out->rest NULL on
+ * failure, err says which key or node was wrong and why). */
 int lc_dag_decode(const msgpack_object *o, lc_dag_wire *out, lc_error *err);
 
 /* Packs the lowered program of g back as a description map (element kind
- * elem, parameter names): the form get_term answers with. */
+ * elem, parameter names): the form get_term answers with.  A "rest" section
+ * is not packed (get_term answers the constants themselves). */
 void lc_dag_pack(msgpack_packer *pk, const lc_dag_wire *w);
 
 #endif

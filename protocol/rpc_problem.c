@@ -170,7 +170,12 @@ static int add_term_custom(const msgpack_object *eo, lc_custom **c, lc_error *er
     for (int i = 0; i < w.n_param; ++i) names[i] = w.param_names[i];
     code = rpc_ecode(lc_custom_create(w.dag, w.elem, names, c, err));
   }
+  if (!code && w.rest && (code = rpc_ecode(lc_custom_set_rest(*c, w.rest, err)))) {
+    lc_custom_release(*c);
+    *c = NULL;
+  }
   lc_dag_destroy(w.dag);
+  lc_dag_destroy(w.rest);
   return code;
 }
 

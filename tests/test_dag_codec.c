@@ -207,12 +207,40 @@ START_TEST(test_malformed) {
 }
 END_TEST
 
+/* A "rest" section: constants from the rest positions (here the rest
+ * length), evaluated in doubles; its errors start with "rest: ". */
+START_TEST(test_rest_section) {
+  lc_dag_wire w;
+  lc_error err = {0};
+  ck_assert_msg(decode("{'element': 'edge', 'dim': 3, 'n_const': 1, 'nodes': [['x', 1], ['x', 0], ['sub', 0, 1],"
+                       "['norm', 2], ['k', 0], ['sub', 3, 4]], 'energy': 5,"
+                       "'rest': {'nodes': [['x', 0], ['x', 1], ['sub', 1, 0], ['norm', 2]], 'consts': [3]}}",
+                       &w, &err) == LC_OK,
+                "%s", err.msg);
+  ck_assert_ptr_nonnull(w.rest);
+  const double X[6] = {0, 0, 0, 3, 4, 0};
+  double L;
+  ck_assert_int_eq(lc_dag_eval(w.rest, X, NULL, NULL, &L, NULL), LC_OK);
+  ck_assert_double_eq(L, 5.0);
+  lc_dag_destroy(w.dag);
+  lc_dag_destroy(w.rest);
+  refused("{'element': 'edge', 'dim': 3, 'nodes': [['c', 1]], 'energy': 0, 'rest': {'nodes': [['x', 0], ['c', 1], ['add', 0, 1]], 'consts': [2]}}",
+          LC_ERANGE, "rest: node 2 (add): shapes differ: vector 3 and scalar");
+  refused("{'element': 'edge', 'dim': 3, 'nodes': [['c', 1]], 'energy': 0, 'rest': {'nodes': [['c', 1]]}}", LC_EINVAL,
+          "rest: missing parameter 'consts'");
+  refused("{'element': 'edge', 'dim': 3, 'nodes': [['c', 1]], 'energy': 0, 'rest': {'nodes': [['c', 1]], 'consts': []}}",
+          LC_EINVAL, "rest: consts: an array of 1 to 16 node indices");
+  refused("{'element': 'edge', 'dim': 3, 'nodes': [['c', 1]], 'energy': 0, 'rest': 7}", LC_EINVAL, "rest");
+}
+END_TEST
+
 static Suite *dag_codec_suite(void) {
   Suite *s = suite_create("dag_codec");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_spring_round_trip);
   tcase_add_test(tc, test_residuals_list);
   tcase_add_test(tc, test_malformed);
+  tcase_add_test(tc, test_rest_section);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -12,6 +12,7 @@ struct lc_custom {
   int refs;
   int id;                     /* lc_custom_id */
   lc_dag *dag;                /* a private copy */
+  lc_dag *rest;               /* constants from the rest shape (a copy), or NULL */
   lc_energy_info info;
   char names[LC_ENERGY_MAX_PARAMS][32];
 };
@@ -99,6 +100,7 @@ lc_custom *lc_custom_retain(lc_custom *c) {
 void lc_custom_release(lc_custom *c) {
   if (!c || --c->refs > 0) return;
   lc_dag_destroy(c->dag);
+  lc_dag_destroy(c->rest);
   free(c);
 }
 
@@ -113,3 +115,48 @@ void lc_custom_context(const lc_custom *c, const double *params, lc_dag_ctx *ctx
   ctx->out = lc_dag_output_regs(c->dag, &n_out)[0];
 }
 const lc_dag *lc_custom_dag(const lc_custom *c) { return c->dag; }
+
+/* Sets the rest DAG. */
+int lc_custom_set_rest(lc_custom *c, const lc_dag *rest, lc_error *err) {
+  int K, D, nc, np, kind, n_out;
+  lc_dag_shape(rest, &K, &D, &nc, &np, &kind);
+  lc_dag_outputs(rest, &n_out);
+  if (kind != LC_DAG_CONSTS || K != c->info.K || D != 3 || nc || np)
+    return lc_error_set(err, LC_EINVAL, "rest: a constants DAG over the %d rest positions (dim 3), without constants "
+                        "or parameters", c->info.K);
+  if (c->info.loc != LC_LOC_VERTEX)
+    return lc_error_set(err, LC_EINVAL, "rest: constants from the rest shape need vertex elements (these are faces)");
+  if (n_out != c->info.n_const)
+    return lc_error_set(err, LC_EINVAL, "rest: gives %d constants; the energy reads %d (n_const)", n_out,
+                        c->info.n_const);
+  lc_dag *copy = NULL;
+  const int rc = lc_dag_clone(rest, &copy, err);
+  if (rc) return rc;
+  lc_dag_destroy(c->rest);
+  c->rest = copy;
+  return LC_OK;
+}
+
+const lc_dag *lc_custom_rest(const lc_custom *c) { return c->rest; }
+
+/* One element's constants from the rest positions. */
+int lc_custom_rest_consts(const lc_custom *c, const lc_mesh *m, const int32_t *ent, double *k, char *why) {
+  double X[LC_DAG_MAX_K * 3], work[64];
+  int32_t n, nr;
+  lc_dag_program_regs(c->rest, &n, &nr);
+  for (int a = 0; a < c->info.K; ++a) {
+    if (ent[a] < 0 || ent[a] >= lc_mesh_nv(m)) {
+      snprintf(why, 128, "vertex %ld out of range [0, %ld)", (long)ent[a], (long)lc_mesh_nv(m));
+      return LC_EMESH;
+    }
+    memcpy(X + 3 * a, lc_mesh_V(m) + 3 * (size_t)ent[a], 3 * sizeof *X);
+  }
+  const int rc = lc_dag_eval(c->rest, X, NULL, NULL, k, nr <= 64 ? work : NULL);
+  if (rc) return rc;
+  for (int j = 0; j < c->info.n_const; ++j)
+    if (!isfinite(k[j])) {
+      snprintf(why, 128, "rest constant %d is %g", j, k[j]);
+      return LC_EMESH;
+    }
+  return LC_OK;
+}

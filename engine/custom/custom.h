@@ -76,6 +76,20 @@ void lc_custom_context(const lc_custom *c, const double *params, lc_dag_ctx *ctx
 /* The DAG (borrowed). */
 const lc_dag *lc_custom_dag(const lc_custom *c);
 
+/* Gives c constants computed from the rest shape: rest is an LC_DAG_CONSTS
+ * DAG over the element's K vertices' 3D rest positions (D 3, no constants,
+ * no parameters) with c's n_const outputs; c keeps a copy.  On failure c is
+ * unchanged. */
+int lc_custom_set_rest(lc_custom *c, const lc_dag *rest, lc_error *err);
+
+/* The rest DAG of c (borrowed), or NULL. */
+const lc_dag *lc_custom_rest(const lc_custom *c);
+
+/* The constants k[n_const] of the element with vertices ent[K] from m's rest
+ * positions; LC_EMESH with a reason in why[128] when a vertex is out of
+ * range or a constant is not finite. */
+int lc_custom_rest_consts(const lc_custom *c, const lc_mesh *m, const int32_t *ent, double *k, char *why);
+
 /* The custom instance for K entities of D components, or -1. */
 int lc_custom_find(int K, int D);
 

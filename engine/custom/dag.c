@@ -16,10 +16,10 @@ struct lc_dag {
   int32_t n_ins;
   lc_dag_ins *ins;
   int n_out;
-  int32_t out[LC_DAG_MAX_OUT];
+  int32_t out[LC_DAG_MAX_COUT];
   lc_dag_ins *rins;        /* register form (fused) */
   int32_t n_rins, n_regs;
-  int32_t rout[LC_DAG_MAX_OUT];
+  int32_t rout[LC_DAG_MAX_COUT];
   uint64_t hash;
 };
 
@@ -438,8 +438,10 @@ static int dag_outputs(dag_low *L, lc_dag *g) {
       return lc_error_set(L->err, LC_EINVAL, "output %d (node %d) must be a scalar%s", j, (int)n,
                           d->residual ? " or a vector" : " (the energy)");
     for (int i = 0; i < s->r; ++i) {
-      if (g->n_out >= LC_DAG_MAX_OUT)
-        return lc_error_set(L->err, LC_EINVAL, "over %d residual components", LC_DAG_MAX_OUT);
+      const int cap = d->residual == LC_DAG_CONSTS ? LC_DAG_MAX_COUT : LC_DAG_MAX_OUT;
+      if (g->n_out >= cap)
+        return lc_error_set(L->err, LC_EINVAL, "over %d %s", cap,
+                            d->residual == LC_DAG_CONSTS ? "constants" : "residual components");
       g->out[g->n_out++] = dag_at(L, n, i);
     }
   }
@@ -592,7 +594,7 @@ static int dag_regs(lc_dag *g, int32_t *last, int32_t *freel) {
   if (!f) return LC_ENOMEM;
   const int32_t nf = dag_fuse(g, f, last, freel);
   const lc_dag_ins *src = f;
-  int32_t out[LC_DAG_MAX_OUT];
+  int32_t out[LC_DAG_MAX_COUT];
   for (int j = 0; j < g->n_out; ++j) out[j] = last[g->out[j]]; /* dag_fuse left the slot map in last */
   for (int32_t i = 0; i < nf; ++i) last[i] = i;
   for (int32_t i = 0; i < nf; ++i) {
@@ -658,6 +660,8 @@ static int dag_check_desc(const lc_dag_desc *d, lc_error *err) {
                         d->D, LC_DAG_MAX_K, LC_DAG_MAX_N);
   if (d->n_const < 0 || d->n_const > LC_DAG_MAX_CONSTS)
     return lc_error_set(err, LC_EINVAL, "%d constants: at most %d", d->n_const, LC_DAG_MAX_CONSTS);
+  if (d->residual < LC_DAG_ENERGY || d->residual > LC_DAG_CONSTS)
+    return lc_error_set(err, LC_EINVAL, "output kind %d unknown", d->residual);
   if (d->n_param < 0 || d->n_param > LC_DAG_MAX_PARAMS)
     return lc_error_set(err, LC_EINVAL, "%d parameters: at most %d", d->n_param, LC_DAG_MAX_PARAMS);
   if (d->n_nodes < 1 || !d->nodes) return lc_error_set(err, LC_EINVAL, "no nodes");
@@ -684,7 +688,7 @@ int lc_dag_create(const lc_dag_desc *d, lc_dag **out, lc_error *err) {
     goto done;
   }
   for (L.node = 0; L.node < d->n_nodes && !rc; ++L.node) rc = dag_node(&L);
-  g->K = d->K, g->D = d->D, g->n_const = d->n_const, g->n_param = d->n_param, g->residual = d->residual != 0;
+  g->K = d->K, g->D = d->D, g->n_const = d->n_const, g->n_param = d->n_param, g->residual = d->residual;
   if (!rc) rc = dag_outputs(&L, g);
   if (rc) goto done;
   g->ins = L.ins, g->n_ins = L.n_ins, L.ins = NULL;

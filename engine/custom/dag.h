@@ -36,6 +36,10 @@
 #define LC_DAG_MAX_CONSTS 16    /* per-element constants */
 #define LC_DAG_MAX_PARAMS 8     /* term parameters */
 #define LC_DAG_MAX_OUT 6        /* residual components */
+#define LC_DAG_MAX_COUT 16      /* outputs of a constants DAG (LC_DAG_CONSTS) */
+
+/* What a DAG's outputs are (lc_dag_desc.residual). */
+enum { LC_DAG_ENERGY = 0, LC_DAG_RESIDUALS = 1, LC_DAG_CONSTS = 2 };
 
 /* Operations of a description.  The scalar program uses the subset up to
  * LC_DAG_SELECT; the rest are lowered away. */
@@ -90,7 +94,8 @@ typedef struct lc_dag_node {
 typedef struct lc_dag_desc {
   int K, D;                         /* entities per element, components (N = K D) */
   int n_const, n_param;
-  int residual;                     /* 0: energy; 1: residual vector */
+  int residual;                     /* LC_DAG_ENERGY, LC_DAG_RESIDUALS (<= 6 outputs) or LC_DAG_CONSTS
+                                       (per-element constants from the rest shape, <= 16) */
   int32_t n_nodes;
   const lc_dag_node *nodes;
   int n_out;

@@ -33,6 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       for (int i = 0; i < LC_DAG_MAX_CONSTS; ++i) k[i] = 1.0 + i;
       for (int i = 0; i < LC_DAG_MAX_PARAMS; ++i) p[i] = 2.0 - i;
       if (lc_dag_eval(w.dag, x, k, p, out, NULL)) abort();
+      double kr[LC_DAG_MAX_COUT];
+      if (w.rest && lc_dag_eval(w.rest, x, NULL, NULL, kr, NULL)) abort();
       msgpack_sbuffer sb;
       msgpack_packer pk;
       msgpack_sbuffer_init(&sb);
@@ -45,9 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (msgpack_unpack_next(&v, sb.data, sb.size, &o2) != MSGPACK_UNPACK_SUCCESS) abort();
       if (lc_dag_decode(&v.data, &w2, &err) != LC_OK || lc_dag_hash(w2.dag) != lc_dag_hash(w.dag)) abort();
       lc_dag_destroy(w2.dag);
+      lc_dag_destroy(w2.rest);
       msgpack_unpacked_destroy(&v);
       msgpack_sbuffer_destroy(&sb);
       lc_dag_destroy(w.dag);
+      lc_dag_destroy(w.rest);
     }
   }
   msgpack_unpacked_destroy(&u);

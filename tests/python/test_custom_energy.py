@@ -195,3 +195,31 @@ def test_tracing_errors():
     d = hinge.description
     assert d["nodes"][0] == ["x", 0] and d["params"] == ["a"]
     assert [n[0] for n in d["nodes"]].count("sub") == 1  # equal nodes are made once
+
+
+def test_constants_from_the_rest_shape(client):
+    """rest= computes the constants in the daemon from the rest positions: the spring then needs
+    no consts, and matches the built-in (whose rest lengths come from the same mesh)."""
+    from locad.custom import norm
+
+    @locad.energy(element="edge", dim=3, consts=["L"], rest=lambda X0, X1: norm(X1 - X0))
+    def spring(x0, x1, k, L):
+        return 0.5 * k * (norm(x1 - x0) - L) ** 2
+
+    assert "rest" in spring.description
+    c = client
+    V, F = grid(5)
+    V = np.asarray(V, dtype=float)
+    ma, pa = _problem(c, V, F, np.random.default_rng(3))
+    mb, pb = _problem(c, V, F, np.random.default_rng(3))
+    ta = c.add_term(pa, "spring", "x", params={"k": 2.0})["term"]
+    tb = c.add_term(pb, spring, "x", params={"k": 2.0})["term"]
+    np.testing.assert_allclose(c.get_term(pb, tb)["consts"], c.get_term(pa, ta)["consts"], rtol=1e-15)
+    assert c.eval(pb, "energy")["energy"] == pytest.approx(c.eval(pa, "energy")["energy"], rel=1e-13)
+    with pytest.raises(ValueError, match="rest gives 2 constants; the energy reads 1"):
+        locad.energy(element="edge", dim=3, consts=["L"], rest=lambda X0, X1: [norm(X0), norm(X1)])(lambda x0, x1, L: L)
+    bad = dict(spring.description, rest={"nodes": [["x", 0]], "consts": [0]})
+    with pytest.raises(locad.LocadError, match="rest: gives 3 constants; the energy reads 1"):
+        c.add_term(pb, bad, "x", params={"k": 2.0})
+    for obj in (pa, pb, ma, mb):
+        c.delete(obj)

@@ -10,7 +10,7 @@ format (protocol/SPEC.md, "Custom energies"): data, never code, goes over the wi
 The function's first K arguments are the element's entities (3-vectors here; scalars when
 ``dim`` is 1), the arguments named in ``consts`` are per-element constants (a name, or
 ``{name: length}`` for a vector of constants), and the remaining ones are the term's parameters,
-in order.  Arithmetic, ``**``, ``abs``, comparisons, indexing and ``@`` work on the symbols; the
+in order; ``rest=`` computes the constants from the rest shape in the daemon.  Arithmetic, ``**``, ``abs``, comparisons, indexing and ``@`` work on the symbols; the
 functions below (``sqrt``, ``exp``, ``select``, ``dot``, ``cross``, ``det``, ``inv`` ...) build
 the rest.  Python control flow cannot see symbolic values: branch with :func:`select`.
 """
@@ -288,13 +288,32 @@ def trace(m: Expr) -> Expr:
     return m.g.add(["trace", m.i], ())
 
 
+def _trace_rest(fn: Callable[..., Any], k: int, n_const: int) -> Dict[str, Any]:
+    """The "rest" section: fn(X0, ..., X_{K-1}) of the entities' 3D rest positions returns the
+    constants, a scalar or a vector each, in the order the energy reads them."""
+    g = _Graph()
+    X = [g.add(["x", e], (3,)) for e in range(k)]
+    out = fn(*X)
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    idx, count = [], 0
+    for o in outs:
+        e = X[0]._lift(o)
+        if e.shape == "bool" or len(e.shape) > 1:
+            raise ValueError("rest must return scalars or vectors (the constants)")
+        idx.append(e.i)
+        count += 1 if e.shape == () else e.shape[0]
+    if count != n_const:
+        raise ValueError(f"rest gives {count} constants; the energy reads {n_const}")
+    return {"nodes": g.nodes, "consts": idx}
+
+
 class CustomEnergy:
     """A traced energy: pass it as ``energy`` to ``Client.add_term``; ``description`` is what goes
     over the wire, ``param_names`` and ``const_names`` say what ``params`` and ``consts`` hold."""
 
     def __init__(self, fn: Callable[..., Any], element: str, dim: int,
                  consts: Union[Sequence[str], Mapping[str, int]] = (), K: Optional[int] = None,
-                 residual: bool = False) -> None:
+                 residual: bool = False, rest: Optional[Callable[..., Any]] = None) -> None:
         if element not in _ELEMENT_K and element != "list":
             raise ValueError(f"element {element!r}: one of {', '.join(_ELEMENT_K)} or list")
         k = _ELEMENT_K.get(element, K)
@@ -335,6 +354,8 @@ class CustomEnergy:
             if not isinstance(out, Expr) or out.shape != ():
                 raise ValueError(f"{fn.__name__} must return a scalar expression of its arguments")
             desc["energy"] = out.i
+        if rest is not None:
+            desc["rest"] = _trace_rest(rest, k, offset)
         self.__name__ = fn.__name__
         self.__doc__ = fn.__doc__
         self.description = desc
@@ -346,8 +367,11 @@ class CustomEnergy:
 
 
 def energy(element: str, dim: int, consts: Union[Sequence[str], Mapping[str, int]] = (),
-           K: Optional[int] = None, residual: bool = False) -> Callable[[Callable[..., Any]], CustomEnergy]:
-    """Decorator: traces a function into a :class:`CustomEnergy` (see the module's docstring)."""
+           K: Optional[int] = None, residual: bool = False,
+           rest: Optional[Callable[..., Any]] = None) -> Callable[[Callable[..., Any]], CustomEnergy]:
+    """Decorator: traces a function into a :class:`CustomEnergy` (see the module's docstring).
+    ``rest``: a function of the entities' 3D rest positions returning the constants (in the order
+    of ``consts``), computed by the daemon per element when ``add_term`` gets no ``consts``."""
     def wrap(fn: Callable[..., Any]) -> CustomEnergy:
-        return CustomEnergy(fn, element, dim, consts, K, residual)
+        return CustomEnergy(fn, element, dim, consts, K, residual, rest)
     return wrap

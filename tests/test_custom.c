@@ -25,6 +25,9 @@ static lc_dag_builder G = {bn, 0, 256};
 #define B(op, a, b) lc_dagb_bin(&G, op, a, b)
 #define U(op, a) lc_dagb_un(&G, op, a)
 #define X(e) lc_dagb_x(&G, e, -1)
+#define C(v) lc_dagb_lit(&G, v)
+#define K(i) lc_dagb_k(&G, i)
+#define P(i) lc_dagb_p(&G, i)
 
 /* A payload for the builder's nodes, output out, on elements of kind elem. */
 static lc_custom *payload(int elem, int Kn, int D, int nc, int np, const char *const *names, int32_t out) {
@@ -64,6 +67,41 @@ static lc_custom *stvk_dag(void) {
   int32_t out;
   ck_assert_int_eq(lc_workload_custom_dag(2, &G, &out), LC_OK);
   return payload(LC_ELEM_FACE, 3, 3, 5, 2, names, out);
+}
+
+/* The membrane invariants of a face into G: c00, c11, c01 of C = F^T F,
+ * F = [x1 - x0, x2 - x0] Mr^-1 (constants 0..3). */
+static void membrane_c(int32_t *c00, int32_t *c11, int32_t *c01) {
+  const int32_t d1 = B(LC_DAG_SUB, X(1), X(0)), d2 = B(LC_DAG_SUB, X(2), X(0));
+  const int32_t f0 = B(LC_DAG_ADD, B(LC_DAG_MUL, d1, K(0)), B(LC_DAG_MUL, d2, K(2)));
+  const int32_t f1 = B(LC_DAG_ADD, B(LC_DAG_MUL, d1, K(1)), B(LC_DAG_MUL, d2, K(3)));
+  *c00 = U(LC_DAG_SQNORM, f0), *c11 = U(LC_DAG_SQNORM, f1), *c01 = B(LC_DAG_DOT, f0, f1);
+}
+
+/* Neo-Hookean: A (mu/2 (I1 - 2) - mu log J + lambda/2 (log J)^2), log J = log(det C)/2. */
+static lc_custom *neohookean_dag(void) {
+  static const char *const names[] = {"mu", "lambda"};
+  int32_t c00, c11, c01;
+  G.n = 0;
+  membrane_c(&c00, &c11, &c01);
+  const int32_t det = B(LC_DAG_SUB, B(LC_DAG_MUL, c00, c11), lc_dagb_powc(&G, c01, 2.0));
+  const int32_t logj = B(LC_DAG_MUL, U(LC_DAG_LOG, det), C(0.5));
+  int32_t w = B(LC_DAG_MUL, B(LC_DAG_SUB, B(LC_DAG_ADD, c00, c11), C(2.0)), B(LC_DAG_MUL, C(0.5), P(0)));
+  w = B(LC_DAG_SUB, w, B(LC_DAG_MUL, logj, P(0)));
+  w = B(LC_DAG_ADD, w, B(LC_DAG_MUL, lc_dagb_powc(&G, logj, 2.0), B(LC_DAG_MUL, C(0.5), P(1))));
+  return payload(LC_ELEM_FACE, 3, 3, 5, 2, names, B(LC_DAG_MUL, w, K(4)));
+}
+
+/* ARAP of a triangle in 3D: A (I1 + 2 - 2 sqrt(I1 + 2 sqrt(det C))). */
+static lc_custom *arap_dag(void) {
+  int32_t c00, c11, c01;
+  G.n = 0;
+  membrane_c(&c00, &c11, &c01);
+  const int32_t i1 = B(LC_DAG_ADD, c00, c11);
+  const int32_t j = U(LC_DAG_SQRT, B(LC_DAG_SUB, B(LC_DAG_MUL, c00, c11), lc_dagb_powc(&G, c01, 2.0)));
+  const int32_t sig = U(LC_DAG_SQRT, B(LC_DAG_ADD, i1, B(LC_DAG_MUL, j, C(2.0))));
+  const int32_t e = B(LC_DAG_SUB, B(LC_DAG_ADD, i1, C(2.0)), B(LC_DAG_MUL, sig, C(2.0)));
+  return payload(LC_ELEM_FACE, 3, 3, 5, 0, NULL, B(LC_DAG_MUL, e, K(4)));
 }
 
 /* ---- problems ----------------------------------------------------------------- */
@@ -185,6 +223,24 @@ START_TEST(test_spring_stvk_bending_match_builtins) {
 }
 END_TEST
 
+/* Neo-Hookean and 3D ARAP as DAGs against the built-ins. */
+START_TEST(test_neohookean_and_arap_match_builtins) {
+  lc_mesh *m = grid();
+  lc_problem *a = problem(m, 5), *b = problem(m, 5);
+  lc_custom *nh = neohookean_dag(), *ar = arap_dag();
+  static const char *const ml[] = {"mu", "lambda"};
+  const double mlv[] = {3.0, 7.0};
+  add_pair(a, b, "neohookean", nh, 2, ml, mlv);
+  add_pair(a, b, "arap", ar, 0, NULL, NULL);
+  lc_custom_release(nh);
+  lc_custom_release(ar);
+  compare(a, b, 3 * (int64_t)lc_mesh_nv(m));
+  lc_problem_destroy(a);
+  lc_problem_destroy(b);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 /* The symmetric Dirichlet (W1: a select between the energy and 1/0 for
  * flipped triangles) on a 2D variable, against the built-in. */
 START_TEST(test_symdir_matches_builtin) {
@@ -267,6 +323,7 @@ static Suite *custom_suite(void) {
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_spring_stvk_bending_match_builtins);
   tcase_add_test(tc, test_symdir_matches_builtin);
+  tcase_add_test(tc, test_neohookean_and_arap_match_builtins);
   tcase_add_test(tc, test_refusals);
   suite_add_tcase(s, tc);
   return s;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "device.h"
+#include "rpc_msgs.h"
 #include "testutil.h"
 
 #ifndef LOCAD_BIN
@@ -42,17 +43,6 @@ typedef struct client {
   msgpack_unpacker up;
   int notifications;
 } client_t;
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
 
 /* The daemon binary: LOCAD_TEST_BIN (e.g. a valgrind wrapper script) or LOCAD_BIN. */
 static const char *daemon_bin(void) {
@@ -223,57 +213,9 @@ static int next_response(client_t *c, msgpack_unpacked *out) {
   return 0;
 }
 
-/* A request under construction. */
-typedef struct req {
-  msgpack_sbuffer sb;
-  msgpack_packer pk;
-} req_t;
-
-static msgpack_packer *req_begin(req_t *r, uint32_t msgid, const char *method) {
-  msgpack_sbuffer_init(&r->sb);
-  msgpack_packer_init(&r->pk, &r->sb, msgpack_sbuffer_write);
-  msgpack_pack_array(&r->pk, 4);
-  msgpack_pack_int(&r->pk, 0);
-  msgpack_pack_uint32(&r->pk, msgid);
-  msgpack_pack_str_with_body(&r->pk, method, strlen(method));
-  return &r->pk;
-}
-
 static void req_send(client_t *c, req_t *r) {
   send_all(c, r->sb.data, r->sb.size);
   msgpack_sbuffer_destroy(&r->sb);
-}
-
-static void pack_key(msgpack_packer *pk, const char *k) { msgpack_pack_str_with_body(pk, k, strlen(k)); }
-
-static void kv_i(msgpack_packer *pk, const char *k, int64_t v) {
-  pack_key(pk, k);
-  msgpack_pack_int64(pk, v);
-}
-
-static void kv_s(msgpack_packer *pk, const char *k, const char *v) {
-  pack_key(pk, k);
-  msgpack_pack_str_with_body(pk, v, strlen(v));
-}
-
-/* Map value for key, or NULL. */
-static const msgpack_object *get(const msgpack_object *m, const char *key) {
-  if (!m || m->type != MSGPACK_OBJECT_MAP) return NULL;
-  for (uint32_t i = 0; i < m->via.map.size; i++) {
-    const msgpack_object *k = &m->via.map.ptr[i].key;
-    if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(key) &&
-        !memcmp(k->via.str.ptr, key, k->via.str.size))
-      return &m->via.map.ptr[i].val;
-  }
-  return NULL;
-}
-
-static int64_t get_int(const msgpack_object *m, const char *key) {
-  const msgpack_object *v = get(m, key);
-  ck_assert_msg(v && (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
-                      v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER),
-                "no integer '%s' in the result", key);
-  return v->via.i64;
 }
 
 /* Sends a finished request and waits for its response; returns the error
@@ -316,33 +258,6 @@ static int64_t stat_of(client_t *c, const char *key) {
   return v;
 }
 
-/* Packs an n x n vertex grid (bumpy z) and its triangles as nested arrays. */
-static void pack_grid(msgpack_packer *pk, int n) {
-  pack_key(pk, "V");
-  msgpack_pack_array(pk, (size_t)(n * n));
-  for (int j = 0; j < n; j++)
-    for (int i = 0; i < n; i++) {
-      msgpack_pack_array(pk, 3);
-      msgpack_pack_double(pk, i);
-      msgpack_pack_double(pk, j);
-      msgpack_pack_double(pk, 0.1 * ((i * 7 + j * 3) % 5));
-    }
-  pack_key(pk, "F");
-  msgpack_pack_array(pk, (size_t)(2 * (n - 1) * (n - 1)));
-  for (int j = 0; j + 1 < n; j++)
-    for (int i = 0; i + 1 < n; i++) {
-      int v = j * n + i;
-      msgpack_pack_array(pk, 3);
-      msgpack_pack_int(pk, v);
-      msgpack_pack_int(pk, v + 1);
-      msgpack_pack_int(pk, v + n + 1);
-      msgpack_pack_array(pk, 3);
-      msgpack_pack_int(pk, v);
-      msgpack_pack_int(pk, v + n + 1);
-      msgpack_pack_int(pk, v + n);
-    }
-}
-
 /* Creates a grid mesh and a problem with springs and Dirichlet smoothing on
  * a vertex variable "x"; returns the problem id. */
 static int64_t make_problem(client_t *c, int n, uint32_t *msgid) {
@@ -361,7 +276,7 @@ static int64_t make_problem(client_t *c, int n, uint32_t *msgid) {
   pk = req_begin(&r, ++*msgid, "problem.create");
   msgpack_pack_map(pk, 2);
   kv_i(pk, "mesh", mesh);
-  pack_key(pk, "variables");
+  pack_str(pk, "variables");
   msgpack_pack_array(pk, 1);
   msgpack_pack_map(pk, 2);
   kv_s(pk, "name", "x");
@@ -378,7 +293,7 @@ static int64_t make_problem(client_t *c, int n, uint32_t *msgid) {
     kv_i(pk, "problem", prob);
     kv_s(pk, "energy", energies[e]);
     kv_i(pk, "var", 0);
-    pack_key(pk, "weight");
+    pack_str(pk, "weight");
     msgpack_pack_double(pk, e ? 0.01 : 1.0);
     ck_assert_msg(call(c, &r, *msgid, &out, &res) == 0, "add_term %s failed", energies[e]);
   }
@@ -393,14 +308,14 @@ static void send_long_solve(client_t *c, uint32_t msgid, int64_t prob) {
   msgpack_pack_map(pk, 3);
   kv_i(pk, "problem", prob);
   kv_s(pk, "method", "gd");
-  pack_key(pk, "options");
+  pack_str(pk, "options");
   msgpack_pack_map(pk, 5);
   kv_i(pk, "max_iters", 1000000000);
-  pack_key(pk, "gtol");
+  pack_str(pk, "gtol");
   msgpack_pack_double(pk, 0.0);
-  pack_key(pk, "ftol");
+  pack_str(pk, "ftol");
   msgpack_pack_double(pk, 0.0);
-  pack_key(pk, "dtol");
+  pack_str(pk, "dtol");
   msgpack_pack_double(pk, 0.0);
   kv_i(pk, "progress_every", 5);
   req_send(c, &r);
@@ -425,7 +340,7 @@ static void req_lbfgs(req_t *r, uint32_t msgid, int64_t prob, int max_iters, int
   msgpack_pack_map(pk, 3);
   kv_i(pk, "problem", prob);
   kv_s(pk, "method", "lbfgs");
-  pack_key(pk, "options");
+  pack_str(pk, "options");
   msgpack_pack_map(pk, progress_every > 0 ? 2 : 1);
   kv_i(pk, "max_iters", max_iters);
   if (progress_every > 0) kv_i(pk, "progress_every", progress_every);
@@ -682,7 +597,7 @@ START_TEST(test_auth) {
   client_tcp(&c, &d); /* over the pre-auth frame cap */
   msgpack_packer *pk = req_begin(&r, 4, "auth");
   msgpack_pack_map(pk, 1);
-  pack_key(pk, "token");
+  pack_str(pk, "token");
   msgpack_pack_str(pk, 8000);
   static char pad[8000];
   memset(pad, 'a', sizeof pad);
@@ -806,7 +721,7 @@ static void send_values(client_t *c, uint32_t msgid, int64_t prob, int rows) {
   msgpack_pack_map(pk, 3);
   kv_i(pk, "problem", prob);
   kv_i(pk, "var", 0);
-  pack_key(pk, "values");
+  pack_str(pk, "values");
   msgpack_pack_array(pk, (size_t)rows);
   for (int i = 0; i < rows; ++i) {
     msgpack_pack_array(pk, 3);

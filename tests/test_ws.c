@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rpc_msgs.h"
 #include "testutil.h"
 
 #ifndef LOCAD_BIN
@@ -33,17 +34,6 @@
 
 #define WAIT_S 20.0 /* bound of every wait */
 #define TOKEN "0123456789abcdef-ws-token"
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
 
 /* ---- the daemon --------------------------------------------------------- */
 
@@ -340,54 +330,9 @@ static void wsc_free(wsc_t *w) {
 
 /* ---- requests --------------------------------------------------------------- */
 
-typedef struct req {
-  msgpack_sbuffer sb;
-  msgpack_packer pk;
-} req_t;
-
-static void pack_str(msgpack_packer *pk, const char *s) { msgpack_pack_str_with_body(pk, s, strlen(s)); }
-
-static msgpack_packer *req_begin(req_t *r, uint32_t msgid, const char *method) {
-  msgpack_sbuffer_init(&r->sb);
-  msgpack_packer_init(&r->pk, &r->sb, msgpack_sbuffer_write);
-  msgpack_pack_array(&r->pk, 4);
-  msgpack_pack_int(&r->pk, 0);
-  msgpack_pack_uint32(&r->pk, msgid);
-  pack_str(&r->pk, method);
-  return &r->pk;
-}
-
 static void req_send(wsc_t *w, req_t *r) {
   wsc_send(w, r->sb.data, r->sb.size, 0);
   msgpack_sbuffer_destroy(&r->sb);
-}
-
-static void kv_i(msgpack_packer *pk, const char *k, int64_t v) {
-  pack_str(pk, k);
-  msgpack_pack_int64(pk, v);
-}
-
-static void kv_s(msgpack_packer *pk, const char *k, const char *v) {
-  pack_str(pk, k);
-  pack_str(pk, v);
-}
-
-static const msgpack_object *get(const msgpack_object *m, const char *key) {
-  if (!m || m->type != MSGPACK_OBJECT_MAP) return NULL;
-  for (uint32_t i = 0; i < m->via.map.size; i++) {
-    const msgpack_object *k = &m->via.map.ptr[i].key;
-    if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == strlen(key) &&
-        !memcmp(k->via.str.ptr, key, k->via.str.size))
-      return &m->via.map.ptr[i].val;
-  }
-  return NULL;
-}
-
-static int64_t get_int(const msgpack_object *m, const char *key) {
-  const msgpack_object *v = get(m, key);
-  ck_assert_msg(v && (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER || v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER),
-                "no integer '%s' in the result", key);
-  return v->via.i64;
 }
 
 /* Sends r and waits for its response: the error code (0: success), the
@@ -428,30 +373,6 @@ static int64_t stat_of(wsc_t *w, const char *key) {
   int64_t v = get_int(res, key);
   msgpack_unpacked_destroy(&out);
   return v;
-}
-
-/* Packs V and F of an n x n vertex grid. */
-static void pack_grid(msgpack_packer *pk, int n) {
-  pack_str(pk, "V");
-  msgpack_pack_array(pk, (size_t)(n * n));
-  for (int j = 0; j < n; j++)
-    for (int i = 0; i < n; i++) {
-      msgpack_pack_array(pk, 3);
-      msgpack_pack_double(pk, i);
-      msgpack_pack_double(pk, j);
-      msgpack_pack_double(pk, 0.1 * ((i * 7 + j * 3) % 5));
-    }
-  pack_str(pk, "F");
-  msgpack_pack_array(pk, (size_t)(2 * (n - 1) * (n - 1)));
-  for (int j = 0; j + 1 < n; j++)
-    for (int i = 0; i + 1 < n; i++) {
-      const int v = j * n + i;
-      const int t[6] = {v, v + 1, v + n + 1, v, v + n + 1, v + n};
-      for (int k = 0; k < 6; k += 3) {
-        msgpack_pack_array(pk, 3);
-        for (int q = 0; q < 3; q++) msgpack_pack_int(pk, t[k + q]);
-      }
-    }
 }
 
 /* mesh.create + problem.create (variable x) + spring and Dirichlet terms; the problem id. */

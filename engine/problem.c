@@ -352,9 +352,7 @@ static int load_params(lc_term *t, const lc_term_desc *d, lc_error *err) {
   for (int i = 0; i < t->info->n_param; ++i) t->params[i] = t->info->param_defaults[i];
   for (int i = 0; i < d->n_params; ++i) {
     const char *name = d->param_names ? d->param_names[i] : NULL;
-    int k = LC_ENOTFOUND;
-    for (int j = 0; name && j < t->info->n_param && k < 0; ++j)
-      if (!strcmp(t->info->param_names[j], name)) k = j;
+    const int k = lc_energy_info_param_index(t->info, name);
     if (k < 0) {
       char list[256] = "";
       for (int j = 0, at = 0; j < t->info->n_param && at < (int)sizeof list; ++j)

@@ -238,7 +238,7 @@ int lc_dag_decode(const msgpack_object *o, lc_dag_wire *w, lc_error *err) {
 /* Packs one lowered instruction as a node array. */
 static void dag_pack_ins(msgpack_packer *pk, const lc_dag_ins *s, int D) {
   const char *name = lc_dag_op_name(s->op);
-  const int args = s->op == LC_DAG_SELECT ? 3 : (s->op >= LC_DAG_ADD && s->op <= LC_DAG_DIV) || s->op >= LC_DAG_POW ? 2 : 1;
+  const int args = lc_dag_ins_nargs(s->op);
   switch (s->op) {
   case LC_DAG_X:
     msgpack_pack_array(pk, 3), lc_codec_pack_str(pk, name);

@@ -270,8 +270,7 @@ START_TEST(test_registers) {
   ck_assert_int_le(nr, 12); /* the nine coordinates, loaded once and shared, the sum and a product */
   int written[64] = {0};
   for (int32_t i = 0; i < n; ++i) {
-    const int na = r[i].op <= LC_DAG_C ? 0 : r[i].op == LC_DAG_SELECT ? 3
-                   : r[i].op == LC_DAG_SQRT || r[i].op == LC_DAG_POWC || r[i].op >= LC_DAG_ADDC ? 1 : 2;
+    const int na = lc_dag_ins_nargs(r[i].op);
     const int32_t ops[3] = {r[i].a, r[i].b, r[i].c};
     for (int q = 0; q < na; ++q) ck_assert(ops[q] >= 0 && ops[q] < nr && written[ops[q]]);
     ck_assert(r[i].d >= 0 && r[i].d < nr);
@@ -397,6 +396,11 @@ START_TEST(test_limits) {
   ck_assert_str_eq(lc_dag_op_name(LC_DAG_INV3), "inv3");
   ck_assert_int_eq(lc_dag_op_find("select", 6), LC_DAG_SELECT);
   ck_assert_int_eq(lc_dag_op_find("selec", 5), -1);
+  ck_assert_int_eq(lc_dag_ins_nargs(LC_DAG_X), 0);
+  ck_assert_int_eq(lc_dag_ins_nargs(LC_DAG_SQRT), 1);
+  ck_assert_int_eq(lc_dag_ins_nargs(LC_DAG_ATAN2), 2);
+  ck_assert_int_eq(lc_dag_ins_nargs(LC_DAG_SELECT), 3);
+  ck_assert_int_eq(lc_dag_ins_nargs(LC_DAG_MULC), 1);
   ck_assert_ptr_null(lc_dag_op_name(LC_DAG_OP_COUNT));
 }
 END_TEST

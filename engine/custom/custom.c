@@ -124,6 +124,11 @@ int lc_custom_set_rest(lc_custom *c, const lc_dag *rest, lc_error *err) {
   if (kind != LC_DAG_CONSTS || K != c->info.K || D != 3 || nc || np)
     return lc_error_set(err, LC_EINVAL, "rest: a constants DAG over the %d rest positions (dim 3), without constants "
                         "or parameters", c->info.K);
+  int32_t n, nr;
+  lc_dag_program_regs(rest, &n, &nr);
+  if (nr > LC_DAG_MAX_REGS)
+    return lc_error_set(err, LC_EINVAL, "rest: the program keeps %d values alive at once; at most %d", (int)nr,
+                        LC_DAG_MAX_REGS);
   if (c->info.loc != LC_LOC_VERTEX)
     return lc_error_set(err, LC_EINVAL, "rest: constants from the rest shape need vertex elements (these are faces)");
   if (n_out != c->info.n_const)
@@ -141,9 +146,7 @@ const lc_dag *lc_custom_rest(const lc_custom *c) { return c->rest; }
 
 /* One element's constants from the rest positions. */
 int lc_custom_rest_consts(const lc_custom *c, const lc_mesh *m, const int32_t *ent, double *k, char *why) {
-  double X[LC_DAG_MAX_K * 3], work[64];
-  int32_t n, nr;
-  lc_dag_program_regs(c->rest, &n, &nr);
+  double X[LC_DAG_MAX_K * 3], work[LC_DAG_MAX_REGS]; /* lc_custom_set_rest capped the registers */
   for (int a = 0; a < c->info.K; ++a) {
     if (ent[a] < 0 || ent[a] >= lc_mesh_nv(m)) {
       snprintf(why, 128, "vertex %ld out of range [0, %ld)", (long)ent[a], (long)lc_mesh_nv(m));
@@ -151,7 +154,7 @@ int lc_custom_rest_consts(const lc_custom *c, const lc_mesh *m, const int32_t *e
     }
     memcpy(X + 3 * a, lc_mesh_V(m) + 3 * (size_t)ent[a], 3 * sizeof *X);
   }
-  const int rc = lc_dag_eval(c->rest, X, NULL, NULL, k, nr <= 64 ? work : NULL);
+  const int rc = lc_dag_eval(c->rest, X, NULL, NULL, k, work);
   if (rc) return rc;
   for (int j = 0; j < c->info.n_const; ++j)
     if (!isfinite(k[j])) {

@@ -449,7 +449,7 @@ static int dag_outputs(dag_low *L, lc_dag *g) {
 }
 
 /* The number of slot operands of op (a, b, c in that order). */
-static int dag_nslot_args(int op) {
+int lc_dag_ins_nargs(int op) {
   if (op <= LC_DAG_C) return 0;
   if (op >= LC_DAG_ADDC) return 1; /* fused: a and a constant */
   if (op == LC_DAG_SELECT) return 3;
@@ -464,7 +464,7 @@ static void dag_prune(lc_dag *g, int32_t *map) {
   for (int32_t i = g->n_ins - 1; i >= 0; --i) {
     if (!map[i]) continue;
     const lc_dag_ins *s = &g->ins[i];
-    const int na = dag_nslot_args(s->op);
+    const int na = lc_dag_ins_nargs(s->op);
     if (na > 0) map[s->a] = 1;
     if (na > 1) map[s->b] = 1;
     if (na > 2) map[s->c] = 1;
@@ -473,7 +473,7 @@ static void dag_prune(lc_dag *g, int32_t *map) {
   for (int32_t i = 0; i < g->n_ins; ++i) {
     if (!map[i]) continue;
     lc_dag_ins s = g->ins[i];
-    const int na = dag_nslot_args(s.op);
+    const int na = lc_dag_ins_nargs(s.op);
     if (na > 0) s.a = map[s.a];
     if (na > 1) s.b = map[s.b];
     if (na > 2) s.c = map[s.c];
@@ -519,7 +519,7 @@ static int32_t dag_fuse(const lc_dag *g, lc_dag_ins *f, int32_t *map, int32_t *u
   for (int j = 0; j < g->n_out; ++j) uses[g->out[j]]++;
   for (int32_t i = 0; i < g->n_ins; ++i) {
     const lc_dag_ins *s = &g->ins[i];
-    const int na = dag_nslot_args(s->op);
+    const int na = lc_dag_ins_nargs(s->op);
     if (na > 0) uses[s->a]++;
     if (na > 1) uses[s->b]++;
     if (na > 2) uses[s->c]++;
@@ -530,7 +530,7 @@ static int32_t dag_fuse(const lc_dag *g, lc_dag_ins *f, int32_t *map, int32_t *u
   double lit[3];
   for (int32_t i = 0; i < g->n_ins; ++i) { /* fuse in place into a copy; leaves stay for now */
     lc_dag_ins s = g->ins[i];
-    const int na = dag_nslot_args(s.op);
+    const int na = lc_dag_ins_nargs(s.op);
     int all_lit = na > 0;
     for (int q = 0; q < na; ++q) all_lit &= w[q == 0 ? s.a : q == 1 ? s.b : s.c].op == LC_DAG_C;
     if (all_lit) { /* literals only: folded to one (it may be +inf, e.g. an inadmissible branch 1/0) */
@@ -565,7 +565,7 @@ static int32_t dag_fuse(const lc_dag *g, lc_dag_ins *f, int32_t *map, int32_t *u
       continue;
     }
     lc_dag_ins s = f[i];
-    const int na = dag_nslot_args(s.op);
+    const int na = lc_dag_ins_nargs(s.op);
     if (na > 0) s.a = map[s.a];
     if (na > 1) s.b = map[s.b];
     if (na > 2) s.c = map[s.c];
@@ -599,7 +599,7 @@ static int dag_regs(lc_dag *g, int32_t *last, int32_t *freel) {
   for (int32_t i = 0; i < nf; ++i) last[i] = i;
   for (int32_t i = 0; i < nf; ++i) {
     const lc_dag_ins *s = &src[i];
-    const int na = dag_nslot_args(s->op);
+    const int na = lc_dag_ins_nargs(s->op);
     if (na > 0) last[s->a] = i;
     if (na > 1) last[s->b] = i;
     if (na > 2) last[s->c] = i;
@@ -610,7 +610,7 @@ static int dag_regs(lc_dag *g, int32_t *last, int32_t *freel) {
   g->n_rins = nf;
   for (int32_t i = 0; i < nf; ++i) {
     lc_dag_ins r = src[i];
-    const int na = dag_nslot_args(r.op);
+    const int na = lc_dag_ins_nargs(r.op);
     const int32_t ops[3] = {r.a, r.b, r.c};
     int32_t rr[3] = {r.a, r.b, r.c};
     for (int q = 0; q < na; ++q) rr[q] = g->rins[ops[q]].d;

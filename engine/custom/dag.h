@@ -154,6 +154,10 @@ uint64_t lc_dag_hash(const lc_dag *g);
  * LC_ENOMEM. */
 int lc_dag_eval(const lc_dag *g, const double *x, const double *k, const double *p, double *out, double *work);
 
+/* How many of an instruction's operands a, b, c (in that order) name
+ * instructions (slot form) or registers (register form) for scalar op op. */
+int lc_dag_ins_nargs(int op);
+
 /* The name of operation op ("add", "x", ...), or NULL outside the enum. */
 const char *lc_dag_op_name(int op);
 

@@ -689,8 +689,10 @@ int lc_energy_find(const char *name, int dim) {
 }
 
 /* Index of parameter pname of energy id, or LC_ENOTFOUND. */
-int lc_energy_param_index(int id, const char *pname) {
-  const lc_energy_info *e = lc_energy_get(id);
+int lc_energy_param_index(int id, const char *pname) { return lc_energy_info_param_index(lc_energy_get(id), pname); }
+
+/* Index of parameter pname in e, or LC_ENOTFOUND. */
+int lc_energy_info_param_index(const lc_energy_info *e, const char *pname) {
   if (!e || !pname) return LC_ENOTFOUND;
   for (int i = 0; i < e->n_param; ++i)
     if (strcmp(e->param_names[i], pname) == 0) return i;

@@ -151,6 +151,9 @@ int lc_energy_find(const char *name, int dim);
 /* Index of parameter pname of energy id, or LC_ENOTFOUND. */
 int lc_energy_param_index(int id, const char *pname);
 
+/* Index of parameter pname in info e (a built-in's or a custom energy's), or LC_ENOTFOUND. */
+int lc_energy_info_param_index(const lc_energy_info *e, const char *pname);
+
 #if defined(__cplusplus)
 }
 #endif

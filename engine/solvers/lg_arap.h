@@ -107,13 +107,9 @@ LC_HD double lc_lg_arap_energy(int D, const double f[3][2], double t, double wa)
   return wa * (fro + 2.0 - 2.0 * t);
 }
 
-/* Right-hand side of vertex a: b[d] = wA sum_j R[d][j] G[a][j]. */
-LC_HD void lc_lg_arap_rhs(int D, const double r[3][2], const double g[3][2], int a, double wa, double *b) {
-  for (int d = 0; d < D; ++d) b[d] = wa * (r[d][0] * g[a][0] + r[d][1] * g[a][1]);
-}
-
 /* Adds one corner's share to its vertex's right-hand side: b[d] += R[d] . c,
- * with c = w A G[a] (the gathered form of lc_lg_arap_rhs). */
+ * with c = w A G[a] (vertex a's right-hand side is the sum over its corners
+ * of wA R G[a]). */
 LC_HD void lc_lg_arap_rhs_add(int D, const double r[3][2], const double c[2], double *b) {
   for (int d = 0; d < D; ++d) b[d] += r[d][0] * c[0] + r[d][1] * c[1];
 }

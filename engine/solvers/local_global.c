@@ -57,6 +57,7 @@ struct lc_lg {
   int nfac;
   /* work */
   double *x;          /* n_dofs: the problem's x, the iterate written back at the end */
+  int64_t x_len;      /* its length (kept across solves while n_dofs stays) */
   double *xv;         /* nv x dim: the iterate (new vertex numbers) */
   double *b;          /* nv x dim: the local step's right-hand side */
   /* Anderson acceleration: the last m differences of G(x) and f = G(x) - x */
@@ -467,9 +468,12 @@ static int lg_setup(lc_lg *g, int var, int *factored, lc_error *err) {
  * the new numbering, into the iterate (after lg_setup). */
 static int lg_work(lc_lg *g, lc_error *err) {
   const lc_problem *p = g->p;
-  free(g->x);
-  g->x = malloc((size_t)(p->n_dofs > 0 ? p->n_dofs : 1) * sizeof *g->x);
-  if (!g->x) return lc_error_set(err, LC_ENOMEM, "local_global: out of memory");
+  if (!g->x || g->x_len != p->n_dofs) { /* a new variable changed n_dofs */
+    free(g->x);
+    g->x = malloc((size_t)(p->n_dofs > 0 ? p->n_dofs : 1) * sizeof *g->x);
+    g->x_len = g->x ? p->n_dofs : 0;
+    if (!g->x) return lc_error_set(err, LC_ENOMEM, "local_global: out of memory");
+  }
   memcpy(g->x, p->x, (size_t)p->n_dofs * sizeof *g->x);
   for (int32_t v = 0; v < g->nv; ++v)
     memcpy(g->xv + (int64_t)v * g->dim, g->x + g->off + (int64_t)g->vold[v] * g->dim, (size_t)g->dim * sizeof *g->xv);

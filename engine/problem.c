@@ -422,7 +422,7 @@ static int resolve_custom(const lc_problem *p, const lc_term_desc *d, const lc_v
   t->D = v->dim;
   t->N = t->K * t->D;
   t->n_const = t->info->n_const;
-  t->n_resid = 0;
+  t->n_resid = t->info->n_resid;
   return LC_OK;
 }
 

@@ -256,8 +256,80 @@ START_TEST(test_symdir_matches_builtin) {
 }
 END_TEST
 
+/* A payload for residual outputs out[n] of the builder's nodes. */
+static lc_custom *residual_payload(int elem, int Kn, int D, int nc, int n, const int32_t *out) {
+  lc_dag_desc d = lc_dagb_desc(&G, Kn, D, nc, 0, n, out);
+  d.residual = LC_DAG_RESIDUALS;
+  lc_dag *g = NULL;
+  lc_custom *c = NULL;
+  lc_error err = {0};
+  ck_assert_msg(lc_dag_create(&d, &g, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_custom_create(g, elem, NULL, &c, &err) == LC_OK, "%s", err.msg);
+  lc_dag_destroy(g);
+  return c;
+}
+
+/* Residuals, Jacobian and Gauss-Newton Hessian of a and b agree. */
+static void compare_gn(lc_problem *a, lc_problem *b, int64_t n) {
+  lc_error err = {0};
+  const int64_t m = lc_problem_n_residuals(a);
+  ck_assert_int_eq(lc_problem_n_residuals(b), m);
+  double *ra = malloc((size_t)m * sizeof *ra), *rb = malloc((size_t)m * sizeof *rb);
+  lc_csr Ja, Jb, Ha, Hb;
+  ck_assert_int_eq(lc_problem_jacobian(a, NULL, ra, &Ja, &err), LC_OK);
+  double *ja = malloc((size_t)Ja.nnz * sizeof *ja);
+  memcpy(ja, Ja.val, (size_t)Ja.nnz * sizeof *ja);
+  ck_assert_msg(lc_problem_jacobian(b, NULL, rb, &Jb, &err) == LC_OK, "%s", err.msg);
+  ck_assert_int_eq(Ja.nnz, Jb.nnz);
+  ck_assert_int_eq(memcmp(Ja.col, Jb.col, (size_t)Jb.nnz * sizeof *Jb.col), 0);
+  same(rb, ra, m, "residual");
+  same(Jb.val, ja, Jb.nnz, "Jacobian");
+  double Ea, Eb, *ga = malloc((size_t)n * sizeof *ga), *gb = malloc((size_t)n * sizeof *gb);
+  ck_assert_int_eq(lc_problem_gn_hessian(a, NULL, 1, &Ea, ga, &Ha, &err), LC_OK);
+  double *ha = malloc((size_t)Ha.nnz * sizeof *ha);
+  memcpy(ha, Ha.val, (size_t)Ha.nnz * sizeof *ha);
+  ck_assert_int_eq(lc_problem_gn_hessian(b, NULL, 1, &Eb, gb, &Hb, &err), LC_OK);
+  ck_assert_int_eq(Ha.nnz, Hb.nnz);
+  same(&Eb, &Ea, 1, "energy (Gauss-Newton)");
+  same(gb, ga, n, "gradient (Gauss-Newton)");
+  same(Hb.val, ha, Hb.nnz, "Gauss-Newton Hessian");
+  free(ra), free(rb), free(ja), free(ga), free(gb), free(ha);
+}
+
+/* Residual DAGs (an edge length, a vertex position with three outputs)
+ * against the built-in residual terms, beside an energy term: residuals,
+ * Jacobian, Gauss-Newton Hessian, and energy, gradient, Hessian and H v of
+ * E = 1/2 |r|^2. */
+START_TEST(test_residuals_match_builtins) {
+  lc_mesh *m = grid();
+  lc_problem *a = problem(m, 13), *b = problem(m, 13);
+  G.n = 0;
+  const int32_t len = B(LC_DAG_SUB, U(LC_DAG_NORM, B(LC_DAG_SUB, X(1), X(0))), K(0));
+  lc_custom *el = residual_payload(LC_ELEM_EDGE, 2, 3, 1, 1, &len);
+  G.n = 0;
+  const int32_t pos = B(LC_DAG_SUB, X(0), lc_dagb(&G, LC_DAG_K, -1, -1, 0, 3, 0.0));
+  lc_custom *po = residual_payload(LC_ELEM_VERTEX, 1, 3, 3, 1, &pos);
+  ck_assert_int_eq(lc_custom_info(po)->n_resid, 3);
+  static const char *const kn[] = {"k"};
+  const double kv[] = {3.0};
+  lc_custom *sp = spring_dag();
+  add_pair(a, b, "res_edge_length", el, 0, NULL, NULL);
+  add_pair(a, b, "spring", sp, 1, kn, kv);
+  add_pair(a, b, "res_position", po, 0, NULL, NULL);
+  lc_custom_release(el);
+  lc_custom_release(po);
+  lc_custom_release(sp);
+  const int64_t n = 3 * (int64_t)lc_mesh_nv(m);
+  compare(a, b, n);
+  compare_gn(a, b, n);
+  lc_problem_destroy(a);
+  lc_problem_destroy(b);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 /* Misuse: a dimension the DAG is not written for, a missing parameter, an
- * unknown one, constants missing, a residual DAG, an element kind of
+ * unknown one, constants missing, a constants DAG, an element kind of
  * another size. */
 START_TEST(test_refusals) {
   lc_mesh *m = grid();
@@ -284,16 +356,16 @@ START_TEST(test_refusals) {
   ck_assert_int_eq(lc_problem_add_term(p, &d, &t, &err), LC_EINVAL);
   ck_assert_msg(strstr(err.msg, "needs per-element constants"), "%s", err.msg);
   ck_assert_int_eq(lc_problem_n_terms(p), 0);
-  /* a residual description, and an edge DAG on faces */
+  /* a constants DAG as an energy, and an edge DAG on faces */
   G.n = 0;
   const int32_t r = B(LC_DAG_SUB, X(1), X(0));
   lc_dag_desc rd = lc_dagb_desc(&G, 2, 3, 0, 0, 1, &r);
-  rd.residual = 1;
+  rd.residual = LC_DAG_CONSTS;
   lc_dag *g = NULL;
   lc_custom *c = NULL;
   ck_assert_int_eq(lc_dag_create(&rd, &g, &err), LC_OK);
   ck_assert_int_eq(lc_custom_create(g, LC_ELEM_EDGE, NULL, &c, &err), LC_EINVAL);
-  ck_assert_msg(strstr(err.msg, "residual terms are not accepted yet"), "%s", err.msg);
+  ck_assert_msg(strstr(err.msg, "a constants DAG is not an energy"), "%s", err.msg);
   lc_dag_destroy(g);
   G.n = 0;
   const int32_t e = U(LC_DAG_SQNORM, B(LC_DAG_SUB, X(1), X(0)));
@@ -324,6 +396,7 @@ static Suite *custom_suite(void) {
   tcase_add_test(tc, test_spring_stvk_bending_match_builtins);
   tcase_add_test(tc, test_symdir_matches_builtin);
   tcase_add_test(tc, test_neohookean_and_arap_match_builtins);
+  tcase_add_test(tc, test_residuals_match_builtins);
   tcase_add_test(tc, test_refusals);
   suite_add_tcase(s, tc);
   return s;

@@ -55,6 +55,7 @@ static void custom_fill_info(lc_custom *c, int elem, int K, int D, int nc, int n
   }
   f->const_doc = "the constants the description's k nodes read, given with the term";
   f->formula = "custom: an expression DAG from the client";
+  f->n_resid = 0; /* lc_custom_create sets it for residual DAGs */
 }
 
 /* Creates a payload. */
@@ -64,7 +65,8 @@ int lc_custom_create(const lc_dag *dag, int elem, const char *const *names, lc_c
   int K, D, nc, np, res;
   int32_t n, nr;
   lc_dag_shape(dag, &K, &D, &nc, &np, &res);
-  if (res) return lc_error_set(err, LC_EINVAL, "custom: residual terms are not accepted yet (give an energy)");
+  if (res != LC_DAG_ENERGY && res != LC_DAG_RESIDUALS)
+    return lc_error_set(err, LC_EINVAL, "custom: a constants DAG is not an energy (give energy or residuals)");
   if (elem < 0 || elem >= LC_ELEM_COUNT || (custom_kind_K(elem) && custom_kind_K(elem) != K))
     return lc_error_set(err, LC_EINVAL, "custom: this element kind has %d entities, the description %d",
                         custom_kind_K(elem), K);
@@ -86,6 +88,7 @@ int lc_custom_create(const lc_dag *dag, int elem, const char *const *names, lc_c
   c->refs = 1;
   c->id = id;
   custom_fill_info(c, elem, K, D, nc, np, names);
+  if (res == LC_DAG_RESIDUALS) lc_dag_outputs(dag, &c->info.n_resid);
   *out = c;
   return LC_OK;
 }
@@ -112,7 +115,10 @@ void lc_custom_context(const lc_custom *c, const double *params, lc_dag_ctx *ctx
   int n_out;
   memcpy(ctx->params, params, sizeof ctx->params);
   ctx->ins = lc_dag_program_regs(c->dag, &ctx->n_ins, &ctx->n_regs);
-  ctx->out = lc_dag_output_regs(c->dag, &n_out)[0];
+  const int32_t *o = lc_dag_output_regs(c->dag, &n_out);
+  memset(ctx->outs, 0, sizeof ctx->outs);
+  for (int i = 0; i < n_out && i < LC_DAG_MAX_OUT; ++i) ctx->outs[i] = o[i];
+  ctx->n_res = c->info.n_resid;
 }
 const lc_dag *lc_custom_dag(const lc_custom *c) { return c->dag; }
 

@@ -3,7 +3,8 @@
  * context the element functions run from), and the CPU instances that
  * evaluate it.
  *
- * A custom energy is evaluated by the shared element loop like a built-in:
+ * A custom energy (or residual vector, whose energy is 1/2 |r|^2 and whose
+ * Jacobian feeds Gauss-Newton) is evaluated by the shared element loop like a built-in:
  * one instance per element shape (K entities of D components, from
  * LC_CUSTOM_LIST), whose element function interprets the DAG's register
  * form (custom/dag_ad.h) on the AD scalar of each mode.  The loop passes the
@@ -28,7 +29,9 @@
 typedef struct lc_dag_ctx {
   double params[LC_ENERGY_MAX_PARAMS]; /* first member: the element loop's p points here */
   const lc_dag_ins *ins;               /* register form */
-  int32_t n_ins, n_regs, out;          /* the energy's register */
+  int32_t n_ins, n_regs;
+  int32_t n_res;                       /* residual components; 0 for an energy */
+  int32_t outs[LC_DAG_MAX_OUT];        /* the output registers (outs[0]: the energy's) */
 } lc_dag_ctx;
 
 /* The element shapes custom energies run on: X(instance, K, D). */

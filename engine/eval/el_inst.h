@@ -47,6 +47,12 @@
 #ifndef LC_EL_P
 #define LC_EL_P(t) ((t)->params)
 #endif
+/* The residual components of term t's elements (of LC_ERESID the instance
+ * computes, the rest zero): LC_ERESID for built-ins; custom instances
+ * define it from the term's DAG, 0 for an energy DAG. */
+#ifndef LC_EL_NRES
+#define LC_EL_NRES(t) LC_ERESID
+#endif
 #include "eval/el_cache.h"
 
 #define LC_EK (LC_EN / LC_EDIM)
@@ -220,10 +226,10 @@ LC_HD double LC_EL_(el_local_hess)(const lc_el_term *t, const double *xl, int32_
                                    double *g, double *H) {
   const double *k = t->consts + (int64_t)s * t->n_const;
 #if LC_ERESID > 0
-  if (gn) {
+  if (gn && LC_EL_NRES(t) > 0) {
     double r[LC_ERESID], J[LC_ERESID * LC_EN];
     LC_EL_(elk_resid)(xl, k, LC_EL_P(t), r, J);
-    return lc_el_gauss_newton(r, J, LC_ERESID, LC_EN, t->weight, g, H);
+    return lc_el_gauss_newton(r, J, LC_EL_NRES(t), LC_EN, t->weight, g, H);
   }
 #else
   (void)gn;
@@ -303,7 +309,7 @@ LC_HD double LC_EL_(el_jac)(const lc_el_term *t, const lc_el_out *o, int32_t s) 
   uint8_t fl[LC_EN];
   lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, NULL, dof, fl);
   LC_EL_(elk_resid)(xl, t->consts + (int64_t)s * t->n_const, LC_EL_P(t), r, J);
-  lc_el_store_jac(t, o, s, LC_EK, LC_EDIM, LC_ERESID, r, J, fl);
+  lc_el_store_jac(t, o, s, LC_EK, LC_EDIM, LC_EL_NRES(t), r, J, fl);
 #else
   (void)t; (void)o; (void)s;
 #endif

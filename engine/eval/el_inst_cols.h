@@ -144,7 +144,7 @@ LC_HD double LC_EL_(cols_entry)(const lc_el_term *t, const double *xl, int32_t s
   const double *k = t->consts + (int64_t)s * t->n_const;
   double h = 0.0;
 #if LC_ERESID > 0
-  if (gn) {
+  if (gn && LC_EL_NRES(t) > 0) {
     double r[LC_ERESID], Jb[LC_ERESID];
     LC_EL_(elk_rcol)(xl, k, LC_EL_P(t), b, r, Jb);
     for (int i = 0; i < LC_ERESID; ++i) h += Ja[i] * Jb[i];
@@ -177,7 +177,7 @@ LC_HD void LC_EL_(cols_walk)(const lc_el_term *t, const lc_el_out *o, int32_t s,
   double *P = store ? t->hc + (int64_t)s * LC_EL_NPACK(LC_EN) : NULL;
   for (int a = 0; a < LC_EN; ++a) {
 #if LC_ERESID > 0
-    if (gn) LC_EL_(elk_rcol)(xl, t->consts + (int64_t)s * t->n_const, LC_EL_P(t), a, rl, Ja);
+    if (gn && LC_EL_NRES(t) > 0) LC_EL_(elk_rcol)(xl, t->consts + (int64_t)s * t->n_const, LC_EL_P(t), a, rl, Ja);
 #endif
     for (int b = a; b < LC_EN; ++b) {
       const double h = t->weight * LC_EL_(cols_entry)(t, xl, s, gn, Ja, rl, a, b, &g[a]);

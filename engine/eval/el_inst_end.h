@@ -9,3 +9,5 @@
 #undef LC_EN
 #undef LC_ERESID
 #undef LC_EL_P
+#undef LC_EL_NRES
+#undef LC_EFN_OWN

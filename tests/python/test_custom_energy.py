@@ -223,3 +223,46 @@ def test_constants_from_the_rest_shape(client):
         c.add_term(pb, bad, "x", params={"k": 2.0})
     for obj in (pa, pb, ma, mb):
         c.delete(obj)
+
+
+def test_residual_energy_solves_like_builtin(client):
+    """residual=True traces a residual vector: the daemon gives its residuals and Jacobian, and a
+    Gauss-Newton and an LM solve end where the built-in residual terms' do, in as many iterations."""
+    from locad.custom import norm
+
+    @locad.energy(element="edge", dim=3, consts=["L"], residual=True, rest=lambda X0, X1: norm(X1 - X0))
+    def length(x0, x1, L):
+        return norm(x1 - x0) - L
+
+    @locad.energy(element="vertex", dim=3, consts={"t": 3}, residual=True)
+    def position(x, t):
+        return [x - t]
+
+    assert length.description["residuals"] and position.description["residuals"]
+    c = client
+    V, F = grid(5)
+    V = np.asarray(V, dtype=float)
+    ma, pa = _problem(c, V, F, np.random.default_rng(8))
+    mb, pb = _problem(c, V, F, np.random.default_rng(8))
+    c.add_term(pa, "res_edge_length", "x")
+    c.add_term(pb, length, "x")
+    tgt = V[:6] + np.array([0.0, 0.0, 0.3])
+    c.add_term(pa, "res_position", "x", elements=np.arange(6, dtype=np.int32), consts=tgt, weight=0.1)
+    c.add_term(pb, position, "x", elements=np.arange(6, dtype=np.int32), consts=tgt, weight=0.1)
+    ea = c.eval(pa, ["energy", "jacobian"])
+    eb = c.eval(pb, ["energy", "jacobian"])
+    assert eb["energy"] == pytest.approx(ea["energy"], rel=1e-13)
+    np.testing.assert_allclose(eb["residual"], ea["residual"], rtol=0, atol=1e-13)
+    np.testing.assert_allclose(eb["jacobian"].toarray(), ea["jacobian"].toarray(), rtol=0, atol=1e-13)
+    assert c.call("problem.info", problem=pb)["n_residuals"] == ea["residual"].shape[0]
+    assert c.get_term(pb, 0)["description"]["residuals"]
+    for method in ("gauss_newton", "lm"):
+        x0 = c.get_variable(pa, "x")
+        c.set_variable(pb, "x", x0)
+        ra = c.solve(pa, method, options={"max_iters": 30})
+        rb = c.solve(pb, method, options={"max_iters": 30})
+        assert ra.reason == rb.reason and ra.iters == rb.iters and ra.iters > 1
+        assert rb.energy == pytest.approx(ra.energy, rel=1e-10)
+        np.testing.assert_allclose(c.get_variable(pb, "x"), c.get_variable(pa, "x"), atol=1e-9)
+    for obj in (pa, pb, ma, mb):
+        c.delete(obj)

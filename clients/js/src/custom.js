@@ -197,9 +197,36 @@ export function inv(m) {
 export function transpose(m) { if (m.shape.length !== 2) throw new Error('transpose takes a matrix'); return m.g.add(['transpose', m.i], [m.shape[1], m.shape[0]]); }
 export function trace(m) { if (m.shape.length !== 2 || m.shape[0] !== m.shape[1]) throw new Error('trace takes a square matrix'); return m.g.add(['trace', m.i], []); }
 
+/** The output node indices of out (a symbol or an array of them; numbers are lifted), each a scalar or a vector: [indices, components]. */
+function outputs(out, anchor, what) {
+  const outs = Array.isArray(out) ? out : [out];
+  if (outs.length === 0) throw new Error(`${what} must return at least one symbol`);
+  let count = 0;
+  const idx = outs.map((o) => {
+    const s = anchor.lift(o);
+    if (s.shape === 'bool' || s.shape.length > 1) throw new Error(`${what} must return scalars or vectors, not ${describe(s.shape)}`);
+    count += s.shape.length === 0 ? 1 : s.shape[0];
+    return s.i;
+  });
+  return [idx, count];
+}
+
+/** The rest section of a description: fn({X: [3D rest positions]}) returning the nConst constants. */
+function traceRest(fn, K, nConst) {
+  const g = new Graph();
+  const X = [];
+  for (let e = 0; e < K; ++e) X.push(g.add(['x', e], [3]));
+  const [consts, count] = outputs(fn({ X }), X[0], 'rest');
+  if (count !== nConst) throw new Error(`rest gives ${count} constants; the energy reads ${nConst}`);
+  return { nodes: g.nodes, consts };
+}
+
 /**
- * Builds a custom energy: opts {element, dim, consts?: string[] | {name: length}, params?: string[], K?}
- * and fn({x: [...entities], ...consts, ...params}) returning a scalar symbol.
+ * Builds a custom energy: opts {element, dim, consts?: string[] | {name: length}, params?: string[], K?,
+ * residual?, rest?} and fn({x: [...entities], ...consts, ...params}) returning a scalar symbol, or with
+ * residual: true a symbol or array of symbols (scalars or vectors, at most 6 components: E = 1/2 |r|^2,
+ * Gauss-Newton uses the residuals).  rest: a function ({X: [the entities' 3D rest positions]}) returning
+ * the constants in the order of consts, computed by the daemon per element when addTerm gets no consts.
  * @returns {{description: object, paramNames: string[], constNames: string[]}}
  */
 export function energy(opts, fn) {
@@ -219,8 +246,16 @@ export function energy(opts, fn) {
   const params = opts.params ?? [];
   params.forEach((name, i) => { args[name] = g.add(['p', i], []); });
   const out = fn(args);
-  if (!(out instanceof Sym) || out.shape === 'bool' || out.shape.length !== 0) throw new Error('the energy function must return a scalar symbol');
-  const description = { element, dim, n_const: offset, params, nodes: g.nodes, energy: out.i };
+  const description = { element, dim, n_const: offset, params, nodes: g.nodes };
+  if (opts.residual) {
+    const [idx, count] = outputs(out, args.x[0], 'the residual function');
+    if (count > 6) throw new Error(`the residual function gives ${count} components; at most 6`);
+    description.residuals = idx;
+  } else {
+    if (!(out instanceof Sym) || out.shape === 'bool' || out.shape.length !== 0) throw new Error('the energy function must return a scalar symbol');
+    description.energy = out.i;
+  }
   if (element === 'list') description.K = K;
+  if (opts.rest) description.rest = traceRest(opts.rest, K, offset);
   return { description, paramNames: params, constNames: Object.keys(consts) };
 }

@@ -49,3 +49,29 @@ test('building checks shapes and branches like the daemon', () => {
   assert.equal(m.description.nodes.at(-1)[0], 'det2');
   assert.equal(vec.length, 0);
 });
+
+test('a residual energy with rest constants matches the built-in residual over the wire', { timeout: 20000 }, async () => {
+  const length = energy({ element: 'edge', dim: 3, consts: ['L'], residual: true, rest: ({ X: [a, b] }) => norm(b.sub(a)) },
+    ({ x: [x0, x1], L }) => norm(x1.sub(x0)).sub(L));
+  assert.ok(length.description.residuals.length === 1 && length.description.rest.consts.length === 1);
+  assert.throws(() => energy({ element: 'edge', dim: 3, residual: true }, ({ x: [a, b] }) => [a, b, a]), /9 components; at most 6/);
+  assert.throws(() => energy({ element: 'edge', dim: 3, consts: ['L'], rest: ({ X: [a] }) => a }, ({ L }) => L), /rest gives 3 constants; the energy reads 1/);
+  const c = await connect(daemon.tcp, { timeout: 10000 });
+  try {
+    const { V, F } = grid(5);
+    const X = withShape(Float64Array.from(V, (v, i) => v * 1.1 + 0.01 * Math.sin(i)), [V.length / 3, 3]);
+    const m = await c.meshCreate({ V, F });
+    const pa = await c.problemCreate({ mesh: m.mesh, variables: [{ name: 'x', dim: 3, init: X }] });
+    const pb = await c.problemCreate({ mesh: m.mesh, variables: [{ name: 'x', dim: 3, init: X }] });
+    await c.addTerm(pa.problem, { energy: 'res_edge_length', var: 'x' });
+    await c.addTerm(pb.problem, { energy: length, var: 'x' });
+    const ea = await c.evaluate(pa.problem, { what: ['energy', 'jacobian'] });
+    const eb = await c.evaluate(pb.problem, { what: ['energy', 'jacobian'] });
+    assert.ok(Math.abs(ea.energy - eb.energy) <= 1e-13 * Math.abs(ea.energy));
+    assert.equal(eb.residual.length, ea.residual.length);
+    ea.residual.forEach((r, i) => assert.ok(Math.abs(r - eb.residual[i]) <= 1e-13));
+    assert.equal((await c.problemInfo(pb.problem)).n_residuals, ea.residual.length);
+  } finally {
+    await c.close();
+  }
+});

@@ -382,6 +382,9 @@ static int load_consts(const lc_problem *p, lc_term *t, const lc_term_desc *d, l
   }
   if (nc == 0) return LC_OK;
   if (t->custom && lc_custom_rest(t->custom)) { /* custom energies: constants from the rest shape */
+    if (p->vars[t->var].loc != LC_LOC_VERTEX)
+      return lc_error_set(err, LC_EINVAL, "constants from the rest shape need a vertex variable; '%s' lives on faces",
+                          p->vars[t->var].name);
     for (int32_t e = 0; e < t->n_elem; ++e) {
       char why[128] = "";
       int rc = lc_custom_rest_consts(t->custom, p->mesh, t->ent + (int64_t)e * t->K, t->consts + (int64_t)e * nc, why);
@@ -414,7 +417,8 @@ static int resolve_custom(const lc_problem *p, const lc_term_desc *d, const lc_v
   if (t->info->dim != v->dim)
     return lc_error_set(err, LC_EINVAL, "the custom energy is written for dimension %d; variable '%s' has %d",
                         t->info->dim, v->name, v->dim);
-  if (t->info->loc != v->loc)
+  const int any_loc = t->info->kind == LC_ELEM_VERTEX || t->info->kind == LC_ELEM_LIST; /* the variable's entities */
+  if (!any_loc && t->info->loc != v->loc)
     return lc_error_set(err, LC_EINVAL, "the custom energy's elements need a %s variable; '%s' lives on %s",
                         t->info->loc == LC_LOC_VERTEX ? "vertex" : "face", v->name,
                         v->loc == LC_LOC_VERTEX ? "vertices" : "faces");

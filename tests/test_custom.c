@@ -328,6 +328,247 @@ START_TEST(test_residuals_match_builtins) {
 }
 END_TEST
 
+/* ---- the remaining built-ins as DAGs ----------------------------------------- */
+
+#define XC(e, c) lc_dagb_x(&G, e, c)
+#define KV(i, n) lc_dagb(&G, LC_DAG_K, -1, -1, i, n, 0.0)
+#define ADD(a, b) B(LC_DAG_ADD, a, b)
+#define SUB(a, b) B(LC_DAG_SUB, a, b)
+#define MUL(a, b) B(LC_DAG_MUL, a, b)
+#define SQ(a) lc_dagb_powc(&G, a, 2.0)
+
+/* A payload of kind elem from G with energy (res 0) or residual outputs out[n]. */
+static lc_custom *payload_n(int elem, int Kn, int D, int nc, int np, const char *const *names, int res, int n,
+                            const int32_t *out) {
+  lc_dag_desc d = lc_dagb_desc(&G, Kn, D, nc, np, n, out);
+  d.residual = res;
+  lc_dag *g = NULL;
+  lc_custom *c = NULL;
+  lc_error err = {0};
+  ck_assert_msg(lc_dag_create(&d, &g, &err) == LC_OK, "%s", err.msg);
+  ck_assert_msg(lc_custom_create(g, elem, names, &c, &err) == LC_OK, "%s", err.msg);
+  lc_dag_destroy(g);
+  return c;
+}
+
+/* Adds the built-in and the custom c to a and b, then drops the payload. */
+static void pair_and_release(lc_problem *a, lc_problem *b, const char *energy, lc_custom *c, int np,
+                             const char *const *pn, const double *pv) {
+  add_pair(a, b, energy, c, np, pn, pv);
+  lc_custom_release(c);
+}
+
+/* +inf as the DAG writes it: 1 / 0. */
+static int32_t inf_node(void) { return B(LC_DAG_DIV, C(1.0), C(0.0)); }
+
+/* Complex product (ar, ai) (br, bi) into *r, *i. */
+static void cmul(int32_t ar, int32_t ai, int32_t br, int32_t bi, int32_t *r, int32_t *i) {
+  *r = SUB(MUL(ar, br), MUL(ai, bi));
+  *i = ADD(MUL(ar, bi), MUL(ai, br));
+}
+
+/* Complex square of entity e's components c, c + 1. */
+static void csq(int e, int c, int32_t *r, int32_t *i) { cmul(XC(e, c), XC(e, c + 1), XC(e, c), XC(e, c + 1), r, i); }
+
+/* Vertex and edge energies: gravity, inertia, a 4D target, the cotangent Dirichlet energy, the
+ * triangle area (3D); then the 2D area and the sphere barrier on their own variables. */
+START_TEST(test_small_energies_match_builtins) {
+  lc_mesh *m = grid();
+  lc_problem *a = problem(m, 21), *b = problem(m, 21);
+  static const char *const gn[] = {"gx", "gy", "gz", "density"}, *const dn[] = {"density"}, *const kn[] = {"k"};
+  const double gv[] = {0.3, -1.0, -9.8, 2.0}, dv[] = {1.5}, kv[] = {4.0};
+  G.n = 0;
+  pair_and_release(a, b, "gravity", payload(LC_ELEM_VERTEX, 1, 3, 1, 4, gn,
+                   MUL(B(LC_DAG_DOT, X(0), lc_dagb_n(&G, LC_DAG_VEC, 3, (int32_t[]){P(0), P(1), P(2)}, -1, -1)),
+                       U(LC_DAG_NEG, K(0)))), 4, gn, gv);
+  G.n = 0;
+  pair_and_release(a, b, "inertia", payload(LC_ELEM_VERTEX, 1, 3, 4, 1, dn,
+                   MUL(U(LC_DAG_SQNORM, SUB(X(0), KV(1, 3))), MUL(C(0.5), K(0)))), 1, dn, dv);
+  G.n = 0;
+  pair_and_release(a, b, "cot_dirichlet", payload(LC_ELEM_EDGE, 2, 3, 1, 0, NULL,
+                   MUL(U(LC_DAG_SQNORM, SUB(X(1), X(0))), K(0))), 0, NULL, NULL);
+  G.n = 0;
+  pair_and_release(a, b, "area", payload(LC_ELEM_FACE, 3, 3, 0, 0, NULL,
+                   MUL(U(LC_DAG_NORM, B(LC_DAG_CROSS, SUB(X(1), X(0)), SUB(X(2), X(0)))), C(0.5))), 0, NULL, NULL);
+  compare(a, b, lc_problem_n_dofs(a));
+  lc_problem_destroy(a);
+  lc_problem_destroy(b);
+  /* 2D area and a 4D target */
+  a = problem_dim(m, 22, 2), b = problem_dim(m, 22, 2);
+  G.n = 0;
+  pair_and_release(a, b, "area", payload(LC_ELEM_FACE, 3, 2, 0, 0, NULL,
+                   MUL(B(LC_DAG_CROSS, SUB(X(1), X(0)), SUB(X(2), X(0))), C(0.5))), 0, NULL, NULL);
+  lc_error err = {0};
+  int v4;
+  ck_assert_int_eq(lc_problem_add_variable(a, "q", LC_LOC_VERTEX, 4, NULL, &v4, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_add_variable(b, "q", LC_LOC_VERTEX, 4, NULL, &v4, &err), LC_OK);
+  const int64_t n = lc_problem_n_dofs(a);
+  double *x = malloc((size_t)n * sizeof *x);
+  unsigned long long seed = 99;
+  ck_assert_int_eq(lc_problem_get_variable(a, 0, x, &err), LC_OK); /* keeps the 2D part; q random */
+  for (int64_t i = 2 * (int64_t)lc_mesh_nv(m); i < n; ++i) x[i] = lc_test_rand(&seed, -1, 1);
+  ck_assert_int_eq(lc_problem_set_x(a, x, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_set_x(b, x, &err), LC_OK);
+  free(x);
+  G.n = 0;
+  const int32_t tgt = MUL(U(LC_DAG_SQNORM, SUB(X(0), KV(0, 4))), MUL(C(0.5), P(0)));
+  lc_custom *tc = payload(LC_ELEM_VERTEX, 1, 4, 4, 1, kn, tgt);
+  lc_term_desc ta = {.energy = "target", .var = v4, .n_params = 1, .param_names = kn, .param_values = kv};
+  double *k4 = calloc(4 * (size_t)lc_mesh_nv(m), sizeof *k4);
+  for (int32_t i = 0; i < 4 * lc_mesh_nv(m); ++i) k4[i] = urand(-1, 1);
+  ta.consts = k4;
+  int t;
+  ck_assert_int_eq(lc_problem_add_term(a, &ta, &t, &err), LC_OK);
+  ta.energy = NULL, ta.custom = tc;
+  ck_assert_msg(lc_problem_add_term(b, &ta, &t, &err) == LC_OK, "%s", err.msg);
+  lc_custom_release(tc);
+  free(k4);
+  compare(a, b, n);
+  lc_problem_destroy(a);
+  lc_problem_destroy(b);
+  /* the sphere barrier on x = (xy / 10 + noise, 1 + noise): every face counter-clockwise seen from 0 */
+  a = problem(m, 23), b = problem(m, 23);
+  x = malloc(3 * (size_t)lc_mesh_nv(m) * sizeof *x);
+  ck_assert_int_eq(lc_problem_get_variable(a, 0, x, &err), LC_OK);
+  for (int32_t i = 0; i < lc_mesh_nv(m); ++i)
+    x[3 * i] *= 0.1, x[3 * i + 1] *= 0.1, x[3 * i + 2] = 1.0 + urand(-0.01, 0.01);
+  ck_assert_int_eq(lc_problem_set_variable(a, 0, x, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_set_variable(b, 0, x, &err), LC_OK);
+  free(x);
+  static const char *const wn[] = {"edge_weight"};
+  const double wv[] = {0.7};
+  G.n = 0;
+  const int32_t det = B(LC_DAG_DOT, X(0), B(LC_DAG_CROSS, X(1), X(2)));
+  const int32_t l2 = ADD(ADD(U(LC_DAG_SQNORM, SUB(X(1), X(0))), U(LC_DAG_SQNORM, SUB(X(2), X(1)))),
+                         U(LC_DAG_SQNORM, SUB(X(0), X(2))));
+  const int32_t e = SUB(MUL(l2, P(0)), U(LC_DAG_LOG, MUL(det, C(1.0 / 6.0))));
+  const int32_t sel[] = {B(LC_DAG_GT, det, C(0.0)), e, inf_node()};
+  pair_and_release(a, b, "sphere_param", payload(LC_ELEM_FACE, 3, 3, 0, 1, wn, lc_dagb_n(&G, LC_DAG_SELECT, 3, sel, -1, -1)),
+                   1, wn, wv);
+  compare(a, b, lc_problem_n_dofs(a));
+  lc_problem_destroy(a);
+  lc_problem_destroy(b);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
+/* Two CPU problems with a 4D face variable at alpha ~ (1, 0), beta ~ (0, 0.5) plus noise. */
+static void frame_problems(lc_mesh *m, lc_problem **a, lc_problem **b) {
+  lc_error err = {0};
+  int var;
+  const int64_t n = 4 * (int64_t)lc_mesh_nf(m);
+  double *x = malloc((size_t)n * sizeof *x);
+  for (int64_t i = 0; i < n; ++i) x[i] = (i % 4 == 0 ? 1.0 : i % 4 == 3 ? 0.5 : 0.0) + urand(-0.1, 0.1);
+  lc_problem **ps[2] = {a, b};
+  for (int j = 0; j < 2; ++j) {
+    ck_assert_int_eq(lc_problem_create(m, "cpu", ps[j], &err), LC_OK);
+    ck_assert_int_eq(lc_problem_add_variable(*ps[j], "f", LC_LOC_FACE, 4, NULL, &var, &err), LC_OK);
+    ck_assert_int_eq(lc_problem_set_variable(*ps[j], 0, x, &err), LC_OK);
+  }
+  free(x);
+}
+
+/* The frame-field terms (closeness, barrier, smoothness, curl; residuals on face variables):
+ * residuals, Jacobians, Gauss-Newton and exact derivatives agree. */
+START_TEST(test_frame_field_terms_match_builtins) {
+  lc_mesh *m = grid();
+  lc_problem *a, *b;
+  frame_problems(m, &a, &b);
+  G.n = 0;
+  const int32_t close = SUB(X(0), KV(0, 4));
+  pair_and_release(a, b, "ff_close", payload_n(LC_ELEM_VERTEX, 1, 4, 4, 0, NULL, LC_DAG_RESIDUALS, 1, &close), 0, NULL,
+                   NULL);
+  static const char *const sw[] = {"s", "w"};
+  const double swv[] = {0.9, 0.1};
+  G.n = 0;
+  const int32_t im = SUB(MUL(XC(0, 3), XC(0, 0)), MUL(XC(0, 2), XC(0, 1)));
+  const int32_t om = B(LC_DAG_SUB, C(1.0), B(LC_DAG_DIV, im, P(0)));
+  const int32_t g = SUB(C(1.0), MUL(SQ(om), om));
+  const int32_t r = MUL(SUB(B(LC_DAG_DIV, C(1.0), g), C(1.0)), U(LC_DAG_SQRT, P(1)));
+  const int32_t in_s[] = {B(LC_DAG_GE, im, P(0)), C(0.0), r};
+  const int32_t pos[] = {B(LC_DAG_GT, im, C(0.0)), lc_dagb_n(&G, LC_DAG_SELECT, 3, in_s, -1, -1), inf_node()};
+  const int32_t bar = lc_dagb_n(&G, LC_DAG_SELECT, 3, pos, -1, -1);
+  pair_and_release(a, b, "ff_barrier", payload_n(LC_ELEM_VERTEX, 1, 4, 0, 2, sw, LC_DAG_RESIDUALS, 1, &bar), 2, sw,
+                   swv);
+  /* smoothness: r = (C0_f t^4 - C0_g, C2_f t^2 - C2_g) */
+  G.n = 0;
+  int32_t t2r, t2i, t4r, t4i, afr, afi, bfr, bfi, agr, agi, bgr, bgi, c0fr, c0fi, c0gr, c0gi, c0r, c0i, c2r, c2i;
+  cmul(K(0), K(1), K(0), K(1), &t2r, &t2i);
+  cmul(t2r, t2i, t2r, t2i, &t4r, &t4i);
+  csq(0, 0, &afr, &afi), csq(0, 2, &bfr, &bfi), csq(1, 0, &agr, &agi), csq(1, 2, &bgr, &bgi);
+  cmul(afr, afi, bfr, bfi, &c0fr, &c0fi);
+  cmul(agr, agi, bgr, bgi, &c0gr, &c0gi);
+  cmul(c0fr, c0fi, t4r, t4i, &c0r, &c0i);
+  cmul(ADD(afr, bfr), ADD(afi, bfi), t2r, t2i, &c2r, &c2i);
+  const int32_t sm[] = {SUB(c0r, c0gr), SUB(c0i, c0gi), SUB(ADD(agr, bgr), c2r), SUB(ADD(agi, bgi), c2i)};
+  pair_and_release(a, b, "ff_smooth", payload_n(LC_ELEM_FACE_PAIR, 2, 4, 2, 0, NULL, LC_DAG_RESIDUALS, 4, sm), 0, NULL,
+                   NULL);
+  /* curl: a = Re(alpha ebar), b = Re(beta ebar) per face */
+  static const char *const wcq[] = {"wc", "wq"};
+  const double wcqv[] = {100.0, 10.0};
+  G.n = 0;
+  const int32_t af = SUB(MUL(XC(0, 0), K(0)), MUL(XC(0, 1), K(1))), bf = SUB(MUL(XC(0, 2), K(0)), MUL(XC(0, 3), K(1)));
+  const int32_t ag = SUB(MUL(XC(1, 0), K(2)), MUL(XC(1, 1), K(3))), bg = SUB(MUL(XC(1, 2), K(2)), MUL(XC(1, 3), K(3)));
+  const int32_t af2 = SQ(af), bf2 = SQ(bf), ag2 = SQ(ag), bg2 = SQ(bg);
+  const int32_t cu[] = {
+      MUL(SUB(MUL(af2, bf2), MUL(ag2, bg2)), P(0)),
+      MUL(SUB(ADD(ag2, bg2), ADD(af2, bf2)), U(LC_DAG_SQRT, P(0))),
+      MUL(SUB(MUL(SUB(bf2, af2), MUL(ag, bg)), MUL(SUB(bg2, ag2), MUL(af, bf))), U(LC_DAG_SQRT, P(1)))};
+  pair_and_release(a, b, "ff_curl", payload_n(LC_ELEM_FACE_PAIR, 2, 4, 4, 2, wcq, LC_DAG_RESIDUALS, 3, cu), 2, wcq,
+                   wcqv);
+  const int64_t n = lc_problem_n_dofs(a);
+  compare(a, b, n);
+  compare_gn(a, b, n);
+  lc_problem_destroy(a);
+  lc_problem_destroy(b);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
+/* Embedded deformation (12 components per node, [t, A row-major]): fit, rotation and
+ * regularisation residuals on the grid as the node graph. */
+START_TEST(test_embedded_deformation_terms_match_builtins) {
+  lc_mesh *m = grid();
+  lc_problem *a = problem_dim(m, 31, 12), *b = problem_dim(m, 31, 12);
+  static const char *const wn[] = {"w"};
+  const double w3[] = {3.0}, w5[] = {5.0}, w12[] = {12.0};
+  /* fit: sqrt(w) (t + p - q) */
+  G.n = 0;
+  const int32_t t = lc_dagb_n(&G, LC_DAG_VEC, 3, (int32_t[]){XC(0, 0), XC(0, 1), XC(0, 2)}, -1, -1);
+  const int32_t fit = MUL(ADD(t, SUB(KV(0, 3), KV(3, 3))), U(LC_DAG_SQRT, P(0)));
+  pair_and_release(a, b, "ed_fit", payload_n(LC_ELEM_VERTEX, 1, 12, 6, 1, wn, LC_DAG_RESIDUALS, 1, &fit), 1, wn, w3);
+  /* rotation: the six entries of A^T A - I */
+  G.n = 0;
+  int32_t col[3];
+  for (int c = 0; c < 3; ++c)
+    col[c] = lc_dagb_n(&G, LC_DAG_VEC, 3, (int32_t[]){XC(0, 3 + c), XC(0, 6 + c), XC(0, 9 + c)}, -1, -1);
+  const int32_t sw = U(LC_DAG_SQRT, P(0));
+  const int32_t rot[] = {MUL(B(LC_DAG_DOT, col[0], col[1]), sw), MUL(B(LC_DAG_DOT, col[0], col[2]), sw),
+                         MUL(B(LC_DAG_DOT, col[1], col[2]), sw), MUL(SUB(U(LC_DAG_SQNORM, col[0]), C(1.0)), sw),
+                         MUL(SUB(U(LC_DAG_SQNORM, col[1]), C(1.0)), sw), MUL(SUB(U(LC_DAG_SQNORM, col[2]), C(1.0)), sw)};
+  pair_and_release(a, b, "ed_rot", payload_n(LC_ELEM_VERTEX, 1, 12, 0, 1, wn, LC_DAG_RESIDUALS, 6, rot), 1, wn, w5);
+  /* regularisation: sqrt(w) (A_i e - e + t_i - t_j), sqrt(w) (-A_j e + e + t_j - t_i) */
+  G.n = 0;
+  int32_t tv[2], Am[2];
+  for (int e = 0; e < 2; ++e) {
+    tv[e] = lc_dagb_n(&G, LC_DAG_VEC, 3, (int32_t[]){XC(e, 0), XC(e, 1), XC(e, 2)}, -1, -1);
+    int32_t ent[9];
+    for (int j = 0; j < 9; ++j) ent[j] = XC(e, 3 + j);
+    Am[e] = lc_dagb_n(&G, LC_DAG_MAT, 9, ent, 3, 3);
+  }
+  const int32_t ev = KV(0, 3), swr = U(LC_DAG_SQRT, P(0));
+  const int32_t reg[] = {MUL(ADD(SUB(MUL(Am[0], ev), ev), SUB(tv[0], tv[1])), swr),
+                         MUL(ADD(SUB(ev, MUL(Am[1], ev)), SUB(tv[1], tv[0])), swr)};
+  pair_and_release(a, b, "ed_reg", payload_n(LC_ELEM_EDGE, 2, 12, 3, 1, wn, LC_DAG_RESIDUALS, 2, reg), 1, wn, w12);
+  const int64_t n = lc_problem_n_dofs(a);
+  compare(a, b, n);
+  compare_gn(a, b, n);
+  lc_problem_destroy(a);
+  lc_problem_destroy(b);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 /* Misuse: a dimension the DAG is not written for, a missing parameter, an
  * unknown one, constants missing, a constants DAG, an element kind of
  * another size. */
@@ -397,6 +638,9 @@ static Suite *custom_suite(void) {
   tcase_add_test(tc, test_symdir_matches_builtin);
   tcase_add_test(tc, test_neohookean_and_arap_match_builtins);
   tcase_add_test(tc, test_residuals_match_builtins);
+  tcase_add_test(tc, test_small_energies_match_builtins);
+  tcase_add_test(tc, test_frame_field_terms_match_builtins);
+  tcase_add_test(tc, test_embedded_deformation_terms_match_builtins);
   tcase_add_test(tc, test_refusals);
   suite_add_tcase(s, tc);
   return s;

@@ -15,7 +15,13 @@
 #include "eval/el_inst.h"
 #undef LC_EL_KFN
 
-static const lc_elem_kernel LC_EL_(kern) = {
+/* The tables' linkage: file-local for the built-ins; the custom instances
+ * (cpu_custom_inst.h) define it empty, for cpu_custom.c to gather them. */
+#ifndef LC_EINST_TABLE
+#define LC_EINST_TABLE static
+#endif
+
+LC_EINST_TABLE const lc_elem_kernel LC_EL_(kern) = {
     LC_EL_(elk_value), LC_EL_(elk_grad), LC_EL_(elk_hvp), LC_EL_(elk_hess),
 #if LC_ERESID > 0
     LC_EL_(elk_resid)
@@ -24,9 +30,10 @@ static const lc_elem_kernel LC_EL_(kern) = {
 #endif
 };
 
-static const lc_el_chunk_fn LC_EL_(chunks)[LC_EL_NPASSES] = {
+LC_EINST_TABLE const lc_el_chunk_fn LC_EL_(chunks)[LC_EL_NPASSES] = {
     LC_EL_(elc_energy), LC_EL_(elc_grad), LC_EL_(elc_hess),
     LC_EL_(elc_gn),     LC_EL_(elc_hvp),  LC_EL_(elc_jac),
     LC_EL_(elc_hvp_store), LC_EL_(elc_hvp_use)};
 
+#undef LC_EINST_TABLE
 #include "eval/el_inst_end.h"

@@ -73,7 +73,7 @@ int lc_custom_create(const lc_dag *dag, int elem, const char *const *names, lc_c
   const int id = lc_custom_find(K, D);
   if (id < 0)
     return lc_error_set(err, LC_EINVAL, "custom: no instance for elements of %d entities of dimension %d "
-                        "(K 1-4 with D 1-3, and K 1 with D 4)", K, D);
+                        "(K 1-4 with D 1-3, K 1-2 with D 4, K 1-2 with D 12)", K, D);
   lc_dag_program_regs(dag, &n, &nr);
   if (nr > LC_DAG_MAX_REGS)
     return lc_error_set(err, LC_EINVAL, "custom: the program keeps %d values alive at once; at most %d", (int)nr,

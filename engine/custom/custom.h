@@ -34,12 +34,14 @@ typedef struct lc_dag_ctx {
   int32_t outs[LC_DAG_MAX_OUT];        /* the output registers (outs[0]: the energy's) */
 } lc_dag_ctx;
 
-/* The element shapes custom energies run on: X(instance, K, D). */
+/* The element shapes custom energies run on: X(instance, K, D); D 4 on face
+ * pairs is the frame fields', D 12 the embedded deformation's. */
 #define LC_CUSTOM_LIST(X)                                                               \
   X(custom_1_1, 1, 1) X(custom_1_2, 1, 2) X(custom_1_3, 1, 3) X(custom_1_4, 1, 4)        \
   X(custom_2_1, 2, 1) X(custom_2_2, 2, 2) X(custom_2_3, 2, 3)                            \
   X(custom_3_1, 3, 1) X(custom_3_2, 3, 2) X(custom_3_3, 3, 3)                            \
-  X(custom_4_1, 4, 1) X(custom_4_2, 4, 2) X(custom_4_3, 4, 3)
+  X(custom_4_1, 4, 1) X(custom_4_2, 4, 2) X(custom_4_3, 4, 3)                            \
+  X(custom_2_4, 2, 4) X(custom_1_12, 1, 12) X(custom_2_12, 2, 12)
 
 #define LC_CUSTOM_ENUM_(inst, K, D) LC_CAT(LC_EC_, inst),
 typedef enum { LC_CUSTOM_LIST(LC_CUSTOM_ENUM_) LC_EC_COUNT } lc_custom_id;

@@ -569,6 +569,111 @@ START_TEST(test_embedded_deformation_terms_match_builtins) {
 }
 END_TEST
 
+/* The friction mollifier f0(sqrt(s); eps) of contact_geom.h into G (eps: parameter 0). */
+static int32_t friction_f0(int32_t sv) {
+  const int32_t e = P(0), y = U(LC_DAG_SQRT, sv);
+  const int32_t low = ADD(SUB(B(LC_DAG_DIV, sv, e), B(LC_DAG_DIV, lc_dagb_powc(&G, sv, 1.5), MUL(C(3.0), SQ(e)))),
+                          B(LC_DAG_DIV, e, C(3.0)));
+  const int32_t sel[] = {B(LC_DAG_GE, y, e), y, low};
+  return lc_dagb_n(&G, LC_DAG_SELECT, 3, sel, -1, -1);
+}
+
+/* s = |v|^2 - (n.v)^2 of v = sum_a w_a x_a - c (w: constants 0..K-1 when K > 1; n, c after). */
+static int32_t tangential_s(int Kn) {
+  const int o = Kn > 1 ? Kn : 0;
+  int32_t v = Kn > 1 ? MUL(X(0), K(0)) : X(0);
+  for (int a = 1; a < Kn; ++a) v = ADD(v, MUL(X(a), K(a)));
+  v = SUB(v, KV(o + 3, 3));
+  return SUB(U(LC_DAG_SQNORM, v), SQ(B(LC_DAG_DOT, KV(o, 3), v)));
+}
+
+/* Adds the built-in energy and the custom c over elems[n x K] (NULL: the natural ones) with
+ * constants k to a and b; drops c. */
+static void add_pair_given(lc_problem *a, lc_problem *b, const char *energy, lc_custom *c, const int32_t *elems,
+                           int32_t n, const double *k, int np, const char *const *pn, const double *pv) {
+  lc_error err = {0};
+  int t;
+  lc_term_desc d = {.energy = energy, .var = 0, .elems = elems, .n_elems = n, .consts = k, .n_params = np,
+                    .param_names = pn, .param_values = pv};
+  ck_assert_msg(lc_problem_add_term(a, &d, &t, &err) == LC_OK, "%s", err.msg);
+  d.energy = NULL, d.custom = c;
+  ck_assert_msg(lc_problem_add_term(b, &d, &t, &err) == LC_OK, "%s", err.msg);
+  lc_custom_release(c);
+}
+
+/* The contact terms that need no distance classification: the plane barrier, the margin
+ * (always 0), and lagged friction of a vertex and of a four-point pair. */
+START_TEST(test_plane_contact_and_friction_match_builtins) {
+  lc_mesh *m = grid();
+  lc_problem *a = problem(m, 41), *b = problem(m, 41);
+  const int32_t nv = lc_mesh_nv(m);
+  /* plane z = -0.35, dhat 0.3: some vertices inside the barrier's reach, some beyond */
+  static const char *const pn[] = {"dhat", "dmin", "ox", "oy", "oz", "nx", "ny", "nz"};
+  const double pv[] = {0.3, 0.01, 0.0, 0.0, -0.35, 0.0, 0.0, 1.0};
+  G.n = 0;
+  const int32_t o = lc_dagb_n(&G, LC_DAG_VEC, 3, (int32_t[]){P(2), P(3), P(4)}, -1, -1);
+  const int32_t nn = lc_dagb_n(&G, LC_DAG_VEC, 3, (int32_t[]){P(5), P(6), P(7)}, -1, -1);
+  const int32_t d = B(LC_DAG_DOT, SUB(X(0), o), nn);
+  const int32_t sv = SUB(SQ(d), SQ(P(1)));
+  const int32_t sh = MUL(ADD(MUL(C(2.0), P(1)), P(0)), P(0));
+  const int32_t bar = U(LC_DAG_NEG, MUL(SQ(SUB(sv, sh)), U(LC_DAG_LOG, B(LC_DAG_DIV, sv, sh))));
+  const int32_t in_reach[] = {B(LC_DAG_LT, sv, sh), bar, C(0.0)};
+  const int32_t ahead[] = {B(LC_DAG_GT, d, P(1)), lc_dagb_n(&G, LC_DAG_SELECT, 3, in_reach, -1, -1), inf_node()};
+  pair_and_release(a, b, "contact_plane", payload(LC_ELEM_VERTEX, 1, 3, 0, 8, pn, lc_dagb_n(&G, LC_DAG_SELECT, 3, ahead, -1, -1)),
+                   8, pn, pv);
+  G.n = 0;
+  pair_and_release(a, b, "contact_margin", payload(LC_ELEM_VERTEX, 1, 3, 4, 0, NULL, MUL(C(0.0), K(3))), 0, NULL, NULL);
+  /* friction of every vertex: n a random unit normal, c = x + noise (sliding and sticking), mu lambda 2 */
+  static const char *const en[] = {"eps"};
+  const double ev[] = {0.05};
+  lc_error err = {0};
+  double *x = malloc(3 * (size_t)nv * sizeof *x), *k = malloc(11 * (size_t)nv * sizeof *k);
+  int32_t *el = malloc(4 * (size_t)nv * sizeof *el);
+  ck_assert_int_eq(lc_problem_get_variable(a, 0, x, &err), LC_OK);
+  for (int32_t i = 0; i < nv; ++i) {
+    double *q = k + 7 * i, nrm = 0.0;
+    for (int c = 0; c < 3; ++c) q[c] = urand(-1, 1), nrm += q[c] * q[c];
+    for (int c = 0; c < 3; ++c) q[c] /= sqrt(nrm), q[3 + c] = x[3 * i + c] + urand(-0.06, 0.06);
+    q[6] = 2.0;
+    el[i] = i;
+  }
+  G.n = 0;
+  pair_and_release(a, b, "friction_point", payload(LC_ELEM_VERTEX, 1, 3, 7, 1, en, MUL(friction_f0(tangential_s(1)), K(6))),
+                   1, en, ev); /* the setup's constants, replaced below */
+  const int tf = lc_problem_n_terms(a) - 1;
+  ck_assert_int_eq(lc_problem_set_term_consts(a, tf, k, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_set_term_consts(b, tf, k, &err), LC_OK);
+  /* friction of pairs (vertex i, the face f's corners) with weights (1, -w0, -w1, -w2) */
+  const int32_t nf = lc_mesh_nf(m), np = nf < nv ? nf : nv;
+  const int32_t *F = lc_mesh_F(m);
+  int32_t n_pairs = 0;
+  for (int32_t f = 0; f < np; ++f) {
+    const int32_t i = (f * 7 + 3) % nv;
+    if (i == F[3 * f] || i == F[3 * f + 1] || i == F[3 * f + 2]) continue;
+    int32_t *e = el + 4 * n_pairs;
+    double *q = k + 11 * n_pairs, w0 = urand(0, 0.5), w1 = urand(0, 0.5), nrm = 0.0;
+    e[0] = i, e[1] = F[3 * f], e[2] = F[3 * f + 1], e[3] = F[3 * f + 2];
+    q[0] = 1.0, q[1] = -w0, q[2] = -w1, q[3] = -(1.0 - w0 - w1);
+    for (int c = 0; c < 3; ++c) q[4 + c] = urand(-1, 1), nrm += q[4 + c] * q[4 + c];
+    for (int c = 0; c < 3; ++c) {
+      q[4 + c] /= sqrt(nrm);
+      q[7 + c] = urand(-0.06, 0.06);
+      for (int a2 = 0; a2 < 4; ++a2) q[7 + c] += q[a2] * x[3 * e[a2] + c];
+    }
+    q[10] = 1.5;
+    ++n_pairs;
+  }
+  G.n = 0;
+  add_pair_given(a, b, "friction_pair", payload(LC_ELEM_LIST, 4, 3, 11, 1, en, MUL(friction_f0(tangential_s(4)), K(10))),
+                 el, n_pairs, k, 1, en, ev);
+  free(x), free(k), free(el);
+  compare(a, b, lc_problem_n_dofs(a));
+  lc_problem_destroy(a);
+  lc_problem_destroy(b);
+  lc_mesh_destroy(m);
+}
+END_TEST
+
 /* Misuse: a dimension the DAG is not written for, a missing parameter, an
  * unknown one, constants missing, a constants DAG, an element kind of
  * another size. */
@@ -641,6 +746,7 @@ static Suite *custom_suite(void) {
   tcase_add_test(tc, test_small_energies_match_builtins);
   tcase_add_test(tc, test_frame_field_terms_match_builtins);
   tcase_add_test(tc, test_embedded_deformation_terms_match_builtins);
+  tcase_add_test(tc, test_plane_contact_and_friction_match_builtins);
   tcase_add_test(tc, test_refusals);
   suite_add_tcase(s, tc);
   return s;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "threads.h"
 #include "problem_impl.h"
 
 /* The element loop's view of term t (host arrays). */
@@ -192,7 +193,7 @@ static void gather_local(const lc_problem *p, const lc_term *t, int32_t s, const
 /* Step bound of term t: the smallest element bound along d (host). */
 static double term_max_step(const lc_problem *p, const lc_term *t, const double *x, const double *d) {
   double amax = INFINITY;
-#pragma omp parallel for schedule(static) reduction(min : amax)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) reduction(min : amax)
   for (int32_t s = 0; s < t->n_elem; ++s) {
     double xl[LC_ENERGY_MAX_N], dl[LC_ENERGY_MAX_N];
     gather_local(p, t, s, x, xl);

@@ -43,6 +43,13 @@ static const char *const usage_more =
     "                          (or the token itself in env LOCAD_TOKEN); required to listen on a\n"
     "                          non-loopback address\n"
     "  --workers N             engine worker threads (default 2)         env LOCAD_WORKERS\n"
+    "  --threads N             CPU threads the running requests share: one busy request uses\n"
+    "                          all, two half each (default: the cores available; OpenMP threads\n"
+    "                          sleep 5 ms after a parallel region unless KMP_BLOCKTIME says\n"
+    "                          otherwise)                                env LOCAD_THREADS\n"
+    "  --thread-share on|off   off: every running request takes all --threads, as before the\n"
+    "                          budget was shared (for comparisons; default on)\n"
+    "                                                                    env LOCAD_THREAD_SHARE\n"
     "  --queue-depth N         queued engine requests before 'busy' (default 256)\n"
     "                                                                    env LOCAD_QUEUE_DEPTH\n"
     "  --max-frame BYTES       largest message (default 256M)            env LOCAD_MAX_FRAME\n"
@@ -153,6 +160,12 @@ static int apply(opts *o, const char *name, const char *val) {
     o->token_buf = read_token(val);
     if (!o->token_buf || !o->token_buf[0]) return -1;
     c->token = o->token_buf;
+  } else if (!strcmp(name, "thread-share")) {
+    if (strcmp(val, "on") && strcmp(val, "off")) return -1;
+    c->thread_share_off = !strcmp(val, "off");
+  } else if (!strcmp(name, "threads")) {
+    if (parse_count(val, 4096, &n)) return -1;
+    c->threads = (int)n;
   } else if (!strcmp(name, "workers")) {
     if (parse_count(val, 64, &n)) return -1;
     c->workers = (int)n;
@@ -197,7 +210,7 @@ static int apply(opts *o, const char *name, const char *val) {
 /* Environment variables, applied before the flags. */
 static int apply_env(opts *o) {
   static const char *const names[] = {
-      "unix", "http", "ws", "ws-origin", "web-root", "state-dir", "token-file", "workers", "queue-depth", "max-frame", "max-frame-unauth",
+      "unix", "http", "ws", "ws-origin", "web-root", "state-dir", "token-file", "workers", "threads", "thread-share", "queue-depth", "max-frame", "max-frame-unauth",
       "max-inflight", "max-write-queue", "max-connections", "max-objects", "max-memory", "max-conn-memory", "shutdown-timeout",
       "idle-timeout", "read-timeout", "auth-timeout",
       "device", "log-level"};
@@ -261,6 +274,11 @@ int main(int argc, char **argv) {
   memset(&o, 0, sizeof o);
   lc_server_config_default(&o.cfg);
   signal(SIGPIPE, SIG_IGN);
+  /* Before the first parallel region: libomp's threads spin 200 ms after
+   * each one by default, so a daemon answering a request every frame kept
+   * every core busy; 5 ms keeps back-to-back regions as fast (bench/
+   * results/2026-12-02-threads.md) and lets an idle daemon sleep. */
+  setenv("KMP_BLOCKTIME", "5", 0);
   rc = apply_env(&o);
   if (rc == 0) rc = parse_args(&o, argc, argv);
   if (rc == 0 && o.cfg.token && strlen(o.cfg.token) < LC_MIN_TOKEN) {

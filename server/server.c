@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "server_impl.h"
+#include "threads.h"
 
 #ifdef LOCAD_HAVE_SYSTEMD
 #include <systemd/sd-daemon.h>
@@ -143,6 +144,7 @@ static void pack_daemon_stats(lc_server *s, msgpack_packer *pk) {
   pack_kv_u64(pk, "queue_depth", lc_pool_depth(s));
   pack_kv_u64(pk, "in_flight", s->inflight);
   pack_kv_u64(pk, "workers", (uint64_t)s->cfg.workers);
+  pack_kv_u64(pk, "threads", (uint64_t)lc_threads_budget());
 }
 
 /* server.stats: the store's counters (rpc.c) merged with the daemon's. */
@@ -547,6 +549,8 @@ static int start(lc_server *s) {
   if (s->cfg.unix_path && listen_unix(s, s->cfg.unix_path) != 0) return -1;
   if (uv_signal_start(&s->sigterm, on_signal, SIGTERM) || uv_signal_start(&s->sigint, on_signal, SIGINT))
     return -1;
+  lc_threads_set_budget(s->cfg.threads > 0 ? s->cfg.threads : (int)uv_available_parallelism());
+  lc_threads_set_sharing(!s->cfg.thread_share_off);
   if (lc_pool_start(s) != 0) {
     lc_log(LC_LOG_ERROR, -1, -1, "cannot start %d worker thread(s)", s->cfg.workers);
     return -1;

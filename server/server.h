@@ -23,6 +23,8 @@ typedef struct lc_server_config {
   const char *state_dir;        /* keep and restore the store there (locad.db), or NULL */
   const char *token;            /* required auth token (at least LC_MIN_TOKEN bytes) or NULL */
   int workers;                  /* engine worker threads (default 2) */
+  int threads;                  /* CPU threads the workers share (0: the cores available) */
+  int thread_share_off;         /* 1: every request takes all of them (for comparisons) */
   size_t queue_depth;           /* global queue of engine requests (default 256) */
   size_t max_frame;             /* bytes of one message (default 256 MiB) */
   size_t max_frame_unauth;      /* before authentication (default 64 KiB) */

@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "server_impl.h"
+#include "threads.h"
 
 #define LC_MAX_NOTIFS 4096 /* notifications waiting for the loop; more are dropped */
 
@@ -118,8 +119,10 @@ static void run_job(lc_server *s, lc_job *j) {
   msgpack_packer pk;
   lc_rpc_call call = {worker_notify, j, &j->cancel};
   msgpack_packer_init(&pk, &j->resp, msgpack_sbuffer_write);
+  lc_threads_enter(); /* the running requests share the thread budget (engine/threads.h) */
   if (j->cancel) lc_rpc_pack_error(&pk, j->msgid, LC_RPC_ECANCELED, "cancelled");
   else lc_rpc_handle(s->rpc, &j->req.data, &pk, &call);
+  lc_threads_leave();
 }
 
 /* Hands a finished job to the loop thread. */

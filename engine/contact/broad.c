@@ -6,6 +6,7 @@
  * the prefix-summed offsets) run under OpenMP; the pairs are then sorted by
  * key, so the list does not depend on the threads.  The same sweep over
  * edges and faces counts intersections (lc_contact_intersections). */
+#include "threads.h"
 #include "broad.h"
 
 #include "../energies/contact_geom.h"
@@ -142,7 +143,7 @@ static int run_sweep(sweep *s, uint64_t **keys, int64_t *n, lc_error *err) {
   qsort(s->b, (size_t)s->n, sizeof *s->b, cmp_box);
   int64_t *off = malloc((size_t)(s->n + 1) * sizeof *off);
   if (!off) return lc_error_set(err, LC_ENOMEM, "contact broad phase: out of memory for %lld boxes", (long long)s->n);
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(dynamic, 256)
   for (int64_t i = 0; i < s->n; ++i) off[i + 1] = scan_one(s, i, NULL);
   off[0] = 0;
   for (int64_t i = 0; i < s->n; ++i) off[i + 1] += off[i];
@@ -151,7 +152,7 @@ static int run_sweep(sweep *s, uint64_t **keys, int64_t *n, lc_error *err) {
     free(off);
     return lc_error_set(err, LC_ENOMEM, "contact broad phase: out of memory for %lld pairs", (long long)off[s->n]);
   }
-#pragma omp parallel for schedule(dynamic, 256)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(dynamic, 256)
   for (int64_t i = 0; i < s->n; ++i) scan_one(s, i, k + off[i]);
   *n = off[s->n];
   free(off);
@@ -204,7 +205,7 @@ int lc_contact_candidates_still(const lc_mesh *m, const double *x, const double 
   const int64_t npt = (int64_t)nv + nf;
   sbox *b = malloc((size_t)(npt > ne ? npt : ne > 0 ? ne : 1) * sizeof *b);
   if (!b) return lc_error_set(err, LC_ENOMEM, "contact broad phase: out of memory for %lld boxes", (long long)npt);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static)
   for (int64_t i = 0; i < npt; ++i) {
     const int32_t v = (int32_t)i;
     b[i] = i < nv ? make_box(x, d, &v, 1, pad, v, 0, still)
@@ -212,7 +213,7 @@ int lc_contact_candidates_still(const lc_mesh *m, const double *x, const double 
   }
   int rc = sweep_pairs(m, b, npt, &out->pt, &out->n_pt, err);
   if (!rc) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static)
     for (int32_t e = 0; e < ne; ++e) b[e] = make_box(x, d, E + 2 * (int64_t)e, 2, pad, e, 2, still);
     rc = sweep_pairs(m, b, ne, &out->ee, &out->n_ee, err);
   }
@@ -267,7 +268,7 @@ int lc_contact_intersections_still(const lc_mesh *m, const double *x, const uint
   const int64_t n = (int64_t)ne + nf;
   sbox *b = malloc((size_t)(n > 0 ? n : 1) * sizeof *b);
   if (!b) return lc_error_set(err, LC_ENOMEM, "contact intersections: out of memory for %lld boxes", (long long)n);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static)
   for (int64_t i = 0; i < n; ++i)
     b[i] = i < ne ? make_box(x, NULL, E + 2 * i, 2, 0.0, (int32_t)i, 2, still)
                   : make_box(x, NULL, F + 3 * (i - ne), 3, 0.0, (int32_t)(i - ne), 1, still);
@@ -278,7 +279,7 @@ int lc_contact_intersections_still(const lc_mesh *m, const double *x, const uint
   free(b);
   if (rc) return rc;
   int64_t hits = 0;
-#pragma omp parallel for schedule(static) reduction(+ : hits)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) reduction(+ : hits)
   for (int64_t i = 0; i < nk; ++i) {
     const int32_t *e = E + 2 * (int64_t)(keys[i] >> 32), *t = F + 3 * (int64_t)(keys[i] & 0xffffffffu);
     hits += segment_hits_triangle(x + 3 * (int64_t)e[0], x + 3 * (int64_t)e[1], x + 3 * (int64_t)t[0],

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "threads.h"
 #include "cpu/cpu_impl.h"
 #include "problem_impl.h"
 
@@ -73,13 +74,21 @@ static int ensure_partials(lc_problem *p, int32_t *n, lc_error *err) {
   return LC_OK;
 }
 
-/* Zeroes the accumulated outputs of q. */
+/* Zeroes this thread's share [lo, hi) of n entries of a (inside a parallel region). */
+static void zero_share(double *a, int64_t n) {
+  const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+  const int64_t lo = n * t / nt, hi = n * (t + 1) / nt;
+  if (hi > lo) memset(a + lo, 0, (size_t)(hi - lo) * sizeof *a);
+}
+
+/* Zeroes the accumulated outputs of q, each thread of the region its share
+ * (the caller puts a barrier after). */
 static void zero_outputs(const lc_problem *p, const lc_eval_req *q) {
   const int64_t nd = p->n_dofs;
   const int hess = q->mode == LC_EL_HESS || q->mode == LC_EL_GN;
-  if (q->g && q->mode != LC_EL_ENERGY && q->mode != LC_EL_JAC) memset(q->g, 0, (size_t)nd * sizeof *q->g);
-  if (q->hv && q->mode == LC_EL_HVP) memset(q->hv, 0, (size_t)nd * sizeof *q->hv);
-  if (hess) memset(p->hval, 0, (size_t)p->nnz * sizeof *p->hval);
+  if (q->g && q->mode != LC_EL_ENERGY && q->mode != LC_EL_JAC) zero_share(q->g, nd);
+  if (q->hv && q->mode == LC_EL_HVP) zero_share(q->hv, nd);
+  if (hess) zero_share(p->hval, p->nnz);
 }
 
 /* Identity rows of fixed DOFs after the element loop. */
@@ -100,12 +109,15 @@ int lc_cpu_eval(lc_backend *b, lc_problem *p, const lc_eval_req *q, lc_error *er
   int rc = lc_cpu_cache_begin(b, p, q, &hc, err);
   if (!rc) rc = ensure_partials(p, &n, err);
   if (rc) return rc;
-  zero_outputs(p, q);
   const lc_el_out o = {q->x, q->v, p->fixed, q->g, q->hv, p->hval, p->rowptr,
                        q->r, p->jval, p->jrowptr};
-  const int nt = p->threads > 0 ? p->threads : omp_get_max_threads();
+  const int nt = lc_threads_share(p->threads);
 #pragma omp parallel num_threads(nt)
-  eval_terms(p, q, hc, &o, p->partials);
+  {
+    zero_outputs(p, q);
+#pragma omp barrier
+    eval_terms(p, q, hc, &o, p->partials);
+  }
   double e = 0.0;
   for (int32_t i = 0; i < n; ++i) e += p->partials[i];
   if (q->E) *q->E = e;

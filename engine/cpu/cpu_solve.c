@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "threads.h"
 #include "cpu/cpu_impl.h"
 #include "problem_impl.h"
 #include "solvers/condense.h"
@@ -22,7 +23,7 @@ int lc_cpu_vaxpy(lc_backend *b, int64_t n, lc_sref a, lc_vref x, lc_vref y, lc_v
   const double av = lc_sref_val(a);
   const double *xp = lc_vref_ptr(x), *yp = lc_vref_ptr(y);
   double *zp = lc_vref_ptr(z);
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (n > PAR_MIN)
   for (int64_t i = 0; i < n; ++i) zp[i] = lc_vaxpy_one(av, xp, yp, i);
   return LC_OK;
 }

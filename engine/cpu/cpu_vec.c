@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "threads.h"
 #include "cpu/cpu_impl.h"
 #include "eval/el_vec.h"
 #include "problem.h"
@@ -22,7 +23,7 @@ static double chunked_dot(int64_t n, const double *x, const double *y) {
     for (int64_t i = 0; i < n; ++i) s += x[i] * y[i];
     return s;
   }
-#pragma omp parallel for schedule(static) if (n > 8 * CHUNK)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (n > 8 * CHUNK)
   for (int64_t c = 0; c < nc; ++c) {
     double s = 0.0;
     const int64_t end = (c + 1) * CHUNK < n ? (c + 1) * CHUNK : n;
@@ -38,20 +39,20 @@ static double chunked_dot(int64_t n, const double *x, const double *y) {
 /* max |x_i| (order-independent). */
 static double cpu_nrm_inf(int64_t n, const double *x) {
   double m = 0.0;
-#pragma omp parallel for schedule(static) reduction(max : m) if (n > 8 * CHUNK)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) reduction(max : m) if (n > 8 * CHUNK)
   for (int64_t i = 0; i < n; ++i) m = fmax(m, fabs(x[i]));
   return m;
 }
 
 /* y += a x */
 static void cpu_axpy(int64_t n, double a, const double *x, double *y) {
-#pragma omp parallel for schedule(static) if (n > 8 * CHUNK)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (n > 8 * CHUNK)
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
 /* y = a x + b y */
 static void cpu_axpby(int64_t n, double a, const double *x, double b, double *y) {
-#pragma omp parallel for schedule(static) if (n > 8 * CHUNK)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (n > 8 * CHUNK)
   for (int64_t i = 0; i < n; ++i) y[i] = a * x[i] + b * y[i];
 }
 
@@ -60,7 +61,7 @@ static void cpu_copy(int64_t n, const double *x, double *y) { memcpy(y, x, (size
 
 /* x *= a */
 static void cpu_scale(int64_t n, double a, double *x) {
-#pragma omp parallel for schedule(static) if (n > 8 * CHUNK)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (n > 8 * CHUNK)
   for (int64_t i = 0; i < n; ++i) x[i] *= a;
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "threads.h"
 #include "condense.h"
 #include "lin_block.h"
 
@@ -329,7 +330,7 @@ static int cond_block_numeric(lc_condense *c, const lc_csr *A, const lc_lin_cond
 static int cond_numeric(lc_condense *c, const lc_csr *A, const lc_lin_cond *d, double reg, lc_error *err) {
   const int m = d->c1 - d->c0;
   int rc = LC_OK;
-#pragma omp parallel
+#pragma omp parallel num_threads(lc_threads_share(0))
   {
     lc_error lerr;
     int lrc = LC_OK;

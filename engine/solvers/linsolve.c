@@ -14,13 +14,16 @@
  * index <= column index and ignores the other triangle, so nothing is
  * copied.  Its factorisation of upper-stored matrices is also its fastest
  * path with a fill-reducing ordering. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* RTLD_DEFAULT */
 
+#include "threads.h"
 #include "linsolve.h"
 #include "../lc_time.h"
 
+#include <dlfcn.h>
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -74,7 +77,7 @@ typedef void (*lin_prec)(const lc_linsolve *s, const double *r, double *z);
 static double lin_dot(const lc_linsolve *s, const double *a, const double *b) {
   const int64_t n = s->n, nch = (n + LC_LIN_CHUNK - 1) / LC_LIN_CHUNK;
   double *part = s->partial;
-#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (n >= LC_LIN_PAR_MIN)
   for (int64_t c = 0; c < nch; ++c) {
     const int64_t lo = c * LC_LIN_CHUNK, hi = lo + LC_LIN_CHUNK < n ? lo + LC_LIN_CHUNK : n;
     double acc = 0.0;
@@ -91,7 +94,7 @@ static void lin_spmv(const lc_csr *A, const double *v, double *y) {
   const int64_t n = A->nrows;
   const int32_t *rp = A->rowptr, *ci = A->col;
   const double *av = A->val;
-#pragma omp parallel for schedule(static) if (A->nnz >= LC_LIN_PAR_MIN)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (A->nnz >= LC_LIN_PAR_MIN)
   for (int64_t i = 0; i < n; ++i) {
     double acc = 0.0;
     for (int32_t k = rp[i]; k < rp[i + 1]; ++k) acc += av[k] * v[ci[k]];
@@ -105,7 +108,7 @@ static double lin_csr_residual(lc_linsolve *s, const lc_csr *A, const double *b,
   double *q = s->q;
   const int64_t n = s->n;
   lin_spmv(A, x, q);
-#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (n >= LC_LIN_PAR_MIN)
   for (int64_t i = 0; i < n; ++i) q[i] = b[i] - q[i];
   return bnorm > 0.0 ? sqrt(lin_dot(s, q, q)) / bnorm : 0.0;
 }
@@ -172,8 +175,24 @@ static int lin_alloc_vectors(lc_linsolve *s) {
 }
 
 /* Creates a solver of the given kind for systems of size n. */
+/* OpenBLAS (CHOLMOD's BLAS, libopenblas0-pthread) on one thread: its own
+ * threads came on top of the engine's (W workers x C threads), spun after
+ * each call, kept an idle daemon busy, and on 2 cores its supernodal
+ * factorisation of W1 face was faster on one (58 ms against 66-72 ms,
+ * OPENBLAS_NUM_THREADS, bench/results/2026-12-02-threads.md).  Another
+ * BLAS (no such symbol) is left alone. */
+static void lin_blas_one_thread(void) {
+  void *sym = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  void (*set)(int);
+  if (!sym || getenv("OPENBLAS_NUM_THREADS")) return; /* the user's setting wins */
+  memcpy(&set, &sym, sizeof set);
+  set(1);
+}
+static pthread_once_t lin_blas_once = PTHREAD_ONCE_INIT;
+
 int lc_linsolve_create(lc_lin_kind kind, int64_t n, lc_linsolve **out, lc_error *err) {
   int rc = LC_OK;
+  pthread_once(&lin_blas_once, lin_blas_one_thread);
   lc_linsolve *s = NULL;
   if (!out) return lc_error_set(err, LC_EINVAL, "linsolve_create: out is NULL");
   *out = NULL;
@@ -400,7 +419,7 @@ static int lin_cholmod_cols(lc_linsolve *s, cholmod_common *cc, const double *b,
  * its own Common (each column's arithmetic is the same as in one call);
  * returns 0 when that is not worth it or not possible, leaving x alone. */
 static int lin_cholmod_split(lc_linsolve *s, const double *b, int ncols, double *x) {
-  if (ncols < 2 || s->n < LC_LIN_PAR_MIN || s->L->is_super || omp_get_max_threads() < 2) return 0;
+  if (ncols < 2 || s->n < LC_LIN_PAR_MIN || s->L->is_super || lc_threads_share(0) < 2) return 0;
   if (!s->cc2_started) {
     if (!cholmod_start(&s->cc2)) return 0;
     s->cc2_started = 1;
@@ -460,7 +479,7 @@ done:
 static void lin_prec_jacobi(const lc_linsolve *s, const double *r, double *z) {
   const int64_t n = s->n;
   const double *inv = s->pre;
-#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (n >= LC_LIN_PAR_MIN)
   for (int64_t i = 0; i < n; ++i) z[i] = inv[i] * r[i];
 }
 
@@ -470,7 +489,7 @@ static void lin_prec_block(const lc_linsolve *s, const double *r, double *z) {
   const int b = s->pre_block;
   const int64_t nb = (n + b - 1) / b;
   const double *blocks = s->pre;
-#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (n >= LC_LIN_PAR_MIN)
   for (int64_t k = 0; k < nb; ++k) {
     const int64_t r0 = k * b;
     const int m = (int)(r0 + b <= n ? b : n - r0);
@@ -488,7 +507,7 @@ static int lin_setup_jacobi(lc_linsolve *s, const lc_csr *A, double reg, lc_erro
   int rc = lin_pre_reserve(s, s->n, err);
   if (rc != LC_OK) return rc;
   double *inv = s->pre;
-#pragma omp parallel for schedule(static) if (A->nnz >= LC_LIN_PAR_MIN)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (A->nnz >= LC_LIN_PAR_MIN)
   for (int64_t i = 0; i < s->n; ++i) {
     double d = 0.0;
     for (int32_t k = A->rowptr[i]; k < A->rowptr[i + 1]; ++k)
@@ -506,7 +525,7 @@ static int lin_setup_block(lc_linsolve *s, const lc_csr *A, int b, double reg, l
   if (rc != LC_OK) return rc;
   s->pre_block = b;
   double *blocks = s->pre;
-#pragma omp parallel for schedule(static) if (A->nnz >= LC_LIN_PAR_MIN)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (A->nnz >= LC_LIN_PAR_MIN)
   for (int64_t k = 0; k < nb; ++k) {
     double B[LC_LIN_MAX_BLOCK * LC_LIN_MAX_BLOCK], L[LC_LIN_MAX_BLOCK * LC_LIN_MAX_BLOCK];
     double y[LC_LIN_MAX_BLOCK];
@@ -545,7 +564,7 @@ static int lin_cg_start(lc_linsolve *s, lc_lin_op op, void *user, const double *
   }
   int rc = op(user, x, s->q);
   if (rc != LC_OK) return lc_error_set(err, rc, "linsolve_cg: operator failed (%s)", lc_strerror(rc));
-#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (n >= LC_LIN_PAR_MIN)
   for (int64_t i = 0; i < n; ++i) s->r[i] = b[i] - s->q[i];
   return LC_OK;
 }
@@ -555,7 +574,7 @@ static void lin_cg_update(lc_linsolve *s, double *x, double alpha) {
   const int64_t n = s->n;
   double *r = s->r;
   const double *p = s->p, *q = s->q;
-#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (n >= LC_LIN_PAR_MIN)
   for (int64_t i = 0; i < n; ++i) {
     x[i] += alpha * p[i];
     r[i] -= alpha * q[i];
@@ -567,7 +586,7 @@ static void lin_cg_direction(lc_linsolve *s, double beta) {
   const int64_t n = s->n;
   double *p = s->p;
   const double *z = s->z;
-#pragma omp parallel for schedule(static) if (n >= LC_LIN_PAR_MIN)
+#pragma omp parallel for num_threads(lc_threads_share(0)) schedule(static) if (n >= LC_LIN_PAR_MIN)
   for (int64_t i = 0; i < n; ++i) p[i] = z[i] + beta * p[i];
 }
 

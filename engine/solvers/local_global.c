@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "threads.h"
 #include "../lc_time.h"
 #include "lg_arap.h"
 #include "linsolve.h"
@@ -723,7 +724,7 @@ static int lg_step(lc_lg *g, int nt, double *E, lc_iter_stats *it, lc_error *err
 
 /* Iterates from g->xv until a stop rule holds; fills r. */
 static int lg_iterate(lc_lg *g, const lc_solve_opts *o, lc_solve_result *r, double t0, lc_error *err) {
-  const int nt = g->p->threads > 0 ? g->p->threads : omp_get_max_threads();
+  const int nt = lc_threads_share(g->p->threads);
   double tl = lc_time_now();
   double E = lg_local(g, nt), gn = lg_gnorm(g, nt), E_prev = E;
   r->t_deriv += lc_time_now() - tl;

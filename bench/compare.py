@@ -16,10 +16,20 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run(cmd):
-    """Runs cmd; returns its JSON lines (stderr passes through)."""
-    out = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+def run(cmd, label):
+    """Runs cmd; returns its JSON lines (stderr passes through), printing each figure to stderr
+    as it arrives (a whole workload set takes many minutes)."""
+    recs = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, bufsize=1) as proc:
+        for line in proc.stdout:
+            if not line.startswith("{"):
+                continue
+            r = json.loads(line)
+            recs.append(r)
+            if "median_ms" in r:
+                print(f"[{label}] {r.get('workload', '-')} {r.get('mesh', '-')} {r.get('what', '-')}: "
+                      f"{r['median_ms']:.3f} ms", file=sys.stderr, flush=True)
+    return recs
 
 
 def main():
@@ -32,8 +42,10 @@ def main():
     a = ap.parse_args()
     extra = [x for x in a.rest if x != "--"]
     common = ["--threads", str(a.threads), "--runs", str(a.runs)] + extra
-    loc = run([a.bench] + common)
-    tor = run(["/usr/bin/python3", os.path.join(HERE, "torch_baseline.py")] + common)
+    print(f"[compare] locad-bench {' '.join(common)}", file=sys.stderr, flush=True)
+    loc = run([a.bench] + common, "locad")
+    print("[compare] torch_baseline.py (the same workloads)", file=sys.stderr, flush=True)
+    tor = run(["/usr/bin/python3", os.path.join(HERE, "torch_baseline.py")] + common, "torch")
     if a.out:
         with open(a.out, "w") as f:
             for r in loc + tor:

@@ -59,15 +59,16 @@ def emit(what, **fields):
     print(json.dumps(rec), flush=True)
 
 
-def start_daemon(binary, tmp):
-    """Starts the daemon on a free loopback port; returns (process, port)."""
+def start_daemon(binary, tmp, flags=(), env=None):
+    """Starts the daemon on a free loopback port with extra flags (and env, the whole
+    environment, if given); returns (process, port)."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    log = open(os.path.join(tmp, "locad.log"), "w")
-    proc = subprocess.Popen([binary, "--listen", f"127.0.0.1:{port}", "--log-level", "warn"],
-                            stderr=log)
+    log = open(os.path.join(tmp, "locad.log"), "a")
+    proc = subprocess.Popen([binary, "--listen", f"127.0.0.1:{port}", "--log-level", "warn"] + list(flags),
+                            stderr=log, env=env)
     for _ in range(200):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.1).close()

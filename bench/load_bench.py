@@ -26,8 +26,6 @@ machine's CPU and the parameters used.
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,21 +37,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
 import locad  # noqa: E402
 from locad.problem import grid_mesh  # noqa: E402
+from daemon_bench import cpu_name, start_daemon  # noqa: E402
 
 CONFIGS = {
     "shared": ([], {}),
     "before": (["--thread-share", "off"], {"KMP_BLOCKTIME": "200", "OPENBLAS_NUM_THREADS": str(os.cpu_count())}),
     "passive": ([], {"OMP_WAIT_POLICY": "passive"}),
 }
-
-
-def cpu_name():
-    """The CPU model, for the records."""
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "cpu"
 
 
 def emit(what, config, **fields):
@@ -71,27 +61,13 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_daemon(binary, tmp, flags, env, workers):
-    """Starts a daemon with flags and extra environment on a free port; returns (process, port)."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
+def start(binary, tmp, flags, env, workers):
+    """Starts a daemon with flags, workers and extra environment; returns (process, port)."""
     e = dict(os.environ)
     for k in ("KMP_BLOCKTIME", "OMP_WAIT_POLICY", "OPENBLAS_NUM_THREADS", "LOCAD_THREADS", "LOCAD_THREAD_SHARE"):
         e.pop(k, None)
     e.update(env)
-    log = open(os.path.join(tmp, "locad.log"), "a")
-    proc = subprocess.Popen([binary, "--listen", f"127.0.0.1:{port}", "--log-level", "warn",
-                             "--workers", str(workers)] + flags, stderr=log, env=e)
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("daemon did not start")
+    return start_daemon(binary, tmp, ["--workers", str(workers)] + flags, e)
 
 
 def cloth(c, mesh, V, n):
@@ -175,7 +151,7 @@ def main():
         for rnd in range(a.rounds):
             for name in names:
                 flags, env = CONFIGS[name]
-                proc, port = start_daemon(a.bin, tmp, flags, env, a.workers)
+                proc, port = start(a.bin, tmp, flags, env, a.workers)
                 try:
                     with locad.Client(f"127.0.0.1:{port}") as c0:
                         mesh = c0.mesh_create(V, F)["mesh"]

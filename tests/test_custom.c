@@ -29,16 +29,24 @@ static lc_dag_builder G = {bn, 0, 256};
 #define K(i) lc_dagb_k(&G, i)
 #define P(i) lc_dagb_p(&G, i)
 
-/* A payload for the builder's nodes, output out, on elements of kind elem. */
-static lc_custom *payload(int elem, int Kn, int D, int nc, int np, const char *const *names, int32_t out) {
-  const lc_dag_desc d = lc_dagb_desc(&G, Kn, D, nc, np, 1, &out);
+/* A payload of kind elem from the builder's nodes: an energy (res LC_DAG_ENERGY, out[0]) or
+ * residual outputs out[n] (LC_DAG_RESIDUALS). */
+static lc_custom *payload_n(int elem, int Kn, int D, int nc, int np, const char *const *names, int res, int n,
+                            const int32_t *out) {
+  lc_dag_desc d = lc_dagb_desc(&G, Kn, D, nc, np, n, out);
+  d.residual = res;
   lc_dag *g = NULL;
   lc_custom *c = NULL;
   lc_error err = {0};
   ck_assert_msg(lc_dag_create(&d, &g, &err) == LC_OK, "%s", err.msg);
   ck_assert_msg(lc_custom_create(g, elem, names, &c, &err) == LC_OK, "%s", err.msg);
-  lc_dag_destroy(g); /* the payload keeps its own copy */
+  lc_dag_destroy(g);
   return c;
+}
+
+/* A payload for the builder's nodes, energy out, on elements of kind elem. */
+static lc_custom *payload(int elem, int Kn, int D, int nc, int np, const char *const *names, int32_t out) {
+  return payload_n(elem, Kn, D, nc, np, names, LC_DAG_ENERGY, 1, &out);
 }
 
 /* The spring (W3) and StVK (W2) of bench/workloads.c as payloads. */
@@ -204,71 +212,6 @@ static void compare(lc_problem *a, lc_problem *b, int64_t n) {
   free(ga), free(gb), free(v), free(ha), free(hb);
 }
 
-START_TEST(test_spring_stvk_bending_match_builtins) {
-  lc_mesh *m = grid();
-  lc_problem *a = problem(m, 7), *b = problem(m, 7);
-  lc_custom *sp = spring_dag(), *st = stvk_dag(), *be = bending_dag();
-  static const char *const kn[] = {"k"}, *const ml[] = {"mu", "lambda"};
-  const double kv[] = {3.0}, mlv[] = {2.0, 5.0}, bk[] = {0.5};
-  add_pair(a, b, "spring", sp, 1, kn, kv);
-  add_pair(a, b, "stvk", st, 2, ml, mlv);
-  add_pair(a, b, "bending", be, 1, kn, bk);
-  lc_custom_release(sp); /* the terms hold their references */
-  lc_custom_release(st);
-  lc_custom_release(be);
-  compare(a, b, 3 * (int64_t)lc_mesh_nv(m));
-  lc_problem_destroy(a);
-  lc_problem_destroy(b);
-  lc_mesh_destroy(m);
-}
-END_TEST
-
-/* Neo-Hookean and 3D ARAP as DAGs against the built-ins. */
-START_TEST(test_neohookean_and_arap_match_builtins) {
-  lc_mesh *m = grid();
-  lc_problem *a = problem(m, 5), *b = problem(m, 5);
-  lc_custom *nh = neohookean_dag(), *ar = arap_dag();
-  static const char *const ml[] = {"mu", "lambda"};
-  const double mlv[] = {3.0, 7.0};
-  add_pair(a, b, "neohookean", nh, 2, ml, mlv);
-  add_pair(a, b, "arap", ar, 0, NULL, NULL);
-  lc_custom_release(nh);
-  lc_custom_release(ar);
-  compare(a, b, 3 * (int64_t)lc_mesh_nv(m));
-  lc_problem_destroy(a);
-  lc_problem_destroy(b);
-  lc_mesh_destroy(m);
-}
-END_TEST
-
-/* The symmetric Dirichlet (W1: a select between the energy and 1/0 for
- * flipped triangles) on a 2D variable, against the built-in. */
-START_TEST(test_symdir_matches_builtin) {
-  lc_mesh *m = grid();
-  lc_problem *a = problem_dim(m, 11, 2), *b = problem_dim(m, 11, 2);
-  lc_custom *sd = symdir_dag();
-  add_pair(a, b, "symmetric_dirichlet", sd, 0, NULL, NULL);
-  lc_custom_release(sd);
-  compare(a, b, 2 * (int64_t)lc_mesh_nv(m));
-  lc_problem_destroy(a);
-  lc_problem_destroy(b);
-  lc_mesh_destroy(m);
-}
-END_TEST
-
-/* A payload for residual outputs out[n] of the builder's nodes. */
-static lc_custom *residual_payload(int elem, int Kn, int D, int nc, int n, const int32_t *out) {
-  lc_dag_desc d = lc_dagb_desc(&G, Kn, D, nc, 0, n, out);
-  d.residual = LC_DAG_RESIDUALS;
-  lc_dag *g = NULL;
-  lc_custom *c = NULL;
-  lc_error err = {0};
-  ck_assert_msg(lc_dag_create(&d, &g, &err) == LC_OK, "%s", err.msg);
-  ck_assert_msg(lc_custom_create(g, elem, NULL, &c, &err) == LC_OK, "%s", err.msg);
-  lc_dag_destroy(g);
-  return c;
-}
-
 /* Residuals, Jacobian and Gauss-Newton Hessian of a and b agree. */
 static void compare_gn(lc_problem *a, lc_problem *b, int64_t n) {
   lc_error err = {0};
@@ -296,6 +239,59 @@ static void compare_gn(lc_problem *a, lc_problem *b, int64_t n) {
   free(ra), free(rb), free(ja), free(ga), free(gb), free(ha);
 }
 
+/* compare (and compare_gn when gn) over all of a's DOFs, then frees a, b and m. */
+static void check_and_free(lc_problem *a, lc_problem *b, lc_mesh *m, int gn) {
+  const int64_t n = lc_problem_n_dofs(a);
+  compare(a, b, n);
+  if (gn) compare_gn(a, b, n);
+  lc_problem_destroy(a);
+  lc_problem_destroy(b);
+  lc_mesh_destroy(m);
+}
+
+START_TEST(test_spring_stvk_bending_match_builtins) {
+  lc_mesh *m = grid();
+  lc_problem *a = problem(m, 7), *b = problem(m, 7);
+  lc_custom *sp = spring_dag(), *st = stvk_dag(), *be = bending_dag();
+  static const char *const kn[] = {"k"}, *const ml[] = {"mu", "lambda"};
+  const double kv[] = {3.0}, mlv[] = {2.0, 5.0}, bk[] = {0.5};
+  add_pair(a, b, "spring", sp, 1, kn, kv);
+  add_pair(a, b, "stvk", st, 2, ml, mlv);
+  add_pair(a, b, "bending", be, 1, kn, bk);
+  lc_custom_release(sp); /* the terms hold their references */
+  lc_custom_release(st);
+  lc_custom_release(be);
+  check_and_free(a, b, m, 0);
+}
+END_TEST
+
+/* Neo-Hookean and 3D ARAP as DAGs against the built-ins. */
+START_TEST(test_neohookean_and_arap_match_builtins) {
+  lc_mesh *m = grid();
+  lc_problem *a = problem(m, 5), *b = problem(m, 5);
+  lc_custom *nh = neohookean_dag(), *ar = arap_dag();
+  static const char *const ml[] = {"mu", "lambda"};
+  const double mlv[] = {3.0, 7.0};
+  add_pair(a, b, "neohookean", nh, 2, ml, mlv);
+  add_pair(a, b, "arap", ar, 0, NULL, NULL);
+  lc_custom_release(nh);
+  lc_custom_release(ar);
+  check_and_free(a, b, m, 0);
+}
+END_TEST
+
+/* The symmetric Dirichlet (W1: a select between the energy and 1/0 for
+ * flipped triangles) on a 2D variable, against the built-in. */
+START_TEST(test_symdir_matches_builtin) {
+  lc_mesh *m = grid();
+  lc_problem *a = problem_dim(m, 11, 2), *b = problem_dim(m, 11, 2);
+  lc_custom *sd = symdir_dag();
+  add_pair(a, b, "symmetric_dirichlet", sd, 0, NULL, NULL);
+  lc_custom_release(sd);
+  check_and_free(a, b, m, 0);
+}
+END_TEST
+
 /* Residual DAGs (an edge length, a vertex position with three outputs)
  * against the built-in residual terms, beside an energy term: residuals,
  * Jacobian, Gauss-Newton Hessian, and energy, gradient, Hessian and H v of
@@ -305,10 +301,10 @@ START_TEST(test_residuals_match_builtins) {
   lc_problem *a = problem(m, 13), *b = problem(m, 13);
   G.n = 0;
   const int32_t len = B(LC_DAG_SUB, U(LC_DAG_NORM, B(LC_DAG_SUB, X(1), X(0))), K(0));
-  lc_custom *el = residual_payload(LC_ELEM_EDGE, 2, 3, 1, 1, &len);
+  lc_custom *el = payload_n(LC_ELEM_EDGE, 2, 3, 1, 0, NULL, LC_DAG_RESIDUALS, 1, &len);
   G.n = 0;
   const int32_t pos = B(LC_DAG_SUB, X(0), lc_dagb(&G, LC_DAG_K, -1, -1, 0, 3, 0.0));
-  lc_custom *po = residual_payload(LC_ELEM_VERTEX, 1, 3, 3, 1, &pos);
+  lc_custom *po = payload_n(LC_ELEM_VERTEX, 1, 3, 3, 0, NULL, LC_DAG_RESIDUALS, 1, &pos);
   ck_assert_int_eq(lc_custom_info(po)->n_resid, 3);
   static const char *const kn[] = {"k"};
   const double kv[] = {3.0};
@@ -336,20 +332,6 @@ END_TEST
 #define SUB(a, b) B(LC_DAG_SUB, a, b)
 #define MUL(a, b) B(LC_DAG_MUL, a, b)
 #define SQ(a) lc_dagb_powc(&G, a, 2.0)
-
-/* A payload of kind elem from G with energy (res 0) or residual outputs out[n]. */
-static lc_custom *payload_n(int elem, int Kn, int D, int nc, int np, const char *const *names, int res, int n,
-                            const int32_t *out) {
-  lc_dag_desc d = lc_dagb_desc(&G, Kn, D, nc, np, n, out);
-  d.residual = res;
-  lc_dag *g = NULL;
-  lc_custom *c = NULL;
-  lc_error err = {0};
-  ck_assert_msg(lc_dag_create(&d, &g, &err) == LC_OK, "%s", err.msg);
-  ck_assert_msg(lc_custom_create(g, elem, names, &c, &err) == LC_OK, "%s", err.msg);
-  lc_dag_destroy(g);
-  return c;
-}
 
 /* Adds the built-in and the custom c to a and b, then drops the payload. */
 static void pair_and_release(lc_problem *a, lc_problem *b, const char *energy, lc_custom *c, int np,
@@ -445,10 +427,7 @@ START_TEST(test_small_energies_match_builtins) {
   const int32_t sel[] = {B(LC_DAG_GT, det, C(0.0)), e, inf_node()};
   pair_and_release(a, b, "sphere_param", payload(LC_ELEM_FACE, 3, 3, 0, 1, wn, lc_dagb_n(&G, LC_DAG_SELECT, 3, sel, -1, -1)),
                    1, wn, wv);
-  compare(a, b, lc_problem_n_dofs(a));
-  lc_problem_destroy(a);
-  lc_problem_destroy(b);
-  lc_mesh_destroy(m);
+  check_and_free(a, b, m, 0);
 }
 END_TEST
 
@@ -516,12 +495,7 @@ START_TEST(test_frame_field_terms_match_builtins) {
       MUL(SUB(MUL(SUB(bf2, af2), MUL(ag, bg)), MUL(SUB(bg2, ag2), MUL(af, bf))), U(LC_DAG_SQRT, P(1)))};
   pair_and_release(a, b, "ff_curl", payload_n(LC_ELEM_FACE_PAIR, 2, 4, 4, 2, wcq, LC_DAG_RESIDUALS, 3, cu), 2, wcq,
                    wcqv);
-  const int64_t n = lc_problem_n_dofs(a);
-  compare(a, b, n);
-  compare_gn(a, b, n);
-  lc_problem_destroy(a);
-  lc_problem_destroy(b);
-  lc_mesh_destroy(m);
+  check_and_free(a, b, m, 1);
 }
 END_TEST
 
@@ -560,12 +534,7 @@ START_TEST(test_embedded_deformation_terms_match_builtins) {
   const int32_t reg[] = {MUL(ADD(SUB(MUL(Am[0], ev), ev), SUB(tv[0], tv[1])), swr),
                          MUL(ADD(SUB(ev, MUL(Am[1], ev)), SUB(tv[1], tv[0])), swr)};
   pair_and_release(a, b, "ed_reg", payload_n(LC_ELEM_EDGE, 2, 12, 3, 1, wn, LC_DAG_RESIDUALS, 2, reg), 1, wn, w12);
-  const int64_t n = lc_problem_n_dofs(a);
-  compare(a, b, n);
-  compare_gn(a, b, n);
-  lc_problem_destroy(a);
-  lc_problem_destroy(b);
-  lc_mesh_destroy(m);
+  check_and_free(a, b, m, 1);
 }
 END_TEST
 
@@ -667,10 +636,7 @@ START_TEST(test_plane_contact_and_friction_match_builtins) {
   add_pair_given(a, b, "friction_pair", payload(LC_ELEM_LIST, 4, 3, 11, 1, en, MUL(friction_f0(tangential_s(4)), K(10))),
                  el, n_pairs, k, 1, en, ev);
   free(x), free(k), free(el);
-  compare(a, b, lc_problem_n_dofs(a));
-  lc_problem_destroy(a);
-  lc_problem_destroy(b);
-  lc_mesh_destroy(m);
+  check_and_free(a, b, m, 0);
 }
 END_TEST
 

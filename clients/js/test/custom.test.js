@@ -11,14 +11,20 @@ after(() => daemon?.stop());
 const spring = energy({ element: 'edge', dim: 3, consts: ['rest'], params: ['k'] },
   ({ x: [x0, x1], rest, k }) => norm(x1.sub(x0)).sub(rest).pow(2).mul(k).mul(0.5));
 
+/** Two problems on one 5 x 5 grid with the same stretched, perturbed x. */
+async function twoProblems(c) {
+  const { V, F } = grid(5);
+  const X = withShape(Float64Array.from(V, (v, i) => v * 1.1 + 0.01 * Math.sin(i)), [V.length / 3, 3]);
+  const m = await c.meshCreate({ V, F });
+  const pa = await c.problemCreate({ mesh: m.mesh, variables: [{ name: 'x', dim: 3, init: X }] });
+  const pb = await c.problemCreate({ mesh: m.mesh, variables: [{ name: 'x', dim: 3, init: X }] });
+  return { m, pa, pb };
+}
+
 test('a built custom spring matches the built-in spring over the wire', { timeout: 20000 }, async () => {
   const c = await connect(daemon.tcp, { timeout: 10000 });
   try {
-    const { V, F } = grid(5);
-    const X = withShape(Float64Array.from(V, (v, i) => v * 1.1 + 0.01 * Math.sin(i)), [V.length / 3, 3]);
-    const m = await c.meshCreate({ V, F });
-    const pa = await c.problemCreate({ mesh: m.mesh, variables: [{ name: 'x', dim: 3, init: X }] });
-    const pb = await c.problemCreate({ mesh: m.mesh, variables: [{ name: 'x', dim: 3, init: X }] });
+    const { pa, pb } = await twoProblems(c);
     const ta = await c.addTerm(pa.problem, { energy: 'spring', var: 'x', params: { k: 3 } });
     const rest = (await c.getTerm(pa.problem, ta.term)).consts;
     await c.addTerm(pb.problem, { energy: spring, var: 'x', params: { k: 3 }, consts: rest });
@@ -58,11 +64,7 @@ test('a residual energy with rest constants matches the built-in residual over t
   assert.throws(() => energy({ element: 'edge', dim: 3, consts: ['L'], rest: ({ X: [a] }) => a }, ({ L }) => L), /rest gives 3 constants; the energy reads 1/);
   const c = await connect(daemon.tcp, { timeout: 10000 });
   try {
-    const { V, F } = grid(5);
-    const X = withShape(Float64Array.from(V, (v, i) => v * 1.1 + 0.01 * Math.sin(i)), [V.length / 3, 3]);
-    const m = await c.meshCreate({ V, F });
-    const pa = await c.problemCreate({ mesh: m.mesh, variables: [{ name: 'x', dim: 3, init: X }] });
-    const pb = await c.problemCreate({ mesh: m.mesh, variables: [{ name: 'x', dim: 3, init: X }] });
+    const { pa, pb } = await twoProblems(c);
     await c.addTerm(pa.problem, { energy: 'res_edge_length', var: 'x' });
     await c.addTerm(pb.problem, { energy: length, var: 'x' });
     const ea = await c.evaluate(pa.problem, { what: ['energy', 'jacobian'] });

@@ -146,7 +146,7 @@ int lc_problem_gradient(lc_problem *p, const double *x, double *E, double *g, lc
 
 /* The problem's Hessian as a borrowed CSR view. */
 static lc_csr hess_view(const lc_problem *p) {
-  return (lc_csr){(int32_t)p->n_dofs, (int32_t)p->n_dofs, p->nnz, p->rowptr, p->col, p->hval};
+  return (lc_csr){(int32_t)p->n_dofs, (int32_t)p->n_dofs, p->nnz, p->rowptr, p->col, p->hval, p->hess_gen};
 }
 
 /* Energy, gradient (g may be NULL) and the assembled Hessian. */
@@ -179,7 +179,7 @@ int lc_problem_hvp(lc_problem *p, const double *x, const double *v, int project,
 int lc_problem_jacobian(lc_problem *p, const double *x, double *r, lc_csr *J, lc_error *err) {
   const lc_eval_req q = {LC_EL_JAC, 0, x, NULL, NULL, NULL, NULL, r, LC_CACHE_NONE};
   const int rc = eval_host(p, q, 1, err);
-  if (!rc && J) *J = (lc_csr){(int32_t)p->n_res, (int32_t)p->n_dofs, p->jnnz, p->jrowptr, p->jcol, p->jval};
+  if (!rc && J) *J = (lc_csr){(int32_t)p->n_res, (int32_t)p->n_dofs, p->jnnz, p->jrowptr, p->jcol, p->jval, 0};
   return rc;
 }
 

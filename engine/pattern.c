@@ -12,8 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
 #include "eval/el_common.h"
 #include "problem_impl.h"
+
+/* Generations of Hessian patterns, process-wide (lc_csr.gen). */
+static atomic_uint_fast64_t hess_gens;
 
 /* Drops both patterns (terms or variables changed). */
 void lc_pattern_invalidate(lc_problem *p) {
@@ -28,6 +33,7 @@ void lc_pattern_invalidate(lc_problem *p) {
   p->hval = p->jval = NULL;
   p->hess_valid = p->jac_valid = 0;
   p->gen_pattern++;
+  p->hess_gen = 0;
   p->nnz = p->jnnz = p->n_res = 0;
   for (int i = 0; i < p->n_term_slots; ++i)
     if (p->terms[i]) {
@@ -350,6 +356,7 @@ int lc_pattern_build_hessian(lc_problem *p, lc_error *err) {
   }
   p->hess_valid = 1;
   p->gen_pattern++;
+  p->hess_gen = atomic_fetch_add(&hess_gens, 1) + 1;
   return LC_OK;
 }
 

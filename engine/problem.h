@@ -56,6 +56,10 @@ typedef struct lc_csr {
   const int32_t *rowptr; /* nrows + 1 (int32: nnz must stay below 2^31) */
   const int32_t *col;    /* nnz, sorted within each row */
   const double *val;     /* nnz */
+  uint64_t gen;          /* the pattern's generation, unique in the process while
+                            rowptr and col stay as they are (0: unknown); lets a
+                            solver reuse its symbolic analysis without reading
+                            the pattern */
 } lc_csr;
 
 /* What a term is made of; zero-initialise and fill what applies. */

@@ -94,6 +94,7 @@ struct lc_problem {
                            constants are tracked per term) */
   uint64_t gen_fixed;   /* fixed flags */
   uint64_t gen_pattern; /* Hessian / Jacobian patterns rebuilt or dropped */
+  uint64_t hess_gen;    /* the Hessian pattern's process-unique generation (0: none) */
   uint64_t gen_x;       /* the state x */
   /* staging buffers in backend memory for host-pointer calls (non-CPU) */
   double *st_x, *st_v, *st_g, *st_hv, *st_r, *st_E;

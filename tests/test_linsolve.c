@@ -60,7 +60,7 @@ static void tcsr_free(tcsr *m) {
 }
 
 static lc_csr tcsr_view(const tcsr *m) {
-  lc_csr v = {m->n, m->n, m->nnz, m->rowptr, m->col, m->val};
+  lc_csr v = {m->n, m->n, m->nnz, m->rowptr, m->col, m->val, 0};
   return v;
 }
 
@@ -317,8 +317,9 @@ static void arrow_into(tcsr *m) {
   }
 }
 
-/* One Cholesky solve with the known-solution check; returns st.analyzed. */
-static int reuse_solve(lc_linsolve *s, const tcsr *m, const double *vals) {
+/* One Cholesky solve of a pattern of generation gen (0: unknown) with the
+ * known-solution check; returns st.analyzed. */
+static int reuse_solve_gen(lc_linsolve *s, const tcsr *m, const double *vals, uint64_t gen) {
   const int32_t n = m->n;
   double xt[64] = {0}, b[64] = {0}, x[64] = {0};
   tcsr mv = *m;
@@ -326,12 +327,16 @@ static int reuse_solve(lc_linsolve *s, const tcsr *m, const double *vals) {
   rand_vec(xt, n);
   spmv(&mv, xt, b);
   lc_csr A = tcsr_view(&mv);
+  A.gen = gen;
   lc_lin_stats st;
   lc_error err;
   ck_assert_msg(lc_linsolve_solve(s, &A, b, x, NULL, &st, &err) == LC_OK, "%s", err.msg);
   ck_assert_double_lt(rel_err(x, xt, n), 1e-12);
   return st.analyzed;
 }
+
+/* The same for a pattern of unknown generation (its contents are compared). */
+static int reuse_solve(lc_linsolve *s, const tcsr *m, const double *vals) { return reuse_solve_gen(s, m, vals, 0); }
 
 START_TEST(test_cholmod_reuse) {
   const int32_t n = 50;
@@ -361,6 +366,29 @@ START_TEST(test_cholmod_reuse) {
   free(vals2);
   tcsr_free(&m);
   tcsr_free(&m2);
+}
+END_TEST
+
+/* A pattern with a generation is reused while the generation and the arrays
+ * stay, whatever they hold, and analysed again when either changes; one of
+ * unknown generation after it is analysed again, then compared by contents. */
+START_TEST(test_cholmod_reuse_by_generation) {
+  const int32_t n = 40;
+  tcsr m;
+  lc_linsolve *s = NULL;
+  tcsr_init(&m, n, 3 * n);
+  tridiag_into(&m, 3.0);
+  ck_assert_int_eq(lc_linsolve_create(LC_LIN_CHOLMOD, n, &s, NULL), LC_OK);
+  ck_assert_int_eq(reuse_solve_gen(s, &m, m.val, 7), 1);
+  ck_assert_int_eq(reuse_solve_gen(s, &m, m.val, 7), 0);
+  arrow_into(&m); /* a new pattern in the same buffers, announced by a new generation */
+  ck_assert_int_eq(reuse_solve_gen(s, &m, m.val, 8), 1);
+  ck_assert_int_eq(reuse_solve_gen(s, &m, m.val, 8), 0);
+  ck_assert_int_eq(reuse_solve(s, &m, m.val), 1); /* unknown generation: analysed, then by contents */
+  ck_assert_int_eq(reuse_solve(s, &m, m.val), 0);
+  ck_assert_int_eq(reuse_solve_gen(s, &m, m.val, 9), 1);
+  lc_linsolve_destroy(s);
+  tcsr_free(&m);
 }
 END_TEST
 
@@ -899,6 +927,7 @@ static Suite *linsolve_suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_cholmod_accuracy);
   tcase_add_test(tc, test_cholmod_reuse);
+  tcase_add_test(tc, test_cholmod_reuse_by_generation);
   tcase_add_test(tc, test_factor_backsolve);
   tcase_add_test(tc, test_backsolve_split);
   tcase_add_test(tc, test_cholmod_shift);

@@ -152,7 +152,7 @@ int lc_cpu_lin_solve(lc_backend *b, lc_problem *p, const lc_lin_req *q, lc_error
     rc = lc_linsolve_cg(l->lin, hvp_op, &c, NULL, q->rhs, q->sol, &lo, &st, err);
   } else {
     const lc_csr A = {(int32_t)p->n_dofs, (int32_t)p->n_dofs, p->nnz, p->rowptr, p->col,
-                      b->ops->hess_values(b, p)};
+                      b->ops->hess_values(b, p), p->hess_gen};
     if (lo.cond.n > 0 && !l->cond) rc = lc_condense_create(q->kind, &l->cond, err);
     if (!rc && lo.cond.n > 0) rc = lc_condense_solve(l->cond, &A, q->rhs, q->sol, &lo, &st, err);
     else if (!rc) rc = lc_linsolve_solve(l->lin, &A, q->rhs, q->sol, &lo, &st, err);

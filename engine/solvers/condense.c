@@ -399,7 +399,7 @@ int lc_condense_solve(lc_condense *c, const lc_csr *A, const double *b, double *
   if (!same && (rc = cond_symbolic(c, A, d, err))) return rc;
   if ((rc = cond_numeric(c, A, d, o->reg, err))) return rc;
   cond_reduce_rhs(c, d, b);
-  const lc_csr S = {(int32_t)c->nk, (int32_t)c->nk, c->s_nnz, c->s_rowptr, c->s_col, c->s_val};
+  const lc_csr S = {(int32_t)c->nk, (int32_t)c->nk, c->s_nnz, c->s_rowptr, c->s_col, c->s_val, 0};
   lc_lin_opts io = *o;
   io.cond.n = 0;
   if (io.precond == LC_PRECOND_BLOCK_JACOBI && io.block > 1) io.block = d->dim - (d->c1 - d->c0); /* kept per entity */

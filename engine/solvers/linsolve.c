@@ -47,7 +47,8 @@ struct lc_linsolve {
   const int32_t *pat_rowptr;    /* pattern of the last analysis */
   const int32_t *pat_col;
   int64_t pat_nnz;
-  uint64_t pat_hash;            /* fingerprint of that pattern's contents */
+  uint64_t pat_hash;            /* fingerprint of that pattern's contents (pat_gen 0) */
+  uint64_t pat_gen;             /* its generation (lc_csr.gen), 0 if unknown */
   cholmod_dense *X, *Y, *E;     /* cholmod_solve2 output and workspace */
   cholmod_common cc2;           /* a second thread's, for column-split backsolves */
   int cc2_started;
@@ -239,6 +240,7 @@ static void lin_free_factor(lc_linsolve *s) {
   s->pat_rowptr = s->pat_col = NULL;
   s->pat_nnz = -1;
   s->pat_hash = 0;
+  s->pat_gen = 0;
 }
 
 /* Destroys the solver and frees its factorisation. NULL is a no-op. */
@@ -347,11 +349,11 @@ static cholmod_sparse lin_cholmod_view(const lc_csr *A) {
 /* Ensures a symbolic analysis of A's pattern; sets *analyzed. */
 static int lin_cholmod_analyze(lc_linsolve *s, const lc_csr *A, cholmod_sparse *V, int *analyzed,
                                lc_error *err) {
-  const uint64_t h = lin_pattern_hash(A);
   *analyzed = 0;
-  if (s->L && A->rowptr == s->pat_rowptr && A->col == s->pat_col && A->nnz == s->pat_nnz &&
-      h == s->pat_hash)
-    return LC_OK;
+  const int same_arrays = s->L && A->rowptr == s->pat_rowptr && A->col == s->pat_col && A->nnz == s->pat_nnz;
+  if (same_arrays && A->gen && A->gen == s->pat_gen) return LC_OK; /* the problem's generation: no reading */
+  const uint64_t h = A->gen ? 0 : lin_pattern_hash(A); /* a pattern of unknown generation: its contents */
+  if (same_arrays && !A->gen && !s->pat_gen && h == s->pat_hash) return LC_OK;
   lin_free_factor(s);
   s->L = cholmod_analyze(V, &s->cc);
   if (!s->L) return lin_cholmod_error(s, "cholmod_analyze", err);
@@ -359,6 +361,7 @@ static int lin_cholmod_analyze(lc_linsolve *s, const lc_csr *A, cholmod_sparse *
   s->pat_col = A->col;
   s->pat_nnz = A->nnz;
   s->pat_hash = h;
+  s->pat_gen = A->gen;
   *analyzed = 1;
   return LC_OK;
 }

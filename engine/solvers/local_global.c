@@ -422,7 +422,7 @@ static int lg_factor(lc_lg *g, lg_fac *c, lc_error *err) {
       if (c->map[g->lcol[k]] >= 0) c->col[w] = c->map[g->lcol[k]], c->val[w++] = g->lval[k];
   }
   c->rowptr[c->nfree] = w;
-  const lc_csr A = {c->nfree, c->nfree, w, c->rowptr, c->col, c->val};
+  const lc_csr A = {c->nfree, c->nfree, w, c->rowptr, c->col, c->val, 0};
   lc_lin_opts lo;
   lc_lin_stats st;
   memset(&lo, 0, sizeof lo);

@@ -120,7 +120,7 @@ static int token_equal(const char *want, const char *got, size_t got_len) {
   return diff == 0;
 }
 
-#define LC_N_DAEMON_STATS 20
+#define LC_N_DAEMON_STATS 21
 
 /* Packs the daemon's counters as LC_N_DAEMON_STATS map entries. */
 static void pack_daemon_stats(lc_server *s, msgpack_packer *pk) {

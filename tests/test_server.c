@@ -392,6 +392,22 @@ START_TEST(test_session_tcp) {
 }
 END_TEST
 
+/* --threads sets the budget the running requests share (server.stats threads);
+ */
+START_TEST(test_thread_budget) {
+  daemon_t d;
+  client_t c;
+  static const char *const extra[] = {"--threads", "3", "--thread-share", "on", NULL};
+  daemon_start_args(&d, extra);
+  client_tcp(&c, &d);
+  ck_assert_int_eq(stat_of(&c, "threads"), 3);
+  ck_assert_int_eq(stat_of(&c, "workers"), 2);
+  run_session(&c); /* requests run as before under the budget */
+  client_close(&c);
+  daemon_finish(&d);
+}
+END_TEST
+
 START_TEST(test_session_unix) {
   daemon_t d;
   client_t c;
@@ -1004,6 +1020,7 @@ static Suite *server_suite(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_session_tcp);
   tcase_add_test(tc, test_session_unix);
+  tcase_add_test(tc, test_thread_budget);
   tcase_add_test(tc, test_malformed);
   tcase_add_test(tc, test_pipelined);
   tcase_add_test(tc, test_long_solve_and_cancel);

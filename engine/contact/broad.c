@@ -46,7 +46,7 @@ static void box_add(sbox *b, const double *x, const double *d, int32_t v) {
  * per-vertex mask of static vertices (NULL: none). */
 static sbox make_box(const double *x, const double *d, const int32_t *vs, int k, double pad, int32_t id,
                      int kind, const uint8_t *still) {
-  sbox b;
+  sbox b = {0}; /* key is set by the sweep */
   for (int c = 0; c < 3; ++c) b.lo[c] = INFINITY, b.hi[c] = -INFINITY;
   for (int a = 0; a < k; ++a) box_add(&b, x, d, vs[a]);
   for (int c = 0; c < 3; ++c) b.lo[c] -= pad, b.hi[c] += pad;
@@ -149,8 +149,9 @@ static int run_sweep(sweep *s, uint64_t **keys, int64_t *n, lc_error *err) {
   for (int64_t i = 0; i < s->n; ++i) off[i + 1] += off[i];
   uint64_t *k = malloc((size_t)(off[s->n] > 0 ? off[s->n] : 1) * sizeof *k);
   if (!k) {
+    const long long pairs = (long long)off[s->n];
     free(off);
-    return lc_error_set(err, LC_ENOMEM, "contact broad phase: out of memory for %lld pairs", (long long)off[s->n]);
+    return lc_error_set(err, LC_ENOMEM, "contact broad phase: out of memory for %lld pairs", pairs);
   }
 #pragma omp parallel for num_threads(lc_threads_share(0)) schedule(dynamic, 256)
   for (int64_t i = 0; i < s->n; ++i) scan_one(s, i, k + off[i]);

@@ -520,10 +520,11 @@ static double lg_fit(lc_lg *g, int64_t e) {
     for (int d = 0; d < D; ++d) xe[a][d] = g->xv[(int64_t)q[a] * D + d];
     gm[a][0] = ge[2 * a], gm[a][1] = ge[2 * a + 1];
   }
-  lc_lg_arap_F(D, xe, gm, f);
-  const double tt = lc_lg_arap_fit(D, f, r);
+  /* const views: C11 does not convert double (*)[n] to const double (*)[n] */
+  lc_lg_arap_F(D, (const double(*)[3])xe, (const double(*)[2])gm, f);
+  const double tt = lc_lg_arap_fit(D, (const double(*)[2])f, r);
   memcpy(g->er + 6 * e, r, sizeof r);
-  return lc_lg_arap_energy(D, f, tt, ge[6]);
+  return lc_lg_arap_energy(D, (const double(*)[2])f, tt, ge[6]);
 }
 
 /* Right-hand side of vertex v: the sum of its triangles' w A R G[a]. */

@@ -191,6 +191,20 @@ static void lin_blas_one_thread(void) {
 }
 static pthread_once_t lin_blas_once = PTHREAD_ONCE_INIT;
 
+/* The fill-reducing ordering of the Cholesky analysis: CHOLMOD's choice
+ * (AMD, and METIS too when AMD's fill is high; the best of them), or the one
+ * LOCAD_ORDERING names (amd, metis, nesdis; anything else: CHOLMOD's).  On
+ * 2 cores no ordering was faster than CHOLMOD's choice on every W1 mesh and
+ * every run (bench/results/2026-12-02-threads.md), so that stays the default. */
+static void lin_ordering(cholmod_common *cc) {
+  const char *o = getenv("LOCAD_ORDERING");
+  const int ord = !o ? -1 : !strcmp(o, "amd") ? CHOLMOD_AMD : !strcmp(o, "metis") ? CHOLMOD_METIS
+                  : !strcmp(o, "nesdis") ? CHOLMOD_NESDIS : -1;
+  if (ord < 0) return;
+  cc->nmethods = 1;
+  cc->method[0].ordering = ord;
+}
+
 int lc_linsolve_create(lc_lin_kind kind, int64_t n, lc_linsolve **out, lc_error *err) {
   int rc = LC_OK;
   pthread_once(&lin_blas_once, lin_blas_one_thread);
@@ -224,6 +238,7 @@ int lc_linsolve_create(lc_lin_kind kind, int64_t n, lc_linsolve **out, lc_error 
     s->cc.error_handler = NULL;
     s->cc.supernodal = CHOLMOD_SUPERNODAL;
     s->cc.quick_return_if_not_posdef = 1; /* fail fast, a shifted retry follows */
+    lin_ordering(&s->cc);
   }
   *out = s;
   s = NULL;

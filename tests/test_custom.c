@@ -11,6 +11,7 @@
 
 #include "custom/custom.h"
 #include "custom/dag_build.h"
+#include "energies/contact_geom.h"
 #include "problem.h"
 #include "testutil.h"
 #include "workloads.h"
@@ -640,6 +641,91 @@ START_TEST(test_plane_contact_and_friction_match_builtins) {
 }
 END_TEST
 
+/* select(c1 && c2 && c3, yes, no) (c2, c3 may be -1: absent). */
+static int32_t sel_and(int32_t c1, int32_t c2, int32_t c3, int32_t yes, int32_t no) {
+  int32_t v = yes;
+  const int32_t cs[3] = {c3, c2, c1};
+  for (int i = 0; i < 3; ++i)
+    if (cs[i] >= 0) v = lc_dagb_n(&G, LC_DAG_SELECT, 3, (int32_t[]){cs[i], v, no}, -1, -1);
+  return v;
+}
+
+/* |d0 x d1|^2 / |d1|^2: the squared distance of a point from a line (contact_geom.h's PE form). */
+static int32_t d2_line(int32_t d0, int32_t d1) {
+  return B(LC_DAG_DIV, U(LC_DAG_SQNORM, B(LC_DAG_CROSS, d0, d1)), U(LC_DAG_SQNORM, d1));
+}
+
+/* The point-triangle contact barrier of e_contact_pt.h as a DAG: the closest feature chosen as
+ * lc_ct_classify_pt chooses it, its squared distance, the barrier (dhat, dmin: parameters). */
+static int32_t contact_pt_dag(void) {
+  const int32_t p = X(0), a = X(1), b = X(2), c = X(3), zero = C(0.0);
+  const int32_t ab = SUB(b, a), ac = SUB(c, a), ap = SUB(p, a), bp = SUB(p, b), cp = SUB(p, c);
+  const int32_t d1 = B(LC_DAG_DOT, ab, ap), d2 = B(LC_DAG_DOT, ac, ap), d3 = B(LC_DAG_DOT, ab, bp);
+  const int32_t d4 = B(LC_DAG_DOT, ac, bp), d5 = B(LC_DAG_DOT, ab, cp), d6 = B(LC_DAG_DOT, ac, cp);
+  const int32_t n = B(LC_DAG_CROSS, ab, ac), pn = B(LC_DAG_DOT, ap, n);
+  int32_t d = B(LC_DAG_DIV, SQ(pn), U(LC_DAG_SQNORM, n)); /* point-plane */
+  d = sel_and(B(LC_DAG_LE, SUB(MUL(d3, d6), MUL(d5, d4)), zero), B(LC_DAG_GE, SUB(d4, d3), zero),
+              B(LC_DAG_GE, SUB(d5, d6), zero), d2_line(bp, SUB(c, b)), d);
+  d = sel_and(B(LC_DAG_LE, SUB(MUL(d5, d2), MUL(d1, d6)), zero), B(LC_DAG_GE, d2, zero), B(LC_DAG_LE, d6, zero),
+              d2_line(cp, SUB(a, c)), d);
+  d = sel_and(B(LC_DAG_GE, d6, zero), B(LC_DAG_LE, d5, d6), -1, U(LC_DAG_SQNORM, cp), d);
+  d = sel_and(B(LC_DAG_LE, SUB(MUL(d1, d4), MUL(d3, d2)), zero), B(LC_DAG_GE, d1, zero), B(LC_DAG_LE, d3, zero),
+              d2_line(ap, ab), d);
+  d = sel_and(B(LC_DAG_GE, d3, zero), B(LC_DAG_LE, d4, d3), -1, U(LC_DAG_SQNORM, bp), d);
+  d = sel_and(B(LC_DAG_LE, d1, zero), B(LC_DAG_LE, d2, zero), -1, U(LC_DAG_SQNORM, ap), d);
+  const int32_t s = SUB(d, SQ(P(1))), sh = MUL(ADD(MUL(C(2.0), P(1)), P(0)), P(0));
+  const int32_t bar = U(LC_DAG_NEG, MUL(SQ(SUB(s, sh)), U(LC_DAG_LOG, B(LC_DAG_DIV, s, sh))));
+  const int32_t e = sel_and(B(LC_DAG_GT, s, zero), -1, -1, sel_and(B(LC_DAG_LT, s, sh), -1, -1, bar, zero), inf_node());
+  return MUL(e, K(0));
+}
+
+/* The point-triangle contact barrier: 12 pairs (a top-row vertex, a bottom-row face) with the
+ * point placed at barycentric coordinates that reach every closest-feature type (inside: the
+ * plane; just outside a corner or an edge: point-point, point-edge), 0.03-0.07 above the face. */
+START_TEST(test_point_triangle_contact_matches_builtin) {
+  lc_mesh *m = grid();
+  lc_problem *a = problem(m, 51), *b = problem(m, 51);
+  static const double bary[12][3] = {{0.3, 0.3, 0.4},     {0.2, 0.5, 0.3},     {1.04, -0.02, -0.02},
+                                     {-0.02, 1.04, -0.02}, {-0.03, -0.01, 1.04}, {0.52, 0.52, -0.04},
+                                     {-0.04, 0.52, 0.52},  {0.52, -0.04, 0.52}, {0.6, 0.1, 0.3},
+                                     {1.02, 0.01, -0.03},  {0.47, 0.55, -0.02}, {0.1, 0.1, 0.8}};
+  const int32_t nv = lc_mesh_nv(m), *F = lc_mesh_F(m);
+  lc_error err = {0};
+  double *x = malloc(3 * (size_t)nv * sizeof *x), k[12];
+  int32_t el[48];
+  ck_assert_int_eq(lc_problem_get_variable(a, 0, x, &err), LC_OK);
+  for (int q = 0; q < 12; ++q) {
+    const int32_t f = q, i = nv - 1 - q; /* faces of the bottom rows, vertices of the top rows */
+    const double *c0 = x + 3 * F[3 * f], *c1 = x + 3 * F[3 * f + 1], *c2 = x + 3 * F[3 * f + 2];
+    double u[3], v[3], nrm[3], len = 0.0, *pt = x + 3 * i;
+    for (int c = 0; c < 3; ++c) u[c] = c1[c] - c0[c], v[c] = c2[c] - c0[c];
+    nrm[0] = u[1] * v[2] - u[2] * v[1], nrm[1] = u[2] * v[0] - u[0] * v[2], nrm[2] = u[0] * v[1] - u[1] * v[0];
+    for (int c = 0; c < 3; ++c) len += nrm[c] * nrm[c];
+    for (int c = 0; c < 3; ++c)
+      pt[c] = bary[q][0] * c0[c] + bary[q][1] * c1[c] + bary[q][2] * c2[c] + (0.03 + 0.004 * q) * nrm[c] / sqrt(len);
+    el[4 * q] = i, el[4 * q + 1] = F[3 * f], el[4 * q + 2] = F[3 * f + 1], el[4 * q + 3] = F[3 * f + 2];
+    k[q] = 1.0 + 0.1 * q;
+  }
+  ck_assert_int_eq(lc_problem_set_variable(a, 0, x, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_set_variable(b, 0, x, &err), LC_OK);
+  int seen[3] = {0, 0, 0};
+  for (int q = 0; q < 12; ++q) { /* every feature type occurs, every pair within reach */
+    double xl[12];
+    for (int e = 0; e < 4; ++e) memcpy(xl + 3 * e, x + 3 * el[4 * q + e], 3 * sizeof *xl);
+    const lc_ct_dist t = lc_ct_classify_pt(xl);
+    seen[t.type] = 1;
+    ck_assert_double_lt(lc_ct_d2(t, xl) - 1e-4, lc_ct_shat(0.1, 0.01));
+  }
+  ck_assert_msg(seen[LC_CT_PP] && seen[LC_CT_PE] && seen[LC_CT_PT], "feature types %d %d %d", seen[0], seen[1], seen[2]);
+  free(x);
+  static const char *const pn[] = {"dhat", "dmin"};
+  const double pv[] = {0.1, 0.01};
+  G.n = 0;
+  add_pair_given(a, b, "contact_pt", payload(LC_ELEM_LIST, 4, 3, 1, 2, pn, contact_pt_dag()), el, 12, k, 2, pn, pv);
+  check_and_free(a, b, m, 0);
+}
+END_TEST
+
 /* Misuse: a dimension the DAG is not written for, a missing parameter, an
  * unknown one, constants missing, a constants DAG, an element kind of
  * another size. */
@@ -713,6 +799,7 @@ static Suite *custom_suite(void) {
   tcase_add_test(tc, test_frame_field_terms_match_builtins);
   tcase_add_test(tc, test_embedded_deformation_terms_match_builtins);
   tcase_add_test(tc, test_plane_contact_and_friction_match_builtins);
+  tcase_add_test(tc, test_point_triangle_contact_matches_builtin);
   tcase_add_test(tc, test_refusals);
   suite_add_tcase(s, tc);
   return s;

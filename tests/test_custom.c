@@ -726,6 +726,93 @@ START_TEST(test_point_triangle_contact_matches_builtin) {
 }
 END_TEST
 
+/* min(max(v, 0), 1) as lc_ct_clamp01 clamps. */
+static int32_t clamp01(int32_t v) { return B(LC_DAG_MIN, B(LC_DAG_MAX, v, C(0.0)), C(1.0)); }
+
+/* The edge-edge contact barrier of e_contact_ee.h as a DAG, for pairs that are not parallel
+ * (the built-in's parallel branch, |u x v|^2 < 2.5e-16 |u|^2 |v|^2, is not written): the closest
+ * points as lc_ct_classify_ee finds them, the squared distance of their feature type, the
+ * barrier, the mollifier (constants w, eps; parameters dhat, dmin). */
+static int32_t contact_ee_dag(void) {
+  const int32_t a0 = X(0), a1 = X(1), b0 = X(2), b1 = X(3), zero = C(0.0), one = C(1.0);
+  const int32_t u = SUB(a1, a0), v = SUB(b1, b0), r = SUB(a0, b0), n = B(LC_DAG_CROSS, u, v);
+  const int32_t A = U(LC_DAG_SQNORM, u), E = U(LC_DAG_SQNORM, v), Bd = B(LC_DAG_DOT, u, v);
+  const int32_t Cc = B(LC_DAG_DOT, u, r), Fd = B(LC_DAG_DOT, v, r), den = U(LC_DAG_SQNORM, n);
+  const int32_t s0 = clamp01(B(LC_DAG_DIV, SUB(MUL(Bd, Fd), MUL(Cc, E)), den));
+  const int32_t t0 = B(LC_DAG_DIV, ADD(MUL(Bd, s0), Fd), E);
+  const int32_t lo = B(LC_DAG_LE, t0, zero), hi = B(LC_DAG_GE, t0, one);
+  const int32_t t = sel_and(lo, -1, -1, zero, sel_and(hi, -1, -1, one, t0));
+  const int32_t sv = sel_and(lo, -1, -1, clamp01(B(LC_DAG_DIV, U(LC_DAG_NEG, Cc), A)),
+                             sel_and(hi, -1, -1, clamp01(B(LC_DAG_DIV, SUB(Bd, Cc), A)), s0));
+  const int32_t s1 = B(LC_DAG_GE, sv, one), t1 = B(LC_DAG_GE, t, one);
+  const int32_t pa = sel_and(s1, -1, -1, a1, a0), pb = sel_and(t1, -1, -1, b1, b0);
+  const int32_t ee = B(LC_DAG_DIV, SQ(B(LC_DAG_DOT, r, n)), den);
+  const int32_t pe_a = d2_line(SUB(pb, a0), u), pe_b = d2_line(SUB(pa, b0), v);
+  const int32_t pp = U(LC_DAG_SQNORM, SUB(pa, pb));
+  const int32_t s_in = B(LC_DAG_GT, sv, zero), s_in1 = B(LC_DAG_LT, sv, one);
+  const int32_t t_in = B(LC_DAG_GT, t, zero), t_in1 = B(LC_DAG_LT, t, one);
+  int32_t d = sel_and(t_in, t_in1, -1, pe_b, pp);
+  d = sel_and(s_in, s_in1, -1, sel_and(t_in, t_in1, -1, ee, pe_a), d);
+  const int32_t s = SUB(d, SQ(P(1))), sh = MUL(ADD(MUL(C(2.0), P(1)), P(0)), P(0));
+  const int32_t bar = U(LC_DAG_NEG, MUL(SQ(SUB(s, sh)), U(LC_DAG_LOG, B(LC_DAG_DIV, s, sh))));
+  const int32_t e = sel_and(B(LC_DAG_GT, s, zero), -1, -1, sel_and(B(LC_DAG_LT, s, sh), -1, -1, bar, zero), inf_node());
+  const int32_t y = B(LC_DAG_DIV, den, K(1));
+  const int32_t moll = sel_and(B(LC_DAG_LT, den, K(1)), -1, -1, MUL(SUB(C(2.0), y), y), one);
+  return MUL(MUL(e, K(0)), moll);
+}
+
+/* The edge-edge contact barrier: edges of the bottom rows against segments between top-row
+ * vertices placed across them (line-line), ending above them (point-edge), beyond their ends
+ * (point-point) and nearly parallel (the mollifier), 0.03-0.06 above. */
+START_TEST(test_edge_edge_contact_matches_builtin) {
+  lc_mesh *m = grid();
+  lc_problem *a = problem(m, 61), *b = problem(m, 61);
+  const int32_t nv = lc_mesh_nv(m);
+  lc_error err = {0};
+  double *x = malloc(3 * (size_t)nv * sizeof *x), k[16];
+  int32_t el[32];
+  ck_assert_int_eq(lc_problem_get_variable(a, 0, x, &err), LC_OK);
+  /* segment b = mid(a) + h z + (p0, p1) along (u, w): w in-plane across a, per kind */
+  static const double ends[8][4] = {{-0.1, -0.4, 0.1, 0.4},  {0.2, -0.3, -0.1, 0.5}, /* crossing */
+                                    {0.0, 0.02, 0.1, 0.6},   {0.3, 0.03, 0.2, 0.7},  /* ending above */
+                                    {0.53, 0.0, 1.2, 0.2},   {-0.54, 0.01, -1.1, -0.3}, /* beyond an end */
+                                    {-0.4, 0.0, 0.4, 0.008}, {-0.3, 0.01, 0.45, 0.012}}; /* nearly parallel */
+  int seen_ee = 0, seen_pe = 0, seen_pp = 0, moll = 0;
+  for (int q = 0; q < 8; ++q) {
+    const int32_t i0 = q < 5 ? q : q + 1, i1 = i0 + 1, j0 = nv - 1 - 2 * q, j1 = nv - 2 - 2 * q; /* a bottom-row edge; top vertices */
+    const double *p0 = x + 3 * i0, *p1 = x + 3 * i1;
+    double uu[3], w[3], mid[3], lu = 0.0;
+    for (int c = 0; c < 3; ++c) uu[c] = p1[c] - p0[c], mid[c] = 0.5 * (p0[c] + p1[c]), lu += uu[c] * uu[c];
+    w[0] = -uu[1] / sqrt(lu), w[1] = uu[0] / sqrt(lu), w[2] = 0.0;
+    const double h = 0.03 + 0.004 * q;
+    for (int c = 0; c < 3; ++c) {
+      x[3 * j0 + c] = mid[c] + ends[q][0] * uu[c] + ends[q][1] * w[c] + (c == 2 ? h : 0.0);
+      x[3 * j1 + c] = mid[c] + ends[q][2] * uu[c] + ends[q][3] * w[c] + (c == 2 ? h : 0.0);
+    }
+    el[4 * q] = i0, el[4 * q + 1] = i1, el[4 * q + 2] = j0, el[4 * q + 3] = j1;
+    double xl[12], ua[3], ub[3], cx[3];
+    for (int e = 0; e < 4; ++e) memcpy(xl + 3 * e, x + 3 * el[4 * q + e], 3 * sizeof *xl);
+    lc_ct_sub(xl + 3, xl, ua);
+    lc_ct_sub(xl + 9, xl + 6, ub);
+    lc_ct_cross(ua, ub, cx);
+    k[2 * q] = 1.0 + 0.1 * q, k[2 * q + 1] = lc_ct_moll_eps(ua, ub);
+    const lc_ct_dist t = lc_ct_classify_ee(xl);
+    seen_ee |= t.type == LC_CT_EE, seen_pe |= t.type == LC_CT_PE, seen_pp |= t.type == LC_CT_PP;
+    moll |= lc_ct_dot(cx, cx) < k[2 * q + 1];
+    ck_assert_double_lt(lc_ct_d2(t, xl) - 1e-4, lc_ct_shat(0.1, 0.01));
+  }
+  ck_assert_msg(seen_ee && seen_pe && seen_pp && moll, "types %d %d %d, mollified %d", seen_ee, seen_pe, seen_pp, moll);
+  ck_assert_int_eq(lc_problem_set_variable(a, 0, x, &err), LC_OK);
+  ck_assert_int_eq(lc_problem_set_variable(b, 0, x, &err), LC_OK);
+  free(x);
+  static const char *const pn[] = {"dhat", "dmin"};
+  const double pv[] = {0.1, 0.01};
+  G.n = 0;
+  add_pair_given(a, b, "contact_ee", payload(LC_ELEM_LIST, 4, 3, 2, 2, pn, contact_ee_dag()), el, 8, k, 2, pn, pv);
+  check_and_free(a, b, m, 0);
+}
+END_TEST
+
 /* Misuse: a dimension the DAG is not written for, a missing parameter, an
  * unknown one, constants missing, a constants DAG, an element kind of
  * another size. */
@@ -800,6 +887,7 @@ static Suite *custom_suite(void) {
   tcase_add_test(tc, test_embedded_deformation_terms_match_builtins);
   tcase_add_test(tc, test_plane_contact_and_friction_match_builtins);
   tcase_add_test(tc, test_point_triangle_contact_matches_builtin);
+  tcase_add_test(tc, test_edge_edge_contact_matches_builtin);
   tcase_add_test(tc, test_refusals);
   suite_add_tcase(s, tc);
   return s;

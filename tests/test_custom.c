@@ -1,9 +1,10 @@
 /* test_custom.c - Check suite of custom energies as terms (engine/custom/
- * custom.c, the CPU instances of engine/cpu/cpu_custom.c): built-in
- * energies re-expressed as DAGs give the same energy, gradient, Hessian
- * (exact and projected) and H v through the whole problem (1e-13), a Newton
- * solve ends where the built-in's does, and misuse is refused with a
- * message. */
+ * custom.c, the CPU instances of engine/cpu/cpu_custom_*.c): every built-in
+ * energy re-expressed as a DAG (contact by nested selects over the
+ * closest-feature cases) gives the same energy, gradient, Hessian (exact and
+ * projected) and H v through the whole problem, and residual DAGs the same
+ * residuals, Jacobians and Gauss-Newton Hessians (1e-13); misuse is refused
+ * with a message. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -679,6 +680,16 @@ static int32_t contact_pt_dag(void) {
   return MUL(e, K(0));
 }
 
+/* Adds the contact energy and its DAG (output out, nc constants, parameters dhat 0.1 and dmin
+ * 0.01) over the pairs el[n x 4] with constants k to a and b, compares, frees a, b and m. */
+static void contact_pairs_match(lc_problem *a, lc_problem *b, lc_mesh *m, const char *energy, int nc, int32_t out,
+                                const int32_t *el, int32_t n, const double *k) {
+  static const char *const pn[] = {"dhat", "dmin"};
+  const double pv[] = {0.1, 0.01};
+  add_pair_given(a, b, energy, payload(LC_ELEM_LIST, 4, 3, nc, 2, pn, out), el, n, k, 2, pn, pv);
+  check_and_free(a, b, m, 0);
+}
+
 /* The point-triangle contact barrier: 12 pairs (a top-row vertex, a bottom-row face) with the
  * point placed at barycentric coordinates that reach every closest-feature type (inside: the
  * plane; just outside a corner or an edge: point-point, point-edge), 0.03-0.07 above the face. */
@@ -718,11 +729,8 @@ START_TEST(test_point_triangle_contact_matches_builtin) {
   }
   ck_assert_msg(seen[LC_CT_PP] && seen[LC_CT_PE] && seen[LC_CT_PT], "feature types %d %d %d", seen[0], seen[1], seen[2]);
   free(x);
-  static const char *const pn[] = {"dhat", "dmin"};
-  const double pv[] = {0.1, 0.01};
   G.n = 0;
-  add_pair_given(a, b, "contact_pt", payload(LC_ELEM_LIST, 4, 3, 1, 2, pn, contact_pt_dag()), el, 12, k, 2, pn, pv);
-  check_and_free(a, b, m, 0);
+  contact_pairs_match(a, b, m, "contact_pt", 1, contact_pt_dag(), el, 12, k);
 }
 END_TEST
 
@@ -805,11 +813,8 @@ START_TEST(test_edge_edge_contact_matches_builtin) {
   ck_assert_int_eq(lc_problem_set_variable(a, 0, x, &err), LC_OK);
   ck_assert_int_eq(lc_problem_set_variable(b, 0, x, &err), LC_OK);
   free(x);
-  static const char *const pn[] = {"dhat", "dmin"};
-  const double pv[] = {0.1, 0.01};
   G.n = 0;
-  add_pair_given(a, b, "contact_ee", payload(LC_ELEM_LIST, 4, 3, 2, 2, pn, contact_ee_dag()), el, 8, k, 2, pn, pv);
-  check_and_free(a, b, m, 0);
+  contact_pairs_match(a, b, m, "contact_ee", 2, contact_ee_dag(), el, 8, k);
 }
 END_TEST
 

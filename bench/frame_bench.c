@@ -526,7 +526,7 @@ static void report(const opts_t *o, const char *dev, const char *name, const fra
 
 /* Sets up the cloth, runs the warm-up and the timed frames over an open connection, reports; 0 or -1. */
 static int bench(client_t *c, const opts_t *o) {
-  int64_t mesh, prob, inertia;
+  int64_t mesh = -1, prob = -1, inertia = -1;
   char dev[32], name[256];
   if (create_mesh(c, o->grid, &mesh) || create_problem(c, o->grid, mesh, &prob, dev, sizeof dev)) return -1;
   if (add_cloth_terms(c, prob, &inertia) || device_name(c, dev, name, sizeof name)) return -1;
@@ -543,7 +543,7 @@ static int bench(client_t *c, const opts_t *o) {
 
 /* Default daemon: `locad` beside this executable (carry-bin/), else ../server/locad (a build). */
 static void default_locad(char *out, size_t cap) {
-  char self[PATH_MAX], alt[PATH_MAX + 32];
+  char self[PATH_MAX], alt[PATH_MAX + 64];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   snprintf(out, cap, "locad");
   if (n <= 0) return;
@@ -551,7 +551,8 @@ static void default_locad(char *out, size_t cap) {
   const char *dir = dirname(self);
   snprintf(alt, sizeof alt, "%s/locad", dir);
   if (access(alt, X_OK) != 0) snprintf(alt, sizeof alt, "%s/../server/locad", dir);
-  snprintf(out, cap, "%s", alt);
+  const size_t len = strlen(alt);
+  if (len < cap) memcpy(out, alt, len + 1); /* else "locad" from the PATH stays */
 }
 
 /* Prints the usage on f. */

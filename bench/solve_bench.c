@@ -119,7 +119,7 @@ static int bench_w(const opts *o, int id, int n) {
   int rc = !x0 || lc_solver_create(w.p, &sv, &err);
   if (!rc) memcpy(x0, lc_problem_x(w.p), (size_t)nd * sizeof *x0);
   lc_solve_opts so;
-  sample a, b;
+  sample a = {0}, b = {0};
   char extra[256];
   if (!rc && id == 5) {
     lc_solve_opts_default(&so, LC_SOLVE_NEWTON);

@@ -335,7 +335,7 @@ static void check_grad_fd(const ecase *c, int seed) {
 /* AD Hessian vs central differences of the AD gradient; H symmetric. */
 static void check_hess_fd(const ecase *c, int seed) {
   const int N = c->N;
-  double g[MAXN], H[MAXN * MAXN], Hf[MAXN * MAXN], gp[MAXN], gm[MAXN], xp[MAXN + 4], xm[MAXN + 4];
+  double g[MAXN], H[MAXN * MAXN], Hf[MAXN * MAXN] = {0}, gp[MAXN], gm[MAXN], xp[MAXN + 4], xm[MAXN + 4];
   const double h = fd_step(c);
   c->kern->hess(c->x, c->k, c->p, g, H);
   for (int j = 0; j < N; ++j) {

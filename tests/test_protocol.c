@@ -1631,7 +1631,7 @@ START_TEST(session_state_dir) {
   ok(&s);
   s_close(&s);
   /* the journal holds one set_term entry, and nothing of the deleted problem */
-  char path[256], cmd[512], sql[160];
+  char path[256], cmd[2 * 256 + 32], sql[160];
   snprintf(path, sizeof path, "%s/locad.db", dir);
   sqlite3 *db = NULL;
   sqlite3_stmt *st = NULL;

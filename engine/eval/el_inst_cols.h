@@ -113,7 +113,10 @@ LC_HD double LC_EL_(elk_hesscol)(const double *x, const double *k, const double 
     if (i == (g ? 0 : j)) e = ei;
     if (!isfinite(e)) return e;
     if (g) g[i] = gi;
-    if (i >= j) H[i * LC_EN + j] = H[j * LC_EN + i] = h;
+    if (i >= j) {
+      H[i * LC_EN + j] = h;
+      H[j * LC_EN + i] = h;
+    }
   }
   return e;
 }

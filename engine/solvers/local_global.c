@@ -677,7 +677,11 @@ static int lg_aa_point(lc_lg *g, double *gx) {
   double a[LC_LG_MAX_ANDERSON * LC_LG_MAX_ANDERSON], th[LC_LG_MAX_ANDERSON], tr = 0.0;
   for (int i = 0; i < m; ++i) {
     const double *fi = g->aa_df + (int64_t)i * n;
-    for (int j = 0; j <= i; ++j) a[i * m + j] = a[j * m + i] = lg_dot(fi, g->aa_df + (int64_t)j * n, n);
+    for (int j = 0; j <= i; ++j) {
+      const double v = lg_dot(fi, g->aa_df + (int64_t)j * n, n);
+      a[i * m + j] = v; /* two statements: for j == i one store (C11 leaves a = a = v unsequenced) */
+      a[j * m + i] = v;
+    }
     th[i] = lg_dot(fi, g->fk, n);
     tr += a[i * m + i];
   }

@@ -340,10 +340,12 @@ START_TEST(test_malformed) {
   o = tb_2(&t, LC_DAG_MUL, tb_x(&t, 0, -1), tb_x(&t, 1, -1));
   refused(&t, 0, 1, &o, "node 2 (mul): cannot multiply vector 3 by vector 3 (vectors: use dot or cross)");
   tb_init(&t, 2, 3, 1, 1);
-  o = tb_2(&t, LC_DAG_ADD, tb_2(&t, LC_DAG_LT, tb_c(&t, 1.0), tb_c(&t, 2.0)), tb_c(&t, 1.0));
+  o = tb_2(&t, LC_DAG_LT, tb_c(&t, 1.0), tb_c(&t, 2.0)); /* node 2; C leaves the order of arguments open */
+  o = tb_2(&t, LC_DAG_ADD, o, tb_c(&t, 1.0));
   refused(&t, 0, 1, &o, "node 4 (add): argument 0 (node 2) is a comparison");
   tb_init(&t, 2, 3, 1, 1);
-  o = tb_3(&t, LC_DAG_SELECT, tb_c(&t, 1.0), tb_c(&t, 1.0), tb_c(&t, 2.0));
+  o = tb_c(&t, 1.0); /* node 0, the condition */
+  o = tb_3(&t, LC_DAG_SELECT, o, tb_c(&t, 2.0), tb_c(&t, 3.0));
   refused(&t, 0, 1, &o, "node 3 (select): the condition (node 0) is scalar, not a comparison");
   tb_init(&t, 2, 3, 1, 1);
   o = tb_1(&t, LC_DAG_DET3, tb_x(&t, 0, -1));

@@ -25,12 +25,18 @@ def _problem(c, V, F, rng):
     return m, p
 
 
+def _pair(c, n, seed):
+    """Two equal problems (_problem) on an n x n grid: V, then (mesh, problem) twice."""
+    V, F = grid(n)
+    V = np.asarray(V, dtype=float)
+    ma, pa = _problem(c, V, F, np.random.default_rng(seed))
+    mb, pb = _problem(c, V, F, np.random.default_rng(seed))
+    return V, ma, pa, mb, pb
+
+
 def test_spring_matches_builtin(client):
     c = client
-    V, F = grid(6)
-    V = np.asarray(V, dtype=float)
-    ma, pa = _problem(c, V, F, np.random.default_rng(5))
-    mb, pb = _problem(c, V, F, np.random.default_rng(5))
+    _, ma, pa, mb, pb = _pair(c, 6, 5)
     ta = c.add_term(pa, "spring", "x", params={"k": 4.0})["term"]
     rest = c.get_term(pa, ta)["consts"]
     tb = c.add_term(pb, SPRING, "x", params={"k": 4.0}, consts=rest)["term"]
@@ -149,10 +155,7 @@ def test_traced_energies(client):
     assert stvk.param_names == ["mu", "lam"] and stvk.description["n_const"] == 5
     assert "custom energy spring" in repr(spring)
     c = client
-    V, F = grid(5)
-    V = np.asarray(V, dtype=float)
-    ma, pa = _problem(c, V, F, np.random.default_rng(9))
-    mb, pb = _problem(c, V, F, np.random.default_rng(9))
+    _, ma, pa, mb, pb = _pair(c, 5, 9)
     ts = c.add_term(pa, "spring", "x", params={"k": 3.0})["term"]
     tt = c.add_term(pa, "stvk", "x", params={"mu": 2.0, "lambda": 5.0})["term"]
     c.add_term(pb, spring, "x", params={"k": 3.0}, consts=c.get_term(pa, ts)["consts"])
@@ -208,10 +211,7 @@ def test_constants_from_the_rest_shape(client):
 
     assert "rest" in spring.description
     c = client
-    V, F = grid(5)
-    V = np.asarray(V, dtype=float)
-    ma, pa = _problem(c, V, F, np.random.default_rng(3))
-    mb, pb = _problem(c, V, F, np.random.default_rng(3))
+    _, ma, pa, mb, pb = _pair(c, 5, 3)
     ta = c.add_term(pa, "spring", "x", params={"k": 2.0})["term"]
     tb = c.add_term(pb, spring, "x", params={"k": 2.0})["term"]
     np.testing.assert_allclose(c.get_term(pb, tb)["consts"], c.get_term(pa, ta)["consts"], rtol=1e-15)
@@ -240,10 +240,7 @@ def test_residual_energy_solves_like_builtin(client):
 
     assert length.description["residuals"] and position.description["residuals"]
     c = client
-    V, F = grid(5)
-    V = np.asarray(V, dtype=float)
-    ma, pa = _problem(c, V, F, np.random.default_rng(8))
-    mb, pb = _problem(c, V, F, np.random.default_rng(8))
+    V, ma, pa, mb, pb = _pair(c, 5, 8)
     c.add_term(pa, "res_edge_length", "x")
     c.add_term(pb, length, "x")
     tgt = V[:6] + np.array([0.0, 0.0, 0.3])

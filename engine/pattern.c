@@ -10,9 +10,8 @@
  *   rowptr[off + ent_i * D + a] + slots[i * K + j] + b.
  * No row search happens during assembly. */
 #include <stdlib.h>
-#include <string.h>
-
 #include <stdatomic.h>
+#include <string.h>
 
 #include "eval/el_common.h"
 #include "problem_impl.h"

@@ -3,7 +3,18 @@
  * adds the element source, the parameter pointer and the residual count of
  * custom terms (every instance computes LC_DAG_MAX_OUT residuals, the
  * term's DAG says how many count), checks the stanza's shape and
- * instantiates cpu/cpu_einst.h with tables cpu_custom.c can reach. */
+ * instantiates cpu/cpu_einst.h with tables cpu_custom.c can reach.  It
+ * includes what the instances need (guarded headers), so an instance file is
+ * its stanzas only. */
+#include <math.h>
+#include <stddef.h>
+
+#include "cpu/cpu_impl.h"
+#include "custom/custom.h"
+#include "energies/kernels.h"
+#include "eval/el_common.h"
+#include "ad/lc_ad.h"
+
 #define LC_ESRC "custom/e_custom.h"
 #define LC_ERESID LC_DAG_MAX_OUT
 #define LC_EL_NRES(t) (((const lc_dag_ctx *)(t)->user)->n_res)

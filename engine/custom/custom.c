@@ -54,8 +54,7 @@ static void custom_fill_info(lc_custom *c, int elem, int K, int D, int nc, int n
     f->param_defaults[i] = NAN;
   }
   f->const_doc = "the constants the description's k nodes read, given with the term";
-  f->formula = "custom: an expression DAG from the client";
-  f->n_resid = 0; /* lc_custom_create sets it for residual DAGs */
+  f->formula = "custom: an expression DAG from the client"; /* n_resid 0: lc_custom_create sets it for residuals */
 }
 
 /* Creates a payload. */

@@ -175,7 +175,6 @@ static int lin_alloc_vectors(lc_linsolve *s) {
   return LC_OK;
 }
 
-/* Creates a solver of the given kind for systems of size n. */
 /* OpenBLAS (CHOLMOD's BLAS, libopenblas0-pthread) on one thread: its own
  * threads came on top of the engine's (W workers x C threads), spun after
  * each call, kept an idle daemon busy, and on 2 cores its supernodal
@@ -205,6 +204,7 @@ static void lin_ordering(cholmod_common *cc) {
   cc->method[0].ordering = ord;
 }
 
+/* Creates a solver of the given kind for systems of size n. */
 int lc_linsolve_create(lc_lin_kind kind, int64_t n, lc_linsolve **out, lc_error *err) {
   int rc = LC_OK;
   pthread_once(&lin_blas_once, lin_blas_one_thread);

@@ -408,6 +408,28 @@ START_TEST(test_thread_budget) {
 }
 END_TEST
 
+/* Bad thread settings, as flags or environment, stop the start-up (exit 64)
+ * with a message naming them. */
+START_TEST(test_thread_flags_refused) {
+  static const char *const cases[][3] = {{"", "--threads abc", "bad value for --threads: 'abc'"},
+                                         {"", "--threads 5000", "bad value for --threads: '5000'"},
+                                         {"", "--thread-share maybe", "bad value for --thread-share: 'maybe'"},
+                                         {"LOCAD_THREADS=-2", "", "bad value for LOCAD_THREADS: '-2'"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    char cmd[512], out[1024] = "";
+    snprintf(cmd, sizeof cmd, "%s %s %s --unix /nonexistent/sock 2>&1", cases[i][0], daemon_bin(), cases[i][1]);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    const size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    const int st = pclose(f);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 64, "%s %s: status %d, output %s", cases[i][0], cases[i][1],
+                  st, out);
+    ck_assert_msg(strstr(out, cases[i][2]), "output lacks \"%s\": %s", cases[i][2], out);
+  }
+}
+END_TEST
+
 START_TEST(test_session_unix) {
   daemon_t d;
   client_t c;
@@ -1021,6 +1043,7 @@ static Suite *server_suite(void) {
   tcase_add_test(tc, test_session_tcp);
   tcase_add_test(tc, test_session_unix);
   tcase_add_test(tc, test_thread_budget);
+  tcase_add_test(tc, test_thread_flags_refused);
   tcase_add_test(tc, test_malformed);
   tcase_add_test(tc, test_pipelined);
   tcase_add_test(tc, test_long_solve_and_cancel);

@@ -534,6 +534,127 @@ START_TEST(test_project_elem_matches_full) {
 }
 END_TEST
 
+/* A random translation-free PSD matrix over K entities of dimension D, of
+ * rank r <= (K-1)D: B^T G B with G a Gram matrix. */
+static void rand_translation_free_psd(double *h, int K, int D, int r) {
+  const int n = K * D, m = (K - 1) * D;
+  double g[LC_PSD_MAXN * LC_PSD_MAXN];
+  rand_gram(g, m, r);
+  for (int i = 0; i < n * n; ++i) h[i] = 0.0;
+  for (int i = 0; i < n; ++i) /* B^T G B entry by entry, B: x_{j+1} - x_0 */
+    for (int k = 0; k < n; ++k) {
+      double acc = 0.0;
+      for (int p = 0; p < m; ++p)
+        for (int q = 0; q < m; ++q) {
+          const int dp = p % D, dq = q % D, jp = p / D + 1, jq = q / D + 1;
+          const double bi = i == jp * D + dp ? 1.0 : (i == dp ? -1.0 : 0.0);
+          const double bk = k == jq * D + dq ? 1.0 : (k == dq ? -1.0 : 0.0);
+          acc += bi * g[p * m + q] * bk;
+        }
+      h[i * n + k] = acc;
+    }
+}
+
+/* Element matrix `kind` of a batch: 0 indefinite translation-free, 1 PSD
+ * translation-free (rank deficient), 2 not translation-free, 3 a repeated
+ * negative eigenvalue, 4 zero, 5 a NaN entry; scaled by sc. */
+static void batch_matrix(double *h, int K, int D, int kind, double sc) {
+  const int n = K * D, m = (K - 1) * D;
+  if (kind == 0) rand_translation_free(h, K, D);
+  if (kind == 1) rand_translation_free_psd(h, K, D, m > 1 ? m - 1 : 1);
+  if (kind == 2) rand_sym(h, n);
+  if (kind == 3) { /* -1 twice in the reduced block: B^T S B, S = Q diag(-1, -1, ...) Q^T */
+    double lam[LC_PSD_MAXN], q[LC_PSD_MAXN * LC_PSD_MAXN], s[LC_PSD_MAXN * LC_PSD_MAXN];
+    for (int k = 0; k < m; ++k) lam[k] = k < 2 ? -1.0 : urand(0.5, 2.0);
+    rand_orth(q, m);
+    from_spectrum(s, q, lam, m);
+    for (int i = 0; i < n; ++i)
+      for (int k = 0; k < n; ++k) {
+        double acc = 0.0;
+        for (int p = 0; p < m; ++p)
+          for (int r = 0; r < m; ++r) {
+            const double bi = i == (p / D + 1) * D + p % D ? 1.0 : (i == p % D ? -1.0 : 0.0);
+            const double bk = k == (r / D + 1) * D + r % D ? 1.0 : (k == r % D ? -1.0 : 0.0);
+            acc += bi * s[p * m + r] * bk;
+          }
+        h[i * n + k] = acc;
+      }
+  }
+  if (kind == 4) memset(h, 0, sizeof(double) * (size_t)(n * n));
+  for (int i = 0; i < n * n; ++i) h[i] *= sc;
+  if (kind == 5) h[n + 1] = NAN;
+}
+
+START_TEST(test_project_batch_matches_elem) {
+  static const int shapes[][2] = {{2, 1}, {2, 3}, {3, 2}, {3, 3}, {4, 3}, {3, 4}, {2, 6}, {1, 3}};
+  static const double scales[] = {1.0, 1e-150, 1e150, 3e4};
+  for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; ++sh)
+    for (int nl = 1; nl <= LC_PSD_LANES; ++nl)
+      for (int trial = 0; trial < 6; ++trial) {
+        const int K = shapes[sh][0], D = shapes[sh][1], n = K * D;
+        double a[LC_PSD_LANES][LC_PSD_MAXN * LC_PSD_MAXN], b[LC_PSD_LANES][LC_PSD_MAXN * LC_PSD_MAXN];
+        double *hp[LC_PSD_LANES], sc[LC_PSD_LANES], in_max[LC_PSD_LANES];
+        int kind[LC_PSD_LANES];
+        for (int l = 0; l < nl; ++l) {
+          kind[l] = (int)urand(0.0, 6.0) % 6;
+          if (l == 0) kind[l] = trial % 4 == 3 ? 3 : 0;
+          sc[l] = scales[(trial + l) % 4];
+          batch_matrix(a[l], K, D, kind[l], sc[l]);
+          memcpy(b[l], a[l], sizeof a[l]);
+          in_max[l] = max_abs(a[l], n * n);
+          hp[l] = a[l];
+        }
+        lc_psd_project_batch(hp, nl, K, D, 1e-9 * sc[0]);
+        for (int l = 0; l < nl; ++l) {
+          const int rb = lc_psd_project_elem(b[l], K, D, 1e-9 * sc[0]);
+          if (rb != 1) { /* PSD, or non-finite: left as lc_psd_project_elem leaves it */
+            ck_assert_msg(memcmp(a[l], b[l], sizeof(double) * (size_t)(n * n)) == 0 || kind[l] == 5,
+                          "K=%d D=%d lane %d kind %d", K, D, l, kind[l]);
+            continue;
+          }
+          const double m = fmax(in_max[l], 1e-9 * sc[0]); /* relative to the input: the
+                                                        projection cancels */
+          for (int i = 0; i < n * n; ++i)
+            ck_assert_msg(fabs(a[l][i] - b[l][i]) <= 1e-12 * m, "K=%d D=%d lane %d kind %d: %g vs %g",
+                          K, D, l, kind[l], a[l][i], b[l][i]);
+          ck_assert(is_symmetric(a[l], n));
+        }
+      }
+}
+END_TEST
+
+/* The lane Jacobi on a known spectrum with a double eigenvalue, lanes of
+ * different matrices, and an unused (zero) lane. */
+START_TEST(test_jacobi_lanes_known_spectrum) {
+  for (int m = 1; m <= LC_PSD_MAXN; ++m) {
+    double A[LC_PSD_MAXN * LC_PSD_MAXN * LC_PSD_LANES], V[LC_PSD_MAXN * LC_PSD_MAXN * LC_PSD_LANES];
+    double a[LC_PSD_LANES][LC_PSD_MAXN * LC_PSD_MAXN], lam[LC_PSD_LANES][LC_PSD_MAXN];
+    const int L = LC_PSD_LANES;
+    for (int l = 0; l < L - 1; ++l) {
+      double q[LC_PSD_MAXN * LC_PSD_MAXN];
+      for (int k = 0; k < m; ++k) lam[l][k] = urand(-1.0, 1.0);
+      if (m > 2) lam[l][1] = lam[l][0];
+      rand_orth(q, m);
+      from_spectrum(a[l], q, lam[l], m);
+      for (int i = 0; i < m * m; ++i) A[i * L + l] = a[l][i];
+    }
+    for (int i = 0; i < m * m; ++i) A[i * L + L - 1] = 0.0;
+    ck_assert_int_eq(lc_psd_jacobi_lanes_(A, m, V), 0);
+    for (int l = 0; l < L - 1; ++l) {
+      double ev[LC_PSD_MAXN], q[LC_PSD_MAXN * LC_PSD_MAXN], rec, orth;
+      for (int k = 0; k < m; ++k) ev[k] = A[(k * m + k) * L + l];
+      for (int i = 0; i < m * m; ++i) q[i] = V[i * L + l];
+      eig_errors(a[l], m, ev, q, &rec, &orth);
+      ck_assert_msg(rec <= 1e-14 && orth <= 1e-14, "m=%d lane %d: rec %g orth %g", m, l, rec, orth);
+      qsort(ev, (size_t)m, sizeof ev[0], cmp_double);
+      qsort(lam[l], (size_t)m, sizeof ev[0], cmp_double);
+      for (int k = 0; k < m; ++k) ck_assert_double_eq_tol(ev[k], lam[l][k], 1e-14);
+    }
+    for (int k = 0; k < m; ++k) ck_assert_double_eq(A[(k * m + k) * L + L - 1], 0.0);
+  }
+}
+END_TEST
+
 static Suite *psd_suite(void) {
   Suite *s = suite_create("psd");
   TCase *tc = tcase_create("core");
@@ -546,6 +667,8 @@ static Suite *psd_suite(void) {
   tcase_add_test(tc, test_psd_unchanged_spring);
   tcase_add_test(tc, test_project_edge_cases);
   tcase_add_test(tc, test_project_elem_matches_full);
+  tcase_add_test(tc, test_project_batch_matches_elem);
+  tcase_add_test(tc, test_jacobi_lanes_known_spectrum);
   tcase_add_test(tc, test_rot_from_stretch);
   tcase_add_test(tc, test_rot_degenerate_inverted);
   tcase_add_test(tc, test_rot_warm_start);

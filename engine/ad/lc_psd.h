@@ -306,23 +306,32 @@ LC_HD double lc_helmert_(const double *sj, int j, int a) {
   return a <= j ? sj[j] : (a == j + 1 ? -(j + 1) * sj[j] : 0.0);
 }
 
-/* r = C H C^T (m x m, m = (K-1)D, C = Helmert (x) I_D), symmetric. */
+/* r = C H C^T (m x m, m = (K-1)D, C = Helmert (x) I_D), exactly symmetric.
+ * Row (j, d) of C is sj[j] (sum of rows (a, d), a <= j, minus (j+1) times
+ * row (j+1, d)), so each row of C H, and then each entry of r, is a running
+ * prefix sum: O(m n) per row instead of O(K^2) per entry. */
 LC_HD void lc_psd_reduce_(const double *H, int K, int D, const double *sj, double *r) {
   const int n = K * D, m = (K - 1) * D;
-  for (int i = 0; i < m; ++i) {
-    const int ji = i / D, di = i % D;
-    for (int c = 0; c <= i; ++c) {
-      const int jc = c / D, dc = c % D;
-      double acc = 0.0;
-      for (int a = 0; a <= ji + 1; ++a) {
-        double row = 0.0;
-        for (int b = 0; b <= jc + 1; ++b) row += H[(a * D + di) * n + b * D + dc] * lc_helmert_(sj, jc, b);
-        acc += lc_helmert_(sj, ji, a) * row;
+  for (int d = 0; d < D; ++d) {
+    double P[LC_PSD_MAXN], T[LC_PSD_MAXN]; /* prefix of rows (a, d), a <= j; row (j, d) of C H */
+    for (int c = 0; c < n; ++c) P[c] = 0.0;
+    for (int j = 0; j < K - 1; ++j) {
+      const int i = j * D + d;
+      for (int c = 0; c < n; ++c) {
+        P[c] += H[i * n + c];
+        T[c] = (P[c] - (j + 1) * H[(i + D) * n + c]) * sj[j];
       }
-      r[i * m + c] = acc;
-      r[c * m + i] = acc;
+      for (int dc = 0; dc < D; ++dc) {
+        double q = 0.0;
+        for (int jc = 0; jc < K - 1; ++jc) {
+          q += T[jc * D + dc];
+          r[i * m + jc * D + dc] = (q - (jc + 1) * T[(jc + 1) * D + dc]) * sj[jc];
+        }
+      }
     }
   }
+  for (int i = 0; i < m; ++i) /* the lower triangle wins */
+    for (int c = 0; c < i; ++c) r[c * m + i] = r[i * m + c];
 }
 
 /* Workspace (doubles) that lc_psd_project_elem_ws needs for K entities of
@@ -373,6 +382,43 @@ LC_HD void lc_psd_unpack_(const double *P, int n, double *H) {
     }
 }
 
+/* H += c u u^T for u = C^T q (n = K*D), the lift of the reduced vector q_i =
+ * qb[i * stride], i < (K-1)D; u is n doubles of workspace. */
+LC_HD void lc_psd_lift_rank1_(double *H, int K, int D, const double *sj, double c, const double *qb,
+                              int stride, double *u) {
+  for (int a = 0; a < K; ++a)
+    for (int d = 0; d < D; ++d) {
+      double acc = 0.0;
+      for (int j = (a > 0 ? a - 1 : 0); j < K - 1; ++j) acc += lc_helmert_(sj, j, a) * qb[(j * D + d) * stride];
+      u[a * D + d] = acc;
+    }
+  lc_psd_rank1_(H, K * D, c, u);
+}
+
+/* The D translations' zero eigenvalues of H (n = K*D) raised to eps: H +=
+ * (eps / K) for every pair of variables of the same component. */
+LC_HD void lc_psd_lift_translations_(double *H, int K, int D, double eps) {
+  const int n = K * D;
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j <= i; ++j)
+      if (i % D == j % D) {
+        const double v = H[i * n + j] + eps / K;
+        H[i * n + j] = v;
+        H[j * n + i] = v;
+      }
+}
+
+/* lc_sym_eig_ of a / scale (scale = max |a_ij| > 0), eigenvalues scaled
+ * back: entries of order 1 keep QL's products clear of underflow (entries
+ * of 1e-150 made NaN eigenvalues) and overflow. */
+LC_HD int lc_psd_eig_scaled_(double *a, int n, double scale, double *ev) {
+  const double is = scale > 0.0 ? 1.0 / scale : 1.0;
+  for (int i = 0; i < n * n; ++i) a[i] *= is;
+  if (lc_sym_eig_(a, n, ev)) return -1;
+  for (int i = 0; i < n; ++i) ev[i] = scale > 0.0 ? ev[i] * scale : ev[i];
+  return 0;
+}
+
 /* The general path of lc_psd_project_elem_ws, in LC_PSD_WS_FULL_(n) doubles:
  * the symmetric part of H is kept packed in ws while H itself serves as the
  * scratch of the PSD test and then holds the eigenvectors; the clamped
@@ -384,7 +430,7 @@ LC_HD int lc_psd_project_full_(double *H, int n, double eps, double scale, doubl
   const int psd = lc_psd_ldlt_check_(H, n, LC_PSD_TOL * scale);
   lc_psd_unpack_(P, n, H);
   if (psd) return 0;
-  if (lc_sym_eig_(H, n, ev)) {
+  if (lc_psd_eig_scaled_(H, n, scale, ev)) {
     lc_psd_unpack_(P, n, H);
     return -1;
   }
@@ -434,23 +480,9 @@ LC_HD int lc_psd_project_elem_ws(double *H, int K, int D, double eps, double *ws
   if (lc_psd_ldlt_check_(r, m, LC_PSD_TOL * scale)) return 0;
   lc_psd_reduce_(H, K, D, sj, r);
   lc_psd_sym_copy_(H, n, H); /* exact symmetry (in place) */
-  if (lc_sym_eig_(r, m, ev)) return -1;
-  for (int k = 0; k < m && ev[k] < eps; ++k) { /* H += (eps - ev_k) u u^T, u = C^T q_k */
-    for (int a = 0; a < K; ++a)
-      for (int d = 0; d < D; ++d) {
-        double acc = 0.0;
-        for (int j = (a > 0 ? a - 1 : 0); j < K - 1; ++j) acc += lc_helmert_(sj, j, a) * r[(j * D + d) * m + k];
-        u[a * D + d] = acc;
-      }
-    lc_psd_rank1_(H, n, eps - ev[k], u);
-  }
-  for (int i = 0; i < n; ++i) /* the translations' zero eigenvalues -> eps */
-    for (int j = 0; j <= i; ++j)
-      if (i % D == j % D) {
-        const double v = H[i * n + j] + eps / K;
-        H[i * n + j] = v;
-        H[j * n + i] = v;
-      }
+  if (lc_psd_eig_scaled_(r, m, scale, ev)) return -1;
+  for (int k = 0; k < m && ev[k] < eps; ++k) lc_psd_lift_rank1_(H, K, D, sj, eps - ev[k], r + k, m, u);
+  lc_psd_lift_translations_(H, K, D, eps);
   return 1;
 }
 
@@ -458,6 +490,142 @@ LC_HD int lc_psd_project_elem_ws(double *H, int K, int D, double eps, double *ws
 LC_HD int lc_psd_project_elem(double *H, int K, int D, double eps) {
   double ws[LC_PSD_MAXN * LC_PSD_MAXN + 2 * LC_PSD_MAXN]; /* >= LC_PSD_ELEM_WS(K, D), K * D <= MAXN */
   return lc_psd_project_elem_ws(H, K, D, eps, ws);
+}
+
+/* ---- batched projection (the CPU element loops) ------------------------- */
+
+/* Lanes of lc_psd_project_batch: element Hessians projected side by side. */
+#ifndef LC_PSD_LANES
+#define LC_PSD_LANES 8
+#endif
+/* Sweeps after which lc_psd_jacobi_lanes_ gives up (it needs 2-6). */
+#define LC_PSD_SWEEPS 16
+
+/* One Jacobi rotation, annihilating entry (p, q) of every lane of A (lane-
+ * minor, upper triangle; see lc_psd_jacobi_lanes_) and accumulated into V.
+ * t = tan(theta) from the scale-safe form of Rutishauser's formula. */
+LC_HD void lc_psd_jacobi_rot_(double *A, int m, double *V, int p, int q) {
+  const int L = LC_PSD_LANES;
+  double c[LC_PSD_LANES], s[LC_PSD_LANES];
+  for (int l = 0; l < L; ++l) {
+    const double apq = A[(p * m + q) * L + l];
+    const double d = A[(q * m + q) * L + l] - A[(p * m + p) * L + l], b = 2.0 * apq;
+    const double den = fabs(d) + sqrt(d * d + b * b);
+    const double t0 = den > 0.0 ? b / den : 0.0, t = d < 0.0 ? -t0 : t0;
+    c[l] = 1.0 / sqrt(1.0 + t * t);
+    s[l] = t * c[l];
+    A[(p * m + p) * L + l] -= t * apq;
+    A[(q * m + q) * L + l] += t * apq;
+    A[(p * m + q) * L + l] = 0.0;
+  }
+  for (int r = 0; r < m; ++r) {
+    if (r == p || r == q) continue;
+    const int ip = r < p ? r * m + p : p * m + r, iq = r < q ? r * m + q : q * m + r;
+    for (int l = 0; l < L; ++l) {
+      const double arp = A[ip * L + l], arq = A[iq * L + l];
+      A[ip * L + l] = c[l] * arp - s[l] * arq;
+      A[iq * L + l] = s[l] * arp + c[l] * arq;
+    }
+  }
+  for (int r = 0; r < m; ++r)
+    for (int l = 0; l < L; ++l) {
+      const double vp = V[(r * m + p) * L + l], vq = V[(r * m + q) * L + l];
+      V[(r * m + p) * L + l] = c[l] * vp - s[l] * vq;
+      V[(r * m + q) * L + l] = s[l] * vp + c[l] * vq;
+    }
+}
+
+/* 1 when every lane of A is diagonal to working accuracy: its squared
+ * off-diagonal norm is <= 1e-30 of its squared diagonal norm. */
+LC_HD int lc_psd_jacobi_done_(const double *A, int m) {
+  const int L = LC_PSD_LANES;
+  int done = 1;
+  for (int l = 0; l < L; ++l) {
+    double off = 0.0, dg = 0.0;
+    for (int p = 0; p < m; ++p) {
+      dg += A[(p * m + p) * L + l] * A[(p * m + p) * L + l];
+      for (int q = p + 1; q < m; ++q) off += A[(p * m + q) * L + l] * A[(p * m + q) * L + l];
+    }
+    done &= off <= 1e-30 * dg;
+  }
+  return done;
+}
+
+/* Cyclic Jacobi on LC_PSD_LANES symmetric m x m matrices side by side.
+ * Layout lane-minor: entry (i, j), i <= j, of lane l at A[(i m + j) L + l]
+ * (the upper triangle only is read and written); entries O(1) (scaled);
+ * unused lanes hold a diagonal matrix.  On return the diagonal of A holds
+ * the eigenvalues (unsorted) and V (same layout, full) the unit
+ * eigenvectors as columns.  Every lane rotates the same (p, q) in step, so
+ * the square roots and divisions of different lanes overlap instead of
+ * waiting on each other.  Returns 0, or -1 if LC_PSD_SWEEPS sweeps did not
+ * diagonalise every lane (A and V then hold the last sweep). */
+LC_HD int lc_psd_jacobi_lanes_(double *A, int m, double *V) {
+  const int L = LC_PSD_LANES;
+  for (int i = 0; i < m * m; ++i)
+    for (int l = 0; l < L; ++l) V[i * L + l] = i / m == i % m ? 1.0 : 0.0;
+  for (int sweep = 0; sweep < LC_PSD_SWEEPS; ++sweep) {
+    if (lc_psd_jacobi_done_(A, m)) return 0;
+    for (int p = 0; p < m - 1; ++p)
+      for (int q = p + 1; q < m; ++q) lc_psd_jacobi_rot_(A, m, V, p, q);
+  }
+  return lc_psd_jacobi_done_(A, m) ? 0 : -1;
+}
+
+/* Projects nl <= LC_PSD_LANES element Hessians H[l] (n = K*D, row-major) in
+ * place, each with the semantics of lc_psd_project_elem_ws (results equal to
+ * rounding): the reduced eigenproblems of the elements that need one are
+ * solved side by side by lc_psd_jacobi_lanes_; elements that are not
+ * translation-free or not finite, and a batch Jacobi gives up on, go
+ * through lc_psd_project_elem_ws one by one.  For host loops: its arrays
+ * take 2 m^2 LC_PSD_LANES doubles of stack. */
+LC_HD void lc_psd_project_batch(double *const *H, int nl, int K, int D, double eps) {
+  const int L = LC_PSD_LANES, n = K * D, m = (K - 1) * D;
+  double A[LC_PSD_MAXN * LC_PSD_MAXN * LC_PSD_LANES], V[LC_PSD_MAXN * LC_PSD_MAXN * LC_PSD_LANES];
+  double r[LC_PSD_MAXN * LC_PSD_MAXN], w[LC_PSD_MAXN * LC_PSD_MAXN + 2 * LC_PSD_MAXN];
+  double sj[LC_PSD_MAXN], sc[LC_PSD_LANES];
+  int who[LC_PSD_LANES], nb = 0;
+  if (n > LC_PSD_MAXN || K < 2 || D < 1) {
+    for (int l = 0; l < nl; ++l) lc_psd_project_elem_ws(H[l], K, D, eps, w);
+    return;
+  }
+  lc_helmert_scales_(K, sj);
+  for (int l = 0; l < nl; ++l) {
+    double *h = H[l], scale = 0.0;
+    int finite = 1;
+    for (int i = 0; i < n * n; ++i) {
+      finite &= isfinite(h[i]) != 0;
+      scale = fabs(h[i]) > scale ? fabs(h[i]) : scale;
+    }
+    if (!finite || !lc_psd_translation_free_(h, K, D, LC_PSD_TOL * scale)) {
+      lc_psd_project_elem_ws(h, K, D, eps, w);
+      continue;
+    }
+    lc_psd_reduce_(h, K, D, sj, r);
+    for (int i = 0; i < m * m; ++i) w[i] = r[i];
+    if (lc_psd_ldlt_check_(w, m, LC_PSD_TOL * scale)) continue;
+    lc_psd_sym_copy_(h, n, h);
+    const double is = 1.0 / scale;
+    for (int i = 0; i < m * m; ++i) A[i * L + nb] = r[i] * is;
+    sc[nb] = scale;
+    who[nb++] = l;
+  }
+  if (!nb) return;
+  for (int b = nb; b < L; ++b)
+    for (int i = 0; i < m * m; ++i) A[i * L + b] = 0.0;
+  const int ok = lc_psd_jacobi_lanes_(A, m, V) == 0;
+  for (int b = 0; b < nb; ++b) {
+    double *h = H[who[b]];
+    if (!ok) {
+      lc_psd_project_elem_ws(h, K, D, eps, w);
+      continue;
+    }
+    for (int k = 0; k < m; ++k) {
+      const double ev = A[(k * m + k) * L + b] * sc[b];
+      if (ev < eps) lc_psd_lift_rank1_(h, K, D, sj, eps - ev, V + k * L + b, m * L, w);
+    }
+    lc_psd_lift_translations_(h, K, D, eps);
+  }
 }
 
 #endif

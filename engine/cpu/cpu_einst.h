@@ -12,7 +12,10 @@
 #if LC_EN >= 12 && defined(__GNUC__)
 #define LC_EL_KFN static __attribute__((noinline))
 #endif
+/* Host loops project element Hessians LC_PSD_LANES at a time (el_inst.h). */
+#define LC_EL_BATCH
 #include "eval/el_inst.h"
+#undef LC_EL_BATCH
 #undef LC_EL_KFN
 
 /* The tables' linkage: file-local for the built-ins; the custom instances

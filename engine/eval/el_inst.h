@@ -219,12 +219,15 @@ LC_HD double LC_EL_(el_hvp)(const lc_el_term *t, const lc_el_out *o, int32_t s) 
   return LC_EL_(el_hvp_exact)(t, o, s);
 }
 #else
-/* Weighted (projected if t->project) element Hessian of element s into H;
- * Gauss-Newton (w J^T J) for residual energies when gn.  Returns the
- * unweighted energy; g receives the unweighted gradient. */
-LC_HD double LC_EL_(el_local_hess)(const lc_el_term *t, const double *xl, int32_t s, int gn,
-                                   double *g, double *H) {
+/* Weighted element Hessian of element s into H, not yet projected;
+ * Gauss-Newton (w J^T J) for residual energies when gn.  *proj is set to 1
+ * when H still has to be PSD-projected (finite energy, t->project, not
+ * Gauss-Newton).  Returns the unweighted energy; g receives the unweighted
+ * gradient. */
+LC_HD double LC_EL_(el_local_hess_w)(const lc_el_term *t, const double *xl, int32_t s, int gn,
+                                     double *g, double *H, int *proj) {
   const double *k = t->consts + (int64_t)s * t->n_const;
+  *proj = 0;
 #if LC_ERESID > 0
   if (gn && LC_EL_NRES(t) > 0) {
     double r[LC_ERESID], J[LC_ERESID * LC_EN];
@@ -236,20 +239,35 @@ LC_HD double LC_EL_(el_local_hess)(const lc_el_term *t, const double *xl, int32_
 #endif
   const double e = LC_EL_(elk_hess)(xl, k, LC_EL_P(t), g, H);
   if (isfinite(e)) {
-    double ws[LC_PSD_ELEM_WS(LC_EK, LC_EDIM)];
-    lc_el_weight_project(H, LC_EK, LC_EDIM, t->weight, t->project, ws);
+    for (int i = 0; i < LC_EN * LC_EN; ++i) H[i] *= t->weight;
+    *proj = t->project;
   }
   return e;
 }
 
-/* Weighted energy of element s; its Hessian (Gauss-Newton when gn) added
- * into o->H through the slots and its gradient into o->g (if o->g). */
-LC_HD double LC_EL_(el_hess_gn)(const lc_el_term *t, const lc_el_out *o, int32_t s, int gn) {
-  double xl[LC_EN], g[LC_EN], H[LC_EN * LC_EN];
-  int64_t dof[LC_EN];
-  uint8_t fl[LC_EN];
-  lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, NULL, dof, fl);
-  const double e = LC_EL_(el_local_hess)(t, xl, s, gn, g, H);
+/* el_local_hess_w, projected (if t->project) on the spot. */
+LC_HD double LC_EL_(el_local_hess)(const lc_el_term *t, const double *xl, int32_t s, int gn,
+                                   double *g, double *H) {
+  int proj;
+  const double e = LC_EL_(el_local_hess_w)(t, xl, s, gn, g, H, &proj);
+  if (proj) {
+    double ws[LC_PSD_ELEM_WS(LC_EK, LC_EDIM)];
+    lc_psd_project_elem_ws(H, LC_EK, LC_EDIM, LC_PSD_EPS, ws);
+  }
+  return e;
+}
+
+/* The uses of element s's local Hessian H (weighted, projected as due) with
+ * unweighted energy e and gradient g, its gathered direction vl (modes that
+ * read one), DOFs and fixed flags.  Each returns the weighted energy and
+ * adds nothing for an inadmissible element (e not finite). */
+
+/* Hessian and Gauss-Newton modes: H into o->H through the slots, the
+ * gradient into o->g (if o->g). */
+LC_HD double LC_EL_(el_use_hess)(const lc_el_term *t, const lc_el_out *o, int32_t s, double e,
+                                 const double *g, const double *H, const double *vl,
+                                 const int64_t *dof, const uint8_t *fl) {
+  (void)vl;
   if (isfinite(e)) {
     lc_el_scatter_hess(o, t->slots + (int64_t)s * LC_EK * LC_EK, LC_EK, LC_EDIM, H, dof, fl);
     if (o->g) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
@@ -257,15 +275,13 @@ LC_HD double LC_EL_(el_hess_gn)(const lc_el_term *t, const lc_el_out *o, int32_t
   return t->weight * e;
 }
 
-/* The HVP of element s with its projected Hessian: weighted energy; H v
- * added into o->hv and the gradient into o->g (if o->g). */
-LC_HD double LC_EL_(el_hvp_proj)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
-  double xl[LC_EN], vl[LC_EN], g[LC_EN], hv[LC_EN], H[LC_EN * LC_EN];
-  int64_t dof[LC_EN];
-  uint8_t fl[LC_EN];
-  lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, vl, dof, fl);
-  const double e = LC_EL_(el_local_hess)(t, xl, s, 0, g, H);
+/* Projected HVP mode: H v into o->hv, the gradient into o->g (if o->g). */
+LC_HD double LC_EL_(el_use_hvp)(const lc_el_term *t, const lc_el_out *o, int32_t s, double e,
+                                const double *g, const double *H, const double *vl,
+                                const int64_t *dof, const uint8_t *fl) {
+  (void)s;
   if (isfinite(e)) {
+    double hv[LC_EN];
     lc_el_matvec(H, vl, LC_EN, hv);
     lc_el_scatter_vec(o->hv, LC_EN, 1.0, hv, dof, fl);
     if (o->g) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
@@ -273,32 +289,48 @@ LC_HD double LC_EL_(el_hvp_proj)(const lc_el_term *t, const lc_el_out *o, int32_
   return t->weight * e;
 }
 
-/* HVP mode: projected when t->project, else exact. */
-LC_HD double LC_EL_(el_hvp)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
-  return t->project ? LC_EL_(el_hvp_proj)(t, o, s) : LC_EL_(el_hvp_exact)(t, o, s);
-}
-
-/* Cache STORE pass of element s: weighted energy; its weighted (projected
- * if t->project) Hessian, the matrix the HVP mode applies, packed into the
- * cache (zeros for an inadmissible element, which HVP mode leaves out too);
- * H v from the packed matrix into o->hv (if o->hv), the gradient into o->g
- * (if o->g). */
-LC_HD double LC_EL_(el_hvp_store)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
-  double xl[LC_EN], g[LC_EN], H[LC_EN * LC_EN];
-  int64_t dof[LC_EN];
-  uint8_t fl[LC_EN];
-  lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, NULL, dof, fl);
-  const double e = LC_EL_(el_local_hess)(t, xl, s, 0, g, H);
+/* Cache STORE pass: H packed into the cache (zeros for an inadmissible
+ * element, which HVP mode leaves out too); H v from the packed matrix into
+ * o->hv (if o->hv), the gradient into o->g (if o->g). */
+LC_HD double LC_EL_(el_use_store)(const lc_el_term *t, const lc_el_out *o, int32_t s, double e,
+                                  const double *g, const double *H, const double *vl,
+                                  const int64_t *dof, const uint8_t *fl) {
+  (void)vl;
   const int ok = isfinite(e);
   lc_el_pack(t->hc + (int64_t)s * LC_EL_NPACK(LC_EN), ok ? H : NULL, LC_EN);
   if (ok && o->hv) {
-    double vl[LC_EN];
+    double vs[LC_EN];
     int64_t vdof[LC_EN];
     uint8_t vfl[LC_EN];
-    lc_el_cache_hvp(t, o, s, LC_EK, LC_EDIM, vl, vdof, vfl);
+    lc_el_cache_hvp(t, o, s, LC_EK, LC_EDIM, vs, vdof, vfl);
   }
   if (ok && o->g) lc_el_scatter_vec(o->g, LC_EN, t->weight, g, dof, fl);
   return t->weight * e;
+}
+
+/* Element s through its local Hessian: gather (with the direction when
+ * withv), local Hessian (Gauss-Newton when gn), then use. */
+#define LC_EL_LOCAL_(name, use, gn, withv)                                                        \
+  LC_HD double LC_EL_(name)(const lc_el_term *t, const lc_el_out *o, int32_t s) {                 \
+    double xl[LC_EN], vl[LC_EN], g[LC_EN], H[LC_EN * LC_EN];                                     \
+    int64_t dof[LC_EN];                                                                          \
+    uint8_t fl[LC_EN];                                                                           \
+    lc_el_gather(t, o, s, LC_EK, LC_EDIM, xl, (withv) ? vl : NULL, dof, fl);                     \
+    const double e = LC_EL_(el_local_hess)(t, xl, s, gn, g, H);                                  \
+    return LC_EL_(use)(t, o, s, e, g, H, vl, dof, fl);                                           \
+  }
+/* Hessian mode. */
+LC_EL_LOCAL_(el_hess, el_use_hess, 0, 0)
+/* Gauss-Newton mode. */
+LC_EL_LOCAL_(el_gn, el_use_hess, 1, 0)
+/* The HVP of element s with its projected Hessian. */
+LC_EL_LOCAL_(el_hvp_proj, el_use_hvp, 0, 1)
+/* Cache STORE pass of element s. */
+LC_EL_LOCAL_(el_hvp_store, el_use_store, 0, 0)
+
+/* HVP mode: projected when t->project, else exact. */
+LC_HD double LC_EL_(el_hvp)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  return t->project ? LC_EL_(el_hvp_proj)(t, o, s) : LC_EL_(el_hvp_exact)(t, o, s);
 }
 
 /* Residuals and Jacobian rows of element s (residual energies; returns 0). */
@@ -318,16 +350,6 @@ LC_HD double LC_EL_(el_jac)(const lc_el_term *t, const lc_el_out *o, int32_t s) 
 
 #endif
 
-/* Hessian mode. */
-LC_HD double LC_EL_(el_hess)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
-  return LC_EL_(el_hess_gn)(t, o, s, 0);
-}
-
-/* Gauss-Newton mode. */
-LC_HD double LC_EL_(el_gn)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
-  return LC_EL_(el_hess_gn)(t, o, s, 1);
-}
-
 /* ---- chunk functions: sums of element energies in element order ------- */
 
 #define LC_EL_CHUNK_(mode)                                                                    \
@@ -339,10 +361,51 @@ LC_HD double LC_EL_(el_gn)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
   }
 LC_EL_CHUNK_(energy)
 LC_EL_CHUNK_(grad)
+LC_EL_CHUNK_(jac)
+LC_EL_CHUNK_(hvp_use)
+#if defined(LC_EL_BATCH) && !LC_EL_BY_COLUMNS(LC_EN) && LC_EN <= LC_PSD_MAXN
+/* Chunks through local Hessians, LC_PSD_LANES elements at a time (host
+ * loops: a backend defines LC_EL_BATCH): the block's local Hessians first,
+ * then their projections side by side (lc_psd_project_batch), then their
+ * uses in element order.  Same results as element by element, to the
+ * rounding of the eigen-solver. */
+#define LC_EL_BLOCK_(name, use, gn, withv)                                                        \
+  LC_HD double LC_EL_(name)(const lc_el_term *t, const lc_el_out *o, int32_t s0, int32_t s1) {    \
+    double acc = 0.0;                                                                            \
+    for (int32_t b0 = s0; b0 < s1; b0 += LC_PSD_LANES) {                                          \
+      const int nl = s1 - b0 < LC_PSD_LANES ? (int)(s1 - b0) : LC_PSD_LANES;                      \
+      double vl[LC_PSD_LANES][LC_EN], g[LC_PSD_LANES][LC_EN], H[LC_PSD_LANES][LC_EN * LC_EN];      \
+      double e[LC_PSD_LANES], *hp[LC_PSD_LANES];                                                   \
+      int64_t dof[LC_PSD_LANES][LC_EN];                                                           \
+      uint8_t fl[LC_PSD_LANES][LC_EN];                                                            \
+      int np = 0;                                                                                  \
+      for (int l = 0; l < nl; ++l) {                                                               \
+        double xl[LC_EN];                                                                          \
+        int proj;                                                                                  \
+        lc_el_gather(t, o, b0 + l, LC_EK, LC_EDIM, xl, (withv) ? vl[l] : NULL, dof[l], fl[l]);    \
+        e[l] = LC_EL_(el_local_hess_w)(t, xl, b0 + l, gn, g[l], H[l], &proj);                      \
+        if (proj) hp[np++] = H[l];                                                                 \
+      }                                                                                            \
+      if (np) lc_psd_project_batch(hp, np, LC_EK, LC_EDIM, LC_PSD_EPS);                           \
+      for (int l = 0; l < nl; ++l)                                                                 \
+        acc += LC_EL_(use)(t, o, b0 + l, e[l], g[l], H[l], vl[l], dof[l], fl[l]);                 \
+    }                                                                                              \
+    return acc;                                                                                    \
+  }
+LC_EL_BLOCK_(elc_hess, el_use_hess, 0, 0)
+LC_EL_BLOCK_(elc_gn, el_use_hess, 1, 0)
+LC_EL_BLOCK_(elc_hvp_proj_, el_use_hvp, 0, 1)
+LC_EL_BLOCK_(elc_hvp_store, el_use_store, 0, 0)
+#undef LC_EL_BLOCK_
+LC_EL_CHUNK_(hvp_exact)
+/* HVP mode: projected when t->project, else exact. */
+LC_HD double LC_EL_(elc_hvp)(const lc_el_term *t, const lc_el_out *o, int32_t s0, int32_t s1) {
+  return t->project ? LC_EL_(elc_hvp_proj_)(t, o, s0, s1) : LC_EL_(elc_hvp_exact)(t, o, s0, s1);
+}
+#else
 LC_EL_CHUNK_(hess)
 LC_EL_CHUNK_(gn)
 LC_EL_CHUNK_(hvp)
-LC_EL_CHUNK_(jac)
 LC_EL_CHUNK_(hvp_store)
-LC_EL_CHUNK_(hvp_use)
+#endif
 #undef LC_EL_CHUNK_

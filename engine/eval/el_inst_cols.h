@@ -207,6 +207,16 @@ LC_HD double LC_EL_(el_hess_gn)(const lc_el_term *t, const lc_el_out *o, int32_t
   return t->weight * e;
 }
 
+/* Hessian mode. */
+LC_HD double LC_EL_(el_hess)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  return LC_EL_(el_hess_gn)(t, o, s, 0);
+}
+
+/* Gauss-Newton mode. */
+LC_HD double LC_EL_(el_gn)(const lc_el_term *t, const lc_el_out *o, int32_t s) {
+  return LC_EL_(el_hess_gn)(t, o, s, 1);
+}
+
 /* Cache STORE pass of element s (as in el_inst.h): the weighted exact
  * Hessian packed into the cache entry by entry (zeros for an inadmissible
  * element); H v from it into o->hv (if o->hv), the gradient into o->g. */

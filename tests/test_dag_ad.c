@@ -10,6 +10,7 @@
 
 #include "custom/dag.h"
 #include "custom/dag_build.h"
+#include "custom/dag_rev.h"
 #include "energies/kernels.h"
 #include "energies/registry.h"
 #include "testutil.h"
@@ -66,6 +67,15 @@ static void run_all(const lc_dag *g, const double *x, const double *v, const dou
     ck_assert_double_eq(rg[out].g[i], o->g[i]);
     for (int j = 0; j <= i; ++j, ++t) o->H[i * N + j] = o->H[j * N + i] = rh[out].h[t];
   }
+  lc_dag_ctx c = {{0}, ins, n, nr, 0, {out}}; /* the reverse sweep (custom/dag_rev.h) */
+  for (int i = 0; p && i < 1; ++i) c.params[i] = p[i];
+  double e_rev, g_rev[N];
+  ck_assert_int_eq(lc_dag_rev_grad(&c, x, k, N, g_rev, &e_rev), 1);
+  ck_assert_double_eq(e_rev, o->e);
+  for (int i = 0; i < N; ++i)
+    ck_assert_msg(fabs(g_rev[i] - o->g[i]) <= 1e-13 * (1.0 + fabs(o->g[i])) ||
+                  (isnan(g_rev[i]) && isnan(o->g[i])), "reverse gradient[%d]: %.17g vs %.17g",
+                  i, g_rev[i], o->g[i]);
   free(rp), free(rg), free(rv), free(rh);
 }
 
@@ -220,12 +230,36 @@ START_TEST(test_branches) {
 }
 END_TEST
 
+/* The branch select does not take adds nothing to the gradient, even where
+ * its derivatives are infinite (sqrt at 0); min on a tie and pow of a
+ * negative base with a literal exponent, both modes alike (run_all checks
+ * the reverse sweep against the forward one). */
+START_TEST(test_branches_singular) {
+  G.n = 0;
+  const int32_t a = lc_dagb_x(&G, 0, 0), b = lc_dagb_x(&G, 0, 1);
+  const int32_t pos = B(LC_DAG_GT, a, C(0.0)), root = U(LC_DAG_SQRT, a);
+  const int32_t sel = lc_dagb_n(&G, LC_DAG_SELECT, 3, (const int32_t[]){pos, root, b}, -1, -1);
+  const int32_t out = B(LC_DAG_ADD, B(LC_DAG_ADD, sel, B(LC_DAG_MIN, b, a)), B(LC_DAG_POW, b, C(3.0)));
+  lc_dag *g = made(&out, 0, 0);
+  const double v[N] = {0}, x[N] = {0.0, 0.0, 0, 0, 0, 0}, y[N] = {-0.5, -0.5, 0, 0, 0, 0};
+  results r;
+  run_all(g, x, v, NULL, NULL, &r); /* a = 0: select takes b; min ties on b; b^3 */
+  ck_assert_double_eq(r.g[0], 0.0);
+  ck_assert_double_eq(r.g[1], 2.0);
+  run_all(g, y, v, NULL, NULL, &r); /* b + b + b^3 at b = -0.5 */
+  ck_assert_double_eq(r.g[0], 0.0);
+  ck_assert_double_eq(r.g[1], 2.0 + 3.0 * 0.25);
+  lc_dag_destroy(g);
+}
+END_TEST
+
 static Suite *dag_ad_suite(void) {
   Suite *s = suite_create("dag_ad");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_spring_matches_builtin);
   tcase_add_test(tc, test_random_fd);
   tcase_add_test(tc, test_branches);
+  tcase_add_test(tc, test_branches_singular);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -37,6 +37,12 @@
  * EISPACK, as in JAMA), accurate to a few ulps of max |A|.  Eigenvalues
  * ascending.
  *
+ * lc_psd_project_batch (host loops): up to LC_PSD_LANES element Hessians
+ * at once, same semantics; their reduced eigenproblems are solved side by
+ * side by a cyclic Jacobi whose lanes rotate in step, so the square roots and
+ * divisions of different elements overlap (2x faster than one by one for
+ * the 4x4 blocks of 2D triangles, bench/results/2026-12-02-psd-batch.md).
+ *
  * Identifiers avoid the short AD vocabulary of lc_ad_bind.h (S, V3, s_*...). */
 #ifndef LC_PSD_H
 #define LC_PSD_H

@@ -11,6 +11,7 @@
 
 #include "cpu/cpu_impl.h"
 #include "custom/custom.h"
+#include "custom/dag_rev.h"
 #include "energies/kernels.h"
 #include "eval/el_common.h"
 #include "ad/lc_ad.h"
@@ -19,6 +20,8 @@
 #define LC_ERESID LC_DAG_MAX_OUT
 #define LC_EL_NRES(t) (((const lc_dag_ctx *)(t)->user)->n_res)
 #define LC_EL_P(t) ((const double *)(t)->user)
+#define LC_EL_GRAD_FN(x, k, p, g, e) \
+  lc_dag_rev_grad((const lc_dag_ctx *)(const void *)(p), x, k, LC_EN, g, e)
 LC_STATIC_ASSERT(LC_EN % LC_EDIM == 0 && LC_EN / LC_EDIM <= 4 && LC_EN <= LC_ENERGY_MAX_N, "cpu_custom_inst.h: stanza out of shape");
 #define LC_EINST_TABLE /* external: cpu_custom.c gathers the tables */
 #include "cpu/cpu_einst.h"

@@ -64,11 +64,15 @@ LC_HD void lc_el_scatter_hess(const lc_el_out *o, const int32_t *slots, int K, i
   for (int r = 0; r < K * D; ++r) lc_el_scatter_hess_row(o, slots, K, D, H, dof, fl, r);
 }
 
+/* Scales the N x N element Hessian by w. */
+LC_HD void lc_el_weight(double *H, int N, double w) {
+  for (int i = 0; i < N * N; ++i) H[i] *= w;
+}
+
 /* Scales the element Hessian by w and PSD-projects it if asked, in the
  * workspace ws of LC_PSD_ELEM_WS(K, D) doubles. */
 LC_HD void lc_el_weight_project(double *H, int K, int D, double w, int project, double *ws) {
-  const int N = K * D;
-  for (int i = 0; i < N * N; ++i) H[i] *= w;
+  lc_el_weight(H, K * D, w);
   if (project) lc_psd_project_elem_ws(H, K, D, LC_PSD_EPS, ws);
 }
 

@@ -13,7 +13,9 @@
  *    element energy (+inf or NaN for an inadmissible element, which then
  *    scatters nothing);
  *  - the chunk functions elc_<mode>_<inst>(t, o, s0, s1): the sum of the
- *    element energies of [s0, s1) in element order;
+ *    element energies of [s0, s1) in element order (with LC_EL_BATCH, the
+ *    modes through local Hessians take LC_PSD_LANES elements at a time and
+ *    project them side by side);
  *  - the passes of the element Hessian cache, el_hvp_store_<inst> (HVP
  *    with the element Hessian packed into t->hc) and el_hvp_use_<inst>
  *    (H v from t->hc only; eval/el_cache.h), with their chunk functions.
@@ -73,13 +75,24 @@ LC_HD double LC_EL_(elk_value)(const double *x, const double *k, const double *p
 #else
 #define LC_AD_T LC_CAT(lc_ad_g, LC_EN)
 #include "energies/einst_mode.h"
-/* Energy and gradient g[N]. */
-LC_EL_KFN double LC_EL_(elk_grad)(const double *x, const double *k, const double *p, double *g) {
+/* Energy and gradient g[N], forward mode. */
+LC_EL_KFN double LC_EL_(elk_grad_fwd)(const double *x, const double *k, const double *p, double *g) {
   S xs[LC_EN];
   for (int i = 0; i < LC_EN; ++i) xs[i] = s_var(x[i], i);
   const S e = LC_EFN(LC_EINST)(xs, k, p);
   for (int i = 0; i < LC_EN; ++i) g[i] = e.g[i];
   return e.v;
+}
+
+/* Energy and gradient g[N]: the instance's own LC_EL_GRAD_FN(x, k, p, g,
+ * &e) where it defines one and that returns 1 (custom energies: a reverse
+ * sweep, custom/dag_rev.h), else forward mode. */
+LC_EL_KFN double LC_EL_(elk_grad)(const double *x, const double *k, const double *p, double *g) {
+#ifdef LC_EL_GRAD_FN
+  double e;
+  if (LC_EL_GRAD_FN(x, k, p, g, &e)) return e;
+#endif
+  return LC_EL_(elk_grad_fwd)(x, k, p, g);
 }
 #if LC_ERESID > 0
 /* Residuals r[m] and their row-major Jacobian J[m x N]. */
@@ -239,7 +252,7 @@ LC_HD double LC_EL_(el_local_hess_w)(const lc_el_term *t, const double *xl, int3
 #endif
   const double e = LC_EL_(elk_hess)(xl, k, LC_EL_P(t), g, H);
   if (isfinite(e)) {
-    for (int i = 0; i < LC_EN * LC_EN; ++i) H[i] *= t->weight;
+    lc_el_weight(H, LC_EN, t->weight);
     *proj = t->project;
   }
   return e;

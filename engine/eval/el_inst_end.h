@@ -11,3 +11,4 @@
 #undef LC_EL_P
 #undef LC_EL_NRES
 #undef LC_EFN_OWN
+#undef LC_EL_GRAD_FN
